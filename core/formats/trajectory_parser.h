@@ -1,0 +1,57 @@
+// Parses the agent's turns as they appear in M-TRACE / Pref-X / step-sampling data:
+// an assistant turn "Thought: ...\n\nCode:\n```py\n...\n```" (optionally ending in <end_action>) and an
+// observation turn "[OUTPUT OF STEP k] Observation:\n..." or "[OUTPUT OF STEP k] Error: ...".
+// Tool calls are extracted from the code for any function name (known MATRIX tools are flagged), with
+// keyword or positional arguments; Python literals become JSON values, anything else {"$expr": "<source>"}.
+// Pure functions, thread-safe, never throw.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace matrix::formats {
+
+struct ToolCall {
+    std::string name;  // function name as called ("ocr", "final_answer", "print" is NOT reported)
+    // Arguments by parameter name. Positional arguments of a known tool are mapped to its parameter names
+    // (ocr("a.jpg") -> {"image_path": "a.jpg"}); those of an unknown function are keyed "$0", "$1", ...
+    // Values: Python literals as JSON (str, int, float, True/False/None, list/tuple -> array, dict -> object);
+    // any other expression (variable, call, f-string, arithmetic) as {"$expr": "<source text>"}.
+    nlohmann::json arguments = nlohmann::json::object();
+    bool known = false;  // name is one of the MATRIX / GTA agent tools (see known_tools())
+};
+
+struct ParsedAction {
+    std::string thought;  // text after "Thought:" up to "Code:" (trimmed); empty when absent
+    std::string code;     // inside the ```py / ```python / ``` fence (no fence lines); empty when absent
+    bool has_thought = false;
+    bool has_code = false;
+    bool code_parses = true;           // false when the code has unbalanced brackets/quotes (format check)
+    std::vector<ToolCall> tool_calls;  // in source order
+    bool is_final = false;             // calls final_answer(...)
+    std::optional<nlohmann::json> final_answer;  // final_answer's argument when it is a literal or expr
+};
+
+struct ParsedObservation {
+    int step = -1;          // k of "[OUTPUT OF STEP k]"; -1 when the header is missing
+    bool is_error = false;  // "Error:" form
+    std::string text;       // the printed output / error message after the header line (verbatim)
+    bool well_formed = false;
+};
+
+ParsedAction parse_action(std::string_view assistant_text);
+ParsedObservation parse_observation(std::string_view observation_turn);
+
+// Names of the tools an agent may call (MATRIX spec section 7 and GTA's tool set), with their parameter
+// names in declaration order, used to map positional arguments.
+struct KnownTool {
+    std::string name;
+    std::vector<std::string> parameters;
+};
+const std::vector<KnownTool>& known_tools();
+const KnownTool* find_known_tool(std::string_view name);
+
+}  // namespace matrix::formats
