@@ -9,6 +9,7 @@
 #include "core/bench/agentx_metrics.h"
 #include "core/bench/gaia_scorer.h"
 #include "core/bench/gta_answer_check.h"
+#include "core/bench/gta_loader.h"
 #include "core/bench/gta_metrics.h"
 #include "core/bench/py_compat.h"
 
@@ -84,6 +85,41 @@ private slots:
         // The shared vectors are the contract: make sure none silently disappears.
         QCOMPARE(int(load(kShared + "/bench/gta_iscorrect_cases.json").size()), 17);
         QCOMPARE(int(load(kShared + "/bench/gaia_question_scorer_cases.json").size()), 24);
+    }
+
+    // The gold final answers of the real GTA-1 file, checked by both scorers; expected figures and failing
+    // ids come from running the reference functions under Python 3.11 on the same file.
+    void gta_gold_answers_on_real_dataset() {
+        auto b = load_gta(kShared + "/data/gta/dataset.json");
+        QVERIFY(b.ok());
+        int official = 0, matrix_ok = 0, matrix_scored = 0;
+        std::vector<std::string> official_wrong, matrix_wrong;
+        for (const auto& item : b->items) {
+            std::string answer;
+            for (const auto& s : item.gold_steps) {
+                if (s.role == "assistant" && s.raw.contains("content")) answer = s.content;
+            }
+            if (item.form == AnswerForm::objective) {
+                auto r = gta_official_is_correct(answer, item.gold_answer);
+                QVERIFY(r.ok());
+                if (r.value()) ++official;
+                else official_wrong.push_back(item.id);
+            }
+            auto m = gta_matrix_is_correct(answer, item.gold_answer.is_object() ? item.gold_answer["whitelist"]
+                                                                                 : item.gold_answer);
+            QVERIFY(m.ok());
+            if (m.value().has_value()) {
+                ++matrix_scored;
+                if (*m.value()) ++matrix_ok;
+                else matrix_wrong.push_back(item.id);
+            }
+        }
+        QCOMPARE(official, 143);
+        QCOMPARE(official_wrong, (std::vector<std::string>{"19", "67", "69", "71", "72", "83", "94", "115", "170",
+                                                           "171", "198", "206", "211"}));
+        QCOMPARE(matrix_scored, 156);
+        QCOMPARE(matrix_ok, 154);
+        QCOMPARE(matrix_wrong, (std::vector<std::string>{"115", "211"}));
     }
 
     void gta_pattern_is_the_reference_one() {
