@@ -49,6 +49,9 @@ struct ParsedAction {
     std::string trailing_text;     // text after the closing fence (besides <end_action>), trimmed
     std::string code_error;        // why code_parses is false ("line 3: '(' was never closed")
     size_t code_offset = std::string::npos;  // byte offset of `code` in the input (npos when absent)
+    // "Code:" + fence blocks in the text. `code` is the first; MATRIX's runtime splits on the last "Code:"
+    // and would run the last block, so more than one is worth flagging (a run-on generation).
+    int code_blocks = 0;
 
     // Thought, code and a closed fence, and code that lexes: the parser's own format verdict.
     bool well_formed() const { return has_thought && has_code && code_fence_closed && code_parses; }
