@@ -266,12 +266,12 @@ uint8_t canonical_combining_class(char32_t cp) {
 }
 
 std::string nfd(std::string_view s) {
-    if (all_below(s, 0xC3)) return std::string(s);  // ASCII and U+0080..U+00BF never decompose
+    if (all_below(s, 0xC3)) return utf8_sanitize(s);  // ASCII and U+0080..U+00BF never decompose
     return utf8_encode(decompose_and_reorder(utf8_decode(s)));
 }
 
 std::string nfc(std::string_view s) {
-    if (all_below(s, 0xCC)) return std::string(s);  // all code points < U+0300: already NFC
+    if (all_below(s, 0xCC)) return utf8_sanitize(s);  // all code points < U+0300: already NFC
     std::string valid;
     if (!utf8_valid(s)) {
         valid = utf8_sanitize(s);
