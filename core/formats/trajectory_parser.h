@@ -33,6 +33,19 @@ struct ParsedAction {
     std::vector<ToolCall> tool_calls;  // in source order
     bool is_final = false;             // calls final_answer(...)
     std::optional<nlohmann::json> final_answer;  // final_answer's argument when it is a literal or expr
+
+    // Added detail (additive to the fields above):
+    std::string rationale;         // everything before the code label/fence, trimmed (transformers' rationale)
+    std::string code_language;     // the fence's tag: "py", "python" or "" (bare ```)
+    bool has_code_label = false;   // a "Code:" label (also "**Code:**", "### Code:") precedes the fence
+    bool code_fence_closed = true; // false when the code runs to the end of the text without closing ```
+    bool has_end_action = false;   // the text ends with <end_action>
+    std::string trailing_text;     // text after the closing fence (besides <end_action>), trimmed
+    std::string code_error;        // why code_parses is false ("line 3: '(' was never closed")
+    size_t code_offset = std::string::npos;  // byte offset of `code` in the input (npos when absent)
+
+    // Thought, code and a closed fence, and code that lexes: the parser's own format verdict.
+    bool well_formed() const { return has_thought && has_code && code_fence_closed && code_parses; }
 };
 
 struct ParsedObservation {
@@ -45,11 +58,22 @@ struct ParsedObservation {
 ParsedAction parse_action(std::string_view assistant_text);
 ParsedObservation parse_observation(std::string_view observation_turn);
 
+// Tool calls of a bare code block (what parse_action does with the code it finds); `parses` receives the
+// same verdict as ParsedAction::code_parses. For editors that check code as it is typed.
+std::vector<ToolCall> extract_tool_calls(std::string_view code, bool* parses = nullptr);
+
+// MATRIX's own Pref-X filters, exactly as its data_formating.py applies them to step-sampling candidates:
+// a format error is an action without "thought:" or without "code" (case-insensitive substrings), an error
+// observation is one that contains "error" (case-insensitive). Looser than ParsedAction on purpose.
+bool matrix_format_error(std::string_view action);
+bool matrix_error_observation(std::string_view observation);
+
 // Names of the tools an agent may call (MATRIX spec section 7 and GTA's tool set), with their parameter
 // names in declaration order, used to map positional arguments.
 struct KnownTool {
     std::string name;
     std::vector<std::string> parameters;
+    std::string family;  // "matrix" (MATRIX agent tools), "gta" (GTA benchmark) or "agentx" (Agent-X)
 };
 const std::vector<KnownTool>& known_tools();
 const KnownTool* find_known_tool(std::string_view name);
