@@ -10,6 +10,7 @@
 
 #include <thread>
 
+#include "core/bench/agentx_judge_scoring.h"
 #include "core/bench/agentx_loader.h"
 #include "core/bench/compare.h"
 #include "core/bench/gaia_loader.h"
@@ -231,6 +232,68 @@ private slots:
         const Comparison c = compare_runs(s.value(), s.value());
         QCOMPARE(c.metrics.front().ci_method, std::string("bootstrap"));
         QCOMPARE(*c.metrics.front().diff, 0.0);
+    }
+
+    // With a configured judge every Agent-X judge metric is asked once per task; a failing judge is noted,
+    // never replaced by a made-up score.
+    void agentx_judged_scoring() {
+        auto bench = load_agentx(kData + "agentx/data.json", {});
+        std::vector<TaskResult> results(2);
+        results[0].task_id = "ax-001";
+        results[0].answer = "$7.00";
+        results[1].task_id = "ax-002";
+        results[1].answer = "4";
+        const int srv = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        QVERIFY(::bind(srv, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        QVERIFY(::listen(srv, 16) == 0);
+        socklen_t len = sizeof addr;
+        ::getsockname(srv, reinterpret_cast<sockaddr*>(&addr), &len);
+        const int n_requests = 2 * int(agentx_judge_metrics().size());
+        std::thread server([&] {
+            for (int i = 0; i < n_requests; ++i) {
+                const int c = ::accept(srv, nullptr, nullptr);
+                std::string req;
+                char buf[65536];
+                for (;;) {
+                    const ssize_t n = ::recv(c, buf, sizeof buf, 0);
+                    if (n <= 0) break;
+                    req.append(buf, size_t(n));
+                    const size_t he = req.find("\r\n\r\n"), cl = req.find("Content-Length: ");
+                    if (he != std::string::npos && cl != std::string::npos &&
+                        req.size() >= he + 4 + std::stoul(req.substr(cl + 16))) break;
+                }
+                // Task ax-001 gets 1.0, ax-002 gets 0.5 (the prompt names the query).
+                const bool first = req.find("two coffees") != std::string::npos;
+                const std::string body = std::string(R"({"choices": [{"message": {"content": ")") +
+                                         (first ? "1.0" : "0.5") + "\"}}]}";
+                const std::string resp = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
+                                         "\r\nConnection: close\r\n\r\n" + body;
+                ::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
+                ::close(c);
+            }
+        });
+        JudgeConfig cfg;
+        cfg.endpoint = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/v1/chat/completions";
+        cfg.model = "stub";
+        cfg.timeout_ms = 5000;
+        auto s = score_run(BenchKind::agentx, results, &bench.value(), ScorerKind::official);
+        QVERIFY(s.ok());
+        QCOMPARE(add_agentx_judge_metrics(s.value(), results, bench.value(), cfg), 0);
+        server.join();
+        ::close(srv);
+        QCOMPARE(s->metrics.at("judge_goal_accuracy"), 75.0);
+        QCOMPARE(s->metrics.at("judge_grounding"), 75.0);
+        QCOMPARE(s->find("ax-002")->detail["judge_context"].get<double>(), 0.5);
+        // Unreachable judge: metrics left out, noted.
+        cfg.endpoint = "http://127.0.0.1:1/v1/chat/completions";
+        auto f = score_run(BenchKind::agentx, results, &bench.value(), ScorerKind::official);
+        QVERIFY(f.ok());
+        QCOMPARE(add_agentx_judge_metrics(f.value(), results, bench.value(), cfg), 16);
+        QVERIFY(!f->metrics.count("judge_goal_accuracy"));
+        QVERIFY(f->notes.back().find("judge requests failed") != std::string::npos);
     }
 
     void statistics() {
