@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 #include "core/tokenizer/tokenizer.h"
 #include "core/tokenizer/unicode_normalize.h"
@@ -234,6 +236,26 @@ private slots:
         QCOMPARE(tok::nfc(want), want);
         QCOMPARE(m_tok->decode(m_tok->encode(s)), want);
         QCOMPARE(m_tok->decode(m_tok->encode(s, false)), want);
+    }
+
+    void concurrent_encode() {
+        // encode/decode from several threads share the BPE cache (locked); results equal the serial ones.
+        json cases = read_json(k_fixture + "/tokenizer_cases.json");
+        Tokenizer fresh = *Tokenizer::load(k_fixture + "/tiny-qwen2vl");
+        std::atomic<int> failures{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t)
+            threads.emplace_back([&, t] {
+                for (int round = 0; round < 50; ++round)
+                    for (size_t i = 0; i < cases.size(); ++i) {
+                        const json& c = cases[(i + size_t(t)) % cases.size()];
+                        auto ids = fresh.encode(c["text"].get<std::string>());
+                        if (ids != c["ids"].get<std::vector<int32_t>>() || fresh.decode(ids) != c["decoded"].get<std::string>())
+                            ++failures;
+                    }
+            });
+        for (auto& th : threads) th.join();
+        QCOMPARE(failures.load(), 0);
     }
 
     void bpe_long_word_and_cache() {
