@@ -9,6 +9,42 @@ namespace matrix::tok {
 const char* const k_qwen2_pattern =
     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 
+namespace {
+
+// Oniguruma's Unicode \s (what HF tokenizers' regexes use): U+0009..U+000D, U+0085 and the categories
+// Zs, Zl, Zp. PCRE2's UCP \s additionally matches U+180E (through \h), so "\u180E!" would split
+// differently; the pattern is rewritten to spell Oniguruma's set out.
+constexpr const char* k_onig_space =
+    R"(\t\n\x{0B}\f\r\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})";
+
+std::string onig_compatible(const std::string& pattern) {
+    std::string out;
+    bool in_class = false;
+    for (size_t i = 0; i < pattern.size(); ++i) {
+        char c = pattern[i];
+        if (c == '\\' && i + 1 < pattern.size()) {
+            char n = pattern[i + 1];
+            if (n == 's') out += in_class ? std::string(k_onig_space) : "[" + std::string(k_onig_space) + "]";
+            else if (n == 'S' && !in_class) out += "[^" + std::string(k_onig_space) + "]";
+            else out += pattern.substr(i, 2);  // \S inside a class is left to PCRE2 (not used by Qwen2)
+            ++i;
+            continue;
+        }
+        if (c == '[' && !in_class) {
+            in_class = true;
+            out += c;
+            if (i + 1 < pattern.size() && pattern[i + 1] == '^') out += pattern[++i];
+            if (i + 1 < pattern.size() && pattern[i + 1] == ']') out += pattern[++i];  // literal ] first
+            continue;
+        }
+        if (c == ']' && in_class) in_class = false;
+        out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
 struct RegexSplitter::Code {
     pcre2_code* code = nullptr;
     bool jit = false;
@@ -20,7 +56,8 @@ struct RegexSplitter::Code {
 Result<RegexSplitter> RegexSplitter::create(const std::string& pattern, Behavior behavior) {
     int err = 0;
     PCRE2_SIZE err_off = 0;
-    pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+    const std::string compiled = onig_compatible(pattern);
+    pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(compiled.data()), compiled.size(),
                                      PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &err, &err_off, nullptr);
     if (!code) {
         PCRE2_UCHAR msg[256];

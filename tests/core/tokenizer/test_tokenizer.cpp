@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "core/tokenizer/regex_splitter.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/tokenizer/unicode_normalize.h"
 
@@ -236,6 +237,34 @@ private slots:
         QCOMPARE(tok::nfc(want), want);
         QCOMPARE(m_tok->decode(m_tok->encode(s)), want);
         QCOMPARE(m_tok->decode(m_tok->encode(s, false)), want);
+    }
+
+    void pretokenizer_regex_data() {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QStringList>("pieces");
+        QTest::newRow("words") << "Hello  world\n\nx" << QStringList{"Hello", " ", " world", "\n\n", "x"};
+        QTest::newRow("contractions") << "I'M we'll" << QStringList{"I", "'M", " we", "'ll"};
+        QTest::newRow("digits one by one") << "x123" << QStringList{"x", "1", "2", "3"};
+        QTest::newRow("punct + newline") << "a.)\n b" << QStringList{"a", ".)\n", " b"};
+        QTest::newRow("trailing spaces") << "a   " << QStringList{"a", "   "};
+        QTest::newRow("ideographic space") << QString::fromUtf8("a\xE3\x80\x80" "b")
+                                           << QStringList{"a", QString::fromUtf8("\xE3\x80\x80" "b")};
+        // U+180E is not whitespace for Oniguruma (HF) although PCRE2's UCP \s includes it.
+        QTest::newRow("mongolian vowel separator") << QString::fromUtf8("\xE1\xA0\x8E!")
+                                                   << QStringList{QString::fromUtf8("\xE1\xA0\x8E!")};
+    }
+    void pretokenizer_regex() {
+        QFETCH(QString, text);
+        QFETCH(QStringList, pieces);
+        auto sp = RegexSplitter::create(k_qwen2_pattern);
+        QVERIFY(sp.ok());
+        QVERIFY(sp->jit() || true);  // JIT is optional (not all PCRE2 builds have it)
+        std::string s = text.toStdString();
+        std::vector<std::string_view> out;
+        sp->split(s, out);
+        QStringList got;
+        for (auto v : out) got << QString::fromStdString(std::string(v));
+        QCOMPARE(got, pieces);
     }
 
     void concurrent_encode() {
