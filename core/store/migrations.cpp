@@ -1,0 +1,321 @@
+// The project schema as a list of migrations (see migrations.h). Migration 1 holds every table the workbench
+// uses (datasets, tasks, media, trajectories, steps, tool calls, preference pairs and their edit history,
+// runs, metrics, checkpoints, provenance); migration 2 adds full-text search and back-fills it from the rows
+// already present. Times are ISO-8601 UTC text; JSON columns hold compact JSON text.
+#include "core/store/migrations.h"
+
+#include "core/store/fts.h"
+
+namespace matrix::store {
+
+namespace {
+
+const char* kSchemaV1 = R"SQL(
+-- Project settings: key -> JSON value (e.g. "image_roots": ["/data/images"]).
+CREATE TABLE settings(
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+CREATE TABLE datasets(
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  kind        TEXT NOT NULL CHECK(kind IN ('mtrace','prefx','beam','gta','gaia','agentx','demo')),
+  source_path TEXT,
+  image_roots TEXT NOT NULL DEFAULT '[]',   -- JSON array of directories the images were resolved against
+  description TEXT,
+  meta        TEXT NOT NULL DEFAULT '{}',   -- JSON: format-specific settings (e.g. a benchmark's tool list)
+  created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+
+-- The ~13 KB agent prompt is stored once per distinct text.
+CREATE TABLE system_prompts(
+  id     INTEGER PRIMARY KEY,
+  sha256 TEXT NOT NULL UNIQUE,
+  text   TEXT NOT NULL
+);
+
+CREATE TABLE tasks(
+  id               INTEGER PRIMARY KEY,
+  dataset_id       INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+  record_key       TEXT NOT NULL,          -- identity inside the dataset: re-import skips a known key
+  external_id      TEXT,                   -- the record's own id (M-TRACE id, GTA key, GAIA task_id)
+  ordinal          INTEGER NOT NULL,       -- position in the imported file(s): export order
+  query            TEXT NOT NULL DEFAULT '',  -- the task text shown to users (no Picture/Attachment lines)
+  prompt_text      TEXT,                   -- the first user turn verbatim (Picture k: lines, Attachment:)
+  answer           TEXT,                   -- the trajectory's / record's final answer as text
+  ground_truth     TEXT,                   -- JSON (benchmark gold answer), NULL when none
+  verdict          TEXT NOT NULL DEFAULT 'unknown' CHECK(verdict IN ('yes','no','unknown')),
+  verifier_text    TEXT,                   -- the trajectory verifier's raw text
+  source           TEXT,                   -- where the task came from ("mtrace", "gta", file name ...)
+  level            TEXT,                   -- benchmark level (GAIA 1-3)
+  category         TEXT,                   -- benchmark category (GTA objective/subjective/image-generation)
+  system_prompt_id INTEGER REFERENCES system_prompts(id),
+  n_steps          INTEGER NOT NULL DEFAULT 0,   -- steps of the task's primary trajectory (filters, sort)
+  n_images         INTEGER NOT NULL DEFAULT 0,   -- media rows with role image
+  n_missing_media  INTEGER NOT NULL DEFAULT 0,   -- linked media whose file was not found
+  tools            TEXT NOT NULL DEFAULT '',     -- distinct tool names called, space separated (display)
+  extra            TEXT,                   -- JSON: fields kept for a byte-faithful export ({"raw": record} ...)
+  created_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  UNIQUE(dataset_id, record_key)
+);
+CREATE INDEX tasks_dataset_ordinal ON tasks(dataset_id, ordinal);
+CREATE INDEX tasks_dataset_steps ON tasks(dataset_id, n_steps);
+CREATE INDEX tasks_external_id ON tasks(external_id);
+
+-- A file referenced by a record, by the path as written; resolved_path NULL = missing.
+CREATE TABLE media(
+  id            INTEGER PRIMARY KEY,
+  path          TEXT NOT NULL UNIQUE,
+  resolved_path TEXT,
+  sha256        TEXT,
+  width         INTEGER,
+  height        INTEGER,
+  size_bytes    INTEGER,
+  error         TEXT,                      -- why it is missing / unreadable
+  checked_at    TEXT
+);
+CREATE INDEX media_missing ON media(resolved_path) WHERE resolved_path IS NULL;
+
+CREATE TABLE task_media(
+  task_id    INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+  role       TEXT NOT NULL CHECK(role IN ('image','attachment','tool_output')),
+  position   INTEGER NOT NULL,
+  media_id   INTEGER NOT NULL REFERENCES media(id),
+  label      TEXT,                         -- "<image_00>" (M-TRACE image map key), "Picture 2", NULL
+  step_index INTEGER,                      -- for tool_output: the step whose observation produced it
+  PRIMARY KEY(task_id, role, position)
+) WITHOUT ROWID;
+CREATE INDEX task_media_media ON task_media(media_id);
+
+CREATE TABLE runs(
+  id            INTEGER PRIMARY KEY,
+  kind          TEXT NOT NULL CHECK(kind IN ('sft','dpo','eval','import')),
+  name          TEXT NOT NULL DEFAULT '',
+  status        TEXT NOT NULL DEFAULT 'created'
+                CHECK(status IN ('created','running','paused','finished','failed','cancelled')),
+  config        TEXT NOT NULL DEFAULT '{}',   -- JSON
+  dataset_id    INTEGER REFERENCES datasets(id) ON DELETE SET NULL,
+  benchmark     TEXT,                        -- gta | gaia | agentx for eval runs
+  model_path    TEXT,
+  adapter_path  TEXT,
+  parent_run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,  -- resumed / continued from
+  created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  started_at    TEXT,
+  finished_at   TEXT,
+  error         TEXT,
+  log           TEXT NOT NULL DEFAULT '',
+  summary       TEXT NOT NULL DEFAULT '{}'   -- JSON: final metrics
+);
+CREATE INDEX runs_kind ON runs(kind, id);
+
+CREATE TABLE trajectories(
+  id           INTEGER PRIMARY KEY,
+  task_id      INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+  source       TEXT NOT NULL,               -- mtrace | gold | prefx | beam | run
+  run_id       INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  final_answer TEXT,
+  n_steps      INTEGER NOT NULL DEFAULT 0,
+  extra        TEXT,                        -- JSON
+  created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+CREATE INDEX trajectories_task ON trajectories(task_id);
+CREATE INDEX trajectories_run ON trajectories(run_id) WHERE run_id IS NOT NULL;
+
+-- One agent step: the assistant action (verbatim) and the observation printed after it.
+CREATE TABLE steps(
+  id              INTEGER PRIMARY KEY,
+  trajectory_id   INTEGER NOT NULL REFERENCES trajectories(id) ON DELETE CASCADE,
+  idx             INTEGER NOT NULL,         -- 0-based, = k of "[OUTPUT OF STEP k]"
+  action          TEXT,                     -- assistant turn verbatim; NULL when the record has none
+  thought         TEXT NOT NULL DEFAULT '',
+  code            TEXT NOT NULL DEFAULT '',
+  observation     TEXT,                     -- printed output / error message (no header); NULL when none
+  observation_raw TEXT,                     -- the observation turn verbatim when it differs from the canonical form
+  is_error        INTEGER NOT NULL DEFAULT 0,
+  is_final        INTEGER NOT NULL DEFAULT 0,
+  extra           TEXT,                     -- JSON (step sampling: rank_reason, beam_size ...)
+  UNIQUE(trajectory_id, idx)
+);
+
+-- Step sampling keeps every candidate of a step (beam_search_data.json).
+CREATE TABLE step_candidates(
+  id          INTEGER PRIMARY KEY,
+  step_id     INTEGER NOT NULL REFERENCES steps(id) ON DELETE CASCADE,
+  position    INTEGER NOT NULL,             -- j of llm_output_j
+  action      TEXT NOT NULL,
+  rationale   TEXT,
+  tool_call   TEXT,                         -- JSON {"tool_name","tool_arguments"} as given
+  observation TEXT,
+  is_best     INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(step_id, position)
+);
+
+CREATE TABLE tool_calls(
+  id        INTEGER PRIMARY KEY,
+  step_id   INTEGER NOT NULL REFERENCES steps(id) ON DELETE CASCADE,
+  task_id   INTEGER NOT NULL,               -- denormalised for the "tool used" filter
+  position  INTEGER NOT NULL,
+  name      TEXT NOT NULL,
+  arguments TEXT NOT NULL DEFAULT '{}',     -- JSON object
+  known     INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(step_id, position)
+);
+CREATE INDEX tool_calls_name ON tool_calls(name, task_id);
+CREATE INDEX tool_calls_task ON tool_calls(task_id, name);
+
+-- Shared context of preference pairs: system prompt + images + history, stored once per distinct prefix.
+CREATE TABLE pair_prefixes(
+  id               INTEGER PRIMARY KEY,
+  sha256           TEXT NOT NULL UNIQUE,
+  system_prompt_id INTEGER REFERENCES system_prompts(id),
+  images           TEXT NOT NULL DEFAULT '[]',  -- JSON array of image paths as written
+  history          TEXT NOT NULL DEFAULT '[]'   -- JSON array of ShareGPT turns, ends with a human turn
+);
+
+CREATE TABLE pairs(
+  id                   INTEGER PRIMARY KEY,
+  dataset_id           INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+  prefix_id            INTEGER NOT NULL REFERENCES pair_prefixes(id),
+  task_id              INTEGER REFERENCES tasks(id) ON DELETE SET NULL,
+  step_index           INTEGER NOT NULL DEFAULT 0,  -- the step the actions are candidates for
+  record_key           TEXT NOT NULL,               -- identity for idempotent re-import
+  ordinal              INTEGER NOT NULL,            -- export order
+  chosen_action        TEXT NOT NULL,
+  chosen_observation   TEXT,
+  rejected_action      TEXT NOT NULL,
+  rejected_observation TEXT,
+  status               TEXT NOT NULL DEFAULT 'pending' CHECK(status IN ('pending','approved','rejected')),
+  rejection_reason     TEXT,
+  note                 TEXT,
+  origin               TEXT NOT NULL DEFAULT 'imported' CHECK(origin IN ('imported','sampled','hand-made')),
+  extra                TEXT,                        -- JSON ({"raw": record} for a byte-faithful export, bleu ...)
+  created_at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  updated_at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  UNIQUE(dataset_id, record_key)
+);
+CREATE INDEX pairs_dataset_status ON pairs(dataset_id, status, ordinal);
+CREATE INDEX pairs_dataset_ordinal ON pairs(dataset_id, ordinal);
+CREATE INDEX pairs_task ON pairs(task_id, step_index);
+
+-- Every change to a pair, for history and undo. Edits made by one user action share group_id.
+CREATE TABLE pair_edits(
+  id        INTEGER PRIMARY KEY,
+  pair_id   INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
+  group_id  INTEGER NOT NULL,
+  field     TEXT NOT NULL,
+  old_value TEXT,
+  new_value TEXT,
+  at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  undone    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX pair_edits_pair ON pair_edits(pair_id, id);
+CREATE INDEX pair_edits_group ON pair_edits(group_id);
+
+CREATE TABLE run_metrics(
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  name   TEXT NOT NULL,
+  step   INTEGER NOT NULL,
+  value  REAL NOT NULL,
+  at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  PRIMARY KEY(run_id, name, step)
+) WITHOUT ROWID;
+
+CREATE TABLE checkpoints(
+  id         INTEGER PRIMARY KEY,
+  run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step       INTEGER NOT NULL,
+  path       TEXT NOT NULL,
+  sha256     TEXT,
+  extra      TEXT,                            -- JSON (epoch, optimizer state file ...)
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+CREATE INDEX checkpoints_run ON checkpoints(run_id, step);
+
+-- The dataset snapshot a run trained / evaluated on.
+CREATE TABLE run_samples(
+  run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  item_kind    TEXT NOT NULL CHECK(item_kind IN ('task','pair','trajectory')),
+  item_id      INTEGER NOT NULL,
+  content_hash TEXT NOT NULL,
+  PRIMARY KEY(run_id, item_kind, item_id)
+) WITHOUT ROWID;
+
+-- Per-task outcome of an eval run (benchmark answer, scores, the trajectory it produced).
+CREATE TABLE run_results(
+  id            INTEGER PRIMARY KEY,
+  run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  task_id       INTEGER REFERENCES tasks(id) ON DELETE SET NULL,
+  task_key      TEXT NOT NULL,               -- the benchmark's own id of the task
+  answer        TEXT,
+  scores        TEXT NOT NULL DEFAULT '{}',  -- JSON {"official": 1, "matrix": 0, ...}
+  trajectory_id INTEGER REFERENCES trajectories(id) ON DELETE SET NULL,
+  error         TEXT,
+  extra         TEXT,
+  UNIQUE(run_id, task_key)
+);
+CREATE INDEX run_results_task ON run_results(task_id);
+
+-- Generic provenance graph: pair -> dataset -> run -> checkpoint, adapter -> run, run -> run ...
+-- kinds: dataset | task | pair | run | checkpoint | file
+CREATE TABLE provenance(
+  id         INTEGER PRIMARY KEY,
+  from_kind  TEXT NOT NULL,
+  from_id    INTEGER NOT NULL,
+  to_kind    TEXT NOT NULL,
+  to_id      INTEGER NOT NULL,
+  relation   TEXT NOT NULL,                  -- "trained_on", "produced", "derived_from", "evaluated" ...
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  UNIQUE(from_kind, from_id, to_kind, to_id, relation)
+);
+CREATE INDEX provenance_to ON provenance(to_kind, to_id);
+)SQL";
+
+// Contentless FTS5 (the text lives in tasks/steps; storing it twice would double the file): one row per
+// task, rowid = task id. Updates must delete with the old values first (fts.h does it).
+const char* kSchemaV2 = R"SQL(
+CREATE VIRTUAL TABLE task_fts USING fts5(query, thoughts, code, observations, content='',
+                                         tokenize='unicode61 remove_diacritics 2');
+)SQL";
+
+}  // namespace
+
+const std::vector<Migration>& migrations() {
+    static const std::vector<Migration> list = {
+        {1, "core tables: datasets, tasks, media, trajectories, steps, pairs, runs, provenance", kSchemaV1, {}},
+        {2, "full-text search over task text, thoughts, code and observations", kSchemaV2,
+         [](Database& db) { return fts_rebuild(db); }},
+    };
+    return list;
+}
+
+int current_schema_version() { return migrations().back().version; }
+
+Status migrate(Database& db, int up_to) {
+    const int target = up_to <= 0 ? current_schema_version() : up_to;
+    int version = db.user_version();
+    if (version < 0) return make_error("cannot read PRAGMA user_version", db.path());
+    if (version > current_schema_version()) {
+        return make_error("project schema version " + std::to_string(version) + " is newer than this build (" +
+                              std::to_string(current_schema_version()) + "): update the workbench",
+                          db.path());
+    }
+    for (const auto& m : migrations()) {
+        if (m.version <= version || m.version > target) continue;
+        Transaction tx(db);
+        if (!tx.begin_status().ok()) return tx.begin_status().error().within("migration " + std::to_string(m.version));
+        const std::string where = "migration " + std::to_string(m.version) + " (" + m.name + ")";
+        if (!m.sql.empty()) {
+            if (auto s = db.exec(m.sql); !s.ok()) return s.error().within(where);
+        }
+        if (m.apply) {
+            if (auto s = m.apply(db); !s.ok()) return s.error().within(where);
+        }
+        if (auto s = db.exec("PRAGMA user_version = " + std::to_string(m.version)); !s.ok()) return s.error().within(where);
+        if (auto s = tx.commit(); !s.ok()) return s.error().within(where);
+        version = m.version;
+    }
+    return {};
+}
+
+}  // namespace matrix::store

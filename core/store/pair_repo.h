@@ -1,0 +1,108 @@
+// Preference pairs (Pref-X): a shared prefix (system prompt + images + history up to step k, stored once per
+// distinct prefix), a chosen and a rejected next action each with its observation, and the curation state
+// (status, rejection reason, note). Every change made through this repo is written to pair_edits in the same
+// transaction (field, old, new, time), grouped per user action, so the GUI can show history and undo.
+// Thread safety: like Database (one thread per connection).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/store/database.h"
+
+namespace matrix::store {
+
+struct PairPrefix {
+    int64_t id = 0;
+    std::string sha256;
+    std::optional<int64_t> system_prompt_id;
+    std::string images = "[]";   // JSON array of paths as written
+    std::string history = "[]";  // JSON array of ShareGPT turns {"from","value"}; ends with a human turn
+};
+
+struct Pair {
+    int64_t id = 0;
+    int64_t dataset_id = 0;
+    int64_t prefix_id = 0;
+    std::optional<int64_t> task_id;
+    int step_index = 0;
+    std::string record_key;
+    int64_t ordinal = 0;
+    std::string chosen_action;
+    std::optional<std::string> chosen_observation;
+    std::string rejected_action;
+    std::optional<std::string> rejected_observation;
+    std::string status = "pending";  // pending | approved | rejected
+    std::optional<std::string> rejection_reason;
+    std::optional<std::string> note;
+    std::string origin = "imported";  // imported | sampled | hand-made
+    std::optional<std::string> extra;  // JSON text
+    std::string created_at, updated_at;
+};
+
+struct PairFilter {
+    std::optional<int64_t> dataset_id;
+    std::optional<int64_t> task_id;
+    std::optional<int> step_index;
+    std::optional<std::string> status;
+    std::optional<std::string> origin;
+};
+
+struct PairEdit {
+    int64_t id = 0;
+    int64_t pair_id = 0;
+    int64_t group_id = 0;  // edits of one user action (a swap changes four fields) share it
+    std::string field;
+    std::optional<std::string> old_value, new_value;
+    std::string at;
+    bool undone = false;
+};
+
+// The rejection reasons the curation pane offers (issue 3); any other text is accepted too.
+const std::vector<std::string>& rejection_reasons();
+
+class PairRepo {
+public:
+    explicit PairRepo(Database& db) : m_db(db) {}
+
+    // The prefix row for this content (hash of system prompt id + images + history), inserted when new.
+    Result<int64_t> intern_prefix(const PairPrefix& p);
+    Result<std::optional<PairPrefix>> prefix(int64_t id);
+
+    // Inserts a pair (no edit history: creation is not an edit). Returns its id.
+    Result<int64_t> insert(const Pair& p);
+    Result<std::optional<Pair>> get(int64_t id);
+    Result<std::optional<int64_t>> find_by_key(int64_t dataset_id, const std::string& record_key);
+    // By dataset then ordinal. limit < 0: all.
+    Result<std::vector<Pair>> list(const PairFilter& filter, int64_t offset = 0, int64_t limit = -1);
+    Result<int64_t> count(const PairFilter& filter);
+
+    // Curation. Each call is one transaction and one edit group; a call that changes nothing writes nothing.
+    // Setting status to "approved" or "pending" keeps the reason; set_status(id, "rejected", reason) sets both.
+    Status set_status(int64_t id, const std::string& status,
+                      const std::optional<std::string>& rejection_reason = std::nullopt);
+    Status set_rejection_reason(int64_t id, const std::optional<std::string>& reason);
+    Status set_note(int64_t id, const std::optional<std::string>& note);
+    Status swap(int64_t id);  // chosen <-> rejected (actions and observations)
+    Status edit_chosen(int64_t id, const std::string& action,
+                       const std::optional<std::optional<std::string>>& observation = std::nullopt);
+    // Generic: sets several fields at once (names as in the pairs table: status, rejection_reason, note,
+    // chosen_action, chosen_observation, rejected_action, rejected_observation) as one edit group.
+    Status update(int64_t id, const std::vector<std::pair<std::string, std::optional<std::string>>>& fields);
+
+    Result<std::vector<PairEdit>> history(int64_t pair_id);  // oldest first
+    // Undoes the most recent edit group not undone yet (within a dataset when given): restores the old values
+    // and marks the edits undone. Returns the pair id, nullopt when there is nothing to undo.
+    Result<std::optional<int64_t>> undo_last(const std::optional<int64_t>& dataset_id = std::nullopt);
+    // Redoes the most recently undone group, if no newer edit was made since. Returns the pair id.
+    Result<std::optional<int64_t>> redo_last(const std::optional<int64_t>& dataset_id = std::nullopt);
+
+private:
+    Status apply_group(int64_t id, const std::vector<std::pair<std::string, std::optional<std::string>>>& fields);
+    Database& m_db;
+};
+
+}  // namespace matrix::store

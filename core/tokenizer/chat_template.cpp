@@ -1,0 +1,135 @@
+// ChatML rendering and segment-wise SFT encoding for Qwen2-VL (see chat_template.h for the exact rules and
+// the LLaMA-Factory behaviour the mask reproduces).
+#include "core/tokenizer/chat_template.h"
+
+namespace matrix::tok {
+namespace {
+
+constexpr const char* k_im_start = "<|im_start|>";
+constexpr const char* k_im_end = "<|im_end|>";
+
+void render_content(std::string& out, const ChatMessage& m, const ChatTemplateOptions& options, int& n_images,
+                    int& n_videos) {
+    for (const ContentPart& p : m.content) {
+        switch (p.kind) {
+            case ContentPart::Kind::Text:
+                out += p.text;
+                break;
+            case ContentPart::Kind::Image:
+                ++n_images;
+                if (options.add_vision_id) out += "Picture " + std::to_string(n_images) + ": ";
+                out += "<|vision_start|>";
+                for (int64_t i = 0; i < p.n_pad_tokens; ++i) out += "<|image_pad|>";
+                out += "<|vision_end|>";
+                break;
+            case ContentPart::Kind::Video:
+                ++n_videos;
+                if (options.add_vision_id) out += "Video " + std::to_string(n_videos) + ": ";
+                out += "<|vision_start|>";
+                for (int64_t i = 0; i < p.n_pad_tokens; ++i) out += "<|video_pad|>";
+                out += "<|vision_end|>";
+                break;
+        }
+    }
+}
+
+// The rendered conversation as (text, is_response) segments; concatenated they equal render_chat().
+std::vector<std::pair<std::string, bool>> segments(const std::vector<ChatMessage>& messages,
+                                                   const ChatTemplateOptions& options, int& n_images) {
+    std::vector<std::pair<std::string, bool>> segs;
+    std::string prompt;
+    int n_videos = 0;
+    n_images = 0;
+    if ((messages.empty() || messages[0].role != "system") && !options.default_system.empty())
+        prompt += std::string(k_im_start) + "system\n" + options.default_system + k_im_end + "\n";
+    for (const ChatMessage& m : messages) {
+        prompt += std::string(k_im_start) + m.role + "\n";
+        if (m.role == "assistant") {
+            segs.emplace_back(std::move(prompt), false);
+            prompt.clear();
+            std::string resp;
+            render_content(resp, m, options, n_images, n_videos);
+            resp += std::string(k_im_end) + "\n";
+            segs.emplace_back(std::move(resp), true);
+        } else {
+            render_content(prompt, m, options, n_images, n_videos);
+            prompt += std::string(k_im_end) + "\n";
+        }
+    }
+    if (options.add_generation_prompt) prompt += std::string(k_im_start) + "assistant\n";
+    if (!prompt.empty()) segs.emplace_back(std::move(prompt), false);
+    return segs;
+}
+
+}  // namespace
+
+int64_t image_pad_count(const std::array<int64_t, 3>& grid_thw, int64_t merge_size) {
+    return grid_thw[0] * grid_thw[1] * grid_thw[2] / (merge_size * merge_size);
+}
+
+std::string render_chat(const std::vector<ChatMessage>& messages, const ChatTemplateOptions& options) {
+    int n_images = 0;
+    std::string out;
+    for (auto& [text, is_response] : segments(messages, options, n_images)) out += text;
+    return out;
+}
+
+Result<EncodedChat> encode_chat(const Tokenizer& tokenizer, const std::vector<ChatMessage>& messages,
+                                const ChatTemplateOptions& options) {
+    const SpecialIds& sp = tokenizer.special_ids();
+    if (sp.im_start < 0 || sp.im_end < 0)
+        return make_error("tokenizer has no <|im_start|>/<|im_end|> tokens: not a ChatML (Qwen2) tokenizer");
+    for (const ChatMessage& m : messages)
+        for (const ContentPart& p : m.content) {
+            if (p.kind != ContentPart::Kind::Text && (sp.vision_start < 0 || sp.image_pad < 0))
+                return make_error("tokenizer has no vision tokens but the conversation has an image");
+            if (p.kind != ContentPart::Kind::Text && p.n_pad_tokens <= 0)
+                return make_error("image part without pad count" +
+                                  (p.path.empty() ? std::string() : " (" + p.path + ": preprocess it first)"));
+        }
+    EncodedChat enc;
+    int n_images = 0;
+    for (auto& [text, is_response] : segments(messages, options, n_images)) {
+        std::vector<int32_t> ids = tokenizer.encode(text);
+        enc.ids.insert(enc.ids.end(), ids.begin(), ids.end());
+        enc.assistant_mask.insert(enc.assistant_mask.end(), ids.size(), is_response ? 1 : 0);
+        enc.text += text;
+    }
+    enc.n_images = n_images;
+    return enc;
+}
+
+std::vector<int32_t> encode_response(const Tokenizer& tokenizer, const std::string& text, bool close_turn) {
+    return tokenizer.encode(close_turn ? text + k_im_end + "\n" : text);
+}
+
+std::string format_observation(int step, const std::string& output, bool is_error) {
+    std::string head = "[OUTPUT OF STEP " + std::to_string(step) + "] ";
+    return is_error ? head + "Error: " + output : head + "Observation:\n" + output;
+}
+
+std::vector<ChatMessage> agent_messages(const AgentConversation& c) {
+    std::vector<ChatMessage> msgs;
+    msgs.push_back(ChatMessage::make("system", c.system.empty() ? k_default_system_prompt : c.system));
+    ChatMessage user{"user", {}};
+    for (int64_t n : c.image_pad_counts) user.content.push_back(ContentPart::make_image(n));
+    for (const std::string& p : c.image_paths) user.content.push_back(ContentPart::make_image_file(p));
+    user.content.push_back(ContentPart::make_text(c.task));
+    msgs.push_back(std::move(user));
+    for (const ChatMessage& t : c.turns) msgs.push_back(t);
+    return msgs;
+}
+
+Result<EncodedChat> encode_agent_conversation(const Tokenizer& tokenizer, const AgentConversation& c) {
+    for (size_t i = 0; i < c.turns.size(); ++i) {
+        const char* want = i % 2 == 0 ? "assistant" : "user";
+        if (c.turns[i].role != want)
+            return make_error("agent turn " + std::to_string(i) + " has role \"" + c.turns[i].role + "\", expected " +
+                              want + " (turns alternate assistant / user after the task)");
+    }
+    ChatTemplateOptions opt;
+    opt.add_generation_prompt = c.add_generation_prompt;
+    return encode_chat(tokenizer, agent_messages(c), opt);
+}
+
+}  // namespace matrix::tok

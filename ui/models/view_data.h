@@ -1,0 +1,66 @@
+// Plain value types the panes display: one task with its trajectory and images, and one preference pair.
+// Filled from the store by ProjectSession (ui/models/project_session.h) off the UI thread; the views take
+// them as data and never touch SQL.
+#pragma once
+
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+
+#include "ui/widgets/image_viewer.h"
+#include "ui/widgets/tool_badges.h"
+
+namespace matrix::ui {
+
+struct StepData {
+    int index = 0;
+    QString action;       // assistant turn verbatim
+    QString thought;
+    QString code;
+    QString observation;  // printed output or error message (no header)
+    bool isError = false;
+    bool isFinal = false;
+    bool hasObservation = false;
+    QVector<ToolBadge> tools;
+};
+
+struct TaskData {
+    qint64 id = 0;
+    QString externalId;
+    QString dataset;
+    QString query;
+    QString answer;
+    QString groundTruth;
+    QString verdict;
+    QString verifierText;
+    QVector<ViewerImage> images;  // task images, then tool outputs (step >= 0)
+    QVector<StepData> steps;
+    int pairCount = 0;
+    bool valid() const { return id > 0; }
+};
+
+struct PairData {
+    qint64 id = 0;
+    qint64 datasetId = 0;
+    qint64 taskId = 0;
+    int stepIndex = 0;
+    QString taskQuery;
+    QStringList history;  // the shared prefix: alternating actions and observation turns
+    QString chosenAction, chosenObservation;
+    QString rejectedAction, rejectedObservation;
+    QString status;  // pending / approved / rejected
+    QString rejectionReason;
+    QString note;
+    bool valid() const { return id > 0; }
+};
+
+struct PairProgress {
+    qint64 approved = 0, rejected = 0, pending = 0;
+    qint64 total() const { return approved + rejected + pending; }
+};
+
+}  // namespace matrix::ui
+
+Q_DECLARE_METATYPE(matrix::ui::TaskData)
+Q_DECLARE_METATYPE(matrix::ui::PairData)

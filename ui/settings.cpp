@@ -1,0 +1,35 @@
+// Settings over QSettings (see settings.h). Keys are grouped: window/, projects/, images/.
+#include "ui/settings.h"
+
+#include <QFileInfo>
+#include <QSettings>
+
+namespace matrix::ui {
+
+QByteArray Settings::windowGeometry() const { return QSettings().value("window/geometry").toByteArray(); }
+void Settings::setWindowGeometry(const QByteArray& g) { QSettings().setValue("window/geometry", g); }
+QByteArray Settings::windowState() const { return QSettings().value("window/state").toByteArray(); }
+void Settings::setWindowState(const QByteArray& s) { QSettings().setValue("window/state", s); }
+
+QString Settings::lastProject() const { return QSettings().value("projects/last").toString(); }
+void Settings::setLastProject(const QString& path) { QSettings().setValue("projects/last", path); }
+
+QStringList Settings::recentProjects() const { return QSettings().value("projects/recent").toStringList(); }
+
+void Settings::addRecentProject(const QString& path) {
+    const QString abs = QFileInfo(path).absoluteFilePath();
+    QStringList list = recentProjects();
+    list.removeAll(abs);
+    list.prepend(abs);
+    while (list.size() > kMaxRecent) list.removeLast();
+    QSettings().setValue("projects/recent", list);
+}
+
+void Settings::clearRecentProjects() { QSettings().remove("projects/recent"); }
+
+QStringList Settings::imageRoots() const { return QSettings().value("images/roots").toStringList(); }
+void Settings::setImageRoots(const QStringList& roots) { QSettings().setValue("images/roots", roots); }
+
+bool Settings::firstStart() const { return !QSettings().contains("projects/last"); }
+
+}  // namespace matrix::ui
