@@ -228,11 +228,11 @@ Result<int64_t> TaskRepo::insert(const Task& t, bool index_fts) {
     MATRIX_TRY(Statement * st,
                m_db.cached("INSERT INTO tasks(dataset_id, record_key, external_id, ordinal, query, prompt_text, "
                            "answer, ground_truth, verdict, verifier_text, source, level, category, system_prompt_id, "
-                           "extra) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                           "extra, n_images, n_missing_media) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     st->bind_all(t.dataset_id, t.record_key, t.external_id.empty() ? std::optional<std::string>() : t.external_id,
                  t.ordinal, t.query, t.prompt_text, t.answer, t.ground_truth,
                  t.verdict.empty() ? std::string("unknown") : t.verdict, t.verifier_text, t.source, t.level,
-                 t.category, t.system_prompt_id, t.extra);
+                 t.category, t.system_prompt_id, t.extra, int64_t(t.n_images), int64_t(t.n_missing_media));
     if (auto s = st->run(); !s.ok()) return s.error().within("task '" + t.record_key + "'");
     int64_t id = m_db.last_insert_rowid();
     if (index_fts) {

@@ -76,6 +76,9 @@ public:
     // Inserts the trajectory with its steps, tool calls and candidates (ids in `t` are ignored); returns its id.
     // n_steps is taken from t.steps.size(). Call inside a Transaction when inserting many.
     Result<int64_t> insert(const Trajectory& t, const TrajectoryInsertOptions& options = {});
+    // Appends steps (their idx as given) to an existing trajectory, updating n_steps, and when it is the
+    // task's primary trajectory also tasks.n_steps / tools and the full-text row. Call inside a Transaction.
+    Status append_steps(int64_t trajectory_id, const std::vector<Step>& steps);
     // Trajectories of a task, without steps, by id (the primary one first when it exists).
     Result<std::vector<Trajectory>> list_for_task(int64_t task_id);
     // One trajectory; with_steps loads steps, tool calls and candidates.

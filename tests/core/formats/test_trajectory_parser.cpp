@@ -68,7 +68,8 @@ private slots:
                     ++with_code;
                     QVERIFY2(a.code == e["code"].get<std::string>(), where.c_str());
                     QVERIFY2(a.code_parses, (where + ": " + a.code_error).c_str());
-                    QVERIFY2(a.code_fence_closed && a.has_code_label && a.code_language == "py", where.c_str());
+                    QVERIFY2(a.code_fence_closed && a.has_code_label && a.code_language == "py" && a.code_blocks == 1,
+                             where.c_str());
                     const std::string raw = conv[t]["value"].get<std::string>();
                     QVERIFY2(raw.compare(a.code_offset, a.code.size(), a.code) == 0, where.c_str());
                 }
@@ -334,6 +335,12 @@ private slots:
         a = parse_action("Thought: t\nCode:\n```py\nprint(1)\n```\nObservation: 1");
         QCOMPARE(a.trailing_text, std::string("Observation: 1"));
         QCOMPARE(a.code, std::string("print(1)"));
+        // Two labelled blocks (a run-on generation): the first is the code, both are counted.
+        a = parse_action("Thought: a\nCode:\n```py\nocr('1')\n```\nObservation: x\nThought: b\nCode:\n```py\nocr('2')\n```\n"
+                         "Thought: c\nCode:\n```py\nocr('3')\n```");
+        QCOMPARE(a.code, std::string("ocr('1')"));
+        QCOMPARE(a.code_blocks, 3);
+        QCOMPARE(parse_action("Thought: t\nCode:\n```py\nprint(1)\n```").code_blocks, 1);
         // Empty input.
         a = parse_action("");
         QVERIFY(!a.has_thought && !a.has_code && a.tool_calls.empty() && a.code_offset == std::string::npos);

@@ -201,6 +201,41 @@ private slots:
         QVERIFY(!Tokenizer::from_json(j.dump()).ok());
     }
 
+    void round_trip_on_real_mtrace_text() {
+        // Byte-level BPE loses nothing: decode(encode(x)) == NFC(x) for every turn of the 60 real
+        // trajectories (system prompts, tasks, code, observations, Chinese text).
+        json data = read_json(std::string(MATRIX_SHARED_DIR) + "/data/mtrace/mtrace-subset-60.json");
+        size_t n = 0, tokens = 0;
+        for (const json& rec : data)
+            for (const json& turn : rec["conversations"]) {
+                std::string text = turn["value"];
+                auto ids = m_tok->encode(text);
+                tokens += ids.size();
+                if (m_tok->decode(ids) != tok::nfc(text)) QFAIL(qPrintable(QString("round trip failed: record %1").arg(QString::fromStdString(rec["id"]))));
+                ++n;
+            }
+        QVERIFY(n > 300);
+        QVERIFY(tokens > 200000);
+    }
+
+    void fuzz_regressions_data() {
+        QTest::addColumn<QByteArray>("input");
+        // Found by fuzz/fuzz_tokenizer: a stray continuation byte took NFC's ASCII fast path unsanitised.
+        QTest::newRow("stray continuation byte") << QByteArray("\x87\n", 2);
+        QTest::newRow("truncated 3-byte") << QByteArray("ab\xE6\x95", 4);
+        QTest::newRow("surrogate") << QByteArray("\xED\xA0\x80x", 4);
+        QTest::newRow("special fragment") << QByteArray("<|im_<|im_end|>end|>");
+        QTest::newRow("mark first") << QByteArray("\xCC\x81" "a\xCC\x81");
+    }
+    void fuzz_regressions() {
+        QFETCH(QByteArray, input);
+        std::string s = input.toStdString();
+        std::string want = tok::nfc(s);
+        QCOMPARE(tok::nfc(want), want);
+        QCOMPARE(m_tok->decode(m_tok->encode(s)), want);
+        QCOMPARE(m_tok->decode(m_tok->encode(s, false)), want);
+    }
+
     void bpe_long_word_and_cache() {
         // A long run without pre-token boundaries goes through the heap merge (not cached).
         std::string long_word(5000, 'a');

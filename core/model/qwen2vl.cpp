@@ -1,0 +1,179 @@
+// Qwen2-VL forward (see qwen2vl.h): image features scattered into the token embeddings at image-pad positions,
+// M-RoPE positions from get_rope_index (prefill) or from the cache and rope_deltas (decode), the decoder, the head.
+// Matches transformers' Qwen2VLModel.forward / Qwen2VLForConditionalGeneration.forward.
+#include "core/model/qwen2vl.h"
+
+#include "core/model/rotary.h"
+#include "core/model/weights.h"
+
+namespace matrix::model {
+
+Qwen2VLImpl::Qwen2VLImpl(const Qwen2VLConfig& c, const torch::TensorOptions& options) : cfg(c) {
+    model = register_module("model", TextModel(cfg.text, options));
+    visual = register_module("visual", VisionTower(cfg.vision, cfg.text.hidden_size, options));
+    if (!cfg.tie_word_embeddings)
+        lm_head = register_module("lm_head", Linear(cfg.text.hidden_size, cfg.text.vocab_size, false, options));
+}
+
+torch::Tensor Qwen2VLImpl::image_features(const torch::Tensor& pixel_values, const torch::Tensor& grid_thw, const Tap* tap) {
+    return visual->forward(pixel_values.to(device()), grid_thw, tap);
+}
+
+torch::Tensor Qwen2VLImpl::lm_head_forward(const torch::Tensor& hidden) {
+    if (!lm_head.is_empty()) return lm_head(hidden);
+    return torch::nn::functional::linear(hidden, model->embed_tokens->weight);
+}
+
+torch::Tensor build_attention_mask(const torch::Tensor& key_mask, int64_t batch, int64_t past, int64_t length,
+                                   torch::ScalarType dtype, torch::Device device) {
+    const int64_t total = past + length;
+    auto iopt = torch::TensorOptions().dtype(torch::kInt64).device(device);
+    auto q_pos = torch::arange(past, total, iopt).view({length, 1});
+    auto k_pos = torch::arange(0, total, iopt).view({1, total});
+    auto allowed = (k_pos <= q_pos).view({1, 1, length, total});  // causal
+    if (key_mask.defined()) allowed = allowed & (key_mask.to(device).view({batch, 1, 1, total}) != 0);
+    else allowed = allowed.expand({batch, 1, length, total});
+    // The dtype's lowest finite value, as transformers uses torch.finfo(dtype).min (no NaN for fully padded rows).
+    double lowest = std::numeric_limits<float>::lowest();
+    if (dtype == torch::kBFloat16) lowest = static_cast<double>(std::numeric_limits<c10::BFloat16>::lowest());
+    else if (dtype == torch::kFloat16) lowest = -65504.0;
+    else if (dtype == torch::kFloat64) lowest = std::numeric_limits<double>::lowest();
+    auto opts = torch::TensorOptions().dtype(dtype).device(device);
+    auto zero = torch::zeros({}, opts);
+    auto blocked = torch::full({}, lowest, opts);
+    return torch::where(allowed, zero, blocked);
+}
+
+ForwardOutput Qwen2VLImpl::forward(const ForwardInput& in) {
+    if (!in.input_ids.defined() || in.input_ids.dim() != 2) throw std::runtime_error("input_ids must be [B, L]");
+    const auto dev = device();
+    auto ids = in.input_ids.to(dev, torch::kInt64);
+    const int64_t B = ids.size(0), L = ids.size(1);
+    KVCache* cache = in.cache;
+    const int64_t past = cache ? cache->length : 0;
+
+    auto embeds = model->embed(ids);  // [B, L, H]
+    if (in.pixel_values.defined() && in.pixel_values.numel() > 0) {
+        if (!in.image_grid_thw.defined()) throw std::runtime_error("pixel_values given without image_grid_thw");
+        auto feats = image_features(in.pixel_values, in.image_grid_thw, in.tap).to(embeds.scalar_type());
+        auto is_image = ids == cfg.image_token_id;  // [B, L]
+        const int64_t n_tokens = is_image.sum().item<int64_t>();
+        if (n_tokens != feats.size(0))
+            throw std::runtime_error("image features and image tokens do not match: tokens: " + std::to_string(n_tokens) +
+                                     ", features: " + std::to_string(feats.size(0)));
+        embeds = embeds.masked_scatter(is_image.unsqueeze(-1).expand_as(embeds), feats);
+    }
+
+    ForwardOutput out;
+    torch::Tensor key_mask;  // [B, past + L] or undefined
+    if (cache) {
+        auto new_mask = in.attention_mask.defined() ? in.attention_mask.to(dev, torch::kInt64)
+                                                    : torch::ones({B, L}, torch::TensorOptions().dtype(torch::kInt64).device(dev));
+        cache->attention_mask.narrow(1, past, L).copy_(new_mask);
+        key_mask = cache->attention_mask.narrow(1, 0, past + L);
+    } else if (in.attention_mask.defined()) {
+        key_mask = in.attention_mask.to(dev, torch::kInt64);
+    }
+
+    if (in.position_ids.defined()) {
+        out.position_ids = in.position_ids.to(torch::kCPU, torch::kInt64);
+        out.rope_deltas = cache && cache->rope_deltas.defined() ? cache->rope_deltas : torch::zeros({B, 1}, torch::kInt64);
+    } else if (past == 0) {
+        auto ri = get_rope_index(cfg, ids, in.image_grid_thw, key_mask);
+        out.position_ids = ri.position_ids;
+        out.rope_deltas = ri.rope_deltas;
+        if (cache) cache->rope_deltas = ri.rope_deltas;
+    } else {
+        out.rope_deltas = cache->rope_deltas;
+        out.position_ids = decode_position_ids(cache->rope_deltas, B, past, L);
+    }
+
+    AttentionInputs ai;
+    ai.cache = cache;
+    auto cs = mrope_cos_sin(cfg.text, out.position_ids.to(dev), dtype());
+    ai.cos = cs.first;
+    ai.sin = cs.second;
+    const bool padded = key_mask.defined() && (key_mask == 0).any().item<bool>();
+    if (padded) {
+        ai.mask = build_attention_mask(key_mask, B, past, L, dtype(), dev);
+    } else if (L > 1) {
+        if (past == 0) ai.causal = true;
+        else ai.mask = build_attention_mask(torch::Tensor(), B, past, L, dtype(), dev);
+    }
+    auto hidden = model->forward(embeds, ai, in.tap);
+    if (in.logits_to_keep > 0 && in.logits_to_keep < L) hidden = hidden.narrow(1, L - in.logits_to_keep, in.logits_to_keep);
+    out.logits = lm_head_forward(hidden);
+    return out;
+}
+
+Result<Qwen2VL> load_qwen2vl(const std::string& model_dir, const LoadOptions& options) {
+    MATRIX_TRY(Qwen2VLConfig cfg, load_config(model_dir));
+    auto ck = Checkpoint::open(model_dir);
+    if (!ck.ok()) return ck.error().within("opening weights");
+    MATRIX_CHECK(reconcile_with_weights(cfg, ck->shapes()));
+    try {
+        Qwen2VL m(cfg, torch::TensorOptions().dtype(options.dtype).device(options.device));
+        std::set<std::string> ignored;
+        if (cfg.tie_word_embeddings) ignored.insert("lm_head.weight");
+        auto st = load_parameters(*m, *ck, {}, ignored);
+        if (!st.ok()) return st.error().within(model_dir);
+        m->eval();
+        return m;
+    } catch (const std::exception& e) {
+        return make_error(e.what(), "building the model from " + model_dir);
+    }
+}
+
+Result<Qwen2VL> random_qwen2vl(const Qwen2VLConfig& cfg, const LoadOptions& options, uint64_t seed) {
+    try {
+        torch::manual_seed(seed);
+        Qwen2VL m(cfg, torch::TensorOptions().dtype(options.dtype).device(options.device));
+        torch::NoGradGuard ng;
+        for (auto& item : m->named_parameters(true)) {
+            auto& p = item.value();
+            const auto& n = item.key();
+            if (n.find("norm") != std::string::npos || n.find("ln_q") != std::string::npos) {
+                if (n.size() > 5 && n.compare(n.size() - 5, 5, ".bias") == 0) p.zero_();
+                else p.fill_(1.0);
+            } else {
+                p.normal_(0.0, 0.02);
+            }
+        }
+        m->eval();
+        return m;
+    } catch (const std::exception& e) {
+        return make_error(e.what(), "building a random model");
+    }
+}
+
+Result<ForwardOutput> run_forward(Qwen2VL& model, const ForwardInput& in) {
+    try {
+        return model->forward(in);
+    } catch (const std::exception& e) {
+        return make_error(e.what(), "forward");
+    }
+}
+
+namespace {
+// Shifted (logits[:, :-1], labels[:, 1:]) token log-probs and the mask of labelled positions.
+std::pair<torch::Tensor, torch::Tensor> shifted_token_logps(const torch::Tensor& logits, const torch::Tensor& labels) {
+    const int64_t L = logits.size(1);
+    auto lg = logits.narrow(1, 0, L - 1).to(torch::kFloat32);
+    auto lb = labels.to(logits.device(), torch::kInt64).narrow(1, 1, L - 1);
+    auto valid = lb != -100;
+    auto safe = lb.masked_fill(valid.logical_not(), 0);
+    auto logp = torch::log_softmax(lg, -1).gather(-1, safe.unsqueeze(-1)).squeeze(-1);  // [B, L-1]
+    return {logp * valid.to(torch::kFloat32), valid};
+}
+}  // namespace
+
+torch::Tensor sequence_logps(const torch::Tensor& logits, const torch::Tensor& labels) {
+    return shifted_token_logps(logits, labels).first.sum(-1);
+}
+
+torch::Tensor lm_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
+    auto r = shifted_token_logps(logits, labels);
+    return -r.first.sum() / r.second.sum().clamp_min(1).to(torch::kFloat32);
+}
+
+}  // namespace matrix::model

@@ -1,0 +1,231 @@
+// PEFT adapter save/read and LoRA merging. The adapter_config.json carries only fields that PEFT has accepted
+// since 0.9 and that vLLM's PEFTHelper reads (r, lora_alpha, target_modules, bias, use_rslora, use_dora,
+// modules_to_save), so older and newer loaders both take it.
+#include "core/training/adapter_io.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "core/training/tensor_io.h"
+#include "core/util/safetensors.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace matrix::train {
+
+namespace {
+
+bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
+
+void strip_suffix(std::string& s, const std::string& suf) {
+    if (s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0)
+        s.resize(s.size() - suf.size());
+}
+
+Status write_json_atomic(const std::string& path, const json& j) {
+    std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        if (!out) return make_error("cannot write", tmp);
+        out << j.dump(2) << "\n";
+        if (!out) return make_error("write failed", tmp);
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) return make_error("rename failed: " + ec.message(), path);
+    return {};
+}
+
+}  // namespace
+
+char lora_matrix_kind(const std::string& name) {
+    if (name.find("lora_A") != std::string::npos || name.find("lora_a") != std::string::npos) return 'A';
+    if (name.find("lora_B") != std::string::npos || name.find("lora_b") != std::string::npos) return 'B';
+    return 0;
+}
+
+std::string lora_module_path(const std::string& name) {
+    std::string s = name;
+    auto cut = s.find(".lora_");
+    if (cut != std::string::npos) s.resize(cut);
+    strip_suffix(s, ".weight");
+    if (starts_with(s, "base_model.model.")) s = s.substr(17);
+    // transformers-5 module paths -> published checkpoint paths
+    if (starts_with(s, "model.language_model.")) s = "model." + s.substr(21);
+    else if (starts_with(s, "model.visual.")) s = s.substr(6);
+    else if (starts_with(s, "language_model.")) s = "model." + s.substr(15);
+    return s;
+}
+
+std::string peft_key(const std::string& module, char which) {
+    return "base_model.model." + module + (which == 'A' ? ".lora_A.weight" : ".lora_B.weight");
+}
+
+Status save_peft_adapter(const std::string& dir, const std::vector<LoraPair>& lora, const LoraSpec& spec,
+                         bool bf16) {
+    try {
+        fs::create_directories(dir);
+        std::vector<torch::Tensor> keep;  // contiguous CPU copies that back the write
+        std::vector<TensorToWrite> out;
+        std::vector<std::pair<std::string, const LoraPair*>> order;
+        for (const auto& p : lora) order.emplace_back(p.module, &p);
+        std::sort(order.begin(), order.end(), [](auto& x, auto& y) { return x.first < y.first; });
+        for (const auto& [module, p] : order) {
+            for (char which : {'A', 'B'}) {
+                auto t = (which == 'A' ? p->a : p->b).detach().to(torch::kCPU);
+                t = (bf16 ? t.to(torch::kBFloat16) : t.to(torch::kFloat32)).contiguous();
+                keep.push_back(t);
+                out.push_back({peft_key(module, which), bf16 ? DType::BF16 : DType::F32,
+                               std::vector<int64_t>(t.sizes().begin(), t.sizes().end()), t.data_ptr()});
+            }
+        }
+        MATRIX_CHECK(write_safetensors((fs::path(dir) / "adapter_model.safetensors").string(), out,
+                                       {{"format", "pt"}}));
+        std::set<std::string> targets(spec.targets.begin(), spec.targets.end());
+        json cfg = {{"peft_type", "LORA"},
+                    {"task_type", "CAUSAL_LM"},
+                    {"base_model_name_or_path", spec.base_model},
+                    {"revision", nullptr},
+                    {"r", spec.r},
+                    {"lora_alpha", spec.alpha},
+                    {"lora_dropout", spec.dropout},
+                    {"target_modules", std::vector<std::string>(targets.begin(), targets.end())},
+                    {"bias", "none"},
+                    {"fan_in_fan_out", false},
+                    {"inference_mode", true},
+                    {"init_lora_weights", true},
+                    {"modules_to_save", nullptr},
+                    {"layers_to_transform", nullptr},
+                    {"layers_pattern", nullptr},
+                    {"rank_pattern", json::object()},
+                    {"alpha_pattern", json::object()},
+                    {"use_rslora", false},
+                    {"use_dora", false}};
+        // PEFT writes integral alpha as an int; keep that so the file diffs cleanly against PEFT's.
+        if (spec.alpha == static_cast<double>(static_cast<int64_t>(spec.alpha)))
+            cfg["lora_alpha"] = static_cast<int64_t>(spec.alpha);
+        return write_json_atomic((fs::path(dir) / "adapter_config.json").string(), cfg);
+    } catch (const std::exception& e) {
+        return make_error(e.what(), "saving adapter to " + dir);
+    }
+}
+
+Result<std::vector<LoraPair>> read_peft_adapter(const std::string& dir, LoraSpec* spec) {
+    const std::string ctx = "reading adapter " + dir;
+    try {
+        std::ifstream in(fs::path(dir) / "adapter_config.json");
+        if (!in) return make_error("adapter_config.json not found", ctx);
+        json cfg = json::parse(in);
+        if (cfg.value("peft_type", "LORA") != "LORA")
+            return make_error("peft_type is not LORA", ctx);
+        if (cfg.value("use_dora", false)) return make_error("DoRA adapters are not supported", ctx);
+        LoraSpec s;
+        s.r = cfg.at("r").get<int>();
+        s.alpha = cfg.at("lora_alpha").get<double>();
+        s.dropout = cfg.value("lora_dropout", 0.0);
+        if (cfg.contains("target_modules") && cfg["target_modules"].is_array())
+            s.targets = cfg["target_modules"].get<std::vector<std::string>>();
+        if (cfg.contains("base_model_name_or_path") && cfg["base_model_name_or_path"].is_string())
+            s.base_model = cfg["base_model_name_or_path"].get<std::string>();
+        if (spec) *spec = s;
+
+        MATRIX_TRY(auto file, SafetensorsFile::open((fs::path(dir) / "adapter_model.safetensors").string()));
+        std::map<std::string, LoraPair> by_module;
+        for (const auto& v : file->tensors()) {
+            char kind = lora_matrix_kind(v.name);
+            if (!kind) return make_error("unexpected tensor '" + v.name + "'", ctx);
+            auto t = view_tensor(v).to(torch::kFloat32).clone();
+            auto& p = by_module[lora_module_path(v.name)];
+            p.module = lora_module_path(v.name);
+            (kind == 'A' ? p.a : p.b) = t;
+        }
+        std::vector<LoraPair> out;
+        for (auto& [m, p] : by_module) {
+            if (!p.a.defined() || !p.b.defined()) return make_error("module " + m + " lacks lora_A or lora_B", ctx);
+            if (p.a.size(0) != s.r || p.b.size(1) != s.r)
+                return make_error("module " + m + " has rank " + std::to_string(p.a.size(0)) + ", config r=" +
+                                      std::to_string(s.r), ctx);
+            out.push_back(std::move(p));
+        }
+        return out;
+    } catch (const std::exception& e) {
+        return make_error(e.what(), ctx);
+    }
+}
+
+Status merge_adapter_into_checkpoint(const std::string& base_dir, const std::string& adapter_dir,
+                                     const std::string& out_dir, const Progress& progress) {
+    const std::string ctx = "merging " + adapter_dir + " into " + base_dir;
+    try {
+        LoraSpec spec;
+        MATRIX_TRY(auto lora, read_peft_adapter(adapter_dir, &spec));
+        const double scale = spec.alpha / spec.r;
+        std::map<std::string, const LoraPair*> by_module;
+        for (const auto& p : lora) by_module[p.module] = &p;
+
+        // Shards: from the index, else the single file.
+        std::vector<std::string> shards;
+        fs::path index = fs::path(base_dir) / "model.safetensors.index.json";
+        if (fs::exists(index)) {
+            std::ifstream in(index);
+            json j = json::parse(in);
+            std::set<std::string> names;
+            for (auto& [k, v] : j.at("weight_map").items()) names.insert(v.get<std::string>());
+            shards.assign(names.begin(), names.end());
+        } else {
+            shards.push_back("model.safetensors");
+        }
+        fs::create_directories(out_dir);
+        std::set<std::string> merged;
+        int64_t done = 0;
+        for (const auto& shard : shards) {
+            if (progress.cancelled()) return make_error("cancelled", ctx);
+            MATRIX_TRY(auto file, SafetensorsFile::open((fs::path(base_dir) / shard).string()));
+            std::vector<torch::Tensor> keep;
+            std::vector<TensorToWrite> out;
+            for (const auto& v : file->tensors()) {
+                TensorToWrite w{v.name, v.dtype, v.shape, v.data};
+                std::string name = v.name;
+                strip_suffix(name, ".weight");
+                auto it = by_module.find(lora_module_path(name));
+                if (it != by_module.end() && v.name.size() > 7 &&
+                    v.name.compare(v.name.size() - 7, 7, ".weight") == 0) {
+                    const LoraPair& p = *it->second;
+                    auto w0 = view_tensor(v).to(torch::kFloat32);
+                    auto delta = torch::matmul(p.b, p.a) * scale;  // [out, in]
+                    if (delta.sizes() != w0.sizes())
+                        return make_error("shape mismatch for " + v.name, ctx);
+                    auto merged_w = (w0 + delta).to(torch_dtype(v.dtype)).contiguous();
+                    keep.push_back(merged_w);
+                    w.data = merged_w.data_ptr();
+                    merged.insert(it->first);
+                }
+                out.push_back(w);
+            }
+            MATRIX_CHECK(write_safetensors((fs::path(out_dir) / shard).string(), out, file->metadata()));
+            progress(++done, static_cast<int64_t>(shards.size()), shard);
+        }
+        if (merged.size() != by_module.size()) {
+            for (const auto& [m, p] : by_module)
+                if (!merged.count(m)) return make_error("adapter module " + m + " not found in the base weights", ctx);
+        }
+        // Everything else (config.json, generation_config.json, tokenizer files, index) is copied as is.
+        for (const auto& e : fs::directory_iterator(base_dir)) {
+            if (!e.is_regular_file()) continue;
+            std::string fname = e.path().filename().string();
+            if (e.path().extension() == ".safetensors") continue;
+            fs::copy_file(e.path(), fs::path(out_dir) / fname, fs::copy_options::overwrite_existing);
+        }
+        return {};
+    } catch (const std::exception& e) {
+        return make_error(e.what(), ctx);
+    }
+}
+
+}  // namespace matrix::train

@@ -1,0 +1,76 @@
+// SFT and DPO objectives. Log-probs are taken only at labelled positions (gather rows first, then
+// log_softmax in float32), so a 150K-vocabulary model does not materialise [B, T, V] log-probs in backward.
+#include "core/training/losses.h"
+
+namespace matrix::train {
+
+std::pair<torch::Tensor, torch::Tensor> shifted_label_rows(const torch::Tensor& labels) {
+    // labels [B, T] -> targets for positions 0..T-2 are labels[:, 1:]
+    const int64_t B = labels.size(0), T = labels.size(1);
+    auto shifted = torch::full({B, T}, kIgnoreIndex, labels.options());
+    if (T > 1) shifted.narrow(1, 0, T - 1).copy_(labels.narrow(1, 1, T - 1));
+    auto flat = shifted.reshape({-1});
+    auto rows = (flat != kIgnoreIndex).nonzero().reshape({-1});  // [N] indices into B*T
+    return {rows, flat.index_select(0, rows)};
+}
+
+namespace {
+// Returns per-row log p(target) [N] (float32) and the row indices.
+std::pair<torch::Tensor, torch::Tensor> labelled_logps(const torch::Tensor& logits, const torch::Tensor& labels) {
+    auto [rows, targets] = shifted_label_rows(labels.to(logits.device()));
+    const int64_t V = logits.size(-1);
+    auto picked = logits.reshape({-1, V}).index_select(0, rows).to(torch::kFloat32);  // [N, V]
+    auto lp = torch::log_softmax(picked, -1).gather(1, targets.unsqueeze(1)).squeeze(1);  // [N]
+    return {lp, rows};
+}
+}  // namespace
+
+torch::Tensor sft_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
+    auto [lp, rows] = labelled_logps(logits, labels);
+    if (lp.numel() == 0) return (logits.sum() * 0).to(torch::kFloat32);  // keeps the graph, loss 0
+    return -lp.mean();
+}
+
+std::pair<torch::Tensor, torch::Tensor> sequence_logps_and_counts(const torch::Tensor& logits,
+                                                                  const torch::Tensor& labels) {
+    const int64_t B = labels.size(0), T = labels.size(1);
+    auto [lp, rows] = labelled_logps(logits, labels);
+    auto seq = torch::div(rows, T, "floor");  // which sequence each row belongs to
+    auto sums = torch::zeros({B}, lp.options()).index_add(0, seq, lp);
+    auto counts = torch::zeros({B}, lp.options()).index_add(0, seq, torch::ones_like(lp));
+    return {sums, counts};
+}
+
+torch::Tensor sequence_logps(const torch::Tensor& logits, const torch::Tensor& labels) {
+    return sequence_logps_and_counts(logits, labels).first;
+}
+
+DpoLoss parse_dpo_loss(const std::string& s) {
+    if (s == "ipo") return DpoLoss::Ipo;
+    if (s == "hinge") return DpoLoss::Hinge;
+    return DpoLoss::Sigmoid;
+}
+
+DpoTerms dpo_loss(const torch::Tensor& policy_chosen, const torch::Tensor& policy_rejected,
+                  const torch::Tensor& ref_chosen, const torch::Tensor& ref_rejected, double beta, DpoLoss type) {
+    auto rc = ref_chosen.to(policy_chosen.device()).to(torch::kFloat32).detach();
+    auto rr = ref_rejected.to(policy_chosen.device()).to(torch::kFloat32).detach();
+    auto pc = policy_chosen.to(torch::kFloat32), pr = policy_rejected.to(torch::kFloat32);
+    auto h = (pc - rc) - (pr - rr);  // [B]
+    torch::Tensor per_pair;
+    switch (type) {
+    case DpoLoss::Sigmoid: per_pair = -torch::log_sigmoid(beta * h); break;
+    case DpoLoss::Ipo: per_pair = (h - 1.0 / (2.0 * beta)).pow(2); break;
+    case DpoLoss::Hinge: per_pair = torch::relu(1.0 - beta * h); break;
+    }
+    DpoTerms out;
+    out.loss = per_pair.mean();
+    out.chosen_rewards = (beta * (pc - rc)).detach();
+    out.rejected_rewards = (beta * (pr - rr)).detach();
+    auto diff = out.chosen_rewards - out.rejected_rewards;
+    out.reward_accuracy = (diff > 0).to(torch::kFloat32).mean().item<double>();
+    out.margin = diff.mean().item<double>();
+    return out;
+}
+
+}  // namespace matrix::train
