@@ -70,9 +70,6 @@ void TestScreenshot::fixtureProject() {
 }
 
 void TestScreenshot::demoProject() {
-#if !__has_include("core/formats/prefx_import.h")
-    QSKIP("the demo project needs core/formats' importers");
-#endif
     QTemporaryDir demo;
     runAndCheck({},
                 {"main_window", "task_browser", "trajectory_stepper", "image_viewer", "pair_curation",

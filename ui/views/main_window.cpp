@@ -414,7 +414,8 @@ void MainWindow::showTask(qint64 taskId) {
                         m_task = d;
                         m_images->setImages(d.images);
                         m_trajectory->setTask(d);
-                        if (d.pairCount > 0) m_curation->showFirstPairOfTask(taskId);
+                        for (qint64 id : d.pairTaskIds)
+                            if (m_curation->showFirstPairOfTask(id)) break;
                         emit taskShown(taskId);
                     });
 }

@@ -4,16 +4,11 @@
 
 #include <QFileInfo>
 
-#include "core/store/project.h"
-// Until core/formats' importers are merged this builds without them (the dialogs then report it).
-#if __has_include("core/formats/prefx_import.h") && __has_include("core/formats/exporters.h") && \
-    __has_include("core/formats/beam_import.h")
-#define MATRIX_UI_HAVE_IMPORTERS 1
 #include "core/formats/beam_import.h"
 #include "core/formats/exporters.h"
 #include "core/formats/mtrace_import.h"
 #include "core/formats/prefx_import.h"
-#endif
+#include "core/store/project.h"
 
 namespace matrix::ui {
 
@@ -26,18 +21,6 @@ QString formatName(DataFormat f) {
     return {};
 }
 
-#ifndef MATRIX_UI_HAVE_IMPORTERS
-JobOutcome runImport(const ImportRequest& request, const Progress&) {
-    JobOutcome out;
-    out.error = QObject::tr("the %1 importer is not available in this build").arg(formatName(request.format));
-    return out;
-}
-JobOutcome runExport(const ExportRequest& request, const Progress&) {
-    JobOutcome out;
-    out.error = QObject::tr("the %1 exporter is not available in this build").arg(formatName(request.format));
-    return out;
-}
-#else
 JobOutcome runImport(const ImportRequest& request, const Progress& progress) {
     JobOutcome out;
     auto project = store::Project::open(request.projectPath.toStdString());
@@ -101,6 +84,5 @@ JobOutcome runExport(const ExportRequest& request, const Progress& progress) {
         out.summary += QObject::tr(" (LLaMA-Factory entry in %1)").arg(QString::fromStdString(report->dataset_info_path));
     return out;
 }
-#endif
 
 }  // namespace matrix::ui
