@@ -90,11 +90,12 @@ TaskBrowser::TaskBrowser(ProjectSession* session, QWidget* parent)
     m_table->horizontalHeader()->setSectionResizeMode(TaskTableModel::ColTask, QHeaderView::Stretch);
     m_table->setColumnWidth(TaskTableModel::ColId, 80);
     m_table->setColumnWidth(TaskTableModel::ColSteps, 48);
-    m_table->setColumnWidth(TaskTableModel::ColTools, 150);
+    m_table->setColumnWidth(TaskTableModel::ColTools, 120);
     m_table->setColumnWidth(TaskTableModel::ColVerdict, 64);
-    m_table->setColumnWidth(TaskTableModel::ColImages, 80);
+    m_table->setColumnWidth(TaskTableModel::ColImages, 70);
     m_table->setColumnWidth(TaskTableModel::ColPairs, 96);
     outer->addWidget(m_table, 1);
+    setMinimumWidth(560);
     outer->addWidget(m_count);
 
     m_debounce->setSingleShot(true);

@@ -47,6 +47,8 @@ TrajectoryView::TrajectoryView(QWidget* parent)
     auto* split = new QSplitter(Qt::Horizontal, this);
     m_list->setModel(m_model);
     m_list->setMinimumWidth(150);
+    m_list->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_list->setTextElideMode(Qt::ElideRight);
     m_list->setAccessibleName(tr("Steps"));
     split->addWidget(m_list);
 
