@@ -12,6 +12,7 @@
 #include <set>
 
 #include "core/bench/json_file.h"
+#include "core/formats/trajectory_parser.h"
 #include "core/bench/py_compat.h"
 
 namespace fs = std::filesystem;
@@ -83,65 +84,16 @@ bool calls_final_answer(const std::string& code) {
     return false;
 }
 
-const std::set<std::string>& agent_tool_names() {
-    static const std::set<std::string> names = {
-        "visualizer", "ask_search_agent", "inspect_file_as_text", "objectlocation", "facedetection",
-        "segmentation", "image_edit", "image_generator", "ocr", "final_answer",
-        // GTA tool names, as some agents call them directly
-        "OCR", "ImageDescription", "RegionAttributeDescription", "TextToBbox", "DrawBox", "AddText", "GoogleSearch",
-        "Calculator", "Solver", "Plot", "MathOCR", "CountGivenObject", "TextToImage", "ImageStylization"};
-    return names;
-}
-
-json literal_value(const std::string& lit) {
-    if (lit.empty()) return nullptr;
-    if (lit[0] == '"' || lit[0] == '\'') {
-        std::string s;
-        for (size_t i = 1; i + 1 < lit.size(); ++i) {
-            if (lit[i] == '\\' && i + 2 < lit.size()) {
-                const char n = lit[++i];
-                s.push_back(n == 'n' ? '\n' : n == 't' ? '\t' : n);
-            } else {
-                s.push_back(lit[i]);
-            }
-        }
-        return s;
-    }
-    if (auto f = py::to_float(lit)) {
-        if (lit.find_first_of(".eE") == std::string::npos) return int64_t(*f);
-        return *f;
-    }
-    return json{{"$expr", lit}};
-}
-
 }  // namespace
 
 std::vector<RunToolCall> tool_calls_in_code(const std::string& code) {
-    static const std::regex call_re(R"(\b([A-Za-z_]\w*)\s*\()");
-    static const std::regex arg_re(
-        R"(^\s*(?:([A-Za-z_]\w*)\s*=\s*)?("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|[A-Za-z_][\w.]*)\s*(,|\)))");
+    // The project's trajectory parser (core/formats) reads the code: keyword and positional arguments,
+    // positional ones mapped to the known tool's parameter names, non-literals as {"$expr": source}.
+    const formats::ParsedAction parsed = formats::parse_action("Thought: \n\nCode:\n```py\n" + code + "\n```");
     std::vector<RunToolCall> out;
-    for (auto it = std::sregex_iterator(code.begin(), code.end(), call_re); it != std::sregex_iterator(); ++it) {
-        const std::string name = (*it)[1];
-        if (!agent_tool_names().count(name)) continue;
-        // Skip definitions ("def ocr(") and attribute calls ("x.ocr(").
-        const size_t pos = size_t(it->position(0));
-        if (pos > 0 && code[pos - 1] == '.') continue;
-        if (pos >= 4 && code.compare(pos - 4, 4, "def ") == 0) continue;
-        RunToolCall call;
-        call.name = name;
-        std::string rest = code.substr(pos + size_t(it->length(0)));
-        int positional = 0;
-        std::smatch m;
-        while (std::regex_search(rest, m, arg_re)) {
-            const std::string key = m[1].matched ? m[1].str() : "$" + std::to_string(positional++);
-            const std::string lit = m[2];
-            const bool is_name = !lit.empty() && (std::isalpha(static_cast<unsigned char>(lit[0])) || lit[0] == '_');
-            call.arguments[key] = is_name ? json{{"$expr", lit}} : literal_value(lit);
-            if (m[3] == ")") break;
-            rest = m.suffix();
-        }
-        out.push_back(std::move(call));
+    for (const auto& c : parsed.tool_calls) {
+        if (!c.known) continue;
+        out.push_back({c.name, c.arguments});
     }
     return out;
 }

@@ -97,10 +97,10 @@ private slots:
             "def ocr(x): pass\nres = visualizer('What?', image_path=img)\nobj.ocr('x')\nfinal_answer(42)\nprint(len(x))");
         QCOMPARE(int(calls.size()), 2);
         QCOMPARE(calls[0].name, std::string("visualizer"));
-        QCOMPARE(calls[0].arguments["$0"].get<std::string>(), std::string("What?"));
+        QCOMPARE(calls[0].arguments["question"].get<std::string>(), std::string("What?"));  // positional mapped
         QCOMPARE(calls[0].arguments["image_path"]["$expr"].get<std::string>(), std::string("img"));
         QCOMPARE(calls[1].name, std::string("final_answer"));
-        QCOMPARE(calls[1].arguments["$0"].get<int>(), 42);
+        QCOMPARE(calls[1].arguments["answer"].get<int>(), 42);
     }
 
     // Two GTA runs with known answers: official AnsAcc, MATRIX accuracy and the flips between them.
