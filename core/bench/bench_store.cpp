@@ -476,4 +476,49 @@ Result<Comparison> compare_stored_runs(store::Project& project, int64_t run_a, i
     return compare_runs(sa, sb);
 }
 
+Result<TaskSideBySide> load_task_side_by_side(store::Project& project, int64_t run_a, int64_t run_b,
+                                              const std::string& task_key) {
+    TaskSideBySide out;
+    out.task_key = task_key;
+    std::optional<int64_t> task_id;
+    for (int side = 0; side < 2; ++side) {
+        MATRIX_TRY(StoredRun r, load_stored_run(project, side == 0 ? run_a : run_b));
+        for (size_t i = 0; i < r.results.size(); ++i) {
+            if (r.results[i].task_id != task_key) continue;
+            (side == 0 ? out.answer_a : out.answer_b) = r.results[i].answer;
+            (side == 0 ? out.steps_a : out.steps_b) = r.results[i].steps;
+            if (out.question.empty()) out.question = r.results[i].question;
+            if (!task_id && r.task_ids[i]) task_id = r.task_ids[i];
+            if (out.gold_answer.empty() && !r.results[i].ground_truth.is_null()) {
+                out.gold_answer = text_of(r.results[i].ground_truth);
+            }
+        }
+    }
+    if (task_id) {
+        store::TaskRepo tasks(project.db());
+        MATRIX_TRY(auto task, tasks.get(*task_id));
+        if (task) {
+            out.question = task->query;
+            if (task->answer) out.gold_answer = *task->answer;
+        }
+        store::TrajectoryRepo trajectories(project.db());
+        MATRIX_TRY(auto list, trajectories.list_for_task(*task_id));
+        for (const auto& t : list) {
+            if (t.source != "gold") continue;
+            MATRIX_TRY(auto full, trajectories.get(t.id, true));
+            if (full) {
+                for (const auto& s : full->steps) out.gold.push_back(run_step_from_store(s));
+            }
+            break;
+        }
+        store::MediaRepo media(project.db());
+        MATRIX_TRY(auto files, media.for_task(*task_id));
+        for (const auto& f : files) {
+            out.image_labels.push_back(f.media.path);
+            out.image_paths.push_back(f.media.resolved_path.value_or(""));
+        }
+    }
+    return out;
+}
+
 }  // namespace matrix::bench

@@ -2,7 +2,7 @@
 // fragments) must never crash encode/decode, and the byte-level round trip must hold:
 // decode(encode(s)) == nfc(s) (with invalid UTF-8 replaced by U+FFFD), with and without special tokens.
 // Build: cmake -DMATRIX_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ ... && ninja fuzz_tokenizer
-// Run:   MATRIX_FUZZ_TOKENIZER=path/to/tokenizer.json ./fuzz/fuzz_tokenizer [corpus dir]
+// Run:   MATRIX_FUZZ_TOKENIZER=path/to/tokenizer.json ./tests/fuzz/fuzz_tokenizer [corpus dir]
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
