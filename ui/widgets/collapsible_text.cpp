@@ -66,7 +66,8 @@ void CollapsibleText::refresh() {
     const int lineH = m_edit->fontMetrics().lineSpacing();
     m_edit->setMinimumHeight(std::min(std::max(2, shownLines), 12) * lineH + 12);
     // Never taller than the text: short observations and an empty prefix leave the space to other widgets.
-    m_edit->setMaximumHeight(std::max(2, m_collapsed ? shownLines : std::min(lines, 60)) * lineH + 14);
+    // (at least 5 lines: one long line wraps).
+    m_edit->setMaximumHeight(std::max(5, m_collapsed ? shownLines : std::min(lines, 60)) * lineH + 14);
 }
 
 }  // namespace matrix::ui

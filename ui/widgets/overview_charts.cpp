@@ -84,10 +84,14 @@ OverviewCharts::OverviewCharts(QWidget* parent)
     m_summary->setWordWrap(true);
     outer->addWidget(m_summary);
     auto* grid = new QGridLayout;
-    grid->addWidget(m_tools, 0, 0);
-    grid->addWidget(m_steps, 0, 1);
-    grid->addWidget(m_verdicts, 1, 0);
-    grid->addWidget(m_pairs, 1, 1);
+    // Tool calls get the full height (one bar per tool); the three small charts share the right column.
+    grid->addWidget(m_tools, 0, 0, 2, 1);
+    grid->addWidget(m_steps, 0, 1, 1, 2);
+    grid->addWidget(m_verdicts, 1, 1);
+    grid->addWidget(m_pairs, 1, 2);
+    grid->setColumnStretch(0, 2);
+    grid->setColumnStretch(1, 1);
+    grid->setColumnStretch(2, 1);
     outer->addLayout(grid, 1);
     setStats({});
 }
@@ -121,6 +125,9 @@ void OverviewCharts::setStats(const OverviewStats& stats) {
         c->addSeries(series);
         auto* y = new QBarCategoryAxis;
         y->append(cats);
+        QFont lf = y->labelsFont();
+        lf.setPointSizeF(std::min(lf.pointSizeF(), 8.0));
+        y->setLabelsFont(lf);
         auto* x = new QValueAxis;
         integerAxis(x, maxv);
         c->addAxis(y, Qt::AlignLeft);
