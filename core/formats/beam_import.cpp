@@ -251,6 +251,12 @@ Result<ImportReport> import_beam(store::Database& db, const std::string& path, c
             if (use->missing) ++task.n_missing_media;
             links.emplace_back(use->id, "attachment", pos++);
         }
+        {
+            std::vector<store::Step> best_steps;
+            for (const auto& bs : bt.steps) best_steps.push_back(step_from_action(0, bs.candidates[size_t(bs.best)].action));
+            task.n_steps = int(bt.steps.size());
+            task.tools = store::tools_of(best_steps);
+        }
         auto task_id = tasks.insert(task, false);
         if (!task_id.ok()) return fail(task_id.error());
         for (auto& [mid, role, p] : links)
@@ -285,6 +291,8 @@ Result<ImportReport> import_beam(store::Database& db, const std::string& path, c
         }
         store::TrajectoryInsertOptions topt;
         topt.task_fts_indexed = false;
+        topt.new_task_query = task.query;
+        topt.refresh_task_counters = false;  // set in the task row above
         if (auto t = trajectories.insert(traj, topt); !t.ok()) return fail(t.error());
 
         // Pairs per step, with the Pref-X prefix (human task turn, then best actions and their observations).

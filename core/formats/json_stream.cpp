@@ -18,6 +18,15 @@ namespace {
 
 constexpr int kMaxDepth = 512;
 
+// 1 for bytes that end the plain-ASCII run inside a string: '"', '\\', control characters, non-ASCII.
+struct StopTable {
+    bool stop[256];
+    constexpr StopTable() : stop() {
+        for (int c = 0; c < 256; ++c) stop[c] = c == '"' || c == '\\' || c < 0x20 || c >= 0x80;
+    }
+};
+constexpr StopTable kStop;
+
 class Parser {
 public:
     Parser(std::string_view text, size_t pos) : s(text.data()), n(text.size()), p(pos) {}
@@ -216,12 +225,11 @@ private:
         ++p;  // opening quote
         size_t run = p;
         for (;;) {
-            // Fast path: plain ASCII.
-            while (p < n) {
-                unsigned char c = static_cast<unsigned char>(s[p]);
-                if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
-                ++p;
-            }
+            // Fast path: plain ASCII, four bytes per iteration.
+            const unsigned char* u = reinterpret_cast<const unsigned char*>(s);
+            while (p + 4 <= n && !(kStop.stop[u[p]] | kStop.stop[u[p + 1]] | kStop.stop[u[p + 2]] | kStop.stop[u[p + 3]]))
+                p += 4;
+            while (p < n && !kStop.stop[u[p]]) ++p;
             if (p >= n) return fail("unexpected end of file inside a string");
             unsigned char c = static_cast<unsigned char>(s[p]);
             if (c == '"') {
@@ -483,6 +491,7 @@ bool JsonArrayReader::next(JsonItem& item) {
                 }
                 if (m_text[m_pos] != '[') {
                     m_state = State::AfterElement;
+                    m_no_array = true;
                     return syntax_error(m_pos, "expected '[' at the start of the file (a JSON array of records)", -1,
                                         false);
                 }
@@ -493,6 +502,18 @@ bool JsonArrayReader::next(JsonItem& item) {
             case State::FirstElement:
             case State::AfterElement: {
                 skip_ws();
+                if (m_no_array) {
+                    // Not an array (already reported): take the next object wherever it starts.
+                    if (m_pos >= m_text.size()) {
+                        m_state = State::Done;
+                        return false;
+                    }
+                    JsonItem found;
+                    if (!resync(m_pos, found)) return false;
+                    item = std::move(found);
+                    item.resynced = false;
+                    return true;
+                }
                 if (m_pos >= m_text.size()) {
                     m_state = State::Done;
                     item = JsonItem{};

@@ -72,6 +72,7 @@ private:
     size_t m_pos = 0;
     int64_t m_index = 0;
     enum class State { Start, FirstElement, AfterElement, AfterArray, Done } m_state = State::Start;
+    bool m_no_array = false;  // the input does not start with '[' (reported once): objects are read loosely
     std::function<bool(const nlohmann::json&)> m_predicate;
     bool m_have_pending = false;
     JsonItem m_pending;

@@ -89,7 +89,14 @@ Result<std::pair<int64_t, store::Media>> MediaResolver::intern(store::MediaRepo&
         store::Media m = resolve(path);
         // A row already there (missing before) is updated only when the file is now found.
         const bool now_found = existing.has_value() && m.resolved_path.has_value();
-        MATRIX_TRY(int64_t id, repo.upsert(m, now_found));
+        int64_t id = 0;
+        if (existing) {
+            MATRIX_TRY(int64_t up, repo.upsert(m, now_found));
+            id = up;
+        } else {
+            MATRIX_TRY(int64_t ins, repo.insert(m));
+            id = ins;
+        }
         if (now_found) MATRIX_CHECK(repo.refresh_tasks_of(id));
         if (existing && !m.resolved_path) m = *existing;
         m.id = id;

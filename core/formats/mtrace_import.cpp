@@ -42,7 +42,7 @@ Result<ImportReport> import_mtrace(store::Database& db, const std::string& path,
             report.cancelled = true;
             return report;
         }
-        if (++since_progress >= 256) {
+        if (++since_progress >= 64) {
             since_progress = 0;
             ctx.progress(reader.position(), reader.size(), "records " + std::to_string(report.records));
         }
@@ -73,6 +73,11 @@ Result<ImportReport> import_mtrace(store::Database& db, const std::string& path,
         if (!existing.ok()) return fail(existing.error());
         if (existing.value()) {
             ++report.already_present;
+            // Images missing last time are looked for again (new image roots); found ones update the tasks.
+            for (const auto& m : rows.media) {
+                auto use = ctx.media(m.path, report);
+                if (!use.ok()) return fail(use.error());
+            }
             if (auto s = ctx.record_done(); !s.ok()) return fail(s.error());
             continue;
         }
@@ -93,6 +98,8 @@ Result<ImportReport> import_mtrace(store::Database& db, const std::string& path,
             if (use->warning) report.issues.push_back({path, item.index, item.offset, *use->warning, false});
             uses.push_back(use.value());
         }
+        task.n_steps = int(rows.trajectory.steps.size());
+        task.tools = store::tools_of(rows.trajectory.steps);
         auto task_id = tasks.insert(task, /*index_fts=*/false);
         if (!task_id.ok()) return fail(task_id.error());
         for (size_t i = 0; i < rows.media.size(); ++i) {
@@ -103,6 +110,8 @@ Result<ImportReport> import_mtrace(store::Database& db, const std::string& path,
         rows.trajectory.task_id = task_id.value();
         store::TrajectoryInsertOptions topt;
         topt.task_fts_indexed = false;
+        topt.new_task_query = task.query;
+        topt.refresh_task_counters = false;  // set in the task row above
         if (auto t = trajectories.insert(rows.trajectory, topt); !t.ok()) return fail(t.error());
         ++report.imported;
         if (auto s = ctx.record_done(); !s.ok()) return fail(s.error());

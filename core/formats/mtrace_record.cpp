@@ -45,6 +45,40 @@ J build_record(const store::Task& task, const std::optional<std::string>& system
     r["traj_verification"] = task.verifier_text ? *task.verifier_text : std::string();
     return r;
 }
+// Whether mtrace_rows_to_record(rows) == rec, checked field by field without building the record (the import
+// hot path: no copies of the 13 KB system prompt or the observations).
+bool rows_reproduce(const nlohmann::json& rec, const MtraceRows& rows) {
+    static const char* kKeys[] = {"id", "image", "correct", "answer", "conversations", "traj_verification"};
+    if (rec.size() != 6) return false;
+    for (const char* k : kKeys)
+        if (!rec.contains(k)) return false;
+    const store::Task& task = rows.task;
+    auto is_string = [](const nlohmann::json& v, const std::optional<std::string>& s) {
+        return v.is_string() && s && v.get_ref<const std::string&>() == *s;
+    };
+    if (!is_string(rec["id"], task.external_id) || !is_string(rec["correct"], task.verdict) ||
+        !is_string(rec["answer"], task.answer) || !is_string(rec["traj_verification"], task.verifier_text))
+        return false;
+    // The image form (small: build it).
+    store::Task image_only;
+    nlohmann::json image = build_record<nlohmann::json>(image_only, std::nullopt, rows.media, {})["image"];
+    if (image != rec["image"]) return false;
+    const auto& conv = rec["conversations"];
+    size_t i = 0;
+    auto turn_is = [&](const char* from, const std::string& value) {
+        if (i >= conv.size()) return false;
+        const auto& t = conv[i++];
+        return t.size() == 2 && t["from"].get_ref<const std::string&>() == from &&
+               t["value"].get_ref<const std::string&>() == value;
+    };
+    if (rows.system_prompt && !turn_is("system", *rows.system_prompt)) return false;
+    if (task.prompt_text && !turn_is("user", *task.prompt_text)) return false;
+    for (const auto& s : rows.trajectory.steps) {
+        if (s.action && !turn_is("assistant", *s.action)) return false;
+        if (auto obs = store::observation_turn(s); obs && !turn_is("user", *obs)) return false;
+    }
+    return i == conv.size();
+}
 }  // namespace
 
 Result<MtraceRows> mtrace_record_to_rows(const nlohmann::json& rec) {
@@ -149,10 +183,7 @@ Result<MtraceRows> mtrace_record_to_rows(const nlohmann::json& rec) {
     if (!rows.trajectory.final_answer) rows.trajectory.final_answer = task.answer;
     task.n_images = image_pos;
 
-    if (rows.lossless) {
-        nlohmann::json rebuilt = build_record<nlohmann::json>(task, rows.system_prompt, rows.media, steps);
-        rows.lossless = rebuilt == rec;
-    }
+    if (rows.lossless) rows.lossless = rows_reproduce(rec, rows);
     if (!rows.lossless) task.extra = nlohmann::json{{"raw", rec}}.dump();
     return rows;
 }

@@ -71,7 +71,7 @@ Result<ImportReport> import_prefx(store::Database& db, const std::string& path, 
             report.cancelled = true;
             return report;
         }
-        if (++since_progress >= 256) {
+        if (++since_progress >= 64) {
             since_progress = 0;
             ctx.progress(reader.position(), reader.size(), "records " + std::to_string(report.records));
         }
@@ -166,6 +166,7 @@ Result<ImportReport> import_prefx(store::Database& db, const std::string& path, 
             traj.steps = history_steps;
             store::TrajectoryInsertOptions topt;
             topt.task_fts_indexed = false;
+            topt.new_task_query = task.query;
             auto tid = trajectories.insert(traj, topt);
             if (!tid.ok()) return fail(tid.error());
             TaskState st;

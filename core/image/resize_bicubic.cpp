@@ -137,4 +137,20 @@ RgbImage resize_bicubic_opencv(const RgbImage& in, int out_w, int out_h) {
     return out;
 }
 
+RgbImage resize_nearest_pil(const RgbImage& in, int out_w, int out_h) {
+    RgbImage out;
+    out.width = out_w;
+    out.height = out_h;
+    out.data.resize(size_t(out_w) * size_t(out_h) * 3);
+    const double sx = double(in.width) / out_w, sy = double(in.height) / out_h;
+    for (int y = 0; y < out_h; ++y) {
+        int iy = std::min(in.height - 1, int((y + 0.5) * sy));
+        for (int x = 0; x < out_w; ++x) {
+            int ix = std::min(in.width - 1, int((x + 0.5) * sx));
+            for (int c = 0; c < 3; ++c) out.data[(size_t(y) * size_t(out_w) + size_t(x)) * 3 + size_t(c)] = in.at(iy, ix, c);
+        }
+    }
+    return out;
+}
+
 }  // namespace matrix::vision

@@ -13,6 +13,15 @@ std::string render_observation_turn(int step_index, bool is_error, const std::st
     return is_error ? head + "Error: " + text : head + "Observation:\n" + text;
 }
 
+std::string tools_of(const std::vector<Step>& steps) {
+    std::set<std::string> names;
+    for (const auto& s : steps)
+        for (const auto& c : s.tool_calls) names.insert(c.name);
+    std::string joined;
+    for (const auto& n : names) joined += (joined.empty() ? "" : " ") + n;
+    return joined;
+}
+
 std::optional<std::string> observation_turn(const Step& s) {
     if (s.observation_raw) return s.observation_raw;
     if (!s.observation) return std::nullopt;
@@ -24,7 +33,11 @@ static Status insert_steps(Database& db, int64_t traj_id, int64_t task_id, const
                            std::set<std::string>& tools);
 
 Result<int64_t> TrajectoryRepo::insert(const Trajectory& t, const TrajectoryInsertOptions& options) {
-    MATRIX_TRY(int64_t previous_primary, primary_trajectory_id(m_db, t.task_id));
+    int64_t previous_primary = 0;
+    if (!options.new_task_query) {
+        MATRIX_TRY(int64_t p, primary_trajectory_id(m_db, t.task_id));
+        previous_primary = p;
+    }
     const bool becomes_primary = previous_primary == 0 && !t.run_id;
     std::optional<FtsDoc> old_doc;
     if (becomes_primary && options.task_fts_indexed) {
@@ -53,6 +66,8 @@ Result<int64_t> TrajectoryRepo::insert(const Trajectory& t, const TrajectoryInse
         if (old_doc) {
             doc.query = old_doc->query;
             MATRIX_CHECK(fts_delete(m_db, t.task_id, *old_doc));
+        } else if (options.new_task_query) {
+            doc.query = *options.new_task_query;
         } else {
             MATRIX_TRY(auto q, m_db.cached("SELECT query FROM tasks WHERE id=?"));
             q->bind(1, t.task_id);

@@ -61,12 +61,17 @@ struct Trajectory {
 // "[OUTPUT OF STEP k] Observation:\n<text>" (or "[OUTPUT OF STEP k] Error: <text>"); nullopt when no observation.
 std::optional<std::string> observation_turn(const Step& s);
 std::string render_observation_turn(int step_index, bool is_error, const std::string& text);
+// The tasks.tools value for these steps: distinct tool names, sorted, space separated.
+std::string tools_of(const std::vector<Step>& steps);
 
 struct TrajectoryInsertOptions {
     // The task's full-text row is updated when this trajectory becomes its primary one (first non-run
     // trajectory). false: the caller inserted the task with index_fts=false, so only insert the new row.
     bool task_fts_indexed = true;
     bool refresh_task_counters = true;  // update tasks.n_steps / tools
+    // Importer fast path: the task was inserted just now (it has no trajectory yet) with this query text;
+    // saves two lookups per record.
+    std::optional<std::string> new_task_query;
 };
 
 class TrajectoryRepo {

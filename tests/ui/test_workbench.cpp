@@ -169,7 +169,10 @@ void TestWorkbench::pagingLoadsOnDemand() {
     const QString path = dir.filePath("many.matrix");
     {
         auto project = test::must(store::Project::open(path.toStdString()));
-        const int64_t ds = test::must(store::DatasetRepo(project.db()).create({0, "many", "mtrace"}));
+        store::Dataset many;
+        many.name = "many";
+        many.kind = "mtrace";
+        const int64_t ds = test::must(store::DatasetRepo(project.db()).create(many));
         store::TaskRepo tr(project.db());
         store::Transaction tx(project.db());
         for (int i = 0; i < 1000; ++i) {

@@ -60,8 +60,14 @@ struct UiFixture {
         auto project = must(store::Project::open(path.toStdString()));
         auto& db = project.db();
         store::DatasetRepo ds(db);
-        docs = must(ds.create({0, "docs", "mtrace"}));
-        pairsDataset = must(ds.create({0, "pairs", "prefx"}));
+        auto dataset = [](const char* name, const char* kind) {
+            store::Dataset d;
+            d.name = name;
+            d.kind = kind;
+            return d;
+        };
+        docs = must(ds.create(dataset("docs", "mtrace")));
+        pairsDataset = must(ds.create(dataset("pairs", "prefx")));
         store::TaskRepo tr(db);
         store::TrajectoryRepo trj(db);
         store::MediaRepo media(db);

@@ -174,9 +174,11 @@ void PairCurationModel::nextPending() {
     }
 }
 
-void PairCurationModel::showFirstPairOfTask(qint64 taskId) {
+bool PairCurationModel::showFirstPairOfTask(qint64 taskId) {
     const int i = int(m_taskIds.indexOf(taskId));
-    if (i >= 0) goTo(i);
+    if (i < 0) return false;
+    if (i != m_position) goTo(i);
+    return true;
 }
 
 void PairCurationModel::loadPair(qint64 pairId, int position) {

@@ -40,7 +40,7 @@ public slots:
     void next();
     void previous();
     void nextPending();
-    void showFirstPairOfTask(qint64 taskId);
+    bool showFirstPairOfTask(qint64 taskId);  // false when no pair in scope belongs to the task
 
     void approve();
     void reject();  // uses the current rejection reason (set before or after)

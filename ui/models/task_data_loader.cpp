@@ -148,9 +148,24 @@ TaskData loadTaskData(store::Project& project, qint64 taskId, const QStringList&
             }
         }
     }
-    store::PairFilter pf;
-    pf.task_id = taskId;
-    if (auto n = store::PairRepo(db).count(pf); n) d.pairCount = int(*n);
+    QVector<qint64> candidates{taskId};
+    if (auto st = db.prepare("SELECT id FROM tasks WHERE query = ?1 AND id <> ?2 ORDER BY id LIMIT 20"); st) {
+        st->bind(1, t.query).bind(2, int64_t(taskId));
+        while (true) {
+            auto row = st->step();
+            if (!row || !*row) break;
+            candidates << st->column_int64(0);
+        }
+    }
+    store::PairRepo pairs(db);
+    for (qint64 id : candidates) {
+        store::PairFilter pf;
+        pf.task_id = id;
+        if (auto n = pairs.count(pf); n && *n > 0) {
+            d.pairCount += int(*n);
+            d.pairTaskIds << id;
+        }
+    }
     return d;
 }
 

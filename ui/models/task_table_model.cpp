@@ -131,11 +131,15 @@ QVariant TaskTableModel::data(const QModelIndex& index, int role) const {
         case ColId: return QString::fromStdString(t.external_id.empty() ? std::to_string(t.id) : t.external_id);
         case ColTask: return QString::fromStdString(t.query).simplified();
         case ColSteps: return t.n_steps;
-        case ColTools: return QString::fromStdString(t.tools).replace(' ', QStringLiteral(", "));
+        case ColTools: {  // every finished trajectory calls final_answer: leave it out of the column
+            QStringList tools = QString::fromStdString(t.tools).split(' ', Qt::SkipEmptyParts);
+            tools.removeAll(QStringLiteral("final_answer"));
+            return tools.join(QStringLiteral(", "));
+        }
         case ColVerdict: return QString::fromStdString(t.verdict);
         case ColImages:
             if (t.n_images == 0) return QStringLiteral("\u2013");
-            return t.n_missing_media > 0 ? tr("%1 (%2 missing)").arg(t.n_images).arg(t.n_missing_media)
+            return t.n_missing_media > 0 ? tr("%1 \u26a0%2 missing").arg(t.n_images).arg(t.n_missing_media)
                                          : QString::number(t.n_images);
         case ColPairs: {
             const int total = t.pairs_pending + t.pairs_approved + t.pairs_rejected;
@@ -146,6 +150,7 @@ QVariant TaskTableModel::data(const QModelIndex& index, int role) const {
         }
     }
     if (role == Qt::ToolTipRole && index.column() == ColTask) return QString::fromStdString(t.query);
+    if (role == Qt::ToolTipRole && index.column() == ColTools) return QString::fromStdString(t.tools);
     if (role == Qt::TextAlignmentRole && index.column() == ColSteps) return int(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::ForegroundRole) {
         if (index.column() == ColVerdict)

@@ -146,7 +146,7 @@ void MainWindow::createDocks() {
     QDockWidget* overview = make(m_overview, tr("Dataset Overview"), "dock_overview", Qt::BottomDockWidgetArea);
     tabifyDockWidget(curation, overview);
     curation->raise();
-    resizeDocks({browser, images}, {520, 420}, Qt::Horizontal);
+    resizeDocks({browser, images}, {600, 420}, Qt::Horizontal);
     resizeDocks({curation}, {380}, Qt::Vertical);
 }
 
@@ -288,7 +288,7 @@ void MainWindow::connectActions() {
     });
     connect(m_curation, &PairCurationModel::progressChanged, this, [this](const PairProgress& p) {
         m_curationView->setProgress(p);
-        m_progressLabel->setText(tr("Pairs: %1 \u2713 \u00b7 %2 \u2717 \u00b7 %3 pending").arg(p.approved).arg(p.rejected).arg(p.pending));
+        m_progressLabel->setText(tr("Pairs: %1 \u2713 \u00b7 %2 \u2717 \u00b7 %3 pending  |").arg(p.approved).arg(p.rejected).arg(p.pending));
     });
     connect(m_curation, &PairCurationModel::failed, this, [this](const QString& m) { statusBar()->showMessage(tr("Store error: %1").arg(m), 8000); });
     connect(m_curation->undoStack(), &QUndoStack::indexChanged, this, [this] {
@@ -414,7 +414,8 @@ void MainWindow::showTask(qint64 taskId) {
                         m_task = d;
                         m_images->setImages(d.images);
                         m_trajectory->setTask(d);
-                        if (d.pairCount > 0) m_curation->showFirstPairOfTask(taskId);
+                        for (qint64 id : d.pairTaskIds)
+                            if (m_curation->showFirstPairOfTask(id)) break;
                         emit taskShown(taskId);
                     });
 }

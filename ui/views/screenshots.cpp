@@ -53,7 +53,9 @@ QStringList takeScreenshots(MainWindow& w, const QString& dir) {
     };
     w.waitForIdle();
     // A task with boxes and pairs (objectlocation results); then one with a tool-produced image.
-    if (!selectTask(w, [](const store::TaskSummary& t) {
+    // The demo's shapes task (boxes, and pairs through its Pref-X twin), else any task with boxes and pairs.
+    if (!selectTask(w, [](const store::TaskSummary& t) { return t.external_id == "sh2Rc6Ku"; }) &&
+        !selectTask(w, [](const store::TaskSummary& t) {
             return t.tools.find("objectlocation") != std::string::npos && t.pairs_pending + t.pairs_approved + t.pairs_rejected > 0;
         }))
         w.browser()->selectRow(0);

@@ -88,13 +88,14 @@ TaskBrowser::TaskBrowser(ProjectSession* session, QWidget* parent)
     m_table->setAlternatingRowColors(true);
     m_table->horizontalHeader()->setStretchLastSection(false);
     m_table->horizontalHeader()->setSectionResizeMode(TaskTableModel::ColTask, QHeaderView::Stretch);
-    m_table->setColumnWidth(TaskTableModel::ColId, 80);
-    m_table->setColumnWidth(TaskTableModel::ColSteps, 48);
-    m_table->setColumnWidth(TaskTableModel::ColTools, 150);
-    m_table->setColumnWidth(TaskTableModel::ColVerdict, 64);
-    m_table->setColumnWidth(TaskTableModel::ColImages, 80);
-    m_table->setColumnWidth(TaskTableModel::ColPairs, 96);
+    m_table->setColumnWidth(TaskTableModel::ColId, 76);
+    m_table->setColumnWidth(TaskTableModel::ColSteps, 44);
+    m_table->setColumnWidth(TaskTableModel::ColTools, 104);
+    m_table->setColumnWidth(TaskTableModel::ColVerdict, 62);
+    m_table->setColumnWidth(TaskTableModel::ColImages, 56);
+    m_table->setColumnWidth(TaskTableModel::ColPairs, 90);
     outer->addWidget(m_table, 1);
+    setMinimumWidth(600);
     outer->addWidget(m_count);
 
     m_debounce->setSingleShot(true);

@@ -249,6 +249,35 @@ private slots:
         QVERIFY(!find_known_tool("print"));
     }
 
+    // The 12 few-shot example actions inside the real system prompt end in "```<end_action>" (one has
+    // "Code: " with a trailing space, one a code block that contains an "Observation:" line). Expected
+    // call sequences from Python's ast over the same segments.
+    void system_prompt_examples() {
+        const std::string sys = mtrace()[0]["conversations"][0]["value"].get<std::string>();
+        std::vector<std::string> segments;
+        for (size_t p = sys.find("\nThought: "); p != std::string::npos; p = sys.find("\nThought: ", p + 1)) {
+            const size_t end = sys.find("```<end_action>", p);
+            if (end == std::string::npos) break;
+            segments.push_back(sys.substr(p + 1, end + 15 - p - 1));
+            p = end;
+        }
+        const std::vector<std::vector<std::string>> want = {
+            {"final_answer"}, {"ask_search_agent", "ask_search_agent"}, {"final_answer"}, {"ask_search_agent"},
+            {"final_answer"}, {"visualizer"}, {}, {"final_answer"}, {"objectlocation"}, {}, {"visualizer"},
+            {"final_answer"}};
+        QCOMPARE(segments.size(), want.size());
+        for (size_t i = 0; i < segments.size(); ++i) {
+            const ParsedAction a = parse_action(segments[i]);
+            QVERIFY(a.well_formed() && a.has_end_action && a.has_code_label);
+            std::vector<std::string> names;
+            for (const ToolCall& c : a.tool_calls) names.push_back(c.name);
+            QCOMPARE(names, want[i]);
+        }
+        const ParsedAction a = parse_action(segments[1]);
+        QCOMPARE(a.tool_calls[0].arguments, json({{"query", "Guangzhou population"}}));
+        QCOMPARE(a.tool_calls[1].arguments, json({{"query", "Shanghai population"}}));
+    }
+
     // ---- hand-written cases ------------------------------------------------------------------------------
     void tool_calls_data() {
         QTest::addColumn<QString>("code");

@@ -4,8 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
+#include "core/tokenizer/regex_splitter.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/tokenizer/unicode_normalize.h"
 
@@ -234,6 +237,54 @@ private slots:
         QCOMPARE(tok::nfc(want), want);
         QCOMPARE(m_tok->decode(m_tok->encode(s)), want);
         QCOMPARE(m_tok->decode(m_tok->encode(s, false)), want);
+    }
+
+    void pretokenizer_regex_data() {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QStringList>("pieces");
+        QTest::newRow("words") << "Hello  world\n\nx" << QStringList{"Hello", " ", " world", "\n\n", "x"};
+        QTest::newRow("contractions") << "I'M we'll" << QStringList{"I", "'M", " we", "'ll"};
+        QTest::newRow("digits one by one") << "x123" << QStringList{"x", "1", "2", "3"};
+        QTest::newRow("punct + newline") << "a.)\n b" << QStringList{"a", ".)\n", " b"};
+        QTest::newRow("trailing spaces") << "a   " << QStringList{"a", "   "};
+        QTest::newRow("ideographic space") << QString::fromUtf8("a\xE3\x80\x80" "b")
+                                           << QStringList{"a", QString::fromUtf8("\xE3\x80\x80" "b")};
+        // U+180E is not whitespace for Oniguruma (HF) although PCRE2's UCP \s includes it.
+        QTest::newRow("mongolian vowel separator") << QString::fromUtf8("\xE1\xA0\x8E!")
+                                                   << QStringList{QString::fromUtf8("\xE1\xA0\x8E!")};
+    }
+    void pretokenizer_regex() {
+        QFETCH(QString, text);
+        QFETCH(QStringList, pieces);
+        auto sp = RegexSplitter::create(k_qwen2_pattern);
+        QVERIFY(sp.ok());
+        QVERIFY(sp->jit() || true);  // JIT is optional (not all PCRE2 builds have it)
+        std::string s = text.toStdString();
+        std::vector<std::string_view> out;
+        sp->split(s, out);
+        QStringList got;
+        for (auto v : out) got << QString::fromStdString(std::string(v));
+        QCOMPARE(got, pieces);
+    }
+
+    void concurrent_encode() {
+        // encode/decode from several threads share the BPE cache (locked); results equal the serial ones.
+        json cases = read_json(k_fixture + "/tokenizer_cases.json");
+        Tokenizer fresh = *Tokenizer::load(k_fixture + "/tiny-qwen2vl");
+        std::atomic<int> failures{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t)
+            threads.emplace_back([&, t] {
+                for (int round = 0; round < 50; ++round)
+                    for (size_t i = 0; i < cases.size(); ++i) {
+                        const json& c = cases[(i + size_t(t)) % cases.size()];
+                        auto ids = fresh.encode(c["text"].get<std::string>());
+                        if (ids != c["ids"].get<std::vector<int32_t>>() || fresh.decode(ids) != c["decoded"].get<std::string>())
+                            ++failures;
+                    }
+            });
+        for (auto& th : threads) th.join();
+        QCOMPARE(failures.load(), 0);
     }
 
     void bpe_long_word_and_cache() {

@@ -2,13 +2,18 @@
 // fragments) must never crash encode/decode, and the byte-level round trip must hold:
 // decode(encode(s)) == nfc(s) (with invalid UTF-8 replaced by U+FFFD), with and without special tokens.
 // Build: cmake -DMATRIX_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ ... && ninja fuzz_tokenizer
-// Run:   MATRIX_FUZZ_TOKENIZER=path/to/tokenizer.json ./fuzz/fuzz_tokenizer [corpus dir]
+// Run:   MATRIX_FUZZ_TOKENIZER=path/to/tokenizer.json ./tests/fuzz/fuzz_tokenizer [corpus dir]
+//        (default tokenizer: ../shared/fixtures/qwen2vl-tiny relative to the working directory's repo root)
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "core/tokenizer/tokenizer.h"
+
+#ifndef MATRIX_SHARED_DIR
+#define MATRIX_SHARED_DIR "../shared"
+#endif
 #include "core/tokenizer/unicode_normalize.h"
 
 namespace {
