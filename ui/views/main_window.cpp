@@ -28,6 +28,7 @@
 #include "ui/settings.h"
 #include "ui/views/import_dialog.h"
 #include "ui/views/pair_curation_view.h"
+#include "ui/views/run_compare_pane.h"
 #include "ui/views/trajectory_view.h"
 #include "ui/widgets/action_editor.h"
 #include "ui/widgets/image_canvas.h"
@@ -145,6 +146,10 @@ void MainWindow::createDocks() {
     QDockWidget* curation = make(m_curationView, tr("Pair Curation"), "dock_curation", Qt::BottomDockWidgetArea);
     QDockWidget* overview = make(m_overview, tr("Dataset Overview"), "dock_overview", Qt::BottomDockWidgetArea);
     tabifyDockWidget(curation, overview);
+    // Benchmark runs side by side; the pane holds its own store connection, so it is rebuilt per project.
+    QDockWidget* runs = make(new QLabel(tr("Open a project to compare its benchmark runs.")), tr("Run Comparison"),
+                             "dock_runs", Qt::BottomDockWidgetArea);
+    tabifyDockWidget(overview, runs);
     curation->raise();
     resizeDocks({browser, images}, {600, 420}, Qt::Horizontal);
     resizeDocks({curation}, {380}, Qt::Vertical);
@@ -195,7 +200,7 @@ void MainWindow::createMenus() {
     cur->addAction(a.previousPair);
 
     m_viewMenu = menuBar()->addMenu(tr("&View"));
-    for (const char* name : {"dock_tasks", "dock_images", "dock_curation", "dock_overview"})
+    for (const char* name : {"dock_tasks", "dock_images", "dock_curation", "dock_overview", "dock_runs"})
         m_viewMenu->addAction(dock(QString::fromLatin1(name))->toggleViewAction());
     m_viewMenu->addSeparator();
     m_viewMenu->addAction(a.toggleBoxes);
@@ -377,6 +382,11 @@ void MainWindow::onProjectOpened(const QString& path) {
     m_pathLabel->setToolTip(path);
     setWindowTitle(tr("%1 \u2014 MATRIX Workbench").arg(QFileInfo(path).fileName()));
     m_curation->setScope(std::nullopt);
+    if (QDockWidget* runs = dock(QStringLiteral("dock_runs"))) {
+        QWidget* old = runs->widget();
+        runs->setWidget(new RunComparePane(path, runs));
+        delete old;
+    }
     m_browser->applyFilter();
     refreshProjectInfo();
     emit projectOpened(path);
