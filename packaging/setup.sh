@@ -45,7 +45,7 @@ install_deps() {
 
 build() {
   # shellcheck disable=SC2086
-  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo ${MATRIX_CMAKE_ARGS:-}
+  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-Release} ${MATRIX_CMAKE_ARGS:-}
   cmake --build "$build_dir" -j "$jobs"
 }
 

@@ -12,6 +12,7 @@
 
 namespace {
 
+#ifdef MATRIX_HAVE_OPENCV
 bool parse_count(const std::string& s, int64_t& out) {
     try {
         size_t used = 0;
@@ -23,6 +24,7 @@ bool parse_count(const std::string& s, int64_t& out) {
         return false;
     }
 }
+#endif
 
 int run_preprocess(int argc, char** argv) {
     matrix::cli::Args args(

@@ -69,4 +69,9 @@ struct Benchmark {
     const BenchItem* find(const std::string& id) const;
 };
 
+// A BenchItem as JSON and back (what the store keeps in tasks.extra so a stored benchmark can be scored
+// without the original file).
+nlohmann::json item_to_json(const BenchItem& item);
+BenchItem item_from_json(const nlohmann::json& j);
+
 }  // namespace matrix::bench

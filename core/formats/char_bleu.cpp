@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 namespace matrix::formats {
@@ -45,32 +44,56 @@ std::vector<uint32_t> code_points(std::string_view s) {
     return out;
 }
 
-// n-grams of up to 4 code points (21 bits each) packed into one 128-bit key: exact, no collisions.
-struct Gram {
-    uint64_t hi = 0, lo = 0;
-    bool operator==(const Gram& o) const { return hi == o.hi && lo == o.lo; }
-};
-struct GramHash {
-    size_t operator()(const Gram& g) const { return std::hash<uint64_t>()(g.hi * 0x9E3779B97F4A7C15ull ^ g.lo); }
+// Every position of both texts with the (up to) 4 code points that start there, as 22-bit fields
+// (code point + 1; 0 marks "past the end"), sorted lexicographically. Equal n-gram prefixes are then
+// contiguous for every n at once, so one sort yields all four clipped match counts.
+struct Start {
+    uint64_t hi;    // c0 << 22 | c1
+    uint64_t lo;    // c2 << 22 | c3
+    uint8_t avail;  // how many real code points (1..4)
+    bool hyp;       // from the candidate (else the reference)
+    bool operator<(const Start& o) const { return hi != o.hi ? hi < o.hi : lo < o.lo; }
 };
 
-Gram gram_at(const std::vector<uint32_t>& cps, size_t i, size_t n) {
-    Gram g;
-    for (size_t k = 0; k < n; ++k) {
-        const uint64_t cp = cps[i + k] & 0x1FFFFFu;
-        if (k < 2) g.lo |= cp << (21 * k);
-        else g.hi |= cp << (21 * (k - 2));
+void add_starts(const std::vector<uint32_t>& cps, bool hyp, std::vector<Start>& out) {
+    for (size_t i = 0; i < cps.size(); ++i) {
+        uint64_t c[4] = {0, 0, 0, 0};
+        const size_t avail = std::min<size_t>(4, cps.size() - i);
+        for (size_t k = 0; k < avail; ++k) c[k] = uint64_t(cps[i + k]) + 1;
+        out.push_back(Start{c[0] << 22 | c[1], c[2] << 22 | c[3], uint8_t(avail), hyp});
     }
-    g.hi |= uint64_t(n) << 60;
-    return g;
 }
 
-std::unordered_map<Gram, int64_t, GramHash> counts(const std::vector<uint32_t>& cps, size_t n) {
-    std::unordered_map<Gram, int64_t, GramHash> m;
-    if (cps.size() < n) return m;
-    m.reserve(cps.size());
-    for (size_t i = 0; i + n <= cps.size(); ++i) ++m[gram_at(cps, i, n)];
-    return m;
+bool same_prefix(const Start& a, const Start& b, size_t n) {
+    switch (n) {
+        case 1: return (a.hi >> 22) == (b.hi >> 22);
+        case 2: return a.hi == b.hi;
+        case 3: return a.hi == b.hi && (a.lo >> 22) == (b.lo >> 22);
+        default: return a.hi == b.hi && a.lo == b.lo;
+    }
+}
+
+// matched[n-1] = sum over distinct n-grams of min(count in candidate, count in reference).
+void clipped_matches(const std::vector<uint32_t>& hyp, const std::vector<uint32_t>& ref, int64_t matched[4]) {
+    std::vector<Start> starts;
+    starts.reserve(hyp.size() + ref.size());
+    add_starts(hyp, true, starts);
+    add_starts(ref, false, starts);
+    std::sort(starts.begin(), starts.end());
+    for (size_t n = 1; n <= 4; ++n) {
+        matched[n - 1] = 0;
+        size_t g = 0;
+        while (g < starts.size()) {
+            size_t e = g + 1;
+            while (e < starts.size() && same_prefix(starts[g], starts[e], n)) ++e;
+            if (starts[g].avail >= n) {  // a group of complete n-grams (incomplete ones differ in a 0 field)
+                int64_t h = 0, r = 0;
+                for (size_t k = g; k < e; ++k) (starts[k].hyp ? h : r) += 1;
+                matched[n - 1] += std::min(h, r);
+            }
+            g = e;
+        }
+    }
 }
 
 }  // namespace
@@ -78,15 +101,12 @@ std::unordered_map<Gram, int64_t, GramHash> counts(const std::vector<uint32_t>& 
 double char_bleu(std::string_view candidate, std::string_view reference) {
     const std::vector<uint32_t> hyp = code_points(candidate);
     const std::vector<uint32_t> ref = code_points(reference);
+    if (hyp.empty()) return 0.0;
+    int64_t matches[4];
+    clipped_matches(hyp, ref, matches);
     double log_sum = 0.0;
     for (size_t n = 1; n <= 4; ++n) {
-        const auto hyp_counts = counts(hyp, n);
-        const auto ref_counts = counts(ref, n);
-        int64_t matched = 0;
-        for (const auto& [g, c] : hyp_counts) {
-            const auto it = ref_counts.find(g);
-            if (it != ref_counts.end()) matched += std::min(c, it->second);
-        }
+        const int64_t matched = matches[n - 1];
         const int64_t total = hyp.size() >= n ? int64_t(hyp.size() - n + 1) : 0;
         const double denominator = double(std::max<int64_t>(1, total));
         if (n == 1 && matched == 0) return 0.0;  // NLTK: no matching unigram -> 0 before smoothing

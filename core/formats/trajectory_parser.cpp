@@ -141,6 +141,7 @@ ParsedAction parse_action(std::string_view text) {
         }
     }
     a.has_code_label = label != std::string_view::npos;
+    if (code_begin != std::string_view::npos) a.code_blocks = 1;
 
     if (code_begin != std::string_view::npos) {
         a.has_code = true;
@@ -149,6 +150,18 @@ ParsedAction parse_action(std::string_view text) {
         if (close != std::string_view::npos) {
             raw = body.substr(code_begin, close - code_begin);
             a.trailing_text = std::string(trim(body.substr(close + 4)));
+            // Later labelled blocks (counted, not parsed).
+            for (size_t p = lower.find("code:", close + 4); p != std::string::npos; p = lower.find("code:", p + 1)) {
+                size_t k = p + 5;
+                while (k < body.size() && (body[k] == '*' || is_space(body[k]))) ++k;
+                std::string tag;
+                const size_t cb = open_fence(body, k, tag);
+                if (cb == std::string_view::npos) continue;
+                ++a.code_blocks;
+                const size_t end = body.find("\n```", cb);
+                if (end == std::string_view::npos) break;
+                p = end;
+            }
         } else {
             a.code_fence_closed = false;
             raw = body.substr(code_begin);

@@ -3,7 +3,12 @@
 // observation turn "[OUTPUT OF STEP k] Observation:\n..." or "[OUTPUT OF STEP k] Error: ...".
 // Tool calls are extracted from the code for any function name (known MATRIX tools are flagged), with
 // keyword or positional arguments; Python literals become JSON values, anything else {"$expr": "<source>"}.
-// Pure functions, thread-safe, never throw.
+// What counts as a call: a plain-name callee anywhere in the code (also nested in expressions, arguments and
+// f-string fields); NOT method/attribute calls (x.append(..), os.path.join(..)), Python builtins (print,
+// len, ...), or names the same code block imports or defines (see core/formats/python_calls.h).
+// Labels are found as in the real data: "Thought:" in any case, also "**Thought:**" / "### Thought:";
+// "Code:" likewise, the first one that a ```py / ```python / ``` fence follows.
+// Pure functions, thread-safe, never throw; all strings put into JSON values are valid UTF-8.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -26,13 +31,14 @@ struct ToolCall {
 
 struct ParsedAction {
     std::string thought;  // text after "Thought:" up to "Code:" (trimmed); empty when absent
+                          // (has_thought: a "thought:" label, any case, before the code, as MATRIX checks)
     std::string code;     // inside the ```py / ```python / ``` fence (no fence lines); empty when absent
     bool has_thought = false;
     bool has_code = false;
     bool code_parses = true;           // false when the code has unbalanced brackets/quotes (format check)
     std::vector<ToolCall> tool_calls;  // in source order
     bool is_final = false;             // calls final_answer(...)
-    std::optional<nlohmann::json> final_answer;  // final_answer's argument when it is a literal or expr
+    std::optional<nlohmann::json> final_answer;  // the first final_answer call's argument; nullopt for final_answer()
 
     // Added detail (additive to the fields above):
     std::string rationale;         // everything before the code label/fence, trimmed (transformers' rationale)
@@ -43,6 +49,9 @@ struct ParsedAction {
     std::string trailing_text;     // text after the closing fence (besides <end_action>), trimmed
     std::string code_error;        // why code_parses is false ("line 3: '(' was never closed")
     size_t code_offset = std::string::npos;  // byte offset of `code` in the input (npos when absent)
+    // "Code:" + fence blocks in the text. `code` is the first; MATRIX's runtime splits on the last "Code:"
+    // and would run the last block, so more than one is worth flagging (a run-on generation).
+    int code_blocks = 0;
 
     // Thought, code and a closed fence, and code that lexes: the parser's own format verdict.
     bool well_formed() const { return has_thought && has_code && code_fence_closed && code_parses; }

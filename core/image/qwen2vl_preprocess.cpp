@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
 #include <sys/stat.h>
 
@@ -51,9 +52,19 @@ Result<PreprocessConfig> load_preprocess_config(const std::string& path) {
     return c;
 }
 
-Result<PreprocessedImage> preprocess(const RgbImage& image, const PreprocessConfig& cfg) {
-    if (image.width <= 0 || image.height <= 0 || image.data.size() != size_t(image.width) * size_t(image.height) * 3)
+Result<PreprocessedImage> preprocess(const RgbImage& input, const PreprocessConfig& cfg) {
+    if (input.width <= 0 || input.height <= 0 || input.data.size() != size_t(input.width) * size_t(input.height) * 3)
         return make_error("empty or malformed RGB image");
+    RgbImage pre;
+    const RgbImage* src = &input;
+    if (cfg.pre_max_pixels > 0 && int64_t(input.width) * input.height > cfg.pre_max_pixels) {
+        double f = std::sqrt(double(cfg.pre_max_pixels) / (double(input.width) * double(input.height)));
+        int w = std::max(1, int(input.width * f)), h = std::max(1, int(input.height * f));
+        pre = cfg.pre_resample == PreprocessConfig::PreResample::Nearest ? resize_nearest_pil(input, w, h)
+                                                                         : resize_bicubic_pil(input, w, h);
+        src = &pre;
+    }
+    const RgbImage& image = *src;
     const int64_t factor = int64_t(cfg.patch_size) * cfg.merge_size;
     auto size = smart_resize(image.height, image.width, factor, cfg.min_pixels, cfg.max_pixels);
     if (!size) return size.error();

@@ -26,6 +26,14 @@ struct PreprocessConfig {
     std::array<float, 3> mean{0.48145466f, 0.4578275f, 0.40821073f};  // OPENAI_CLIP_MEAN
     std::array<float, 3> std{0.26862954f, 0.26130258f, 0.27577711f};  // OPENAI_CLIP_STD
     enum class Resample { PilBicubic, OpenCvCubic } resample = Resample::PilBicubic;
+
+    // Optional pre-resize done by LLaMA-Factory's mm_plugin before the HF processor (what MATRIX's SFT/DPO
+    // data went through): if width*height > pre_max_pixels, scale both sides by sqrt(pre_max_pixels / area)
+    // and truncate to int (LLaMA-Factory default image_max_pixels / image_resolution = 768*768). The resample
+    // filter depends on the LLaMA-Factory version: NEAREST in 0.9.1/0.9.2 (`image_resolution`), PIL's default
+    // BICUBIC in later ones (`image_max_pixels`). 0 = off (plain HF / inference behaviour).
+    int64_t pre_max_pixels = 0;
+    enum class PreResample { Nearest, PilBicubic } pre_resample = PreResample::PilBicubic;
 };
 
 // Reads preprocessor_config.json from a checkpoint directory (or the file): min_pixels/max_pixels (or

@@ -109,15 +109,19 @@ RgbImage resize_bicubic_pil(const RgbImage& in, int out_w, int out_h) {
     out.height = out_h;
     out.data.resize(size_t(out.width) * size_t(out_h) * 3);
     const size_t stride = size_t(src->width) * 3;
+    // Row-wise accumulation (tap-major) so the inner loop streams through contiguous memory.
+    std::vector<int32_t> acc(stride);
     for (int yy = 0; yy < out_h; ++yy) {
         int ymin = cv.bounds[size_t(yy) * 2] - row_offset, ymax = cv.bounds[size_t(yy) * 2 + 1];
         const int32_t* k = &cv.k[size_t(yy) * size_t(cv.ksize)];
-        uint8_t* dst = &out.data[size_t(yy) * stride];
-        for (size_t i = 0; i < stride; ++i) {
-            int64_t s = 1 << (k_precision_bits - 1);
-            for (int y = 0; y < ymax; ++y) s += int64_t(src->data[size_t(y + ymin) * stride + i]) * k[y];
-            dst[i] = clip8(s);
+        std::fill(acc.begin(), acc.end(), int32_t(1) << (k_precision_bits - 1));
+        for (int y = 0; y < ymax; ++y) {
+            const uint8_t* row = &src->data[size_t(y + ymin) * stride];
+            const int32_t ky = k[y];
+            for (size_t i = 0; i < stride; ++i) acc[i] += int32_t(row[i]) * ky;
         }
+        uint8_t* dst = &out.data[size_t(yy) * stride];
+        for (size_t i = 0; i < stride; ++i) dst[i] = clip8(acc[i]);
     }
     return out;
 }
@@ -130,6 +134,22 @@ RgbImage resize_bicubic_opencv(const RgbImage& in, int out_w, int out_h) {
     out.width = out_w;
     out.height = out_h;
     out.data.assign(dst.data, dst.data + size_t(out_w) * size_t(out_h) * 3);
+    return out;
+}
+
+RgbImage resize_nearest_pil(const RgbImage& in, int out_w, int out_h) {
+    RgbImage out;
+    out.width = out_w;
+    out.height = out_h;
+    out.data.resize(size_t(out_w) * size_t(out_h) * 3);
+    const double sx = double(in.width) / out_w, sy = double(in.height) / out_h;
+    for (int y = 0; y < out_h; ++y) {
+        int iy = std::min(in.height - 1, int((y + 0.5) * sy));
+        for (int x = 0; x < out_w; ++x) {
+            int ix = std::min(in.width - 1, int((x + 0.5) * sx));
+            for (int c = 0; c < 3; ++c) out.data[(size_t(y) * size_t(out_w) + size_t(x)) * 3 + size_t(c)] = in.at(iy, ix, c);
+        }
+    }
     return out;
 }
 

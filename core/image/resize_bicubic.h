@@ -14,5 +14,7 @@ namespace matrix::vision {
 
 RgbImage resize_bicubic_pil(const RgbImage& in, int out_width, int out_height);
 RgbImage resize_bicubic_opencv(const RgbImage& in, int out_width, int out_height);
+// PIL's NEAREST: source index int((x + 0.5) * in / out) per axis.
+RgbImage resize_nearest_pil(const RgbImage& in, int out_width, int out_height);
 
 }  // namespace matrix::vision

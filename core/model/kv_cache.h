@@ -18,6 +18,7 @@ struct KVCache {
     int64_t capacity = 0;
     torch::Tensor attention_mask;  // [B, capacity] int64 on the cache's device: 1 = real token, 0 = padding
     torch::Tensor rope_deltas;     // [B, 1] int64 (CPU), set by the prefill
+    bool padded = false;           // some row has padding (set by the prefill): decoding then needs a mask
 
     static KVCache allocate(const TextConfig& cfg, int64_t batch, int64_t capacity, const torch::TensorOptions& options) {
         KVCache c;

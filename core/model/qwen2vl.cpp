@@ -93,7 +93,14 @@ ForwardOutput Qwen2VLImpl::forward(const ForwardInput& in) {
     auto cs = mrope_cos_sin(cfg.text, out.position_ids.to(dev), dtype());
     ai.cos = cs.first;
     ai.sin = cs.second;
-    const bool padded = key_mask.defined() && (key_mask == 0).any().item<bool>();
+    // Whether a mask is needed; with a cache decided once at the prefill so decoding does not sync per token.
+    bool padded;
+    if (cache && past > 0) {
+        padded = cache->padded || in.attention_mask.defined();
+    } else {
+        padded = key_mask.defined() && (key_mask == 0).any().item<bool>();
+        if (cache) cache->padded = padded;
+    }
     if (padded) {
         ai.mask = build_attention_mask(key_mask, B, past, L, dtype(), dev);
     } else if (L > 1) {

@@ -29,14 +29,19 @@ torch::Tensor attention_math(torch::Tensor q, torch::Tensor k, torch::Tensor v, 
 
 torch::Tensor attention(torch::Tensor q, torch::Tensor k, torch::Tensor v, const torch::Tensor& mask, bool causal) {
     const int64_t n_rep = q.size(1) / k.size(1);
-    k = repeat_kv(k, n_rep);
-    v = repeat_kv(v, n_rep);
     c10::optional<torch::Tensor> m;
     if (mask.defined()) m = mask.to(q.scalar_type());
     const bool is_causal = causal && !mask.defined();
-#if TORCH_VERSION_MAJOR >= 2
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 5)
+    // enable_gqa: the kernel reads each kv head for its query group, no repeated copy of the cache per step.
+    return at::scaled_dot_product_attention(q, k, v, m, 0.0, is_causal, c10::nullopt, n_rep > 1);
+#elif TORCH_VERSION_MAJOR >= 2
+    k = repeat_kv(k, n_rep);
+    v = repeat_kv(v, n_rep);
     return at::scaled_dot_product_attention(q, k, v, m, 0.0, is_causal);
 #else
+    k = repeat_kv(k, n_rep);
+    v = repeat_kv(v, n_rep);
     // LibTorch 1.13: (output, attention weights); weights are not computed with need_attn_weights=false.
     return std::get<0>(at::_scaled_dot_product_attention(q, k, v, m, 0.0, false, is_causal));
 #endif

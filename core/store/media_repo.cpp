@@ -39,6 +39,10 @@ Result<int64_t> MediaRepo::upsert(const Media& m, bool update) {
         return id;
     }
     find->reset();
+    return insert(m);
+}
+
+Result<int64_t> MediaRepo::insert(const Media& m) {
     MATRIX_TRY(Statement * ins, m_db.cached("INSERT INTO media(path, resolved_path, sha256, width, height, size_bytes, "
                                             "error, checked_at) VALUES(?,?,?,?,?,?,?,?)"));
     ins->bind_all(m.path, m.resolved_path, m.sha256, opt64(m.width), opt64(m.height), m.size_bytes, m.error,
@@ -69,9 +73,17 @@ Result<std::optional<Media>> MediaRepo::get(int64_t id) {
 
 Status MediaRepo::link(int64_t task_id, const std::string& role, int position, int64_t media_id,
                        const std::optional<std::string>& label, const std::optional<int>& step_index) {
-    MATRIX_TRY(Statement * st, m_db.cached("INSERT OR REPLACE INTO task_media(task_id, role, position, media_id, "
+    // A plain INSERT: INSERT OR REPLACE needs a statement savepoint, and every savepoint makes the FTS5 table
+    // written earlier in the same transaction flush its pending terms (one tiny segment per record on import).
+    MATRIX_TRY(Statement * st, m_db.cached("INSERT INTO task_media(task_id, role, position, media_id, "
                                            "label, step_index) VALUES(?,?,?,?,?,?)"));
     st->bind_all(task_id, role, int64_t(position), media_id, label, opt64(step_index));
+    return st->run();
+}
+
+Status MediaRepo::unlink(int64_t task_id, const std::string& role, int position) {
+    MATRIX_TRY(Statement * st, m_db.cached("DELETE FROM task_media WHERE task_id=? AND role=? AND position=?"));
+    st->bind_all(task_id, role, int64_t(position));
     return st->run();
 }
 

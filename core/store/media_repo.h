@@ -44,10 +44,14 @@ public:
     // `update` is true (then its resolution fields are replaced by m's).
     Result<int64_t> upsert(const Media& m, bool update = false);
     Result<std::optional<Media>> find(const std::string& path);
+    // Inserts a row for a path known to be absent (importer fast path); returns its id.
+    Result<int64_t> insert(const Media& m);
     Result<std::optional<Media>> get(int64_t id);
+    // Links media to a task at (role, position); an error when that slot is taken (unlink first).
     Status link(int64_t task_id, const std::string& role, int position, int64_t media_id,
                 const std::optional<std::string>& label = std::nullopt,
                 const std::optional<int>& step_index = std::nullopt);
+    Status unlink(int64_t task_id, const std::string& role, int position);
     // The task's media by role (image, attachment, tool_output) then position.
     Result<std::vector<TaskMedia>> for_task(int64_t task_id);
     // Media rows whose file was not found (for re-resolution against new roots), by id.

@@ -22,7 +22,7 @@ struct Where {
     void add(const std::string& cond) { sql += (sql.empty() ? " WHERE " : " AND ") + cond; }
 };
 
-Where build_where(const TaskFilter& f) {
+Where build_where(const TaskFilter& f, bool scan_in_order = true) {
     Where w;
     std::string match = fts_query_from_text(f.text);
     if (!f.text.empty()) {
@@ -37,19 +37,28 @@ Where build_where(const TaskFilter& f) {
         w.params.push_back(*f.dataset_id);
     }
     if (!f.tool.empty()) {
-        w.add("EXISTS(SELECT 1 FROM tool_calls c WHERE c.task_id = t.id AND c.name = ?)");
+        // Pages in id / ordinal order scan tasks in that order and stop after `limit` matches: a correlated
+        // EXISTS per row. Sorted by anything else (or counted), every match is needed: IN drives from
+        // tool_calls(name, task_id) instead of probing every task.
+        if (scan_in_order)
+            w.add("EXISTS(SELECT 1 FROM tool_calls c WHERE c.task_id = t.id AND c.name = ?)");
+        else
+            w.add("t.id IN (SELECT c.task_id FROM tool_calls c WHERE c.name = ?)");
         w.params.push_back(f.tool);
     }
+    // In-order pages: a unary '+' keeps the planner on the (dataset_id, ordinal) scan that can stop after one
+    // page, instead of a range scan on (dataset_id, n_steps) followed by a sort of every match.
+    const char* plus = scan_in_order ? "+" : "";
     if (f.verdict) {
         w.add("t.verdict = ?");
         w.params.push_back(*f.verdict);
     }
     if (f.min_steps) {
-        w.add("t.n_steps >= ?");
+        w.add(std::string(plus) + "t.n_steps >= ?");
         w.params.push_back(int64_t(*f.min_steps));
     }
     if (f.max_steps) {
-        w.add("t.n_steps <= ?");
+        w.add(std::string(plus) + "t.n_steps <= ?");
         w.params.push_back(int64_t(*f.max_steps));
     }
     if (f.has_missing_media) w.add(*f.has_missing_media ? "t.n_missing_media > 0" : "t.n_missing_media = 0");
@@ -102,7 +111,8 @@ const char* kTaskCols =
 }  // namespace
 
 Result<std::vector<TaskSummary>> TaskRepo::page(const TaskFilter& filter, const TaskPageRequest& request) {
-    Where w = build_where(filter);
+    const bool in_order = request.sort == TaskSort::Id || request.sort == TaskSort::Ordinal;
+    Where w = build_where(filter, in_order);
     std::string sql =
         "SELECT t.id, t.dataset_id, COALESCE(t.external_id,''), t.ordinal, t.query, t.verdict, t.n_steps, "
         "t.n_images, t.n_missing_media, t.tools, "
@@ -140,7 +150,7 @@ Result<std::vector<TaskSummary>> TaskRepo::page(const TaskFilter& filter, const 
 }
 
 Result<int64_t> TaskRepo::count(const TaskFilter& filter) {
-    Where w = build_where(filter);
+    Where w = build_where(filter, false);
     MATRIX_TRY(Statement * st, m_db.cached("SELECT count(*)" + w.from + w.sql));
     bind_params(*st, w.params);
     auto row = st->step();
@@ -228,11 +238,12 @@ Result<int64_t> TaskRepo::insert(const Task& t, bool index_fts) {
     MATRIX_TRY(Statement * st,
                m_db.cached("INSERT INTO tasks(dataset_id, record_key, external_id, ordinal, query, prompt_text, "
                            "answer, ground_truth, verdict, verifier_text, source, level, category, system_prompt_id, "
-                           "extra) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                           "extra, n_images, n_missing_media, n_steps, tools) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     st->bind_all(t.dataset_id, t.record_key, t.external_id.empty() ? std::optional<std::string>() : t.external_id,
                  t.ordinal, t.query, t.prompt_text, t.answer, t.ground_truth,
                  t.verdict.empty() ? std::string("unknown") : t.verdict, t.verifier_text, t.source, t.level,
-                 t.category, t.system_prompt_id, t.extra);
+                 t.category, t.system_prompt_id, t.extra, int64_t(t.n_images), int64_t(t.n_missing_media),
+                 int64_t(t.n_steps), t.tools);
     if (auto s = st->run(); !s.ok()) return s.error().within("task '" + t.record_key + "'");
     int64_t id = m_db.last_insert_rowid();
     if (index_fts) {

@@ -80,7 +80,9 @@ public:
     // Next free ordinal in a dataset (max + 1).
     Result<int64_t> next_ordinal(int64_t dataset_id);
 
-    // Inserts a task (id, counters and tools are computed, not taken from `t`). With index_fts, the task's
+    // Inserts a task. The counters (n_images, n_missing_media, n_steps, tools) are taken from `t` as given:
+    // trajectory_repo sets n_steps/tools when a primary trajectory is added, refresh_counters recomputes all
+    // of them from the rows. With index_fts, the task's
     // full-text row is written (query only until a trajectory is added: trajectory_repo updates it).
     Result<int64_t> insert(const Task& t, bool index_fts = true);
     Status set_verdict(int64_t id, const std::string& verdict);

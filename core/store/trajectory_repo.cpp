@@ -13,14 +13,31 @@ std::string render_observation_turn(int step_index, bool is_error, const std::st
     return is_error ? head + "Error: " + text : head + "Observation:\n" + text;
 }
 
+std::string tools_of(const std::vector<Step>& steps) {
+    std::set<std::string> names;
+    for (const auto& s : steps)
+        for (const auto& c : s.tool_calls) names.insert(c.name);
+    std::string joined;
+    for (const auto& n : names) joined += (joined.empty() ? "" : " ") + n;
+    return joined;
+}
+
 std::optional<std::string> observation_turn(const Step& s) {
     if (s.observation_raw) return s.observation_raw;
     if (!s.observation) return std::nullopt;
     return render_observation_turn(s.idx, s.is_error, *s.observation);
 }
 
+// Writes steps with their tool calls and candidates; collects the tool names called.
+static Status insert_steps(Database& db, int64_t traj_id, int64_t task_id, const std::vector<Step>& steps,
+                           std::set<std::string>& tools);
+
 Result<int64_t> TrajectoryRepo::insert(const Trajectory& t, const TrajectoryInsertOptions& options) {
-    MATRIX_TRY(int64_t previous_primary, primary_trajectory_id(m_db, t.task_id));
+    int64_t previous_primary = 0;
+    if (!options.new_task_query) {
+        MATRIX_TRY(int64_t p, primary_trajectory_id(m_db, t.task_id));
+        previous_primary = p;
+    }
     const bool becomes_primary = previous_primary == 0 && !t.run_id;
     std::optional<FtsDoc> old_doc;
     if (becomes_primary && options.task_fts_indexed) {
@@ -34,30 +51,8 @@ Result<int64_t> TrajectoryRepo::insert(const Trajectory& t, const TrajectoryInse
     MATRIX_CHECK(ins->run());
     const int64_t traj_id = m_db.last_insert_rowid();
 
-    MATRIX_TRY(Statement * step_ins,
-               m_db.cached("INSERT INTO steps(trajectory_id, idx, action, thought, code, observation, "
-                           "observation_raw, is_error, is_final, extra) VALUES(?,?,?,?,?,?,?,?,?,?)"));
-    MATRIX_TRY(Statement * call_ins, m_db.cached("INSERT INTO tool_calls(step_id, task_id, position, name, "
-                                                 "arguments, known) VALUES(?,?,?,?,?,?)"));
-    MATRIX_TRY(Statement * cand_ins, m_db.cached("INSERT INTO step_candidates(step_id, position, action, rationale, "
-                                                 "tool_call, observation, is_best) VALUES(?,?,?,?,?,?,?)"));
     std::set<std::string> tools;
-    for (const auto& s : t.steps) {
-        step_ins->bind_all(traj_id, int64_t(s.idx), s.action, s.thought, s.code, s.observation, s.observation_raw,
-                           s.is_error, s.is_final, s.extra);
-        MATRIX_CHECK(step_ins->run());
-        const int64_t step_id = m_db.last_insert_rowid();
-        for (const auto& c : s.tool_calls) {
-            call_ins->bind_all(step_id, t.task_id, int64_t(c.position), c.name, c.arguments, c.known);
-            MATRIX_CHECK(call_ins->run());
-            tools.insert(c.name);
-        }
-        for (const auto& c : s.candidates) {
-            cand_ins->bind_all(step_id, int64_t(c.position), c.action, c.rationale, c.tool_call, c.observation,
-                               c.is_best);
-            MATRIX_CHECK(cand_ins->run());
-        }
-    }
+    MATRIX_CHECK(insert_steps(m_db, traj_id, t.task_id, t.steps, tools));
 
     if (becomes_primary) {
         if (options.refresh_task_counters) {
@@ -71,6 +66,8 @@ Result<int64_t> TrajectoryRepo::insert(const Trajectory& t, const TrajectoryInse
         if (old_doc) {
             doc.query = old_doc->query;
             MATRIX_CHECK(fts_delete(m_db, t.task_id, *old_doc));
+        } else if (options.new_task_query) {
+            doc.query = *options.new_task_query;
         } else {
             MATRIX_TRY(auto q, m_db.cached("SELECT query FROM tasks WHERE id=?"));
             q->bind(1, t.task_id);
@@ -82,6 +79,59 @@ Result<int64_t> TrajectoryRepo::insert(const Trajectory& t, const TrajectoryInse
         MATRIX_CHECK(fts_insert(m_db, t.task_id, doc));
     }
     return traj_id;
+}
+
+Status TrajectoryRepo::append_steps(int64_t trajectory_id, const std::vector<Step>& steps) {
+    MATRIX_TRY(auto traj, get(trajectory_id, false));
+    if (!traj) return make_error("no trajectory " + std::to_string(trajectory_id));
+    MATRIX_TRY(int64_t primary, primary_trajectory_id(m_db, traj->task_id));
+    const bool is_primary = primary == trajectory_id;
+    std::optional<FtsDoc> old_doc;
+    if (is_primary) {
+        MATRIX_TRY(FtsDoc d, fts_doc_for_task(m_db, traj->task_id));
+        old_doc = std::move(d);
+    }
+    std::set<std::string> tools;
+    MATRIX_CHECK(insert_steps(m_db, trajectory_id, traj->task_id, steps, tools));
+    MATRIX_TRY(Statement * up, m_db.cached("UPDATE trajectories SET n_steps=(SELECT count(*) FROM steps WHERE "
+                                           "trajectory_id=?1) WHERE id=?1"));
+    up->bind(1, trajectory_id);
+    MATRIX_CHECK(up->run());
+    if (is_primary) {
+        MATRIX_CHECK(fts_delete(m_db, traj->task_id, *old_doc));
+        MATRIX_CHECK(TaskRepo(m_db).refresh_counters(traj->task_id));
+        MATRIX_TRY(FtsDoc doc, fts_doc_for_task(m_db, traj->task_id));
+        MATRIX_CHECK(fts_insert(m_db, traj->task_id, doc));
+    }
+    return {};
+}
+
+static Status insert_steps(Database& db, int64_t traj_id, int64_t task_id, const std::vector<Step>& steps,
+                           std::set<std::string>& tools) {
+    MATRIX_TRY(Statement * step_ins,
+               db.cached("INSERT INTO steps(trajectory_id, idx, action, thought, code, observation, "
+                           "observation_raw, is_error, is_final, extra) VALUES(?,?,?,?,?,?,?,?,?,?)"));
+    MATRIX_TRY(Statement * call_ins, db.cached("INSERT INTO tool_calls(step_id, task_id, position, name, "
+                                                 "arguments, known) VALUES(?,?,?,?,?,?)"));
+    MATRIX_TRY(Statement * cand_ins, db.cached("INSERT INTO step_candidates(step_id, position, action, rationale, "
+                                                 "tool_call, observation, is_best) VALUES(?,?,?,?,?,?,?)"));
+    for (const auto& s : steps) {
+        step_ins->bind_all(traj_id, int64_t(s.idx), s.action, s.thought, s.code, s.observation, s.observation_raw,
+                           s.is_error, s.is_final, s.extra);
+        MATRIX_CHECK(step_ins->run());
+        const int64_t step_id = db.last_insert_rowid();
+        for (const auto& c : s.tool_calls) {
+            call_ins->bind_all(step_id, task_id, int64_t(c.position), c.name, c.arguments, c.known);
+            MATRIX_CHECK(call_ins->run());
+            tools.insert(c.name);
+        }
+        for (const auto& c : s.candidates) {
+            cand_ins->bind_all(step_id, int64_t(c.position), c.action, c.rationale, c.tool_call, c.observation,
+                               c.is_best);
+            MATRIX_CHECK(cand_ins->run());
+        }
+    }
+    return {};
 }
 
 namespace {

@@ -61,12 +61,17 @@ struct Trajectory {
 // "[OUTPUT OF STEP k] Observation:\n<text>" (or "[OUTPUT OF STEP k] Error: <text>"); nullopt when no observation.
 std::optional<std::string> observation_turn(const Step& s);
 std::string render_observation_turn(int step_index, bool is_error, const std::string& text);
+// The tasks.tools value for these steps: distinct tool names, sorted, space separated.
+std::string tools_of(const std::vector<Step>& steps);
 
 struct TrajectoryInsertOptions {
     // The task's full-text row is updated when this trajectory becomes its primary one (first non-run
     // trajectory). false: the caller inserted the task with index_fts=false, so only insert the new row.
     bool task_fts_indexed = true;
     bool refresh_task_counters = true;  // update tasks.n_steps / tools
+    // Importer fast path: the task was inserted just now (it has no trajectory yet) with this query text;
+    // saves two lookups per record.
+    std::optional<std::string> new_task_query;
 };
 
 class TrajectoryRepo {
@@ -76,6 +81,9 @@ public:
     // Inserts the trajectory with its steps, tool calls and candidates (ids in `t` are ignored); returns its id.
     // n_steps is taken from t.steps.size(). Call inside a Transaction when inserting many.
     Result<int64_t> insert(const Trajectory& t, const TrajectoryInsertOptions& options = {});
+    // Appends steps (their idx as given) to an existing trajectory, updating n_steps, and when it is the
+    // task's primary trajectory also tasks.n_steps / tools and the full-text row. Call inside a Transaction.
+    Status append_steps(int64_t trajectory_id, const std::vector<Step>& steps);
     // Trajectories of a task, without steps, by id (the primary one first when it exists).
     Result<std::vector<Trajectory>> list_for_task(int64_t task_id);
     // One trajectory; with_steps loads steps, tool calls and candidates.

@@ -80,9 +80,13 @@ Result<EncodedChat> encode_chat(const Tokenizer& tokenizer, const std::vector<Ch
     if (sp.im_start < 0 || sp.im_end < 0)
         return make_error("tokenizer has no <|im_start|>/<|im_end|> tokens: not a ChatML (Qwen2) tokenizer");
     for (const ChatMessage& m : messages)
-        for (const ContentPart& p : m.content)
+        for (const ContentPart& p : m.content) {
             if (p.kind != ContentPart::Kind::Text && (sp.vision_start < 0 || sp.image_pad < 0))
                 return make_error("tokenizer has no vision tokens but the conversation has an image");
+            if (p.kind != ContentPart::Kind::Text && p.n_pad_tokens <= 0)
+                return make_error("image part without pad count" +
+                                  (p.path.empty() ? std::string() : " (" + p.path + ": preprocess it first)"));
+        }
     EncodedChat enc;
     int n_images = 0;
     for (auto& [text, is_response] : segments(messages, options, n_images)) {
@@ -109,6 +113,7 @@ std::vector<ChatMessage> agent_messages(const AgentConversation& c) {
     msgs.push_back(ChatMessage::make("system", c.system.empty() ? k_default_system_prompt : c.system));
     ChatMessage user{"user", {}};
     for (int64_t n : c.image_pad_counts) user.content.push_back(ContentPart::make_image(n));
+    for (const std::string& p : c.image_paths) user.content.push_back(ContentPart::make_image_file(p));
     user.content.push_back(ContentPart::make_text(c.task));
     msgs.push_back(std::move(user));
     for (const ChatMessage& t : c.turns) msgs.push_back(t);

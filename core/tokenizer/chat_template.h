@@ -30,12 +30,15 @@ struct ContentPart {
     Kind kind = Kind::Text;
     std::string text;          // Kind::Text
     int64_t n_pad_tokens = 0;  // Kind::Image / Video: see image_pad_count()
+    std::string path;          // Kind::Image: optional file; matrix::vision::prepare_inputs preprocesses it
+                               // and fills n_pad_tokens (the renderer itself never reads files)
 
-    static ContentPart make_text(std::string s) { return {Kind::Text, std::move(s), 0}; }
-    static ContentPart make_image(int64_t n_pad) { return {Kind::Image, {}, n_pad}; }
+    static ContentPart make_text(std::string s) { return {Kind::Text, std::move(s), 0, {}}; }
+    static ContentPart make_image(int64_t n_pad) { return {Kind::Image, {}, n_pad, {}}; }
     static ContentPart make_image(const std::array<int64_t, 3>& grid_thw, int64_t merge_size = 2) {
-        return {Kind::Image, {}, image_pad_count(grid_thw, merge_size)};
+        return {Kind::Image, {}, image_pad_count(grid_thw, merge_size), {}};
     }
+    static ContentPart make_image_file(std::string file) { return {Kind::Image, {}, 0, std::move(file)}; }
 };
 
 struct ChatMessage {
@@ -89,6 +92,7 @@ std::string format_observation(int step, const std::string& output, bool is_erro
 struct AgentConversation {
     std::string system;                     // the agent prompt; "" -> Qwen2-VL's default system prompt
     std::vector<int64_t> image_pad_counts;  // one per task image, in order (image_pad_count of its grid)
+    std::vector<std::string> image_paths;   // alternatively the files (matrix::vision::prepare_agent_inputs)
     std::string task;                       // first user text, placed after the images
     // Turns after the task, alternating assistant / user: actions (thought + code) and observation texts
     // (already formatted with format_observation, as M-TRACE stores them).

@@ -1,7 +1,8 @@
 // The "Split" pre-tokenizer of HF tokenizer.json with a regex pattern (Qwen2's pattern uses \p{L}, \p{N}:
 // PCRE2 with PCRE2_UTF | PCRE2_UCP, compiled once, JIT-compiled when the library supports it).
 // Behaviour "Isolated" (each match and each gap between matches is a piece) and "Removed" (gaps kept,
-// matches dropped) are supported; HF uses Oniguruma, whose \s/\p{..} classes agree with PCRE2's UCP ones.
+// matches dropped) are supported. HF uses Oniguruma: \p{L}/\p{N} agree with PCRE2's UCP classes, and \s
+// is rewritten before compiling to Oniguruma's set (PCRE2's UCP \s also matches U+180E).
 // Thread safety: split() is const and reentrant (match data is per call); the compiled code is shared.
 #pragma once
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -74,20 +75,29 @@ struct Tokenizer::Impl {
     template <class Gap, class Tok>
     void split_added(std::string_view text, bool normalized_pass, bool allow_special, Gap&& gap, Tok&& token) const;
     void encode_gap(std::string_view normalized, std::vector<int32_t>& out) const;
+    void encode_steps(size_t step, std::string_view piece, std::vector<int32_t>& out) const;
+    std::vector<std::string> id_to_bytes;  // what each id decodes to (ByteLevel mapped back), "" for holes
+    // Added tokens by first byte, per pass (0: normalized == false, 1: normalized == true).
+    std::array<std::array<std::vector<const AddedToken*>, 256>, 2> by_first_byte;
 };
 
 template <class Gap, class Tok>
 void Tokenizer::Impl::split_added(std::string_view text, bool normalized_pass, bool allow_special, Gap&& gap,
                                   Tok&& token) const {
     size_t gap_start = 0, pos = 0;
+    const auto& table = by_first_byte[normalized_pass ? 1 : 0];
     while (pos < text.size()) {
+        const auto& candidates = table[static_cast<unsigned char>(text[pos])];
+        if (candidates.empty()) {
+            ++pos;
+            continue;
+        }
         const AddedToken* best = nullptr;
         // Leftmost-longest: the longest added token starting at the first position where any starts.
-        for (const AddedToken& t : added) {
-            if (t.normalized != normalized_pass || (t.special && !allow_special) || t.content.empty()) continue;
-            if (t.content[0] != text[pos] || text.size() - pos < t.content.size()) continue;
-            if (text.compare(pos, t.content.size(), t.content) != 0) continue;
-            if (!best || t.content.size() > best->content.size()) best = &t;
+        for (const AddedToken* t : candidates) {
+            if ((t->special && !allow_special) || text.size() - pos < t->content.size()) continue;
+            if (text.compare(pos, t->content.size(), t->content) != 0) continue;
+            if (!best || t->content.size() > best->content.size()) best = t;
         }
         if (!best) {
             ++pos;
@@ -122,39 +132,42 @@ void Tokenizer::Impl::split_added(std::string_view text, bool normalized_pass, b
 }
 
 void Tokenizer::Impl::encode_gap(std::string_view normalized, std::vector<int32_t>& out) const {
-    // Pieces are owned strings only after a ByteLevel step rewrote them; before that they are views.
-    std::vector<std::string> pieces{std::string(normalized)};
-    std::vector<std::string_view> views;
-    for (const PreTokStep& step : pre_steps) {
-        std::vector<std::string> next;
-        next.reserve(pieces.size() * 2);
-        for (std::string& p : pieces) {
-            if (step.kind == PreTokStep::Kind::ByteLevel) {
-                if (step.add_prefix_space && (p.empty() || p[0] != ' ')) p.insert(p.begin(), ' ');
-                if (step.splitter) {
-                    views.clear();
-                    step.splitter->split(p, views);
-                    for (auto v : views) next.push_back(byte_level_encode(v));
-                } else {
-                    next.push_back(byte_level_encode(p));
-                }
-            } else {
-                views.clear();
-                step.splitter->split(p, views);
-                for (auto v : views) next.emplace_back(v);
-            }
-        }
-        pieces.swap(next);
-    }
-    for (const std::string& p : pieces) {
+    encode_steps(0, normalized, out);
+}
+
+// Applies pre-tokenizer steps [step, end) to `piece` depth-first, so pieces stay views into their
+// parent's buffer and only ByteLevel-mapped text is materialised (one reused buffer per depth).
+void Tokenizer::Impl::encode_steps(size_t step, std::string_view piece, std::vector<int32_t>& out) const {
+    if (piece.empty()) return;
+    if (step == pre_steps.size()) {
         if (ignore_merges) {
-            auto it = bpe->vocab().find(p);
+            auto it = bpe->vocab().find(std::string(piece));
             if (it != bpe->vocab().end()) {
                 out.push_back(it->second);
-                continue;
+                return;
             }
         }
-        bpe->encode(p, out);
+        bpe->encode(piece, out);
+        return;
+    }
+    const PreTokStep& st = pre_steps[step];
+    std::vector<std::string_view> views;
+    if (st.kind == PreTokStep::Kind::Split) {
+        st.splitter->split(piece, views);
+        for (auto v : views) encode_steps(step + 1, v, out);
+        return;
+    }
+    std::string prefixed;
+    if (st.add_prefix_space && piece[0] != ' ') {
+        prefixed = " " + std::string(piece);
+        piece = prefixed;
+    }
+    if (st.splitter) st.splitter->split(piece, views);
+    else views.push_back(piece);
+    std::string mapped;
+    for (auto v : views) {
+        mapped = byte_level_encode(v);
+        encode_steps(step + 1, mapped, out);
     }
 }
 
@@ -286,6 +299,9 @@ Result<Tokenizer> Tokenizer::from_json(std::string_view json_text, const std::st
         return make_error(std::string("invalid tokenizer.json: ") + e.what(), context);
     }
 
+    for (const AddedToken& t : impl->added)
+        if (!t.content.empty())
+            impl->by_first_byte[t.normalized ? 1 : 0][static_cast<unsigned char>(t.content[0])].push_back(&t);
     int32_t max_id = -1;
     for (const auto& [tok, id] : impl->bpe->vocab()) max_id = std::max(max_id, id);
     for (const AddedToken& t : impl->added) max_id = std::max(max_id, t.id);
@@ -294,6 +310,14 @@ Result<Tokenizer> Tokenizer::from_json(std::string_view json_text, const std::st
         if (id >= 0) impl->id_to_token[size_t(id)] = tok;
     for (const AddedToken& t : impl->added)
         if (t.id >= 0) impl->id_to_token[size_t(t.id)] = t.content;
+    // Decoded bytes per id. HF's ByteLevel decoder maps each character back to its byte; a token with a
+    // character outside the byte map (e.g. an added token with non-Latin-1 text) contributes its UTF-8.
+    impl->id_to_bytes.resize(impl->id_to_token.size());
+    for (size_t id = 0; id < impl->id_to_token.size(); ++id) {
+        const std::string& tok = impl->id_to_token[id];
+        if (!impl->byte_level_decoder || !byte_level_decode_append(tok, impl->id_to_bytes[id]))
+            impl->id_to_bytes[id] = tok;
+    }
 
     auto find = [&](const char* s) {
         auto it = impl->added_by_content.find(s);
@@ -329,18 +353,16 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool allow_special
 std::string Tokenizer::decode_bytes(const std::vector<int32_t>& ids, bool skip_special) const {
     const Impl& im = *m_impl;
     std::string out;
+    out.reserve(ids.size() * 4);
+    bool first = true;
     for (int32_t id : ids) {
-        if (id < 0 || size_t(id) >= im.id_to_token.size()) continue;
-        auto ai = im.added_by_id.find(id);
-        if (ai != im.added_by_id.end() && skip_special && im.added[ai->second].special) continue;
-        const std::string& tok = im.id_to_token[size_t(id)];
-        if (tok.empty()) continue;
-        if (!im.byte_level_decoder) {
-            if (!out.empty()) out.push_back(' ');
-            out += tok;
-        } else if (!byte_level_decode_append(tok, out)) {
-            out += tok;  // HF: a token with characters outside the byte map contributes its own UTF-8
-        }
+        if (id < 0 || size_t(id) >= im.id_to_bytes.size()) continue;
+        if (skip_special && is_special(id)) continue;
+        const std::string& bytes = im.id_to_bytes[size_t(id)];
+        if (bytes.empty()) continue;
+        if (!im.byte_level_decoder && !first) out.push_back(' ');  // no decoder: HF joins tokens with spaces
+        out += bytes;
+        first = false;
     }
     return out;
 }

@@ -85,6 +85,68 @@ std::vector<char32_t> decompose_and_reorder(const std::vector<char32_t>& cps) {
     return d;
 }
 
+// "Inert" code points: starters (class 0) without a canonical decomposition that never compose with a
+// preceding character. NFC leaves text between two inert characters independent of its surroundings, so
+// only the spans around non-inert characters need the full algorithm. BMP answers come from a bitset
+// built once; supplementary code points are looked up.
+struct InertTable {
+    std::vector<bool> non_inert_bmp = std::vector<bool>(0x10000, false);
+    std::vector<uint32_t> second_of_pair;  // sorted: code points that are the 2nd element of a composition
+    InertTable() {
+        for (const auto& r : k_ccc) if (r[0] < 0x10000) non_inert_bmp[r[0]] = true;
+        for (const auto& r : k_decomp_index) if (r[0] < 0x10000) non_inert_bmp[r[0]] = true;
+        for (const auto& r : k_compose) {
+            second_of_pair.push_back(r[1]);
+            if (r[1] < 0x10000) non_inert_bmp[r[1]] = true;
+        }
+        std::sort(second_of_pair.begin(), second_of_pair.end());
+        for (char32_t c = k_v_base; c < k_v_base + k_v_count; ++c) non_inert_bmp[c] = true;
+        for (char32_t c = k_t_base + 1; c < k_t_base + k_t_count; ++c) non_inert_bmp[c] = true;
+        for (char32_t c = k_s_base; c < k_s_base + k_s_count; ++c) non_inert_bmp[c] = true;
+    }
+    bool inert(char32_t cp) const {
+        if (cp < 0x300) return true;
+        if (cp < 0x10000) return !non_inert_bmp[cp];
+        if (canonical_combining_class(cp) != 0) return false;
+        if (find_row(k_decomp_index, sizeof(k_decomp_index) / sizeof(k_decomp_index[0]), cp)) return false;
+        return !std::binary_search(second_of_pair.begin(), second_of_pair.end(), uint32_t(cp));
+    }
+};
+
+const InertTable& inert_table() {
+    static const InertTable t;
+    return t;
+}
+
+// Canonical composition of an already decomposed and reordered sequence (UAX #15 D117).
+std::vector<char32_t> compose(const std::vector<char32_t>& d) {
+    std::vector<char32_t> out;
+    out.reserve(d.size());
+    long starter = -1;  // index in `out` of the last starter
+    int last_cc = -1;   // class of the last char appended after the starter; -1: none (adjacent)
+    for (char32_t c : d) {
+        int cc = canonical_combining_class(c);
+        if (starter >= 0) {
+            bool blocked = !(last_cc == -1 || (last_cc != 0 && last_cc < cc));
+            if (!blocked) {
+                char32_t comp = compose_pair(out[starter], c);
+                if (comp) {
+                    out[starter] = comp;
+                    continue;
+                }
+            }
+        }
+        if (cc == 0) {
+            starter = long(out.size());
+            last_cc = -1;
+        } else {
+            last_cc = cc;
+        }
+        out.push_back(c);
+    }
+    return out;
+}
+
 bool all_below(std::string_view s, unsigned char limit_lead) {
     // True when every byte is ASCII or a 2-byte lead below `limit_lead` (0xCC starts U+0300).
     for (unsigned char c : s)
@@ -95,6 +157,27 @@ bool all_below(std::string_view s, unsigned char limit_lead) {
 }  // namespace
 
 const char* unicode_tables_version() { return MATRIX_UNICODE_VERSION; }
+
+bool utf8_valid(std::string_view s) {
+    size_t i = 0, n = s.size();
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (len == 0 || i + len > n) return false;
+        unsigned char c1 = s[i + 1];
+        if ((c1 & 0xC0) != 0x80) return false;
+        if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90))
+            return false;
+        for (size_t k = 2; k < len; ++k)
+            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+        i += len;
+    }
+    return true;
+}
 
 std::vector<char32_t> utf8_decode(std::string_view s) {
     std::vector<char32_t> out;
@@ -172,7 +255,7 @@ std::string utf8_sanitize(std::string_view s) {
             ascii = false;
             break;
         }
-    if (ascii) return std::string(s);
+    if (ascii || utf8_valid(s)) return std::string(s);
     return utf8_encode(utf8_decode(s));
 }
 
@@ -183,38 +266,51 @@ uint8_t canonical_combining_class(char32_t cp) {
 }
 
 std::string nfd(std::string_view s) {
-    if (all_below(s, 0xC3)) return std::string(s);  // ASCII and U+0080..U+00BF never decompose
+    if (all_below(s, 0xC3)) return utf8_sanitize(s);  // ASCII and U+0080..U+00BF never decompose
     return utf8_encode(decompose_and_reorder(utf8_decode(s)));
 }
 
 std::string nfc(std::string_view s) {
-    if (all_below(s, 0xCC)) return std::string(s);  // all code points < U+0300: already NFC
-    std::vector<char32_t> d = decompose_and_reorder(utf8_decode(s));
-    std::vector<char32_t> out;
-    out.reserve(d.size());
-    long starter = -1;  // index in `out` of the last starter
-    int last_cc = -1;   // class of the last char appended after the starter; -1: none (adjacent)
-    for (char32_t c : d) {
-        int cc = canonical_combining_class(c);
-        if (starter >= 0) {
-            bool blocked = !(last_cc == -1 || (last_cc != 0 && last_cc < cc));
-            if (!blocked) {
-                char32_t comp = compose_pair(out[starter], c);
-                if (comp) {
-                    out[starter] = comp;
-                    continue;
-                }
-            }
-        }
-        if (cc == 0) {
-            starter = long(out.size());
-            last_cc = -1;
-        } else {
-            last_cc = cc;
-        }
-        out.push_back(c);
+    if (all_below(s, 0xCC)) return utf8_sanitize(s);  // all code points < U+0300: already NFC
+    std::string valid;
+    if (!utf8_valid(s)) {
+        valid = utf8_sanitize(s);
+        s = valid;
     }
-    return utf8_encode(out);
+    const InertTable& inert = inert_table();
+    // Walks valid UTF-8 one code point at a time; inert characters are copied as bytes.
+    auto next_cp = [&](size_t i, size_t& len) -> char32_t {
+        unsigned char c = s[i];
+        if (c < 0x80) return len = 1, c;
+        if (c < 0xE0) return len = 2, char32_t(c & 0x1F) << 6 | (s[i + 1] & 0x3F);
+        if (c < 0xF0) return len = 3, char32_t(c & 0x0F) << 12 | char32_t(s[i + 1] & 0x3F) << 6 | (s[i + 2] & 0x3F);
+        return len = 4, char32_t(c & 0x07) << 18 | char32_t(s[i + 1] & 0x3F) << 12 | char32_t(s[i + 2] & 0x3F) << 6 |
+                        (s[i + 3] & 0x3F);
+    };
+    std::string out;
+    out.reserve(s.size() + 8);
+    size_t i = 0, n = s.size(), len = 0, len2 = 0;
+    while (i < n) {
+        char32_t cp = next_cp(i, len);
+        if (inert.inert(cp) && (i + len == n || inert.inert(next_cp(i + len, len2)))) {
+            out.append(s.data() + i, len);
+            i += len;
+            continue;
+        }
+        // A span that needs normalising: from here (an inert starter that may take following marks, or a
+        // non-inert character) up to the next inert character.
+        std::vector<char32_t> span{cp};
+        size_t j = i + len;
+        while (j < n) {
+            char32_t c = next_cp(j, len2);
+            if (inert.inert(c)) break;
+            span.push_back(c);
+            j += len2;
+        }
+        for (char32_t c : compose(decompose_and_reorder(span))) utf8_append(out, c);
+        i = j;
+    }
+    return out;
 }
 
 }  // namespace matrix::tok

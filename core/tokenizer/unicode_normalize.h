@@ -15,6 +15,7 @@ namespace matrix::tok {
 // Decodes UTF-8 into code points; each invalid or truncated sequence becomes one U+FFFD.
 std::vector<char32_t> utf8_decode(std::string_view s);
 void utf8_append(std::string& out, char32_t cp);
+bool utf8_valid(std::string_view s);
 std::string utf8_encode(const std::vector<char32_t>& cps);
 
 // Replaces each maximal invalid UTF-8 subsequence with U+FFFD, like Rust's String::from_utf8_lossy

@@ -53,6 +53,19 @@ private slots:
         QVERIFY(!r.out.split(' ').contains("1802"));
         QVERIFY(r.out.trimmed().split(' ').size() > 1);
     }
+    void decode_ids() {
+        Run r = run({"tokenize", "--tokenizer", k_tok_dir, "--ids", "1801, 84 438 198 39 68 75 319 284 290 560 1802"});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(r.out, QByteArray("<|im_start|>user\nHello world<|im_end|>\n"));
+        Run skip = run({"tokenize", "--tokenizer", k_tok_dir, "--ids", "[1801,39,68,75,319,1802]", "--skip-special"});
+        QCOMPARE(skip.code, 0);
+        QCOMPARE(skip.out, QByteArray("Hello\n"));
+        Run bad = run({"tokenize", "--tokenizer", k_tok_dir, "--ids", "1 99999"});
+        QCOMPARE(bad.code, 1);
+        QVERIFY(bad.err.contains("99999"));
+        Run junk = run({"tokenize", "--tokenizer", k_tok_dir, "--ids", "1 x"});
+        QCOMPARE(junk.code, 2);
+    }
     void errors() {
         Run missing = run({"tokenize", "--tokenizer", "/no/such/dir", "--text", "x"});
         QCOMPARE(missing.code, 1);

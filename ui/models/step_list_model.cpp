@@ -22,9 +22,9 @@ QVariant StepListModel::data(const QModelIndex& index, int role) const {
         QStringList tools;
         for (const ToolBadge& t : s.tools)
             if (!tools.contains(t.name)) tools << t.name;
-        QString text = tr("Step %1").arg(s.index);
+        QString text = (s.isError ? QStringLiteral("\u2717 ") : s.isFinal ? QStringLiteral("\u2713 ") : QStringLiteral("   ")) +
+                       tr("Step %1").arg(s.index);
         if (!tools.isEmpty()) text += QStringLiteral(" \u00b7 ") + tools.join(", ");
-        if (s.isError) text += tr(" \u00b7 error");
         return text;
     }
     case Qt::ToolTipRole:

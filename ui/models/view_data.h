@@ -37,6 +37,9 @@ struct TaskData {
     QVector<ViewerImage> images;  // task images, then tool outputs (step >= 0)
     QVector<StepData> steps;
     int pairCount = 0;
+    // Tasks holding this task's pairs: itself, and tasks of Pref-X datasets with the same task text (the Pref-X
+    // importer creates its own task per distinct prompt).
+    QVector<qint64> pairTaskIds;
     bool valid() const { return id > 0; }
 };
 

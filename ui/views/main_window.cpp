@@ -1,12 +1,512 @@
+// MainWindow: panes, menus, toolbar, status bar and the wiring between them (see main_window.h).
 #include "ui/views/main_window.h"
 
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDeadlineTimer>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QInputDialog>
 #include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QStatusBar>
+#include <QTableView>
+#include <QToolBar>
+#include <QUndoStack>
+
+#include "core/store/dataset_repo.h"
+#include "core/store/stats.h"
+#include "ui/models/demo_project.h"
+#include "ui/models/pair_curation_model.h"
+#include "ui/models/project_session.h"
+#include "ui/models/task_data_loader.h"
+#include "ui/models/task_table_model.h"
+#include "ui/settings.h"
+#include "ui/views/import_dialog.h"
+#include "ui/views/pair_curation_view.h"
+#include "ui/views/trajectory_view.h"
+#include "ui/widgets/action_editor.h"
+#include "ui/widgets/image_canvas.h"
+#include "ui/widgets/image_viewer.h"
+#include "ui/widgets/overview_charts.h"
+#include "ui/workers/background_job.h"
 
 namespace matrix::ui {
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+namespace {
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+struct ProjectInfo {
+    QVector<DatasetEntry> datasets;
+    QStringList tools;
+    OverviewStats stats;
+    QString error;
+};
+
+ProjectInfo loadProjectInfo(store::Project& p) {
+    ProjectInfo info;
+    store::DatasetRepo repo(p.db());
+    auto list = repo.list();
+    if (!list) {
+        info.error = qs(list.error().to_string());
+        return info;
+    }
+    for (const store::Dataset& d : *list) {
+        DatasetEntry e{d.id, qs(d.name), qs(d.kind)};
+        if (auto c = repo.counts(d.id); c) {
+            e.tasks = c->tasks;
+            e.pairs = c->pairs;
+        }
+        info.datasets.push_back(e);
+    }
+    auto stats = store::compute_stats(p.db());
+    if (!stats) {
+        info.error = qs(stats.error().to_string());
+        return info;
+    }
+    OverviewStats& o = info.stats;
+    o.title = QObject::tr("%1 (%n dataset(s))", "", int(list->size())).arg(QFileInfo(qs(p.path())).fileName());
+    o.tasks = stats->tasks;
+    o.pairs = stats->pairs;
+    o.missingImages = stats->media_missing;
+    for (const auto& [tool, n] : stats->tool_histogram) {
+        o.toolCalls.push_back({qs(tool), n});
+        info.tools << qs(tool);
+    }
+    std::sort(o.toolCalls.begin(), o.toolCalls.end(), [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    for (const auto& [steps, n] : stats->steps_histogram) o.stepsHistogram[int(steps)] = n;
+    for (const auto& [v, n] : stats->verdict_histogram) o.verdicts[qs(v)] = n;
+    o.pairStatus = {{QStringLiteral("pending"), stats->pairs_pending},
+                    {QStringLiteral("approved"), stats->pairs_approved},
+                    {QStringLiteral("rejected"), stats->pairs_rejected}};
+    return info;
+}
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent),
+      m_session(new ProjectSession(this)),
+      m_browser(new TaskBrowser(m_session, this)),
+      m_trajectory(new TrajectoryView(this)),
+      m_images(new ImageViewer(this)),
+      m_curation(new PairCurationModel(m_session, this)),
+      m_curationView(new PairCurationView(this)),
+      m_overview(new OverviewCharts(this)),
+      m_pathLabel(new QLabel(this)),
+      m_countsLabel(new QLabel(this)),
+      m_progressLabel(new QLabel(this)),
+      m_busy(new QProgressBar(this)),
+      m_demoJob(new BackgroundJob(this)) {
     setWindowTitle(tr("MATRIX Workbench"));
-    setCentralWidget(new QLabel(tr("MATRIX Workbench"), this));
+    setObjectName("MainWindow");
+    setDockNestingEnabled(true);
+    m_actions = Actions::create(this, m_curation->undoStack());
+    setCentralWidget(m_trajectory);
+    createDocks();
+    createMenus();
+    createToolBar();
+    connectActions();
+
+    statusBar()->addWidget(m_pathLabel, 1);
+    statusBar()->addPermanentWidget(m_progressLabel);
+    statusBar()->addPermanentWidget(m_countsLabel);
+    m_busy->setMaximumWidth(120);
+    m_busy->setRange(0, 0);
+    m_busy->hide();
+    statusBar()->addPermanentWidget(m_busy);
+    m_pathLabel->setText(tr("No project open"));
+
+    m_defaultState = saveState();
+    Settings settings;
+    if (!settings.windowGeometry().isEmpty()) restoreGeometry(settings.windowGeometry());
+    if (!settings.windowState().isEmpty()) restoreState(settings.windowState());
+    updateRecentMenu();
+    updateCurationActions();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createDocks() {
+    auto make = [this](QWidget* w, const QString& title, const QString& name, Qt::DockWidgetArea area) {
+        auto* d = new QDockWidget(title, this);
+        d->setObjectName(name);
+        d->setWidget(w);
+        addDockWidget(area, d);
+        return d;
+    };
+    QDockWidget* browser = make(m_browser, tr("Tasks"), "dock_tasks", Qt::LeftDockWidgetArea);
+    QDockWidget* images = make(m_images, tr("Images"), "dock_images", Qt::RightDockWidgetArea);
+    QDockWidget* curation = make(m_curationView, tr("Pair Curation"), "dock_curation", Qt::BottomDockWidgetArea);
+    QDockWidget* overview = make(m_overview, tr("Dataset Overview"), "dock_overview", Qt::BottomDockWidgetArea);
+    tabifyDockWidget(curation, overview);
+    curation->raise();
+    resizeDocks({browser, images}, {600, 420}, Qt::Horizontal);
+    resizeDocks({curation}, {380}, Qt::Vertical);
+}
+
+QDockWidget* MainWindow::dock(const QString& objectName) const { return findChild<QDockWidget*>(objectName); }
+
+void MainWindow::createMenus() {
+    const Actions& a = m_actions;
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(a.newProject);
+    file->addAction(a.openProject);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    file->addAction(a.openDemo);
+    file->addSeparator();
+    file->addAction(a.importMtrace);
+    file->addAction(a.importPrefx);
+    file->addAction(a.exportData);
+    file->addSeparator();
+    file->addAction(a.imageRoots);
+    file->addSeparator();
+    file->addAction(a.quit);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(a.undo);
+    edit->addAction(a.redo);
+    edit->addSeparator();
+    edit->addAction(a.find);
+
+    QMenu* nav = menuBar()->addMenu(tr("&Navigate"));
+    nav->addAction(a.nextStep);
+    nav->addAction(a.previousStep);
+    nav->addSeparator();
+    nav->addAction(a.nextTask);
+    nav->addAction(a.previousTask);
+
+    QMenu* cur = menuBar()->addMenu(tr("&Curation"));
+    cur->addAction(a.pickChosen);
+    cur->addAction(a.pickRejected);
+    cur->addSeparator();
+    cur->addAction(a.approve);
+    cur->addAction(a.reject);
+    cur->addAction(a.swap);
+    cur->addAction(a.editChosen);
+    cur->addSeparator();
+    cur->addAction(a.nextPending);
+    cur->addAction(a.nextPair);
+    cur->addAction(a.previousPair);
+
+    m_viewMenu = menuBar()->addMenu(tr("&View"));
+    for (const char* name : {"dock_tasks", "dock_images", "dock_curation", "dock_overview"})
+        m_viewMenu->addAction(dock(QString::fromLatin1(name))->toggleViewAction());
+    m_viewMenu->addSeparator();
+    m_viewMenu->addAction(a.toggleBoxes);
+    m_viewMenu->addAction(a.fitImage);
+    m_viewMenu->addAction(a.refresh);
+    m_viewMenu->addAction(a.resetLayout);
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(a.about);
+}
+
+void MainWindow::createToolBar() {
+    QToolBar* tb = addToolBar(tr("Main"));
+    tb->setObjectName("toolbar_main");
+    tb->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    const Actions& a = m_actions;
+    for (QAction* x : {a.openProject, a.importMtrace, a.exportData}) tb->addAction(x);
+    tb->addSeparator();
+    tb->addAction(a.undo);
+    tb->addAction(a.redo);
+    tb->addSeparator();
+    for (QAction* x : {a.approve, a.reject, a.nextPending}) tb->addAction(x);
+    tb->addSeparator();
+    tb->addAction(a.refresh);
+}
+
+void MainWindow::connectActions() {
+    const Actions& a = m_actions;
+    connect(a.openProject, &QAction::triggered, this, &MainWindow::chooseProject);
+    connect(a.newProject, &QAction::triggered, this, &MainWindow::newProject);
+    connect(a.openDemo, &QAction::triggered, this, &MainWindow::openDemo);
+    connect(a.importMtrace, &QAction::triggered, this, [this] { importFile(int(DataFormat::Mtrace)); });
+    connect(a.importPrefx, &QAction::triggered, this, [this] { importFile(int(DataFormat::Prefx)); });
+    connect(a.exportData, &QAction::triggered, this, &MainWindow::exportData);
+    connect(a.imageRoots, &QAction::triggered, this, &MainWindow::chooseImageRoots);
+    connect(a.clearRecent, &QAction::triggered, this, [this] {
+        Settings().clearRecentProjects();
+        updateRecentMenu();
+    });
+    connect(a.quit, &QAction::triggered, this, &QWidget::close);
+    connect(a.find, &QAction::triggered, this, [this] {
+        dock("dock_tasks")->show();
+        m_browser->focusSearch();
+    });
+    connect(a.nextStep, &QAction::triggered, m_trajectory, &TrajectoryView::nextStep);
+    connect(a.previousStep, &QAction::triggered, m_trajectory, &TrajectoryView::previousStep);
+    connect(a.nextTask, &QAction::triggered, m_browser, &TaskBrowser::selectNext);
+    connect(a.previousTask, &QAction::triggered, m_browser, &TaskBrowser::selectPrevious);
+
+    connect(a.pickChosen, &QAction::triggered, m_curation, [this] { m_curation->pick(1); });
+    connect(a.pickRejected, &QAction::triggered, m_curation, [this] { m_curation->pick(2); });
+    connect(a.approve, &QAction::triggered, m_curation, &PairCurationModel::approve);
+    connect(a.reject, &QAction::triggered, m_curation, [this] {
+        const QString reason = m_curationView->selectedReason();
+        if (!reason.isEmpty()) m_curation->setRejectionReason(reason);
+        m_curation->reject();
+    });
+    connect(a.swap, &QAction::triggered, m_curation, &PairCurationModel::swap);
+    connect(a.editChosen, &QAction::triggered, this, &MainWindow::editChosen);
+    connect(a.nextPending, &QAction::triggered, m_curation, &PairCurationModel::nextPending);
+    connect(a.nextPair, &QAction::triggered, m_curation, &PairCurationModel::next);
+    connect(a.previousPair, &QAction::triggered, m_curation, &PairCurationModel::previous);
+    connect(a.toggleBoxes, &QAction::toggled, m_images, &ImageViewer::setBoxesVisible);
+    connect(m_images, &ImageViewer::boxesVisibleChanged, a.toggleBoxes, &QAction::setChecked);
+    connect(a.fitImage, &QAction::triggered, m_images->canvas(), &ImageCanvas::fitToWindow);
+    connect(a.refresh, &QAction::triggered, this, [this] {
+        m_browser->reload();
+        m_curation->reload();
+        refreshProjectInfo();
+    });
+    connect(a.resetLayout, &QAction::triggered, this, [this] { restoreState(m_defaultState); });
+    connect(a.about, &QAction::triggered, this, [this] {
+        QMessageBox::about(this, tr("About MATRIX Workbench"),
+                           tr("<b>MATRIX Workbench %1</b><p>Browse M-TRACE trajectories and curate Pref-X preference "
+                              "pairs for tuning a vision-language model into a tool-using agent.</p>")
+                               .arg(QApplication::applicationVersion()));
+    });
+
+    // Curation pane <-> model.
+    connect(m_curationView, &PairCurationView::approveRequested, a.approve, &QAction::trigger);
+    connect(m_curationView, &PairCurationView::rejectRequested, a.reject, &QAction::trigger);
+    connect(m_curationView, &PairCurationView::swapRequested, a.swap, &QAction::trigger);
+    connect(m_curationView, &PairCurationView::editRequested, a.editChosen, &QAction::trigger);
+    connect(m_curationView, &PairCurationView::nextPendingRequested, a.nextPending, &QAction::trigger);
+    connect(m_curationView, &PairCurationView::reasonChosen, m_curation, &PairCurationModel::setRejectionReason);
+    connect(m_curationView, &PairCurationView::noteEdited, m_curation, &PairCurationModel::setNote);
+    connect(m_curation, &PairCurationModel::currentChanged, this, [this](const PairData& p, int pos, int n) {
+        m_curationView->setPair(p, pos, n);
+        updateCurationActions();
+    });
+    connect(m_curation, &PairCurationModel::progressChanged, this, [this](const PairProgress& p) {
+        m_curationView->setProgress(p);
+        m_progressLabel->setText(tr("Pairs: %1 \u2713 \u00b7 %2 \u2717 \u00b7 %3 pending  |").arg(p.approved).arg(p.rejected).arg(p.pending));
+    });
+    connect(m_curation, &PairCurationModel::failed, this, [this](const QString& m) { statusBar()->showMessage(tr("Store error: %1").arg(m), 8000); });
+    connect(m_curation->undoStack(), &QUndoStack::indexChanged, this, [this] {
+        if (const QUndoCommand* c = m_curation->undoStack()->command(m_curation->undoStack()->index() - 1))
+            statusBar()->showMessage(tr("Saved: %1").arg(c->text()), 3000);
+    });
+
+    // Browser -> panes.
+    connect(m_browser, &TaskBrowser::taskSelected, this, &MainWindow::showTask);
+    connect(m_browser->model(), &TaskTableModel::countChanged, this, [this] { m_countsLabel->setText(statusCounts()); });
+    connect(m_trajectory, &TrajectoryView::currentStepChanged, this, &MainWindow::onStepChanged);
+    connect(m_session, &ProjectSession::opened, this, &MainWindow::onProjectOpened);
+    connect(m_session, &ProjectSession::failed, this, [this](const QString& m) {
+        m_pathLabel->setText(tr("Could not open project: %1").arg(m));
+        emit projectFailed(m);
+    });
+    connect(m_demoJob, &BackgroundJob::progress, this, [this](qint64 done, qint64 total, const QString& what, double) {
+        statusBar()->showMessage(tr("Building the demo project: %1 %2/%3").arg(what).arg(done).arg(total));
+    });
+    connect(m_demoJob, &BackgroundJob::finished, this, [this](const JobOutcome& o) {
+        m_busy->hide();
+        if (!o.ok) {
+            m_pathLabel->setText(tr("Demo project could not be built: %1").arg(o.error));
+            emit projectFailed(o.error);
+            return;
+        }
+        statusBar()->showMessage(o.summary, 5000);
+        openProject(DemoProject::projectPath());
+    });
+}
+
+void MainWindow::updateCurationActions() {
+    const bool has = m_curation->current().valid();
+    for (QAction* a : m_actions.curationActions()) a->setEnabled(has || a == m_actions.nextPending);
+    m_actions.nextPending->setEnabled(m_curation->count() > 0);
+}
+
+void MainWindow::updateRecentMenu() {
+    m_recentMenu->clear();
+    const QStringList recent = Settings().recentProjects();
+    for (const QString& p : recent) {
+        QAction* a = m_recentMenu->addAction(QFileInfo(p).fileName());
+        a->setStatusTip(p);
+        a->setToolTip(p);
+        connect(a, &QAction::triggered, this, [this, p] { openProject(p); });
+    }
+    if (recent.isEmpty()) m_recentMenu->addAction(tr("(none)"))->setEnabled(false);
+    m_recentMenu->addSeparator();
+    m_recentMenu->addAction(m_actions.clearRecent);
+}
+
+void MainWindow::openProject(const QString& path) {
+    m_pathLabel->setText(tr("Opening %1 ...").arg(path));
+    m_task = {};
+    m_trajectory->setTask({});
+    m_images->setImages({});
+    m_session->open(path);
+}
+
+void MainWindow::openDemo() {
+    if (DemoProject::isBuilt()) {
+        openProject(DemoProject::projectPath());
+        return;
+    }
+    if (m_demoJob->isRunning()) return;
+    m_busy->show();
+    m_pathLabel->setText(tr("Building the demo project in %1 ...").arg(DemoProject::folder()));
+    m_demoJob->start([](const Progress& p) { return DemoProject::build(p); });
+}
+
+void MainWindow::openStartupProject() {
+    Settings s;
+    const QString last = s.lastProject();
+    if (!last.isEmpty() && QFileInfo::exists(last))
+        openProject(last);
+    else
+        openDemo();
+}
+
+void MainWindow::onProjectOpened(const QString& path) {
+    Settings s;
+    s.setLastProject(path);
+    s.addRecentProject(path);
+    updateRecentMenu();
+    m_pathLabel->setText(QDir::toNativeSeparators(path));
+    m_pathLabel->setToolTip(path);
+    setWindowTitle(tr("%1 \u2014 MATRIX Workbench").arg(QFileInfo(path).fileName()));
+    m_curation->setScope(std::nullopt);
+    m_browser->applyFilter();
+    refreshProjectInfo();
+    emit projectOpened(path);
+}
+
+void MainWindow::refreshProjectInfo() {
+    ++m_infoPending;
+    m_session->post(this, [](store::Project& p) { return loadProjectInfo(p); },
+                    [this](ProjectInfo info) {
+                        --m_infoPending;
+                        if (!info.error.isEmpty()) statusBar()->showMessage(info.error, 8000);
+                        m_datasets = info.datasets;
+                        m_browser->setDatasets(info.datasets);
+                        m_browser->setTools(info.tools);
+                        m_overview->setStats(info.stats);
+                        m_countsLabel->setText(statusCounts());
+                    });
+}
+
+QString MainWindow::statusCounts() const {
+    const OverviewStats& s = m_overview->stats();
+    return tr("%1 tasks \u00b7 %2 pairs \u00b7 %3 missing images \u00b7 %4 shown")
+        .arg(s.tasks)
+        .arg(s.pairs)
+        .arg(s.missingImages)
+        .arg(std::max<qint64>(0, m_browser->model()->totalCount()));
+}
+
+void MainWindow::showTask(qint64 taskId) {
+    if (taskId <= 0) return;
+    const int gen = ++m_taskGeneration;
+    m_session->post(this, [taskId, roots = Settings().imageRoots()](store::Project& p) { return loadTaskData(p, taskId, roots); },
+                    [this, gen, taskId](TaskData d) {
+                        if (gen != m_taskGeneration) return;
+                        m_task = d;
+                        m_images->setImages(d.images);
+                        m_trajectory->setTask(d);
+                        for (qint64 id : d.pairTaskIds)
+                            if (m_curation->showFirstPairOfTask(id)) break;
+                        emit taskShown(taskId);
+                    });
+}
+
+void MainWindow::onStepChanged(int step) {
+    // Show the image a step produced (image_edit, segmentation, image_generator) while on that step.
+    for (int i = 0; i < m_images->count(); ++i) {
+        if (m_images->image(i).step == step && step >= 0) {
+            m_images->setCurrentIndex(i);
+            return;
+        }
+    }
+}
+
+void MainWindow::editChosen() {
+    if (!m_curation->current().valid()) return;
+    ActionEditor editor(this);
+    editor.setAction(m_curation->current().chosenAction);
+    if (editor.exec() == QDialog::Accepted) m_curation->editChosen(editor.action());
+}
+
+void MainWindow::importFile(int format) {
+    if (!m_session->isOpen()) {
+        statusBar()->showMessage(tr("Open or create a project first."), 5000);
+        return;
+    }
+    auto* dlg = new ImportDialog(m_session->path(), DataFormat(format), this);
+    dlg->setAttribute(Qt::WA_DeleteOnClose);
+    dlg->setImageRoots(Settings().imageRoots());
+    connect(dlg, &JobDialog::jobFinished, this, [this](const JobOutcome&) {
+        m_browser->reload();
+        m_curation->reload();
+        refreshProjectInfo();
+    });
+    dlg->show();  // modeless: the workbench stays usable while the import runs
+}
+
+void MainWindow::exportData() {
+    if (!m_session->isOpen()) return;
+    QStringList names;
+    for (const DatasetEntry& d : m_datasets) names << d.name;
+    auto* dlg = new ExportDialog(m_session->path(), names, this);
+    dlg->setAttribute(Qt::WA_DeleteOnClose);
+    dlg->show();
+}
+
+void MainWindow::chooseImageRoots() {
+    Settings s;
+    bool ok = false;
+    const QString text = QInputDialog::getText(this, tr("Image roots"),
+                                               tr("Folders searched for images referenced by relative paths (separated by ';'):"),
+                                               QLineEdit::Normal, s.imageRoots().join(';'), &ok);
+    if (!ok) return;
+    QStringList roots;
+    for (const QString& r : text.split(';', Qt::SkipEmptyParts)) roots << r.trimmed();
+    s.setImageRoots(roots);
+    if (m_task.valid()) showTask(m_task.id);
+}
+
+void MainWindow::newProject() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("New project"), QStringLiteral("project.matrix"),
+                                                      tr("MATRIX projects (*.matrix);;All files (*)"));
+    if (!path.isEmpty()) openProject(path);
+}
+
+void MainWindow::chooseProject() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open project"), QString(),
+                                                      tr("MATRIX projects (*.matrix *.db *.sqlite);;All files (*)"));
+    if (!path.isEmpty()) openProject(path);
+}
+
+bool MainWindow::waitForIdle(int timeoutMs) {
+    QDeadlineTimer deadline(timeoutMs);
+    while (!deadline.hasExpired()) {
+        QApplication::processEvents(QEventLoop::AllEvents, 20);
+        const bool busy = m_demoJob->isRunning() || m_session->pendingJobs() > 0 || m_images->isLoading() ||
+                          m_browser->model()->isLoading() || m_infoPending > 0 || m_curation->isBusy();
+        if (!busy) {
+            QApplication::processEvents();
+            return true;
+        }
+        QThread::msleep(5);
+    }
+    return false;
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    Settings s;
+    s.setWindowGeometry(saveGeometry());
+    s.setWindowState(saveState());
+    event->accept();
 }
 
 }  // namespace matrix::ui

@@ -5,6 +5,7 @@
 #include <QLabel>
 #include <QListView>
 #include <QPlainTextEdit>
+#include <QRegularExpression>
 #include <QScrollArea>
 #include <QSplitter>
 #include <QVBoxLayout>
@@ -47,6 +48,8 @@ TrajectoryView::TrajectoryView(QWidget* parent)
     auto* split = new QSplitter(Qt::Horizontal, this);
     m_list->setModel(m_model);
     m_list->setMinimumWidth(150);
+    m_list->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_list->setTextElideMode(Qt::ElideRight);
     m_list->setAccessibleName(tr("Steps"));
     split->addWidget(m_list);
 
@@ -92,6 +95,9 @@ void TrajectoryView::setTask(const TaskData& task) {
         if (!task.groundTruth.isEmpty()) ans += tr("<br><b>Ground truth:</b> %1").arg(task.groundTruth.toHtmlEscaped());
         if (!task.verifierText.isEmpty()) {
             QString v = task.verifierText;
+            // The verifier answers with a JSON block {"thought": ..., "correct": ...}: show its thought.
+            static const QRegularExpression thought(QStringLiteral(R"re("thought"\s*:\s*"((?:[^"\\]|\\.)*)")re"));
+            if (const auto m = thought.match(v); m.hasMatch()) v = m.captured(1).replace(QStringLiteral("\\\""), QStringLiteral("\""));
             v.remove(QStringLiteral("```json")).remove(QStringLiteral("```"));
             ans += tr("<br><b>Verifier (%1):</b> <span style='color:#555'>%2</span>")
                        .arg(verdictHtml(task.verdict), v.simplified().left(400).toHtmlEscaped());

@@ -29,6 +29,7 @@ CollapsibleText::CollapsibleText(QWidget* parent, int collapsedLines)
     m_edit->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_edit->setLineWrapMode(QPlainTextEdit::WidgetWidth);
     layout->addWidget(m_edit, 1);
+    layout->addStretch(0);  // space the (height-capped) text does not use stays below it
     connect(m_toggle, &QToolButton::clicked, this, [this] { setCollapsed(!m_collapsed); });
     refresh();
 }
@@ -64,6 +65,9 @@ void CollapsibleText::refresh() {
     const int shownLines = std::min(lines, m_collapsed ? m_collapsedLines + 1 : 40);
     const int lineH = m_edit->fontMetrics().lineSpacing();
     m_edit->setMinimumHeight(std::min(std::max(2, shownLines), 12) * lineH + 12);
+    // Never taller than the text: short observations and an empty prefix leave the space to other widgets.
+    // (at least 5 lines: one long line wraps).
+    m_edit->setMaximumHeight(std::max(5, m_collapsed ? shownLines : std::min(lines, 60)) * lineH + 14);
 }
 
 }  // namespace matrix::ui

@@ -97,7 +97,6 @@ ImageViewer::ImageViewer(QWidget* parent)
     m_boxesButton->setChecked(true);
     m_boxesButton->setAutoRaise(true);
     m_boxesButton->setToolTip(tr("Show the boxes returned by tools ([x1, y1, x2, y2] in observations) (B)"));
-    m_boxesButton->setShortcut(QKeySequence(Qt::Key_B));
     connect(m_boxesButton, &QToolButton::toggled, this, &ImageViewer::setBoxesVisible);
     bar->addWidget(m_boxesButton);
     bar->addSpacing(8);
@@ -170,9 +169,11 @@ void ImageViewer::setCurrentIndex(int index) {
 bool ImageViewer::isLoading() const { return m_loader->isRunning() || m_thumbLoader->isRunning(); }
 
 void ImageViewer::setBoxesVisible(bool visible) {
+    if (m_canvas->boxesVisible() == visible) return;
     m_canvas->setBoxesVisible(visible);
     if (m_boxesButton->isChecked() != visible) m_boxesButton->setChecked(visible);
     updateInfo();
+    emit boxesVisibleChanged(visible);
 }
 
 void ImageViewer::loadCurrent() {

@@ -49,6 +49,7 @@ public slots:
 signals:
     void currentChanged(int index);
     void imageLoaded(int index);
+    void boxesVisibleChanged(bool visible);
 
 private:
     void loadCurrent();

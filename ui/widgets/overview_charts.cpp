@@ -14,6 +14,7 @@
 #include <QValueAxis>
 #include <QVBoxLayout>
 #include <algorithm>
+#include <cmath>
 
 namespace matrix::ui {
 
@@ -36,6 +37,19 @@ QChart* newChart(const QString& title) {
     c->setMargins(QMargins(4, 4, 4, 4));
     c->setAnimationOptions(QChart::NoAnimation);
     return c;
+}
+
+// An integer axis 0..max with whole-number ticks.
+void integerAxis(QValueAxis* axis, qint64 maxValue) {
+    const qint64 top = std::max<qint64>(1, qint64(std::ceil(double(maxValue) * 1.15)));
+    axis->setLabelFormat("%d");
+    if (top <= 8) {
+        axis->setRange(0, double(top));
+        axis->setTickCount(int(top) + 1);
+    } else {
+        axis->setRange(0, double(top));
+        axis->applyNiceNumbers();
+    }
 }
 
 QChart* pieChart(const QString& title, const QMap<QString, qint64>& counts, const QMap<QString, QColor>& colors) {
@@ -70,10 +84,14 @@ OverviewCharts::OverviewCharts(QWidget* parent)
     m_summary->setWordWrap(true);
     outer->addWidget(m_summary);
     auto* grid = new QGridLayout;
-    grid->addWidget(m_tools, 0, 0);
-    grid->addWidget(m_steps, 0, 1);
-    grid->addWidget(m_verdicts, 1, 0);
-    grid->addWidget(m_pairs, 1, 1);
+    // Tool calls get the full height (one bar per tool); the three small charts share the right column.
+    grid->addWidget(m_tools, 0, 0, 2, 1);
+    grid->addWidget(m_steps, 0, 1, 1, 2);
+    grid->addWidget(m_verdicts, 1, 1);
+    grid->addWidget(m_pairs, 1, 2);
+    grid->setColumnStretch(0, 2);
+    grid->setColumnStretch(1, 1);
+    grid->setColumnStretch(2, 1);
     outer->addLayout(grid, 1);
     setStats({});
 }
@@ -107,10 +125,11 @@ void OverviewCharts::setStats(const OverviewStats& stats) {
         c->addSeries(series);
         auto* y = new QBarCategoryAxis;
         y->append(cats);
+        QFont lf = y->labelsFont();
+        lf.setPointSizeF(std::min(lf.pointSizeF(), 8.0));
+        y->setLabelsFont(lf);
         auto* x = new QValueAxis;
-        x->setRange(0, double(maxv) * 1.2);
-        x->setLabelFormat("%d");
-        x->setTickCount(5);
+        integerAxis(x, maxv);
         c->addAxis(y, Qt::AlignLeft);
         c->addAxis(x, Qt::AlignBottom);
         series->attachAxis(x);
@@ -145,9 +164,7 @@ void OverviewCharts::setStats(const OverviewStats& stats) {
         x->append(cats);
         x->setTitleText(tr("steps"));
         auto* y = new QValueAxis;
-        y->setRange(0, double(maxv) * 1.2);
-        y->setLabelFormat("%d");
-        y->setTickCount(5);
+        integerAxis(y, maxv);
         c->addAxis(x, Qt::AlignBottom);
         c->addAxis(y, Qt::AlignLeft);
         series->attachAxis(x);

@@ -68,7 +68,8 @@ private slots:
                     ++with_code;
                     QVERIFY2(a.code == e["code"].get<std::string>(), where.c_str());
                     QVERIFY2(a.code_parses, (where + ": " + a.code_error).c_str());
-                    QVERIFY2(a.code_fence_closed && a.has_code_label && a.code_language == "py", where.c_str());
+                    QVERIFY2(a.code_fence_closed && a.has_code_label && a.code_language == "py" && a.code_blocks == 1,
+                             where.c_str());
                     const std::string raw = conv[t]["value"].get<std::string>();
                     QVERIFY2(raw.compare(a.code_offset, a.code.size(), a.code) == 0, where.c_str());
                 }
@@ -248,6 +249,35 @@ private slots:
         QVERIFY(!find_known_tool("print"));
     }
 
+    // The 12 few-shot example actions inside the real system prompt end in "```<end_action>" (one has
+    // "Code: " with a trailing space, one a code block that contains an "Observation:" line). Expected
+    // call sequences from Python's ast over the same segments.
+    void system_prompt_examples() {
+        const std::string sys = mtrace()[0]["conversations"][0]["value"].get<std::string>();
+        std::vector<std::string> segments;
+        for (size_t p = sys.find("\nThought: "); p != std::string::npos; p = sys.find("\nThought: ", p + 1)) {
+            const size_t end = sys.find("```<end_action>", p);
+            if (end == std::string::npos) break;
+            segments.push_back(sys.substr(p + 1, end + 15 - p - 1));
+            p = end;
+        }
+        const std::vector<std::vector<std::string>> want = {
+            {"final_answer"}, {"ask_search_agent", "ask_search_agent"}, {"final_answer"}, {"ask_search_agent"},
+            {"final_answer"}, {"visualizer"}, {}, {"final_answer"}, {"objectlocation"}, {}, {"visualizer"},
+            {"final_answer"}};
+        QCOMPARE(segments.size(), want.size());
+        for (size_t i = 0; i < segments.size(); ++i) {
+            const ParsedAction a = parse_action(segments[i]);
+            QVERIFY(a.well_formed() && a.has_end_action && a.has_code_label);
+            std::vector<std::string> names;
+            for (const ToolCall& c : a.tool_calls) names.push_back(c.name);
+            QCOMPARE(names, want[i]);
+        }
+        const ParsedAction a = parse_action(segments[1]);
+        QCOMPARE(a.tool_calls[0].arguments, json({{"query", "Guangzhou population"}}));
+        QCOMPARE(a.tool_calls[1].arguments, json({{"query", "Shanghai population"}}));
+    }
+
     // ---- hand-written cases ------------------------------------------------------------------------------
     void tool_calls_data() {
         QTest::addColumn<QString>("code");
@@ -334,6 +364,12 @@ private slots:
         a = parse_action("Thought: t\nCode:\n```py\nprint(1)\n```\nObservation: 1");
         QCOMPARE(a.trailing_text, std::string("Observation: 1"));
         QCOMPARE(a.code, std::string("print(1)"));
+        // Two labelled blocks (a run-on generation): the first is the code, both are counted.
+        a = parse_action("Thought: a\nCode:\n```py\nocr('1')\n```\nObservation: x\nThought: b\nCode:\n```py\nocr('2')\n```\n"
+                         "Thought: c\nCode:\n```py\nocr('3')\n```");
+        QCOMPARE(a.code, std::string("ocr('1')"));
+        QCOMPARE(a.code_blocks, 3);
+        QCOMPARE(parse_action("Thought: t\nCode:\n```py\nprint(1)\n```").code_blocks, 1);
         // Empty input.
         a = parse_action("");
         QVERIFY(!a.has_thought && !a.has_code && a.tool_calls.empty() && a.code_offset == std::string::npos);

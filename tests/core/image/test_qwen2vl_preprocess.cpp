@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "core/image/qwen2vl_preprocess.h"
+#include "core/image/resize_bicubic.h"
 #include "core/image/smart_resize.h"
 #include "core/util/safetensors.h"
 
@@ -138,6 +139,38 @@ private slots:
             qInfo("%s with OpenCV INTER_CUBIC: mean |diff| %.3g, max |diff| %.3g", n.c_str(), dc.mean_abs, dc.max_abs);
             QVERIFY(dc.mean_abs > d.mean_abs);
         }
+    }
+
+    void llamafactory_pre_resize() {
+        // 1570x1053 photo, LLaMA-Factory image_max_pixels 768*768: sqrt(589824/1653210) = 0.5973 ->
+        // 937x628 -> smart_resize (default limits) -> 924x616 -> grid 44x66.
+        RgbImage img;
+        img.width = 1570;
+        img.height = 1053;
+        img.data.assign(size_t(img.width) * size_t(img.height) * 3, 128);
+        PreprocessConfig cfg;
+        cfg.pre_max_pixels = 768 * 768;
+        for (auto r : {PreprocessConfig::PreResample::Nearest, PreprocessConfig::PreResample::PilBicubic}) {
+            cfg.pre_resample = r;
+            auto out = preprocess(img, cfg);
+            QVERIFY(out.ok());
+            QCOMPARE(out->grid_thw, (std::array<int64_t, 3>{1, 44, 66}));
+            // A flat grey image stays flat through either filter.
+            QVERIFY(std::fabs(out->pixel_values[0] - (float(128 / 255.0) - cfg.mean[0]) / cfg.std[0]) < 1e-6f);
+        }
+        cfg.pre_max_pixels = 0;
+        auto plain = preprocess(img, cfg);
+        QVERIFY(plain.ok());
+        QCOMPARE(plain->grid_thw, (std::array<int64_t, 3>{1, 58, 86}));  // 1053x1570 -> 812x1204 within 1003520
+        // PIL NEAREST picks int((x + 0.5) * in / out).
+        RgbImage ramp;
+        ramp.width = 10;
+        ramp.height = 1;
+        for (int x = 0; x < 10; ++x) ramp.data.insert(ramp.data.end(), {uint8_t(x), uint8_t(x), uint8_t(x)});
+        RgbImage small = resize_nearest_pil(ramp, 4, 1);
+        QCOMPARE(int(small.at(0, 0, 0)), 1);  // int(0.5 * 2.5) = 1
+        QCOMPARE(int(small.at(0, 1, 0)), 3);  // int(1.5 * 2.5) = 3
+        QCOMPARE(int(small.at(0, 3, 0)), 8);  // int(3.5 * 2.5) = 8
     }
 
     void case1_concat() {

@@ -4,8 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
+#include "core/tokenizer/regex_splitter.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/tokenizer/unicode_normalize.h"
 
@@ -199,6 +202,89 @@ private slots:
         j = read_json(k_fixture + "/tiny-qwen2vl/tokenizer.json");
         j["normalizer"] = {{"type", "NFKC"}};
         QVERIFY(!Tokenizer::from_json(j.dump()).ok());
+    }
+
+    void round_trip_on_real_mtrace_text() {
+        // Byte-level BPE loses nothing: decode(encode(x)) == NFC(x) for every turn of the 60 real
+        // trajectories (system prompts, tasks, code, observations, Chinese text).
+        json data = read_json(std::string(MATRIX_SHARED_DIR) + "/data/mtrace/mtrace-subset-60.json");
+        size_t n = 0, tokens = 0;
+        for (const json& rec : data)
+            for (const json& turn : rec["conversations"]) {
+                std::string text = turn["value"];
+                auto ids = m_tok->encode(text);
+                tokens += ids.size();
+                if (m_tok->decode(ids) != tok::nfc(text)) QFAIL(qPrintable(QString("round trip failed: record %1").arg(QString::fromStdString(rec["id"]))));
+                ++n;
+            }
+        QVERIFY(n > 300);
+        QVERIFY(tokens > 200000);
+    }
+
+    void fuzz_regressions_data() {
+        QTest::addColumn<QByteArray>("input");
+        // Found by fuzz/fuzz_tokenizer: a stray continuation byte took NFC's ASCII fast path unsanitised.
+        QTest::newRow("stray continuation byte") << QByteArray("\x87\n", 2);
+        QTest::newRow("truncated 3-byte") << QByteArray("ab\xE6\x95", 4);
+        QTest::newRow("surrogate") << QByteArray("\xED\xA0\x80x", 4);
+        QTest::newRow("special fragment") << QByteArray("<|im_<|im_end|>end|>");
+        QTest::newRow("mark first") << QByteArray("\xCC\x81" "a\xCC\x81");
+    }
+    void fuzz_regressions() {
+        QFETCH(QByteArray, input);
+        std::string s = input.toStdString();
+        std::string want = tok::nfc(s);
+        QCOMPARE(tok::nfc(want), want);
+        QCOMPARE(m_tok->decode(m_tok->encode(s)), want);
+        QCOMPARE(m_tok->decode(m_tok->encode(s, false)), want);
+    }
+
+    void pretokenizer_regex_data() {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QStringList>("pieces");
+        QTest::newRow("words") << "Hello  world\n\nx" << QStringList{"Hello", " ", " world", "\n\n", "x"};
+        QTest::newRow("contractions") << "I'M we'll" << QStringList{"I", "'M", " we", "'ll"};
+        QTest::newRow("digits one by one") << "x123" << QStringList{"x", "1", "2", "3"};
+        QTest::newRow("punct + newline") << "a.)\n b" << QStringList{"a", ".)\n", " b"};
+        QTest::newRow("trailing spaces") << "a   " << QStringList{"a", "   "};
+        QTest::newRow("ideographic space") << QString::fromUtf8("a\xE3\x80\x80" "b")
+                                           << QStringList{"a", QString::fromUtf8("\xE3\x80\x80" "b")};
+        // U+180E is not whitespace for Oniguruma (HF) although PCRE2's UCP \s includes it.
+        QTest::newRow("mongolian vowel separator") << QString::fromUtf8("\xE1\xA0\x8E!")
+                                                   << QStringList{QString::fromUtf8("\xE1\xA0\x8E!")};
+    }
+    void pretokenizer_regex() {
+        QFETCH(QString, text);
+        QFETCH(QStringList, pieces);
+        auto sp = RegexSplitter::create(k_qwen2_pattern);
+        QVERIFY(sp.ok());
+        QVERIFY(sp->jit() || true);  // JIT is optional (not all PCRE2 builds have it)
+        std::string s = text.toStdString();
+        std::vector<std::string_view> out;
+        sp->split(s, out);
+        QStringList got;
+        for (auto v : out) got << QString::fromStdString(std::string(v));
+        QCOMPARE(got, pieces);
+    }
+
+    void concurrent_encode() {
+        // encode/decode from several threads share the BPE cache (locked); results equal the serial ones.
+        json cases = read_json(k_fixture + "/tokenizer_cases.json");
+        Tokenizer fresh = *Tokenizer::load(k_fixture + "/tiny-qwen2vl");
+        std::atomic<int> failures{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t)
+            threads.emplace_back([&, t] {
+                for (int round = 0; round < 50; ++round)
+                    for (size_t i = 0; i < cases.size(); ++i) {
+                        const json& c = cases[(i + size_t(t)) % cases.size()];
+                        auto ids = fresh.encode(c["text"].get<std::string>());
+                        if (ids != c["ids"].get<std::vector<int32_t>>() || fresh.decode(ids) != c["decoded"].get<std::string>())
+                            ++failures;
+                    }
+            });
+        for (auto& th : threads) th.join();
+        QCOMPARE(failures.load(), 0);
     }
 
     void bpe_long_word_and_cache() {

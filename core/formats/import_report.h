@@ -1,0 +1,52 @@
+// What an import did: counts, and one issue per rejected record (file, record index, byte offset, reason) or
+// per warning (an unreadable image). Shared by the M-TRACE, Pref-X and step-sampling importers, the CLI (one
+// stderr line per issue) and the GUI's report view.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/util/progress.h"
+
+namespace matrix::formats {
+
+struct ImportIssue {
+    std::string file;
+    int64_t index = -1;   // record index in the file (-1: not tied to a record)
+    int64_t offset = -1;  // byte offset in the file (-1: unknown)
+    std::string reason;
+    bool rejected = true;  // false: a warning, the record was imported
+
+    // "FILE: record N (byte B): REASON" / "FILE: record N: warning: REASON"
+    std::string to_string() const;
+};
+
+struct ImportReport {
+    int64_t dataset_id = 0;
+    int64_t records = 0;           // records seen (elements, folders), damaged ones included
+    int64_t imported = 0;          // new records written
+    int64_t already_present = 0;   // skipped: same record already in the dataset (re-import)
+    int64_t rejected = 0;          // records not imported (syntax errors inside them, missing keys, wrong types)
+    int64_t syntax_errors = 0;     // JSON syntax errors, also those between records
+    int64_t pairs = 0;             // pairs written (Pref-X records, step-sampling pairs)
+    int64_t media_missing = 0;     // distinct media paths not found under the image roots
+    bool cancelled = false;
+    std::vector<ImportIssue> issues;
+
+    // Every record was imported (or was already there) and the file had no syntax error.
+    bool all_imported() const { return rejected == 0 && syntax_errors == 0 && !cancelled; }
+};
+
+struct ImportOptions {
+    std::string dataset_name;              // empty: the file (or folder) name without extension
+    std::vector<std::string> image_roots;  // also the project's "image_roots" setting (importers add it)
+    int batch_size = 1000;                 // records per transaction
+    Progress progress;                     // done/total in bytes (folders: tasks); cancel between records
+    // Step sampling (beam_search_data.json): which candidates become rejected actions.
+    bool bleu_filter = false;        // false: every non-best candidate; true: spec section 4 filter
+    double bleu_threshold = 0.3;     // keep candidates with char-BLEU against the chosen below this
+    int max_format_error_rejects = 2;  // plus at most this many with a format error / error observation
+};
+
+}  // namespace matrix::formats

@@ -1,0 +1,226 @@
+// Pref-X import loop (see prefx_import.h).
+#include "core/formats/prefx_import.h"
+
+#include <unordered_map>
+
+#include "core/formats/agent_turns.h"
+#include "core/formats/import_context.h"
+#include "core/formats/json_stream.h"
+#include "core/formats/prefx_record.h"
+#include "core/store/media_repo.h"
+#include "core/store/pair_repo.h"
+#include "core/store/task_repo.h"
+#include "core/store/trajectory_repo.h"
+#include "core/util/sha256.h"
+
+namespace matrix::formats {
+
+namespace {
+// The steps a ShareGPT history describes: gpt turns are actions, the human turns after them observations.
+std::vector<store::Step> steps_of_history(const nlohmann::json& history) {
+    std::vector<store::Step> steps;
+    for (size_t i = 1; i < history.size(); ++i) {
+        const std::string& from = history[i]["from"].get_ref<const std::string&>();
+        const std::string& value = history[i]["value"].get_ref<const std::string&>();
+        if (from == "gpt") {
+            steps.push_back(step_from_action(int(steps.size()), value));
+        } else if (!steps.empty() && !steps.back().observation) {
+            set_step_observation(steps.back(), value);
+        }
+    }
+    return steps;
+}
+
+struct TaskState {
+    int64_t trajectory_id = 0;
+    std::vector<std::string> actions;  // the trajectory's step actions so far
+};
+}  // namespace
+
+Result<ImportReport> import_prefx(store::Database& db, const std::string& path, const ImportOptions& options) {
+    MATRIX_TRY(JsonArrayReader reader, JsonArrayReader::open_file(path));
+    reader.set_record_predicate([](const nlohmann::json& v) {
+        return v.contains("conversations") && v.contains("chosen") && v.contains("rejected");
+    });
+    ImportReport report;
+    ImportContext ctx(db, options);
+    MATRIX_CHECK(ctx.begin(file_stem(path), "prefx", path));
+    report.dataset_id = ctx.dataset_id();
+
+    store::TaskRepo tasks(db);
+    store::TrajectoryRepo trajectories(db);
+    store::MediaRepo media(db);
+    store::PairRepo pairs(db);
+    MATRIX_TRY(int64_t task_ordinal, tasks.next_ordinal(ctx.dataset_id()));
+    MATRIX_TRY(int64_t pair_ordinal,
+               db.query_int64("SELECT COALESCE(max(ordinal)+1, 0) FROM pairs WHERE dataset_id=" +
+                              std::to_string(ctx.dataset_id())));
+    std::unordered_map<std::string, int> key_seen;
+    std::unordered_map<int64_t, TaskState> task_states;
+
+    auto fail = [&](const Error& e) -> Result<ImportReport> {
+        ctx.abort();
+        return e.within(path);
+    };
+
+    JsonItem item;
+    int64_t since_progress = 0;
+    while (reader.next(item)) {
+        if (ctx.cancelled()) {
+            ctx.abort();
+            report.cancelled = true;
+            return report;
+        }
+        if (++since_progress >= 64) {
+            since_progress = 0;
+            ctx.progress(reader.position(), reader.size(), "records " + std::to_string(report.records));
+        }
+        if (item.kind == JsonItem::Kind::SyntaxError) {
+            ++report.syntax_errors;
+            std::string reason = "JSON syntax error: " + item.message;
+            if (item.record_offset >= 0) {
+                ++report.records;
+                ++report.rejected;
+                reason += " (record starts at byte " + std::to_string(item.record_offset) + ")";
+            }
+            report.issues.push_back({path, item.index, item.offset, reason, true});
+            continue;
+        }
+        ++report.records;
+        auto converted = prefx_record_to_rows(item.value);
+        if (!converted.ok()) {
+            ++report.rejected;
+            report.issues.push_back({path, item.index, item.offset, converted.error().message, true});
+            continue;
+        }
+        PrefxRows& rows = converted.value();
+        // Identity: the record's content (several records legitimately share prefix + chosen).
+        std::string key = sha256_hex(item.value.dump());
+        int& seen = key_seen[key];
+        if (++seen > 1) key += "#" + std::to_string(seen);
+
+        if (auto s = ctx.ensure_batch(); !s.ok()) return fail(s.error());
+        auto existing = pairs.find_by_key(ctx.dataset_id(), key);
+        if (!existing.ok()) return fail(existing.error());
+        if (existing.value()) {
+            ++report.already_present;
+            if (auto s = ctx.record_done(); !s.ok()) return fail(s.error());
+            continue;
+        }
+
+        std::optional<int64_t> system_id;
+        if (rows.system_prompt) {
+            auto sp = ctx.system_prompt_id(*rows.system_prompt);
+            if (!sp.ok()) return fail(sp.error());
+            system_id = sp.value();
+        }
+        store::PairPrefix prefix;
+        prefix.system_prompt_id = system_id;
+        prefix.images = nlohmann::json(rows.images).dump();
+        prefix.history = rows.history.dump();
+        auto prefix_id = pairs.intern_prefix(prefix);
+        if (!prefix_id.ok()) return fail(prefix_id.error());
+
+        // The task: one per (system, images, first human turn).
+        const std::string task_key =
+            "prefx:" + sha256_hex((system_id ? std::to_string(*system_id) : std::string("-")) + "\x1f" + prefix.images +
+                                  "\x1f" + rows.first_human);
+        auto task_id_r = tasks.find_by_key(ctx.dataset_id(), task_key);
+        if (!task_id_r.ok()) return fail(task_id_r.error());
+        std::vector<store::Step> history_steps = steps_of_history(rows.history);
+        int64_t task_id;
+        if (!task_id_r.value()) {
+            store::Task task;
+            task.dataset_id = ctx.dataset_id();
+            task.record_key = task_key;
+            task.ordinal = task_ordinal++;
+            task.query = rows.prompt.task;
+            task.prompt_text = rows.first_human;
+            task.source = "prefx";
+            task.system_prompt_id = system_id;
+            std::vector<std::pair<ImportContext::MediaUse, std::pair<std::string, int>>> links;
+            int pos = 0;
+            for (const auto& p : rows.images) {
+                auto use = ctx.media(p, report);
+                if (!use.ok()) return fail(use.error());
+                if (use->missing) ++task.n_missing_media;
+                if (use->warning) report.issues.push_back({path, item.index, item.offset, *use->warning, false});
+                links.push_back({use.value(), {"image", pos++}});
+            }
+            task.n_images = pos;
+            pos = 0;
+            for (const auto& p : rows.prompt.attachments) {
+                auto use = ctx.media(p, report);
+                if (!use.ok()) return fail(use.error());
+                if (use->missing) ++task.n_missing_media;
+                links.push_back({use.value(), {"attachment", pos++}});
+            }
+            auto id = tasks.insert(task, false);
+            if (!id.ok()) return fail(id.error());
+            task_id = id.value();
+            for (auto& [use, rp] : links)
+                if (auto s = media.link(task_id, rp.first, rp.second, use.id); !s.ok()) return fail(s.error());
+            store::Trajectory traj;
+            traj.task_id = task_id;
+            traj.source = "prefx";
+            traj.steps = history_steps;
+            store::TrajectoryInsertOptions topt;
+            topt.task_fts_indexed = false;
+            topt.new_task_query = task.query;
+            auto tid = trajectories.insert(traj, topt);
+            if (!tid.ok()) return fail(tid.error());
+            TaskState st;
+            st.trajectory_id = tid.value();
+            for (auto& s : history_steps) st.actions.push_back(s.action.value_or(""));
+            task_states[task_id] = std::move(st);
+        } else {
+            task_id = *task_id_r.value();
+            auto it = task_states.find(task_id);
+            if (it == task_states.end()) {
+                auto traj = trajectories.primary_for_task(task_id);
+                if (!traj.ok()) return fail(traj.error());
+                TaskState st;
+                if (traj.value()) {
+                    st.trajectory_id = traj.value()->id;
+                    for (auto& s : traj.value()->steps) st.actions.push_back(s.action.value_or(""));
+                }
+                it = task_states.emplace(task_id, std::move(st)).first;
+            }
+            // A longer history along the same path extends the task's trajectory.
+            TaskState& st = it->second;
+            if (st.trajectory_id && history_steps.size() > st.actions.size()) {
+                bool same_path = true;
+                for (size_t i = 0; i < st.actions.size() && same_path; ++i)
+                    same_path = history_steps[i].action.value_or("") == st.actions[i];
+                if (same_path) {
+                    std::vector<store::Step> extra(history_steps.begin() + long(st.actions.size()), history_steps.end());
+                    if (auto s = trajectories.append_steps(st.trajectory_id, extra); !s.ok()) return fail(s.error());
+                    for (auto& s : extra) st.actions.push_back(s.action.value_or(""));
+                }
+            }
+        }
+
+        store::Pair pair;
+        pair.dataset_id = ctx.dataset_id();
+        pair.prefix_id = prefix_id.value();
+        pair.task_id = task_id;
+        pair.step_index = rows.step_index;
+        pair.record_key = key;
+        pair.ordinal = pair_ordinal++;
+        pair.chosen_action = rows.chosen_action;
+        pair.chosen_observation = rows.chosen_observation;
+        pair.rejected_action = rows.rejected_action;
+        pair.rejected_observation = rows.rejected_observation;
+        pair.origin = "imported";
+        pair.extra = rows.extra;
+        if (auto p = pairs.insert(pair); !p.ok()) return fail(p.error());
+        ++report.imported;
+        ++report.pairs;
+        if (auto s = ctx.record_done(); !s.ok()) return fail(s.error());
+    }
+    if (auto s = ctx.finish(); !s.ok()) return fail(s.error());
+    ctx.progress(reader.size(), reader.size(), "records " + std::to_string(report.records));
+    return report;
+}
+
+}  // namespace matrix::formats

@@ -1,0 +1,85 @@
+// ProjectSession and its worker (see project_session.h).
+#include "ui/models/project_session.h"
+
+#include <QCoreApplication>
+#include <QDeadlineTimer>
+#include <QEventLoop>
+
+namespace matrix::ui {
+
+// Lives on the session's thread and owns the connection.
+class StoreWorker : public QObject {
+public:
+    std::optional<store::Project> project;
+};
+
+ProjectSession::ProjectSession(QObject* parent) : QObject(parent) {
+    m_thread.setObjectName("matrix-store");
+    m_worker = new StoreWorker;
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    m_thread.start();
+}
+
+ProjectSession::~ProjectSession() {
+    QMetaObject::invokeMethod(m_worker, [w = m_worker] { w->project.reset(); }, Qt::BlockingQueuedConnection);
+    m_thread.quit();
+    m_thread.wait();
+}
+
+void ProjectSession::enqueue(std::function<void(store::Project*)> job) {
+    QMetaObject::invokeMethod(
+        m_worker, [w = m_worker, job = std::move(job)] { job(w->project ? &*w->project : nullptr); },
+        Qt::QueuedConnection);
+}
+
+void ProjectSession::jobFinished() { --m_pending; }
+
+void ProjectSession::post(std::function<void(store::Project&)> job) {
+    post(this, [job = std::move(job)](store::Project& p) { job(p); return true; }, [](bool) {});
+}
+
+void ProjectSession::open(const QString& path) {
+    m_path = path;
+    m_open = false;
+    QPointer<ProjectSession> self(this);
+    ++m_pending;
+    QMetaObject::invokeMethod(
+        m_worker,
+        [w = m_worker, self, p = path.toStdString()] {
+            w->project.reset();
+            auto r = store::Project::open(p);
+            QString error;
+            if (r)
+                w->project.emplace(std::move(r).value());
+            else
+                error = QString::fromStdString(r.error().to_string());
+            QMetaObject::invokeMethod(qApp, [self, error] {
+                if (!self) return;
+                self->jobFinished();
+                if (error.isEmpty()) {
+                    self->m_open = true;
+                    emit self->opened(self->m_path);
+                } else {
+                    emit self->failed(error);
+                }
+            }, Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+}
+
+void ProjectSession::close() {
+    m_open = false;
+    QMetaObject::invokeMethod(m_worker, [w = m_worker] { w->project.reset(); }, Qt::QueuedConnection);
+    emit closed();
+}
+
+bool ProjectSession::waitForIdle(int timeoutMs) {
+    QDeadlineTimer deadline(timeoutMs);
+    while (m_pending > 0 && !deadline.hasExpired())
+        QCoreApplication::processEvents(QEventLoop::AllEvents | QEventLoop::WaitForMoreEvents, 20);
+    QCoreApplication::processEvents();
+    return m_pending == 0;
+}
+
+}  // namespace matrix::ui

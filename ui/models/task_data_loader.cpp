@@ -1,0 +1,172 @@
+// loadTaskData and image path resolution (see task_data_loader.h).
+#include "ui/models/task_data_loader.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <nlohmann/json.hpp>
+
+#include "core/store/dataset_repo.h"
+#include "core/store/media_repo.h"
+#include "core/store/pair_repo.h"
+#include "core/store/task_repo.h"
+#include "core/store/trajectory_repo.h"
+#include "ui/widgets/observation_parse.h"
+
+namespace matrix::ui {
+
+namespace {
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+QString qs(const std::optional<std::string>& s) { return s ? QString::fromStdString(*s) : QString(); }
+
+bool isBoxTool(const std::string& name) { return name == "objectlocation" || name == "facedetection"; }
+}  // namespace
+
+QStringList candidatePaths(const QString& path, const QStringList& roots) {
+    QStringList out;
+    if (QDir::isAbsolutePath(path)) out << path;
+    const QStringList parts = QDir::fromNativeSeparators(path).split('/', Qt::SkipEmptyParts);
+    for (const QString& root : roots) {
+        for (int skip = 0; skip < parts.size(); ++skip) {
+            const QString c = QDir(root).filePath(parts.mid(skip).join('/'));
+            if (!out.contains(c)) out << c;
+        }
+    }
+    return out;
+}
+
+QString resolveImagePath(const QString& path, const QStringList& roots) {
+    for (const QString& c : candidatePaths(path, roots))
+        if (QFileInfo(c).isFile()) return QFileInfo(c).absoluteFilePath();
+    return {};
+}
+
+QString formatArguments(const std::string& argumentsJson) {
+    nlohmann::ordered_json args = nlohmann::ordered_json::parse(argumentsJson, nullptr, false);  // keep call order
+    if (!args.is_object()) return qs(argumentsJson);
+    QStringList parts;
+    for (auto it = args.begin(); it != args.end(); ++it) {
+        QString v;
+        if (it->is_object() && it->contains("$expr"))
+            v = qs((*it)["$expr"].is_string() ? (*it)["$expr"].get<std::string>() : it->dump());
+        else
+            v = qs(it->dump());
+        parts << (it.key().rfind('$', 0) == 0 ? v : qs(it.key()) + "=" + v);
+    }
+    return parts.join(", ");
+}
+
+TaskData loadTaskData(store::Project& project, qint64 taskId, const QStringList& extraRoots) {
+    TaskData d;
+    auto& db = project.db();
+    auto task = store::TaskRepo(db).get(taskId);
+    if (!task || !task->has_value()) return d;
+    const store::Task& t = **task;
+    d.id = t.id;
+    d.externalId = qs(t.external_id);
+    d.query = qs(t.query);
+    d.answer = qs(t.answer);
+    d.groundTruth = qs(t.ground_truth);
+    d.verdict = qs(t.verdict);
+    d.verifierText = qs(t.verifier_text);
+    QStringList roots;
+    if (auto ds = store::DatasetRepo(db).get(t.dataset_id); ds && ds->has_value()) {
+        d.dataset = qs((*ds)->name);
+        for (const auto& r : (*ds)->image_roots) roots << qs(r);
+    }
+    if (auto pr = project.image_roots(); pr)
+        for (const auto& r : *pr) roots << qs(r);
+    roots << extraRoots;
+    roots.removeDuplicates();
+
+    // Steps of the primary trajectory.
+    if (auto traj = store::TrajectoryRepo(db).primary_for_task(taskId); traj && traj->has_value()) {
+        for (const store::Step& s : (*traj)->steps) {
+            StepData sd;
+            sd.index = s.idx;
+            sd.action = qs(s.action);
+            sd.thought = qs(s.thought);
+            sd.code = qs(s.code);
+            sd.hasObservation = s.observation.has_value();
+            sd.observation = qs(s.observation);
+            sd.isError = s.is_error;
+            sd.isFinal = s.is_final;
+            for (const store::ToolCallRow& c : s.tool_calls) sd.tools.push_back({qs(c.name), formatArguments(c.arguments), c.known});
+            d.steps.push_back(sd);
+        }
+        if (d.answer.isEmpty()) d.answer = qs((*traj)->final_answer);
+    }
+
+    // Images: the task's own (media rows), then tool outputs from the store and from observations.
+    auto media = store::MediaRepo(db).for_task(taskId);
+    QStringList seen;
+    auto addImage = [&](const QString& label, const QString& path, const std::optional<std::string>& resolved,
+                        int step, const QString& error) {
+        ViewerImage im;
+        im.label = label;
+        im.path = path;
+        im.step = step;
+        im.resolvedPath = resolved && QFileInfo(qs(*resolved)).isFile() ? qs(*resolved) : resolveImagePath(path, roots);
+        if (im.resolvedPath.isEmpty()) {
+            const QStringList c = candidatePaths(path, roots);
+            im.lookedFor = c.isEmpty() ? error : c.join("; ");
+        }
+        seen << path << QFileInfo(path).fileName();
+        d.images.push_back(im);
+    };
+    if (media) {
+        int picture = 0;
+        for (const store::TaskMedia& m : *media) {
+            if (m.role == "attachment") continue;
+            const bool tool = m.role == "tool_output";
+            addImage(tool ? QObject::tr("Step %1 output").arg(m.step_index.value_or(0)) : QObject::tr("Picture %1").arg(++picture),
+                     qs(m.media.path), m.media.resolved_path, tool ? m.step_index.value_or(0) : -1, qs(m.media.error));
+        }
+    }
+    for (const StepData& s : d.steps) {
+        if (s.isError || !s.hasObservation) continue;
+        for (const QString& p : parseImagePaths(s.observation)) {
+            if (seen.contains(p)) continue;
+            addImage(QObject::tr("Step %1 output").arg(s.index), p, std::nullopt, s.index, {});
+        }
+    }
+    // Boxes: observations of objectlocation / facedetection steps, drawn on the image the call named.
+    if (auto traj = store::TrajectoryRepo(db).primary_for_task(taskId); traj && traj->has_value()) {
+        for (const store::Step& s : (*traj)->steps) {
+            if (s.is_error || !s.observation) continue;
+            for (const store::ToolCallRow& c : s.tool_calls) {
+                if (!isBoxTool(c.name)) continue;
+                const QVector<QRectF> boxes = parseBoxes(qs(*s.observation));
+                if (boxes.isEmpty()) continue;
+                nlohmann::json args = nlohmann::json::parse(c.arguments, nullptr, false);
+                QString target;
+                if (args.is_object() && args.contains("image_path") && args["image_path"].is_string())
+                    target = QFileInfo(qs(args["image_path"].get<std::string>())).fileName();
+                for (ViewerImage& im : d.images) {
+                    if (im.step >= 0) continue;
+                    if (target.isEmpty() ? d.images.size() == 1 : QFileInfo(im.path).fileName() == target) im.boxes += boxes;
+                }
+            }
+        }
+    }
+    QVector<qint64> candidates{taskId};
+    if (auto st = db.prepare("SELECT id FROM tasks WHERE query = ?1 AND id <> ?2 ORDER BY id LIMIT 20"); st) {
+        st->bind(1, t.query).bind(2, int64_t(taskId));
+        while (true) {
+            auto row = st->step();
+            if (!row || !*row) break;
+            candidates << st->column_int64(0);
+        }
+    }
+    store::PairRepo pairs(db);
+    for (qint64 id : candidates) {
+        store::PairFilter pf;
+        pf.task_id = id;
+        if (auto n = pairs.count(pf); n && *n > 0) {
+            d.pairCount += int(*n);
+            d.pairTaskIds << id;
+        }
+    }
+    return d;
+}
+
+}  // namespace matrix::ui

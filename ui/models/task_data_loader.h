@@ -1,0 +1,26 @@
+// Builds the TaskData a task's panes show (trajectory steps with tool badges, images with resolution state and
+// the boxes tools returned, tool-produced images from observations) from the store. Runs on the session's
+// worker thread (it only reads); the result is plain data handed to the UI thread.
+#pragma once
+
+#include <QStringList>
+
+#include "core/store/project.h"
+#include "ui/models/view_data.h"
+
+namespace matrix::ui {
+
+// `extraRoots`: image roots from the user's settings, searched after the project's own roots.
+TaskData loadTaskData(store::Project& project, qint64 taskId, const QStringList& extraRoots);
+
+// Where a path as written in a record is looked for: each root joined with the path, then with the path minus
+// its leading directories ("data/x/images/a.png" under root R: R/data/x/images/a.png, R/x/images/a.png,
+// R/images/a.png, R/a.png). Absolute paths are tried as they are first.
+QStringList candidatePaths(const QString& path, const QStringList& roots);
+// The first candidate that exists, or an empty string.
+QString resolveImagePath(const QString& path, const QStringList& roots);
+
+// "object=\"apple\", image_path=\"a.png\"" from a JSON arguments object text.
+QString formatArguments(const std::string& argumentsJson);
+
+}  // namespace matrix::ui

@@ -1,0 +1,16 @@
+// Renders every main view of a MainWindow to PNG files (QWidget::grab; works on the offscreen platform), for
+// `matrix-workbench --screenshot DIR` and its test. Picks a task with images, boxes and pairs to show, and a
+// task with a missing image for the missing state.
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+namespace matrix::ui {
+
+class MainWindow;
+
+// Returns the files written (absolute paths); an entry starting with "error:" when something failed.
+QStringList takeScreenshots(MainWindow& window, const QString& dir);
+
+}  // namespace matrix::ui

@@ -1,0 +1,81 @@
+// TaskBrowser: the task table (TaskTableModel, paged from SQLite) with a full-text search box (FTS5, debounced)
+// and filters: dataset, tool used, verdict, #steps range, missing images, pair status; sortable columns; a count
+// of matching tasks. Emits taskSelected for the other panes. UI thread only.
+#pragma once
+
+#include <QWidget>
+
+#include "core/store/task_repo.h"
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+class QTableView;
+class QTimer;
+
+namespace matrix::ui {
+
+class ProjectSession;
+class TaskTableModel;
+
+struct DatasetEntry {
+    qint64 id = 0;
+    QString name;
+    QString kind;
+    qint64 tasks = 0, pairs = 0;
+};
+
+class TaskBrowser : public QWidget {
+    Q_OBJECT
+public:
+    explicit TaskBrowser(ProjectSession* session, QWidget* parent = nullptr);
+
+    void setDatasets(const QVector<DatasetEntry>& datasets);
+    void setTools(const QStringList& tools);
+    TaskTableModel* model() const { return m_model; }
+    QTableView* table() const { return m_table; }
+    QLineEdit* searchBox() const { return m_search; }
+    QComboBox* datasetBox() const { return m_dataset; }
+    QComboBox* toolBox() const { return m_tool; }
+    QComboBox* verdictBox() const { return m_verdict; }
+    QComboBox* missingBox() const { return m_missing; }
+    QComboBox* pairStatusBox() const { return m_pairStatus; }
+    QSpinBox* minStepsBox() const { return m_minSteps; }
+    QSpinBox* maxStepsBox() const { return m_maxSteps; }
+    store::TaskFilter currentFilter() const;
+    qint64 currentTaskId() const;
+    QString countText() const;
+
+public slots:
+    void applyFilter();  // rebuilds the filter from the widgets and reloads the model
+    void reload();
+    void focusSearch();
+    void selectRow(int row);
+    void selectNext();
+    void selectPrevious();
+
+signals:
+    void taskSelected(qint64 taskId);
+    void datasetChanged(std::optional<qint64> datasetId);
+
+private:
+    void updateCount();
+
+    ProjectSession* m_session;
+    TaskTableModel* m_model;
+    QTableView* m_table;
+    QLineEdit* m_search;
+    QComboBox* m_dataset;
+    QComboBox* m_tool;
+    QComboBox* m_verdict;
+    QComboBox* m_missing;
+    QComboBox* m_pairStatus;
+    QSpinBox* m_minSteps;
+    QSpinBox* m_maxSteps;
+    QLabel* m_count;
+    QTimer* m_debounce;
+    qint64 m_pendingSelect = 0;
+};
+
+}  // namespace matrix::ui
