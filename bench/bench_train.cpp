@@ -1,0 +1,263 @@
+// bench_train: training throughput of the engine's training step (core/training: losses, AdamW, the DPO
+// shortcuts), SFT tokens/s and DPO pairs/s.
+//   CPU (default): the tiny fixture Qwen2-VL, LoRA r=16 on all LM projections, one image, sequence --seq (512).
+//   --gpu: a Qwen2-VL-7B-shaped model with random bf16 weights on cuda:0, LoRA r=16 (fp32 master weights) on all LM
+//          projections, one 448x448 image (256 image tokens), sequence 2048, bf16 autocast — the setting;
+//          HF transformers + PEFT on one H200: SFT 7,971 tokens/s, DPO 1.70 pairs/s.
+// DPO is measured two ways: "naive" = what TRL does without precompute (policy forward on chosen and rejected
+// and a reference forward on both, full logits) and "ours" = reference log-probs precomputed once (their cost
+// reported separately, per pair), chosen and rejected in one batched forward, logits only after the prompt.
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "core/model/lora.h"
+#include "core/model/qwen2vl.h"
+#include "core/training/losses.h"
+#include "core/training/optimizer.h"
+
+using namespace matrix;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Setup {
+    model::Qwen2VL net{nullptr};
+    torch::Device device{torch::kCPU};
+    torch::Tensor pixels, grid;  // one image
+    int64_t image_tokens = 0;
+    int64_t image_token_id = 0, vision_start = 0, vision_end = 0, vocab = 0;
+};
+
+void sync(const Setup& s) {
+    if (s.device.is_cuda()) torch::cuda::synchronize();
+}
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// [1, L] ids: <|vision_start|> image pads <|vision_end|> then random text; the first `prompt` are context.
+torch::Tensor make_ids(const Setup& s, int64_t L, uint64_t seed) {
+    auto g = at::detail::createCPUGenerator(seed);
+    auto ids = torch::randint(0, std::min<int64_t>(s.vocab, 1500), {1, L}, g, torch::kInt64);
+    ids[0][0] = s.vision_start;
+    ids[0].narrow(0, 1, s.image_tokens).fill_(s.image_token_id);
+    ids[0][s.image_tokens + 1] = s.vision_end;
+    return ids;
+}
+
+model::ForwardInput input(const Setup& s, const torch::Tensor& ids, int n_images, int64_t keep = 0) {
+    model::ForwardInput in;
+    in.input_ids = ids.to(s.device);
+    std::vector<torch::Tensor> px(n_images, s.pixels), gr(n_images, s.grid);
+    in.pixel_values = torch::cat(px, 0);
+    in.image_grid_thw = torch::cat(gr, 0);
+    in.logits_to_keep = keep;
+    return in;
+}
+
+struct Autocast {
+    bool on;
+    explicit Autocast(bool o) : on(o) {
+        if (!on) return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+        at::autocast::set_autocast_enabled(at::kCUDA, true);
+        at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+#else
+        at::autocast::set_enabled(true);
+        at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+#endif
+        at::autocast::increment_nesting();
+    }
+    ~Autocast() {
+        if (!on) return;
+        if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+        at::autocast::set_autocast_enabled(at::kCUDA, false);
+#else
+        at::autocast::set_enabled(false);
+#endif
+    }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    bool gpu = false;
+    int64_t L = 512, steps = 5, response = 64;
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--gpu")) gpu = true;
+        else if (!std::strcmp(argv[i], "--seq") && i + 1 < argc) L = std::stoll(argv[++i]);
+        else if (!std::strcmp(argv[i], "--steps") && i + 1 < argc) steps = std::stoll(argv[++i]);
+        else if (!std::strcmp(argv[i], "--response") && i + 1 < argc) response = std::stoll(argv[++i]);
+        else {
+            std::fprintf(stderr, "usage: bench_train [--gpu] [--seq L] [--steps N] [--response N]\n");
+            return 2;
+        }
+    }
+    if (gpu && argc == 2) L = 2048;
+    Setup s;
+    if (gpu) {
+        if (!torch::cuda::is_available()) {
+            std::fprintf(stderr, "bench_train: --gpu but CUDA is not available\n");
+            return 1;
+        }
+        s.device = torch::Device("cuda:0");
+        model::Qwen2VLConfig cfg;  // Qwen2-VL-7B shapes
+        model::LoadOptions lo;
+        lo.device = s.device;
+        lo.dtype = torch::kBFloat16;
+        auto net = model::random_qwen2vl(cfg, lo, 0);
+        if (!net.ok()) return std::fprintf(stderr, "%s\n", net.error().to_string().c_str()), 1;
+        s.net = *net;
+        s.grid = torch::tensor({{1, 32, 32}}, torch::kInt64);  // 448x448
+        s.pixels = torch::randn({1024, 1176}).to(s.device, torch::kBFloat16);
+    } else {
+        auto net = model::load_qwen2vl(std::string(MATRIX_SHARED_DIR) + "/fixtures/qwen2vl-tiny/tiny-qwen2vl");
+        if (!net.ok()) return std::fprintf(stderr, "%s\n", net.error().to_string().c_str()), 1;
+        s.net = *net;
+        s.grid = torch::tensor({{1, 8, 12}}, torch::kInt64);  // 168x112
+        s.pixels = torch::randn({96, 1176});
+    }
+    const auto& cfg = s.net->cfg;
+    s.image_tokens = s.grid.prod().item<int64_t>() / 4;
+    s.image_token_id = cfg.image_token_id;
+    s.vision_start = cfg.vision_start_token_id;
+    s.vision_end = cfg.vision_end_token_id;
+    s.vocab = cfg.text.vocab_size;
+    model::LoraConfig lc;
+    lc.r = 16;
+    lc.alpha = 32;
+    lc.dropout = 0.0;
+    auto wrapped = model::attach_lora(*s.net, lc);
+    if (!wrapped.ok()) return std::fprintf(stderr, "%s\n", wrapped.error().to_string().c_str()), 1;
+    model::freeze_base_weights(*s.net);
+    std::vector<train::NamedParam> params;
+    {
+        torch::NoGradGuard ng;
+        for (auto& [n, t] : model::lora_parameters(*s.net)) {
+            if (t.scalar_type() != torch::kFloat32) t.set_data(t.to(torch::kFloat32));
+            params.push_back({n, t});
+        }
+    }
+    train::TrainingConfig tc;
+    tc.lr = 1e-5;
+    train::Optimizer opt(params, tc, 1000);
+    s.net->train();
+    const bool ac = gpu;
+    std::printf("bench_train: %s, %s, L=%lld, LoRA r=16 on %zu modules, %lld image tokens, torch %s threads %d\n",
+                gpu ? "cuda:0 bf16 (7B-shaped, random)" : "cpu f32 (tiny fixture)", gpu ? "autocast" : "no autocast",
+                (long long)L, wrapped->size(), (long long)s.image_tokens, TORCH_VERSION, torch::get_num_threads());
+
+    // ---- SFT: forward + loss over the response half + backward + AdamW ----
+    {
+        auto ids = make_ids(s, L, 1);
+        auto labels = ids.clone();
+        labels.narrow(1, 0, L / 2).fill_(train::kIgnoreIndex);
+        labels = labels.to(s.device);
+        auto step = [&] {
+            torch::Tensor loss;
+            {
+                Autocast a(ac);
+                loss = train::sft_loss(s.net->forward(input(s, ids, 1)).logits, labels);
+            }
+            loss.backward();
+            opt.step();
+        };
+        step();  // warm-up
+        sync(s);
+        auto t0 = Clock::now();
+        for (int64_t i = 0; i < steps; ++i) step();
+        sync(s);
+        const double dt = seconds_since(t0);
+        std::printf("SFT: %.1f tokens/s (%.3f s/step)\n", double(L * steps) / dt, dt / double(steps));
+    }
+
+    // ---- DPO ----
+    const int64_t P = L - response;
+    auto chosen = make_ids(s, L, 2), rejected = make_ids(s, L, 3);
+    rejected.narrow(1, 0, P).copy_(chosen.narrow(1, 0, P));  // shared context
+    auto labels_of = [&](const torch::Tensor& ids) {
+        auto l = ids.clone();
+        l.narrow(1, 0, P).fill_(train::kIgnoreIndex);
+        return l.to(s.device);
+    };
+    auto both = torch::cat({chosen, rejected}, 0);
+    auto both_labels = torch::cat({labels_of(chosen), labels_of(rejected)}, 0);
+    {
+        // naive: 2 policy forwards + 2 reference forwards, full logits.
+        auto step = [&] {
+            torch::Tensor rc, rr;
+            {
+                torch::NoGradGuard ng;
+                Autocast a(ac);
+                model::set_lora_enabled(*s.net, false);
+                rc = train::sequence_logps(s.net->forward(input(s, chosen, 1)).logits, labels_of(chosen));
+                rr = train::sequence_logps(s.net->forward(input(s, rejected, 1)).logits, labels_of(rejected));
+                model::set_lora_enabled(*s.net, true);
+            }
+            torch::Tensor loss;
+            {
+                Autocast a(ac);
+                auto pc = train::sequence_logps(s.net->forward(input(s, chosen, 1)).logits, labels_of(chosen));
+                auto pr = train::sequence_logps(s.net->forward(input(s, rejected, 1)).logits, labels_of(rejected));
+                loss = train::dpo_loss(pc, pr, rc, rr, 0.1, train::DpoLoss::Sigmoid).loss;
+            }
+            loss.backward();
+            opt.step();
+        };
+        step();
+        sync(s);
+        auto t0 = Clock::now();
+        for (int64_t i = 0; i < steps; ++i) step();
+        sync(s);
+        const double dt = seconds_since(t0);
+        std::printf("DPO naive (policy c, policy r, ref c, ref r): %.3f pairs/s\n", double(steps) / dt);
+    }
+    {
+        // ours: reference precomputed once (batched [c, r], no grad), then policy [c, r] in one forward with logits
+        // only from the prompt's last position on.
+        const int64_t keep = L - (P - 1);
+        torch::Tensor ref;
+        auto t_ref = Clock::now();
+        {
+            torch::NoGradGuard ng;
+            Autocast a(ac);
+            model::set_lora_enabled(*s.net, false);
+            ref = train::sequence_logps(s.net->forward(input(s, both, 2, keep)).logits,
+                                        both_labels.narrow(1, L - keep, keep));
+            model::set_lora_enabled(*s.net, true);
+        }
+        sync(s);
+        const double ref_s = seconds_since(t_ref);
+        auto step = [&] {
+            torch::Tensor loss;
+            {
+                Autocast a(ac);
+                auto lp = train::sequence_logps(s.net->forward(input(s, both, 2, keep)).logits,
+                                                both_labels.narrow(1, L - keep, keep));
+                loss = train::dpo_loss(lp.narrow(0, 0, 1), lp.narrow(0, 1, 1), ref.narrow(0, 0, 1), ref.narrow(0, 1, 1),
+                                       0.1, train::DpoLoss::Sigmoid)
+                           .loss;
+            }
+            loss.backward();
+            opt.step();
+        };
+        step();
+        sync(s);
+        auto t0 = Clock::now();
+        for (int64_t i = 0; i < steps; ++i) step();
+        sync(s);
+        const double dt = seconds_since(t0);
+        std::printf("DPO ours (precomputed reference, [c, r] batched, logits after prompt): %.3f pairs/s "
+                    "(+ reference precompute %.3f s per pair, once; %.3f pairs/s including it)\n",
+                    double(steps) / dt, ref_s, 1.0 / (dt / double(steps) + ref_s));
+    }
+    if (gpu)
+        std::printf("peak CUDA memory: see nvidia-smi (LibTorch C++ has no portable max_memory_allocated)\n");
+    return 0;
+}
