@@ -29,6 +29,7 @@
 #include "ui/views/import_dialog.h"
 #include "ui/views/pair_curation_view.h"
 #include "ui/views/run_compare_pane.h"
+#include "ui/views/training_panel.h"
 #include "ui/views/trajectory_view.h"
 #include "ui/widgets/action_editor.h"
 #include "ui/widgets/image_canvas.h"
@@ -150,6 +151,9 @@ void MainWindow::createDocks() {
     QDockWidget* runs = make(new QLabel(tr("Open a project to compare its benchmark runs.")), tr("Run Comparison"),
                              "dock_runs", Qt::BottomDockWidgetArea);
     tabifyDockWidget(overview, runs);
+    // SFT / DPO training from a button: the panel runs its trainer in its own worker thread.
+    QDockWidget* training = make(new TrainingPanel, tr("Training"), "dock_training", Qt::BottomDockWidgetArea);
+    tabifyDockWidget(runs, training);
     curation->raise();
     resizeDocks({browser, images}, {600, 420}, Qt::Horizontal);
     resizeDocks({curation}, {380}, Qt::Vertical);
@@ -200,7 +204,7 @@ void MainWindow::createMenus() {
     cur->addAction(a.previousPair);
 
     m_viewMenu = menuBar()->addMenu(tr("&View"));
-    for (const char* name : {"dock_tasks", "dock_images", "dock_curation", "dock_overview", "dock_runs"})
+    for (const char* name : {"dock_tasks", "dock_images", "dock_curation", "dock_overview", "dock_runs", "dock_training"})
         m_viewMenu->addAction(dock(QString::fromLatin1(name))->toggleViewAction());
     m_viewMenu->addSeparator();
     m_viewMenu->addAction(a.toggleBoxes);
@@ -387,6 +391,8 @@ void MainWindow::onProjectOpened(const QString& path) {
         runs->setWidget(new RunComparePane(path, runs));
         delete old;
     }
+    if (QDockWidget* training = dock(QStringLiteral("dock_training")))
+        if (auto* panel = qobject_cast<TrainingPanel*>(training->widget())) panel->setProjectPath(path);
     m_browser->applyFilter();
     refreshProjectInfo();
     emit projectOpened(path);

@@ -71,6 +71,8 @@ QStringList takeScreenshots(MainWindow& w, const QString& dir) {
     save(w.overview(), QStringLiteral("dataset_overview"));
     w.dock("dock_runs")->raise();
     save(w.dock("dock_runs")->widget(), QStringLiteral("run_comparison"));
+    w.dock("dock_training")->raise();
+    save(w.dock("dock_training")->widget(), QStringLiteral("training_panel"));
     w.dock("dock_curation")->raise();
 
     // A step whose tool produced an image (image_edit / segmentation), and an error step.
