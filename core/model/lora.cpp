@@ -113,7 +113,8 @@ Result<std::vector<std::string>> attach_lora(torch::nn::Module& model, const Lor
     try {
         for (auto& [path, lin] : linear_modules(model)) {
             if (!cfg.include_vision && starts_with(path, "visual.")) continue;
-            if (path == "lm_head") continue;
+            // Matching by leaf name reaches lm_head only when "lm_head" is listed (PEFT allows it; it lifts the cap
+            // a frozen head puts on how far SFT can move the logits, at the cost of vLLM serving the adapter).
             const std::string leaf = last_component(path);
             bool match = false;
             for (auto& t : cfg.target_modules) match = match || t == leaf || t == path;

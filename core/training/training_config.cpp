@@ -29,7 +29,7 @@ using nlohmann::json;
     X(lora_r, Int, "LoRA", false, {}, "LoRA rank")                                                             \
     X(lora_alpha, Float, "LoRA", false, {}, "LoRA alpha (scaling = alpha / r)")                                \
     X(lora_dropout, Float, "LoRA", false, {}, "dropout on the LoRA input")                                     \
-    X(lora_targets, List, "LoRA", false, {}, "LM linear layers that get LoRA (comma-separated)")               \
+    X(lora_targets, List, "LoRA", false, {}, "LM layers that get LoRA (comma-separated; lm_head allowed)")   \
     X(train_vision, Bool, "LoRA", false, {}, "also train the vision tower (frozen by default)")                \
     X(beta, Float, "DPO", true, {}, "DPO temperature beta")                                                    \
     X(loss, Choice, "DPO", true, ({"sigmoid", "ipo", "hinge"}), "preference loss")                             \
