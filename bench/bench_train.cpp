@@ -15,6 +15,7 @@
 #include <torch/version.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -44,6 +45,8 @@ void sync(const Setup& s) {
 }
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+// Process CPU time: with LibTorch on 1 thread this is the compute, steady on a shared, loaded machine.
+double cpu_seconds_since(std::clock_t c) { return static_cast<double>(std::clock() - c) / CLOCKS_PER_SEC; }
 
 // [1, L] ids: <|vision_start|> image pads <|vision_end|> then random text; the first `prompt` are context.
 torch::Tensor make_ids(const Setup& s, int64_t L, uint64_t seed) {
@@ -163,10 +166,13 @@ int main(int argc, char** argv) {
         step();  // warm-up
         sync(s);
         auto t0 = Clock::now();
+        const std::clock_t c0 = std::clock();
         for (int64_t i = 0; i < steps; ++i) step();
         sync(s);
         const double dt = seconds_since(t0);
-        std::printf("SFT: %.1f tokens/s (%.3f s/step)\n", double(L * steps) / dt, dt / double(steps));
+        const double cpu = cpu_seconds_since(c0);
+        std::printf("SFT: %.1f tokens/s (%.3f s/step; %.1f tokens per CPU-second)\n", double(L * steps) / dt,
+                    dt / double(steps), double(L * steps) / cpu);
     }
 
     if (only == "sft") {
@@ -209,10 +215,13 @@ int main(int argc, char** argv) {
         step();
         sync(s);
         auto t0 = Clock::now();
+        const std::clock_t c0 = std::clock();
         for (int64_t i = 0; i < steps; ++i) step();
         sync(s);
         const double dt = seconds_since(t0);
-        std::printf("DPO naive (policy c, policy r, ref c, ref r): %.3f pairs/s\n", double(steps) / dt);
+        const double cpu = cpu_seconds_since(c0);
+        std::printf("DPO naive (policy c, policy r, ref c, ref r): %.3f pairs/s (%.3f per CPU-second)\n",
+                    double(steps) / dt, double(steps) / cpu);
     }
     {
         // batched: reference precomputed once (batched [c, r], no grad), then policy [c, r] in one forward with logits
@@ -246,12 +255,14 @@ int main(int argc, char** argv) {
         step();
         sync(s);
         auto t0 = Clock::now();
+        const std::clock_t c0 = std::clock();
         for (int64_t i = 0; i < steps; ++i) step();
         sync(s);
         const double dt = seconds_since(t0);
+        const double cpu = cpu_seconds_since(c0);
         std::printf("DPO batched (precomputed reference, [c, r] batched, logits after prompt): %.3f pairs/s "
-                    "(+ reference precompute %.3f s per pair, once; %.3f pairs/s including it)\n",
-                    double(steps) / dt, ref_s, 1.0 / (dt / double(steps) + ref_s));
+                    "(%.3f per CPU-second; + reference precompute %.3f s per pair, once; %.3f pairs/s including it)\n",
+                    double(steps) / dt, double(steps) / cpu, ref_s, 1.0 / (dt / double(steps) + ref_s));
     }
     {
         // shared: the context forwarded once (keys/values recorded with grad), chosen and rejected continuations
@@ -286,12 +297,14 @@ int main(int argc, char** argv) {
         step();
         sync(s);
         auto t0 = Clock::now();
+        const std::clock_t c0 = std::clock();
         for (int64_t i = 0; i < steps; ++i) step();
         sync(s);
         const double dt = seconds_since(t0);
+        const double cpu = cpu_seconds_since(c0);
         std::printf("DPO shared context (precomputed reference, context once, [c, r] against its keys/values): "
-                    "%.3f pairs/s (+ reference precompute %.3f s per pair, once; %.3f pairs/s including it)\n",
-                    double(steps) / dt, ref_s, 1.0 / (dt / double(steps) + ref_s));
+                    "%.3f pairs/s (%.3f per CPU-second; + reference precompute %.3f s per pair, once; %.3f pairs/s including it)\n",
+                    double(steps) / dt, double(steps) / cpu, ref_s, 1.0 / (dt / double(steps) + ref_s));
     }
     std::printf("peak RSS: %.0f MiB%s\n", peak_rss_mib(), gpu ? " (CUDA memory: see nvidia-smi)" : "");
     return 0;
