@@ -263,6 +263,10 @@ int print_many(const MultiComparison& c, const std::vector<int64_t>& ids, Scorer
             for (const auto& r : m.runs) {
                 std::cout << std::setw(22) << (r.ci ? "[" + fmt(r.ci->lo, 1) + ", " + fmt(r.ci->hi, 1) + "]" : "-");
             }
+            std::cout << "\n" << std::setw(26) << "  95% CI of the diff";
+            for (const auto& r : m.runs) {
+                std::cout << std::setw(22) << (r.diff_ci ? "[" + fmt(r.diff_ci->lo, 1) + ", " + fmt(r.diff_ci->hi, 1) + "]" : "-");
+            }
             std::cout << "\n";
         }
     }
@@ -286,7 +290,8 @@ int print_many(const MultiComparison& c, const std::vector<int64_t>& ids, Scorer
     const auto counts = c.not_scored_counts();
     for (size_t i = 0; i < counts.size(); ++i) {
         for (const auto& [reason, n] : counts[i]) {
-            std::cout << "  " << c.run_labels[i] << ": " << n << " tasks not scored (" << reason << ")\n";
+            std::cout << "  " << c.run_labels[i] << ": " << n << (n == 1 ? " task" : " tasks") << " not scored (" << reason
+                      << ")\n";
         }
     }
     return 0;

@@ -63,7 +63,7 @@ QChart* buildComparisonChart(const bench::MultiComparison& c) {
     series->setBarWidth(barWidth);
     // Values on the bars while they are wide enough to hold them.
     series->setLabelsVisible(shown.size() * size_t(n) <= 16);
-    series->setLabelsPosition(QAbstractBarSeries::LabelsInsideEnd);
+    series->setLabelsPosition(QAbstractBarSeries::LabelsInsideBase);  // clear of the whiskers
     series->setLabelsPrecision(3);
     chart->addSeries(series);
     auto* axisX = new QBarCategoryAxis;
