@@ -478,8 +478,15 @@ Result<RunScore> score_stored_run(store::Project& project, int64_t run_id, Score
     MATRIX_CHECK(runs.append_metrics(run_id, 0, metrics));
     json summary = parse_or(run.run.summary, json::object());
     if (!summary.is_object()) summary = json::object();
+    json not_scored = json::object();  // reason -> count
+    for (const auto& t : score.tasks) {
+        if (!t.score) {
+            const std::string reason = t.not_scored.empty() ? "skipped" : t.not_scored;
+            not_scored[reason] = not_scored.value(reason, 0) + 1;
+        }
+    }
     summary[key] = {{"metrics", score.metrics}, {"primary_metric", score.primary_metric},
-                    {"by_group", score.by_group}, {"notes", score.notes}};
+                    {"by_group", score.by_group}, {"notes", score.notes}, {"not_scored", not_scored}};
     MATRIX_CHECK(runs.set_summary(run_id, summary.dump()));
     MATRIX_CHECK(tx.commit());
     return score;

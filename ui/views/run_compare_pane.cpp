@@ -52,7 +52,15 @@ QString headline(const std::string& summary) {
     const auto& o = j["official"];
     const std::string metric = o.value("primary_metric", std::string());
     if (!o.contains("metrics") || !o["metrics"].contains(metric)) return {};
-    return QStringLiteral("%1 %2").arg(QString::fromStdString(metric)).arg(o["metrics"][metric].get<double>(), 0, 'f', 2);
+    QString text = QStringLiteral("%1 %2").arg(QString::fromStdString(metric)).arg(o["metrics"][metric].get<double>(), 0, 'f', 2);
+    if (o.contains("not_scored") && o["not_scored"].is_object()) {
+        QStringList parts;
+        for (const auto& [reason, n] : o["not_scored"].items()) {
+            parts << QObject::tr("%1 not scored: %2").arg(n.get<int>()).arg(QString::fromStdString(reason));
+        }
+        if (!parts.isEmpty()) text += QStringLiteral("  (%1)").arg(parts.join(QStringLiteral(", ")));
+    }
+    return text;
 }
 
 // An action whose tooltip names its shortcut, triggered while the focus is anywhere in `owner`.
