@@ -210,6 +210,18 @@ private slots:
         pane.tabs()->setCurrentIndex(2);
         QVERIFY(pane.grab().save(m_out + "/run_compare3_breakdown.png"));
 
+        // Enter on a task in the grid opens its view.
+        pane.tabs()->setCurrentIndex(1);
+        pane.taskTable()->setFocus();
+        pane.taskTable()->setCurrentIndex(pane.taskFilterModel()->index(0, 0));
+        QTest::keyClick(pane.taskTable(), Qt::Key_Return);
+        const auto opened = pane.findChildren<RunCompareTaskView*>();
+        QCOMPARE(opened.size(), 1);
+        QCOMPARE(opened.front()->alignmentModel()->task().task_key, std::string("0"));
+        QCOMPARE(int(opened.front()->alignmentModel()->task().runs.size()), 3);
+        opened.front()->close();
+        QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+
         // Task 0 across the three runs, next to the gold dialog, with its two images.
         RunCompareTaskView* view = pane.openTask("0");
         QVERIFY(view);
