@@ -71,7 +71,11 @@ ProjectInfo loadProjectInfo(store::Project& p) {
         return info;
     }
     OverviewStats& o = info.stats;
-    o.title = QObject::tr("%1 (%n dataset(s))", "", int(list->size())).arg(QFileInfo(qs(p.path())).fileName());
+    const int n = int(list->size());
+    o.title = QObject::tr("%1 \u00b7 %2 %3")
+                  .arg(QFileInfo(qs(p.path())).fileName())
+                  .arg(n)
+                  .arg(n == 1 ? QObject::tr("dataset") : QObject::tr("datasets"));
     o.tasks = stats->tasks;
     o.pairs = stats->pairs;
     o.missingImages = stats->media_missing;
@@ -437,6 +441,10 @@ void MainWindow::showTask(qint64 taskId) {
 }
 
 void MainWindow::onStepChanged(int step) {
+    // A step with preference pairs brings its first pair into the curation pane.
+    if (step >= 0 && step < m_task.steps.size() && m_task.steps[step].pairCount > 0)
+        for (qint64 id : m_task.pairTaskIds)
+            if (m_curation->showPairOfStep(id, step)) break;
     // Show the image a step produced (image_edit, segmentation, image_generator) while on that step.
     for (int i = 0; i < m_images->count(); ++i) {
         if (m_images->image(i).step == step && step >= 0) {
