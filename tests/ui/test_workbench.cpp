@@ -173,6 +173,24 @@ void TestWorkbench::stepsWithPairsLeadToThem() {
     QTest::keyClick(&w, Qt::Key_K);
     QVERIFY(w.waitForIdle());
     QCOMPARE(w.curation()->current().id, qint64(fx.pairs[0]));
+
+    // Moving through pairs brings each pair's task and step along (and the curation pane stays on that pair).
+    auto nextPair = [&] {
+        QTest::keyClick(&w, Qt::Key_Right, Qt::ControlModifier);
+        QVERIFY(w.waitForIdle());
+    };
+    nextPair();
+    QCOMPARE(w.curation()->current().id, qint64(fx.pairs[1]));
+    QCOMPARE(w.currentTask().externalId, QString("t-shapes"));
+    nextPair();
+    QCOMPARE(w.curation()->current().id, qint64(fx.pairs[2]));
+    QCOMPARE(w.currentTask().externalId, QString("t-market"));
+    QCOMPARE(t->currentStep(), 0);
+    nextPair();
+    nextPair();
+    QCOMPARE(w.curation()->current().id, qint64(stepOnePair));
+    QCOMPARE(w.currentTask().externalId, QString("t-shapes"));
+    QCOMPARE(t->currentStep(), 1);
 }
 
 void TestWorkbench::missingImageState() {

@@ -185,6 +185,10 @@ bool PairCurationModel::showFirstPairOfTask(qint64 taskId) {
 }
 
 bool PairCurationModel::showPairOfStep(qint64 taskId, int step) {
+    // Already on a pair of that step (maybe not its first): stay.
+    if (m_position >= 0 && m_position < m_taskIds.size() && m_taskIds[m_position] == taskId &&
+        m_position < m_steps.size() && m_steps[m_position] == step)
+        return true;
     for (int i = 0; i < m_taskIds.size(); ++i) {
         if (m_taskIds[i] != taskId || i >= m_steps.size() || m_steps[i] != step) continue;
         if (i != m_position) goTo(i);
