@@ -68,6 +68,10 @@ struct TaskPageRequest {
     bool descending = false;
     int64_t offset = 0;
     int64_t limit = 100;
+    // Sorted pages (not id / ordinal / relevance): work allowed to the ordered index scan, in thousands of
+    // SQLite VM instructions, before falling back to sorting every match. -1: the default (a few ms, scaled
+    // with the offset); 0: skip the scan. Only tests and benchmarks set it: both plans give the same rows.
+    int64_t scan_budget = -1;
 };
 
 class TaskRepo {
@@ -93,6 +97,9 @@ public:
     Status refresh_counters(int64_t id);
 
 private:
+    // The browser rows of these tasks, in the order given (ids that do not exist are left out).
+    Result<std::vector<TaskSummary>> summaries(const std::vector<int64_t>& ids);
+
     Database& m_db;
 };
 
