@@ -31,7 +31,9 @@
 #include "ui/views/import_dialog.h"
 #include "ui/views/pair_curation_view.h"
 #include "ui/views/run_compare_pane.h"
+#ifdef MATRIX_HAVE_TORCH
 #include "ui/views/training_panel.h"
+#endif
 #include "ui/views/trajectory_view.h"
 #include "ui/widgets/action_editor.h"
 #include "ui/widgets/image_canvas.h"
@@ -158,7 +160,14 @@ void MainWindow::createDocks() {
                              "dock_runs", Qt::BottomDockWidgetArea);
     tabifyDockWidget(overview, runs);
     // SFT / DPO training from a button: the panel runs its trainer in its own worker thread.
+#ifdef MATRIX_HAVE_TORCH
     QDockWidget* training = make(new TrainingPanel, tr("Training"), "dock_training", Qt::BottomDockWidgetArea);
+#else
+    // Built without LibTorch (MATRIX_WITH_TORCH=OFF): the dock says so instead of training.
+    QDockWidget* training = make(new QLabel(tr("Training needs the LibTorch engine, and this build has none "
+                                               "(configured with MATRIX_WITH_TORCH=OFF).")),
+                                 tr("Training"), "dock_training", Qt::BottomDockWidgetArea);
+#endif
     tabifyDockWidget(runs, training);
     curation->raise();
     resizeDocks({browser, images}, {600, 420}, Qt::Horizontal);
@@ -400,8 +409,10 @@ void MainWindow::onProjectOpened(const QString& path) {
         runs->setWidget(new RunComparePane(path, runs));
         delete old;
     }
+#ifdef MATRIX_HAVE_TORCH
     if (QDockWidget* training = dock(QStringLiteral("dock_training")))
         if (auto* panel = qobject_cast<TrainingPanel*>(training->widget())) panel->setProjectPath(path);
+#endif
     m_browser->applyFilter();
     refreshProjectInfo();
     emit projectOpened(path);
