@@ -2,7 +2,11 @@
 // projection, so both give the same numbers.
 #include "core/bench/compare_multi.h"
 
+#include "core/bench/gta_metrics.h"
+
 #include <algorithm>
+#include <cstring>
+#include <random>
 #include <map>
 #include <set>
 #include <sstream>
@@ -49,6 +53,69 @@ std::optional<TaskValues> per_task_values(const RunScore& r, const std::string& 
         return out;
     }
     return std::nullopt;
+}
+
+// GTA's category F1s ("p_f1", "o_f1", "l_f1", "c_f1") are ratios of counts summed over the items, not means:
+// their intervals come from resampling the items and recomputing the F1 from the per-task counts the
+// official scorer records (detail "tool_counted", "tool_hit_<category>", "tool_gold_...", "tool_pred_...").
+struct ToolCounts {
+    double hit = 0, gold = 0, pred = 0;
+};
+using TaskCounts = std::map<std::string, ToolCounts>;
+
+std::optional<TaskCounts> per_task_tool_counts(const RunScore& r, const std::string& metric) {
+    if (metric.size() != 4 || metric.compare(1, 3, "_f1") != 0) return std::nullopt;
+    TaskCounts out;
+    for (const auto& t : r.tasks) {
+        if (!t.detail.is_object() || !t.detail.value("tool_counted", false)) continue;
+        ToolCounts c;
+        for (auto it = t.detail.begin(); it != t.detail.end(); ++it) {
+            const std::string& key = it.key();
+            auto take = [&](const char* prefix, double& sum) {
+                const size_t n = std::strlen(prefix);
+                if (key.size() > n && key.compare(0, n, prefix) == 0 && key[n] == metric[0] && it->is_number()) {
+                    sum += it->get<double>();
+                }
+            };
+            take("tool_hit_", c.hit);
+            take("tool_gold_", c.gold);
+            take("tool_pred_", c.pred);
+        }
+        out[t.task_id] = c;
+    }
+    if (out.empty()) return std::nullopt;
+    return out;
+}
+
+// Percentile bootstrap (2000 resamples, the seed of bootstrap_mean_interval) of stat(sample of row indices).
+template <class Stat>
+Interval bootstrap_stat(size_t n, Stat stat, int resamples = 2000, uint64_t seed = 20240601) {
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<size_t> pick(0, n - 1);
+    std::vector<double> values;
+    values.reserve(size_t(resamples));
+    std::vector<size_t> idx(n);
+    for (int r = 0; r < resamples; ++r) {
+        for (auto& i : idx) i = pick(rng);
+        values.push_back(stat(idx));
+    }
+    std::sort(values.begin(), values.end());
+    auto q = [&](double p) {
+        const double pos = p * double(values.size() - 1);
+        const size_t lo = size_t(pos), hi = std::min(values.size() - 1, lo + 1);
+        return values[lo] + (values[hi] - values[lo]) * (pos - double(lo));
+    };
+    return {q(0.025), q(0.975)};
+}
+
+double f1_of(const std::vector<ToolCounts>& rows, const std::vector<size_t>& idx) {
+    ToolCounts s;
+    for (size_t i : idx) {
+        s.hit += rows[i].hit;
+        s.gold += rows[i].gold;
+        s.pred += rows[i].pred;
+    }
+    return gta_category_f1(s.hit, s.gold, s.pred);
 }
 
 std::optional<Interval> interval_of(const std::vector<double>& v, bool binary) {
@@ -244,6 +311,42 @@ Result<MultiComparison> compare_many(const std::vector<RunScore>& runs, size_t b
                 double s = 0;
                 for (const auto& [k, x] : values[i]) s += x;
                 row.runs[i].value = s / double(values[i].size()) * 100;
+            }
+        }
+        if (!have_values) {
+            // GTA category F1: bootstrap over the items from their tool counts.
+            std::vector<TaskCounts> counts(n);
+            bool have_counts = true;
+            for (size_t i = 0; i < n && have_counts; ++i) {
+                auto tc = per_task_tool_counts(runs[i], name);
+                if (tc) counts[i] = std::move(*tc);
+                else have_counts = false;
+            }
+            if (have_counts) {
+                row.ci_method = "bootstrap";
+                for (size_t i = 0; i < n; ++i) {
+                    std::vector<ToolCounts> rows;
+                    for (const auto& t : c.tasks) {
+                        auto it = counts[i].find(t.task_id);
+                        if (it != counts[i].end()) rows.push_back(it->second);
+                    }
+                    if (rows.empty()) continue;
+                    row.runs[i].ci = bootstrap_stat(rows.size(), [&](const std::vector<size_t>& idx) { return f1_of(rows, idx); });
+                }
+                for (size_t i = 0; i < n; ++i) {
+                    if (i == baseline) continue;
+                    std::vector<ToolCounts> base_rows, run_rows;
+                    for (const auto& t : c.tasks) {
+                        auto bi = counts[baseline].find(t.task_id), ri = counts[i].find(t.task_id);
+                        if (bi == counts[baseline].end() || ri == counts[i].end()) continue;
+                        base_rows.push_back(bi->second);
+                        run_rows.push_back(ri->second);
+                    }
+                    if (base_rows.empty()) continue;
+                    row.runs[i].diff_ci = bootstrap_stat(base_rows.size(), [&](const std::vector<size_t>& idx) {
+                        return f1_of(run_rows, idx) - f1_of(base_rows, idx);
+                    });
+                }
             }
         }
         if (have_values) {

@@ -155,7 +155,11 @@ Result<RunScore> score_gta(const std::vector<TaskResult>& results, const Benchma
             s.gold = gold_messages(*item);
             s.gt_answer = item->gold_answer;
             const GtaToolCounts c = gta_tool_counts(s.prediction, s.gold);
+            // Per-task counts behind the category F1s, so a comparison can bootstrap their intervals.
+            ts.detail["tool_counted"] = true;
             for (const auto& [k, v] : c.hit) ts.detail["tool_hit_" + k] = v;
+            for (const auto& [k, v] : c.gold) ts.detail["tool_gold_" + k] = v;
+            for (const auto& [k, v] : c.predicted) ts.detail["tool_pred_" + k] = v;
             samples.push_back(std::move(s));
         }
         rs.tasks.push_back(std::move(ts));

@@ -15,6 +15,7 @@
 #include "core/bench/compare.h"
 #include "core/bench/compare_multi.h"
 #include "core/bench/gaia_loader.h"
+#include "core/bench/gta_metrics.h"
 #include "core/bench/gta_loader.h"
 #include "core/bench/judge.h"
 #include "core/bench/run_import.h"
@@ -178,6 +179,28 @@ private slots:
         QVERIFY(std::abs(m.a_ci->lo - 23.0724) < 1e-3);
         QVERIFY(std::abs(m.a_ci->hi - 88.2378) < 1e-3);
         QVERIFY(m.diff_ci->lo <= -20.0 && m.diff_ci->hi >= -20.0);
+        // Category F1s are ratios of summed counts: the per-task counts the scorer records give the official
+        // value back exactly, and a bootstrap over the items gives their interval.
+        double hit = 0, gold = 0, pred = 0;
+        int counted = 0;
+        for (const auto& t : sa->tasks) {
+            counted += t.detail.value("tool_counted", false);
+            hit += t.detail.value("tool_hit_perception", 0);
+            gold += t.detail.value("tool_gold_perception", 0);
+            pred += t.detail.value("tool_pred_perception", 0);
+        }
+        QCOMPARE(counted, 7);  // every task of the run is in the benchmark, scored or not
+        QVERIFY(std::abs(gta_category_f1(hit, gold, pred) - sa->metrics.at("p_f1")) < 1e-12);
+        const MetricRow* pf1 = nullptr;
+        for (const auto& r : c.metrics) {
+            if (r.name == "p_f1") pf1 = &r;
+        }
+        QVERIFY(pf1);
+        QCOMPARE(pf1->ci_method, std::string("bootstrap"));
+        QVERIFY(pf1->a_ci && pf1->b_ci && pf1->diff_ci);
+        QVERIFY(pf1->a_ci->lo >= 0 && pf1->a_ci->lo <= pf1->a_ci->hi && pf1->a_ci->hi <= 100);
+        QVERIFY(pf1->diff_ci->lo <= *pf1->diff && *pf1->diff <= pf1->diff_ci->hi);
+        QCOMPARE(compare_runs(sa.value(), sb.value()).metrics[1].a_ci->lo, c.metrics[1].a_ci->lo);  // seeded
         // Groups: all five scored tasks are objective.
         QCOMPARE(int(c.groups.size()), 1);
         QCOMPARE(c.groups[0].group, std::string("objective"));
