@@ -105,9 +105,16 @@ QChart* buildComparisonChart(const bench::MultiComparison& c) {
     QString title = QObject::tr("%1 runs against the baseline %2 (in brackets: differences)")
                         .arg(n)
                         .arg(QString::fromStdString(c.run_labels[c.baseline]));
-    if (!c.metrics.empty() && !c.metrics.front().ci_method.empty()) {
-        title += QObject::tr("; whiskers: 95% %1 interval")
-                     .arg(c.metrics.front().ci_method == "wilson" ? QObject::tr("Wilson") : QObject::tr("bootstrap"));
+    bool wilson = false, bootstrap = false;
+    for (const auto* m : shown) {
+        wilson |= m->ci_method == "wilson";
+        bootstrap |= m->ci_method == "bootstrap";
+    }
+    if (wilson || bootstrap) {
+        title += QObject::tr("; whiskers: 95% %1")
+                     .arg(wilson && bootstrap ? QObject::tr("intervals (Wilson for 0/1 scores, else bootstrap)")
+                          : wilson            ? QObject::tr("Wilson intervals")
+                                              : QObject::tr("bootstrap intervals"));
     }
     chart->setTitle(title);
     chart->legend()->setAlignment(Qt::AlignBottom);
