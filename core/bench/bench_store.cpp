@@ -575,21 +575,4 @@ Result<TaskAcrossRuns> load_task_across_runs(store::Project& project, const std:
     return out;
 }
 
-Result<TaskSideBySide> load_task_side_by_side(store::Project& project, int64_t run_a, int64_t run_b,
-                                              const std::string& task_key) {
-    MATRIX_TRY(TaskAcrossRuns t, load_task_across_runs(project, {run_a, run_b}, task_key));
-    TaskSideBySide out;
-    out.task_key = t.task_key;
-    out.question = t.question;
-    out.gold_answer = t.gold_answer;
-    out.gold = t.gold;
-    out.answer_a = t.runs[0].answer;
-    out.answer_b = t.runs[1].answer;
-    out.steps_a = t.runs[0].steps;
-    out.steps_b = t.runs[1].steps;
-    out.image_paths = t.image_paths;
-    out.image_labels = t.image_labels;
-    return out;
-}
-
 }  // namespace matrix::bench

@@ -100,19 +100,4 @@ struct TaskAcrossRuns {
 Result<TaskAcrossRuns> load_task_across_runs(store::Project& project, const std::vector<int64_t>& runs,
                                              const std::string& task_key);
 
-// One task of two runs, side by side with the gold trajectory (when the benchmark has one), for the
-// comparison pane's task view. Steps are in order; alignment is by step index.
-struct TaskSideBySide {
-    std::string task_key;
-    std::string question;
-    std::string gold_answer;
-    std::vector<RunStep> gold;  // empty when the benchmark has no gold dialog or is not in the project
-    std::optional<std::string> answer_a, answer_b;
-    std::vector<RunStep> steps_a, steps_b;
-    std::vector<std::string> image_paths;  // resolved task files ("" entries for missing ones)
-    std::vector<std::string> image_labels; // as written in the benchmark
-};
-Result<TaskSideBySide> load_task_side_by_side(store::Project& project, int64_t run_a, int64_t run_b,
-                                              const std::string& task_key);
-
 }  // namespace matrix::bench
