@@ -6,6 +6,7 @@
 #include "core/formats/import_context.h"
 #include "core/formats/json_stream.h"
 #include "core/formats/mtrace_record.h"
+#include "core/formats/record_pipeline.h"
 #include "core/store/media_repo.h"
 #include "core/store/task_repo.h"
 #include "core/store/trajectory_repo.h"
@@ -30,21 +31,25 @@ Result<ImportReport> import_mtrace(store::Database& db, const std::string& path,
     std::unordered_map<std::string, int> id_seen;  // repeated ids in one file get "#2", "#3" keys
 
     auto fail = [&](const Error& e) -> Result<ImportReport> {
-        ctx.abort();
+        ctx.abort();  // the pipeline (declared below) stops when this returns
         return e.within(path);
     };
 
-    JsonItem item;
+    // Parsing and conversion run on a second thread, in file order, ahead of this (the writing) thread.
+    RecordPipeline<Result<MtraceRows>> pipeline(
+        reader, [](const nlohmann::json& v) { return mtrace_record_to_rows(v); });
+    PipelineItem<Result<MtraceRows>> item;
     int64_t since_progress = 0;
-    while (reader.next(item)) {
+    while (pipeline.next(item)) {
         if (ctx.cancelled()) {
+            pipeline.stop();
             ctx.abort();
             report.cancelled = true;
             return report;
         }
         if (++since_progress >= 64) {
             since_progress = 0;
-            ctx.progress(reader.position(), reader.size(), "records " + std::to_string(report.records));
+            ctx.progress(item.position, reader.size(), "records " + std::to_string(report.records));
         }
         if (item.kind == JsonItem::Kind::SyntaxError) {
             ++report.syntax_errors;
@@ -58,7 +63,7 @@ Result<ImportReport> import_mtrace(store::Database& db, const std::string& path,
             continue;
         }
         ++report.records;
-        auto converted = mtrace_record_to_rows(item.value);
+        Result<MtraceRows>& converted = *item.rows;
         if (!converted.ok()) {
             ++report.rejected;
             report.issues.push_back({path, item.index, item.offset, converted.error().message, true});

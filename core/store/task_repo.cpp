@@ -3,6 +3,10 @@
 // pairs(task_id)), so a page of 100 needs only as many row checks as it takes to find 100 matches.
 #include "core/store/task_repo.h"
 
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <unordered_map>
 #include <variant>
 
 #include "core/store/fts.h"
@@ -22,14 +26,23 @@ struct Where {
     void add(const std::string& cond) { sql += (sql.empty() ? " WHERE " : " AND ") + cond; }
 };
 
-Where build_where(const TaskFilter& f, bool scan_in_order = true) {
+// How the full-text condition joins the tasks: Join drives from the FTS table (its rowid order = task id
+// order, and f.rank for relevance); In is a condition on t.id (the matching ids are collected once), for scans
+// in another order.
+enum class FtsMode { Join, In };
+
+Where build_where(const TaskFilter& f, bool scan_in_order = true, FtsMode fts_mode = FtsMode::Join) {
     Where w;
     std::string match = fts_query_from_text(f.text);
     if (!f.text.empty()) {
         w.fts = true;
         // A text with no searchable word matches nothing (rather than everything).
-        w.from = " FROM task_fts f JOIN tasks t ON t.id = f.rowid";
-        w.add("f.task_fts MATCH ?");
+        if (fts_mode == FtsMode::Join) {
+            w.from = " FROM task_fts f JOIN tasks t ON t.id = f.rowid";
+            w.add("f.task_fts MATCH ?");
+        } else {
+            w.add("t.id IN (SELECT rowid FROM task_fts WHERE task_fts MATCH ?)");
+        }
         w.params.push_back(match.empty() ? std::string("\"\"") : match);
     }
     if (f.dataset_id) {
@@ -50,7 +63,7 @@ Where build_where(const TaskFilter& f, bool scan_in_order = true) {
     // page, instead of a range scan on (dataset_id, n_steps) followed by a sort of every match.
     const char* plus = scan_in_order ? "+" : "";
     if (f.verdict) {
-        w.add("t.verdict = ?");
+        w.add(std::string(plus) + "t.verdict = ?");
         w.params.push_back(*f.verdict);
     }
     if (f.min_steps) {
@@ -61,13 +74,30 @@ Where build_where(const TaskFilter& f, bool scan_in_order = true) {
         w.add(std::string(plus) + "t.n_steps <= ?");
         w.params.push_back(int64_t(*f.max_steps));
     }
-    if (f.has_missing_media) w.add(*f.has_missing_media ? "t.n_missing_media > 0" : "t.n_missing_media = 0");
-    if (f.has_images) w.add(*f.has_images ? "t.n_images > 0" : "t.n_images = 0");
-    if (f.pair_status) {
+    if (f.has_missing_media)
+        w.add(std::string(plus) + (*f.has_missing_media ? "t.n_missing_media > 0" : "t.n_missing_media = 0"));
+    if (f.has_images) w.add(std::string(plus) + (*f.has_images ? "t.n_images > 0" : "t.n_images = 0"));
+    if (f.pair_status && !f.pairs_dataset_id) {
         w.add("EXISTS(SELECT 1 FROM pairs p WHERE p.task_id = t.id AND p.status = ?)");
         w.params.push_back(*f.pair_status);
     }
+    if (f.pairs_dataset_id) {
+        // Driven from the pair dataset's rows (pairs_dataset_status index), which are few next to the tasks.
+        if (f.pair_status) {
+            w.add("t.id IN (SELECT p.task_id FROM pairs p WHERE p.dataset_id = ? AND p.status = ?)");
+            w.params.push_back(*f.pairs_dataset_id);
+            w.params.push_back(*f.pair_status);
+        } else {
+            w.add("t.id IN (SELECT p.task_id FROM pairs p WHERE p.dataset_id = ?)");
+            w.params.push_back(*f.pairs_dataset_id);
+        }
+    }
     return w;
+}
+
+bool has_non_text_filter(const TaskFilter& f) {
+    return f.dataset_id || !f.tool.empty() || f.verdict || f.min_steps || f.max_steps || f.has_missing_media ||
+           f.has_images || f.pair_status || f.pairs_dataset_id;
 }
 
 void bind_params(Statement& st, const std::vector<Param>& params, int first = 1) {
@@ -80,27 +110,73 @@ void bind_params(Statement& st, const std::vector<Param>& params, int first = 1)
     }
 }
 
+// The sort column of a sorted (non id / ordinal) page and the index (migration 3) that holds tasks in that
+// order; the index entries end with the rowid, so (key, id) order comes straight from it.
+struct SortKey {
+    std::string expr;
+    const char* index = nullptr;  // nullptr: no index gives this order
+};
+
+SortKey sort_key(TaskSort sort) {
+    switch (sort) {
+        case TaskSort::Query: return {"t.query COLLATE NOCASE", "tasks_sort_query"};
+        case TaskSort::Steps: return {"t.n_steps", "tasks_sort_steps"};
+        case TaskSort::Verdict: return {"t.verdict", "tasks_sort_verdict"};
+        case TaskSort::Images: return {"t.n_images", "tasks_sort_images"};
+        case TaskSort::MissingMedia: return {"t.n_missing_media", "tasks_sort_missing"};
+        case TaskSort::PairsPending:
+            return {"(SELECT count(*) FROM pairs p WHERE p.task_id = t.id AND p.status = 'pending')", nullptr};
+        case TaskSort::Id:
+        case TaskSort::Ordinal:
+        case TaskSort::Relevance: break;
+    }
+    return {"t.id", nullptr};
+}
+
 std::string order_by(const TaskPageRequest& r, bool fts) {
     const char* dir = r.descending ? " DESC" : " ASC";
-    std::string key;
     switch (r.sort) {
-        case TaskSort::Id: key = "t.id"; break;
+        case TaskSort::Id: return std::string(" ORDER BY t.id") + dir;
         case TaskSort::Ordinal: return std::string(" ORDER BY t.dataset_id") + dir + ", t.ordinal" + dir;
-        case TaskSort::Query: key = "t.query COLLATE NOCASE"; break;
-        case TaskSort::Steps: key = "t.n_steps"; break;
-        case TaskSort::Verdict: key = "t.verdict"; break;
-        case TaskSort::Images: key = "t.n_images"; break;
-        case TaskSort::MissingMedia: key = "t.n_missing_media"; break;
-        case TaskSort::PairsPending:
-            key = "(SELECT count(*) FROM pairs p WHERE p.task_id = t.id AND p.status = 'pending')";
-            break;
         case TaskSort::Relevance:
             if (!fts) return std::string(" ORDER BY t.id") + dir;
             // bm25 rank: smaller is better, so "ascending" = best first.
             return std::string(" ORDER BY f.rank") + dir + ", t.id";
+        default: break;
     }
-    if (key == "t.id") return " ORDER BY t.id" + std::string(dir);
-    return " ORDER BY " + key + dir + ", t.id" + dir;
+    return " ORDER BY " + sort_key(r.sort).expr + dir + ", t.id" + dir;
+}
+
+// Steps `st` collecting the first column into `ids`. With a budget (VM instructions / 1000), a query that
+// runs past it is interrupted and false is returned (the caller then uses a plan whose cost does not depend
+// on where the matches lie in the sort order).
+struct Budget {
+    int64_t left = 0;
+};
+int budget_tick(void* p) { return --static_cast<Budget*>(p)->left < 0 ? 1 : 0; }
+
+Result<bool> collect_ids(Database& db, Statement& st, int64_t budget_kilo_ops, std::vector<int64_t>& ids) {
+    Budget budget{budget_kilo_ops};
+    if (budget_kilo_ops > 0) sqlite3_progress_handler(db.handle(), 1000, &budget_tick, &budget);
+    ids.clear();
+    std::optional<Error> error;
+    bool interrupted = false;
+    for (;;) {
+        auto row = st.step();
+        if (!row.ok()) {
+            if (budget_kilo_ops > 0 && sqlite3_errcode(db.handle()) == SQLITE_INTERRUPT)
+                interrupted = true;
+            else
+                error = row.error();
+            break;
+        }
+        if (!row.value()) break;
+        ids.push_back(st.column_int64(0));
+    }
+    if (budget_kilo_ops > 0) sqlite3_progress_handler(db.handle(), 0, nullptr, nullptr);
+    st.reset();
+    if (error) return *error;
+    return !interrupted;
 }
 
 const char* kTaskCols =
@@ -110,26 +186,86 @@ const char* kTaskCols =
 
 }  // namespace
 
+// A page is found in two steps: the ids of the page in order (the only part whose cost depends on the filter
+// and sort), then the rows of those ids. Sorted pages first try an ordered scan of the sort column's index
+// that stops after one page, with a work budget; when the matches are too sparse in that order (the budget
+// runs out) they collect every match and sort it. Both give the same rows in the same order.
 Result<std::vector<TaskSummary>> TaskRepo::page(const TaskFilter& filter, const TaskPageRequest& request) {
+    const int64_t limit = request.limit < 0 ? int64_t(-1) : request.limit;
+    const int64_t offset = request.offset < 0 ? int64_t(0) : request.offset;
+    const bool fts = !filter.text.empty();
+    std::vector<int64_t> ids;
+    // Runs an id query; false when it ran out of its budget (> 0).
+    auto run_ids = [&](const std::string& sql, const std::vector<Param>& params, int64_t budget) -> Result<bool> {
+        MATRIX_TRY(Statement * st, m_db.cached(sql + " LIMIT ? OFFSET ?"));
+        bind_params(*st, params);
+        st->bind(int(params.size()) + 1, limit);
+        st->bind(int(params.size()) + 2, offset);
+        auto r = collect_ids(m_db, *st, budget, ids);
+        if (!r.ok()) return r.error().within("task page");
+        return r;
+    };
+
     const bool in_order = request.sort == TaskSort::Id || request.sort == TaskSort::Ordinal;
-    Where w = build_where(filter, in_order);
-    std::string sql =
-        "SELECT t.id, t.dataset_id, COALESCE(t.external_id,''), t.ordinal, t.query, t.verdict, t.n_steps, "
-        "t.n_images, t.n_missing_media, t.tools, "
-        "(SELECT count(*) FROM pairs p WHERE p.task_id = t.id AND p.status = 'pending'), "
-        "(SELECT count(*) FROM pairs p WHERE p.task_id = t.id AND p.status = 'approved'), "
-        "(SELECT count(*) FROM pairs p WHERE p.task_id = t.id AND p.status = 'rejected')" +
-        w.from + w.sql + order_by(request, w.fts) + " LIMIT ? OFFSET ?";
-    MATRIX_TRY(Statement * st, m_db.cached(sql));
-    bind_params(*st, w.params);
-    st->bind(int(w.params.size()) + 1, request.limit < 0 ? int64_t(-1) : request.limit);
-    st->bind(int(w.params.size()) + 2, request.offset < 0 ? int64_t(0) : request.offset);
+    if (in_order || request.sort == TaskSort::Relevance) {
+        if (request.sort == TaskSort::Relevance && fts && !has_non_text_filter(filter)) {
+            // Relevance over the index alone: no join with tasks for every match.
+            const char* dir = request.descending ? " DESC" : " ASC";
+            const std::string match = fts_query_from_text(filter.text);
+            MATRIX_CHECK(run_ids(std::string("SELECT rowid FROM task_fts WHERE task_fts MATCH ? ORDER BY rank") +
+                                     dir + ", rowid",
+                                 {match.empty() ? std::string("\"\"") : match}, 0));
+        } else {
+            Where w = build_where(filter, true);
+            MATRIX_CHECK(run_ids("SELECT t.id" + w.from + w.sql + order_by(request, w.fts), w.params, 0));
+        }
+    } else {
+        const SortKey key = sort_key(request.sort);
+        bool done = false;
+        if (key.index && request.scan_budget != 0) {
+            // Ordered scan: some 50-200 VM instructions per task visited; the budget allows a few ms of
+            // scanning plus the rows skipped by the offset.
+            const int64_t budget = request.scan_budget > 0 ? request.scan_budget
+                                                           : 2000 + (offset + std::max<int64_t>(limit, 0)) / 2;
+            Where w = build_where(filter, true, FtsMode::In);
+            MATRIX_TRY(done, run_ids("SELECT t.id FROM tasks t INDEXED BY " + std::string(key.index) + w.sql +
+                                         order_by(request, false),
+                                     w.params, budget));
+        }
+        if (!done) {
+            Where w = build_where(filter, false, FtsMode::In);
+            MATRIX_CHECK(run_ids("SELECT t.id" + w.from + w.sql + order_by(request, false), w.params, 0));
+        }
+    }
+    return summaries(ids);
+}
+
+Result<std::vector<TaskSummary>> TaskRepo::summaries(const std::vector<int64_t>& ids) {
     std::vector<TaskSummary> out;
+    if (ids.empty()) return out;
+    std::string list = "[";
+    for (size_t i = 0; i < ids.size(); ++i) list += (i ? "," : "") + std::to_string(ids[i]);
+    list += "]";
+    MATRIX_TRY(Statement * st,
+               m_db.cached("SELECT t.id, t.dataset_id, COALESCE(t.external_id,''), t.ordinal, t.query, t.verdict, "
+                           "t.n_steps, t.n_images, t.n_missing_media, t.tools, "
+                           "(SELECT count(*) FROM pairs p WHERE p.task_id = t.id AND p.status = 'pending'), "
+                           "(SELECT count(*) FROM pairs p WHERE p.task_id = t.id AND p.status = 'approved'), "
+                           "(SELECT count(*) FROM pairs p WHERE p.task_id = t.id AND p.status = 'rejected') "
+                           "FROM tasks t WHERE t.id IN (SELECT value FROM json_each(?))"));
+    st->bind(1, list);
+    std::unordered_map<int64_t, size_t> at;
+    for (size_t i = 0; i < ids.size(); ++i) at.emplace(ids[i], i);
+    out.resize(ids.size());
+    std::vector<bool> filled(ids.size(), false);
     for (;;) {
         auto row = st->step();
-        if (!row.ok()) return row.error().within("task page");
+        if (!row.ok()) return row.error().within("task page rows");
         if (!row.value()) break;
-        TaskSummary s;
+        auto it = at.find(st->column_int64(0));
+        if (it == at.end()) continue;
+        TaskSummary& s = out[it->second];
+        filled[it->second] = true;
         s.id = st->column_int64(0);
         s.dataset_id = st->column_int64(1);
         s.external_id = st->column_text(2);
@@ -143,9 +279,16 @@ Result<std::vector<TaskSummary>> TaskRepo::page(const TaskFilter& filter, const 
         s.pairs_pending = st->column_int(10);
         s.pairs_approved = st->column_int(11);
         s.pairs_rejected = st->column_int(12);
-        out.push_back(std::move(s));
     }
     st->reset();
+    // Ids listed twice (cannot happen from one query) or gone: keep only filled rows, in order.
+    size_t k = 0;
+    for (size_t i = 0; i < out.size(); ++i) {
+        if (!filled[i]) continue;
+        if (k != i) out[k] = std::move(out[i]);
+        ++k;
+    }
+    out.resize(k);
     return out;
 }
 

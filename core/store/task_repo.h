@@ -57,6 +57,9 @@ struct TaskFilter {
     std::optional<bool> has_missing_media;  // true: at least one linked file missing; false: none missing
     std::optional<bool> has_images;
     std::optional<std::string> pair_status;  // tasks having at least one pair with this status
+    // Tasks having pairs in this dataset (a Pref-X / step-sampling dataset whose pairs may sit on the tasks of
+    // another dataset, see ImportOptions::link_existing_tasks); combined with pair_status, a pair of that status.
+    std::optional<int64_t> pairs_dataset_id;
     std::string text;                        // full-text search (words, all must match; word* = prefix)
 };
 
@@ -65,6 +68,10 @@ struct TaskPageRequest {
     bool descending = false;
     int64_t offset = 0;
     int64_t limit = 100;
+    // Sorted pages (not id / ordinal / relevance): work allowed to the ordered index scan, in thousands of
+    // SQLite VM instructions, before falling back to sorting every match. -1: the default (a few ms, scaled
+    // with the offset); 0: skip the scan. Only tests and benchmarks set it: both plans give the same rows.
+    int64_t scan_budget = -1;
 };
 
 class TaskRepo {
@@ -90,6 +97,9 @@ public:
     Status refresh_counters(int64_t id);
 
 private:
+    // The browser rows of these tasks, in the order given (ids that do not exist are left out).
+    Result<std::vector<TaskSummary>> summaries(const std::vector<int64_t>& ids);
+
     Database& m_db;
 };
 

@@ -64,6 +64,50 @@ private slots:
         QVERIFY(again.ok());
     }
 
+    void v2_project_gets_sort_indexes() {
+        // A version-2 project (full-text index, no sort indexes) opens at version 3 with its rows, and pages
+        // sorted by query / steps come from the new indexes with the same rows as before.
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/v2.matrix").toStdString();
+        {
+            auto db = Database::open(path);
+            QVERIFY(db.ok());
+            QVERIFY(migrate(*db, 2).ok());
+            QCOMPARE(db->user_version(), 2);
+            QVERIFY(db->exec("INSERT INTO datasets(name, kind) VALUES('old', 'mtrace');"
+                             "INSERT INTO tasks(dataset_id, record_key, ordinal, query, n_steps) VALUES"
+                             "(1, 'a', 0, 'banana split', 3), (1, 'b', 1, 'Apple pie', 1), (1, 'c', 2, 'cherry', 3);")
+                        .ok());
+            QCOMPARE(db->query_int64("SELECT count(*) FROM sqlite_master WHERE name LIKE 'tasks_sort_%'").value(),
+                     int64_t(0));
+        }
+        auto p = Project::open(path);
+        QVERIFY2(p.ok(), p.ok() ? "" : p.error().to_string().c_str());
+        QCOMPARE(p->db().user_version(), 3);
+        QCOMPARE(p->db().query_int64("SELECT count(*) FROM tasks").value(), int64_t(3));
+        for (const char* index : {"tasks_sort_query", "tasks_sort_steps", "tasks_sort_verdict", "tasks_sort_images",
+                                  "tasks_sort_missing"}) {
+            QCOMPARE(p->db().query_int64(std::string("SELECT count(*) FROM sqlite_master WHERE type='index' AND name='") +
+                                         index + "'")
+                         .value(),
+                     int64_t(1));
+        }
+        TaskRepo tasks(p->db());
+        TaskPageRequest by_query;
+        by_query.sort = TaskSort::Query;
+        std::vector<std::string> got;
+        const auto query_page = tasks.page({}, by_query).value();
+        for (auto& s : query_page) got.push_back(s.query);
+        QCOMPARE(got, (std::vector<std::string>{"Apple pie", "banana split", "cherry"}));
+        TaskPageRequest by_steps;
+        by_steps.sort = TaskSort::Steps;
+        by_steps.descending = true;
+        std::vector<int64_t> ids;
+        const auto steps_page = tasks.page({}, by_steps).value();
+        for (auto& s : steps_page) ids.push_back(s.id);
+        QCOMPARE(ids, (std::vector<int64_t>{3, 1, 2}));
+    }
+
     void newer_project_is_refused() {
         QTemporaryDir dir;
         const std::string path = (dir.path() + "/new.matrix").toStdString();
