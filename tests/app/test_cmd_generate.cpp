@@ -8,24 +8,14 @@
 
 #include "core/tokenizer/tokenizer.h"
 #include "core/util/safetensors.h"
+#include "tests/support/cli_run.h"
 
 using namespace matrix;
 
 namespace {
-const QString k_matrix = QStringLiteral(MATRIX_BINARY_DIR "/app/matrix");
 const QString k_fixture = QStringLiteral(MATRIX_SHARED_DIR "/fixtures/qwen2vl-tiny");
-
-struct Run {
-    int code;
-    QByteArray out, err;
-};
-Run run(const QStringList& args) {
-    QProcess p;
-    p.start(k_matrix, args);
-    p.waitForFinished(120000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
+using Run = matrix::testing::CliRun;
+Run run(const QStringList& args) { return matrix::testing::run_matrix(args); }
 
 QStringList case1_args() {
     return {"generate",
