@@ -35,7 +35,7 @@ struct ForwardInput {
     PrefixKV* record = nullptr;
     const PrefixKV* prefix = nullptr;
     torch::Tensor prefix_mask;
-    bool skip_logits = false;      // only the side effects (record / cache): no final norm output through the head
+    bool skip_logits = false;      // run for the side effects only (record / cache): no LM head, logits undefined
 };
 
 struct ForwardOutput {
