@@ -3,13 +3,6 @@
 #include "ui/workers/import_export_jobs.h"
 
 #include <QFileInfo>
-#include <thread>
-
-#ifdef __linux__
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 
 #include "core/formats/beam_import.h"
 #include "core/formats/exporters.h"
@@ -28,32 +21,7 @@ QString formatName(DataFormat f) {
     return {};
 }
 
-namespace {
-
-// Runs `fn` on a thread of its own at a lower CPU priority (Linux: nice +10; threads it starts, such as the
-// importer's parsing thread, inherit it), so a long import takes the cores the UI thread and the store worker
-// leave idle instead of competing with them (issue 3: the UI stays responsive while an import runs). A new
-// thread rather than the pool's: a thread's nice value cannot be lowered back without privileges.
-template <class Fn>
-auto runAtLowPriority(Fn fn) -> decltype(fn()) {
-    decltype(fn()) result;
-    std::thread worker([&] {
-#ifdef __linux__
-        (void)setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), 10);
-#endif
-        result = fn();
-    });
-    worker.join();
-    return result;
-}
-
-}  // namespace
-
 JobOutcome runImport(const ImportRequest& request, const Progress& progress) {
-    return runAtLowPriority([&] { return runImportNow(request, progress); });
-}
-
-JobOutcome runImportNow(const ImportRequest& request, const Progress& progress) {
     JobOutcome out;
     auto project = store::Project::open(request.projectPath.toStdString());
     if (!project) {

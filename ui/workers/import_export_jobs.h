@@ -28,10 +28,7 @@ struct ExportRequest {
     bool approvedOnly = true;  // Pref-X: only approved pairs
 };
 
-// Runs the import on a lower-priority thread of its own (see runImportNow) and waits for it.
 JobOutcome runImport(const ImportRequest& request, const Progress& progress);
-// The import itself, on the calling thread.
-JobOutcome runImportNow(const ImportRequest& request, const Progress& progress);
 JobOutcome runExport(const ExportRequest& request, const Progress& progress);
 QString formatName(DataFormat f);
 
