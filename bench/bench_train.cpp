@@ -4,10 +4,13 @@
 //   --gpu: a Qwen2-VL-7B-shaped model with random bf16 weights on cuda:0, LoRA r=16 (fp32 master weights) on all LM
 //          projections, one 448x448 image (256 image tokens), sequence 2048, bf16 autocast — the setting;
 //          HF transformers + PEFT on one H200: SFT 7,971 tokens/s, DPO 1.70 pairs/s.
-// DPO is measured two ways: "naive" = what TRL does without precompute (policy forward on chosen and rejected
-// and a reference forward on both, full logits) and "ours" = reference log-probs precomputed once (their cost
-// reported separately, per pair), chosen and rejected in one batched forward, logits only after the prompt.
-#include <ATen/autocast_mode.h>
+// DPO is measured three ways: "naive" = what TRL does without precompute (policy forward on chosen and rejected
+// and a reference forward on both, full logits); "batched" = reference log-probs precomputed once (their cost
+// reported separately, per pair), chosen and rejected in one batched forward, logits only after the prompt (the
+// trainer with share_context=false); "shared" = the context forwarded once and both actions attending to its
+// keys/values (share_context=true). --grad-ckpt turns gradient checkpointing on; the peak RSS is printed last
+// (run --only sft with and without --grad-ckpt to compare memory).
+#include <sys/resource.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -16,10 +19,12 @@
 #include <cstring>
 #include <string>
 
+#include "core/model/autocast.h"
 #include "core/model/lora.h"
 #include "core/model/qwen2vl.h"
 #include "core/training/losses.h"
 #include "core/training/optimizer.h"
+#include "core/training/shared_context.h"
 
 using namespace matrix;
 using Clock = std::chrono::steady_clock;
@@ -60,46 +65,39 @@ model::ForwardInput input(const Setup& s, const torch::Tensor& ids, int n_images
     return in;
 }
 
-struct Autocast {
-    bool on;
-    explicit Autocast(bool o) : on(o) {
-        if (!on) return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-        at::autocast::set_autocast_enabled(at::kCUDA, true);
-        at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-#else
-        at::autocast::set_enabled(true);
-        at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-#endif
-        at::autocast::increment_nesting();
-    }
-    ~Autocast() {
-        if (!on) return;
-        if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-        at::autocast::set_autocast_enabled(at::kCUDA, false);
-#else
-        at::autocast::set_enabled(false);
-#endif
-    }
-};
+std::vector<int32_t> to_vec(const torch::Tensor& ids, int64_t from, int64_t to) {
+    std::vector<int32_t> v;
+    auto a = ids.accessor<int64_t, 2>();
+    for (int64_t i = from; i < to; ++i) v.push_back(static_cast<int32_t>(a[0][i]));
+    return v;
+}
+
+double peak_rss_mib() {
+    struct rusage ru {};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_maxrss) / 1024.0;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    bool gpu = false;
+    bool gpu = false, grad_ckpt = false;
+    std::string only;
     int64_t L = 512, steps = 5, response = 64;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--gpu")) gpu = true;
+        else if (!std::strcmp(argv[i], "--grad-ckpt")) grad_ckpt = true;
+        else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else if (!std::strcmp(argv[i], "--seq") && i + 1 < argc) L = std::stoll(argv[++i]);
         else if (!std::strcmp(argv[i], "--steps") && i + 1 < argc) steps = std::stoll(argv[++i]);
         else if (!std::strcmp(argv[i], "--response") && i + 1 < argc) response = std::stoll(argv[++i]);
         else {
-            std::fprintf(stderr, "usage: bench_train [--gpu] [--seq L] [--steps N] [--response N]\n");
+            std::fprintf(stderr, "usage: bench_train [--gpu] [--grad-ckpt] [--only sft|dpo] [--seq L] [--steps N] "
+                                 "[--response N]\n");
             return 2;
         }
     }
-    if (gpu && argc == 2) L = 2048;
+    if (gpu && L == 512) L = 2048;
     Setup s;
     if (gpu) {
         if (!torch::cuda::is_available()) {
@@ -135,26 +133,20 @@ int main(int argc, char** argv) {
     lc.dropout = 0.0;
     auto wrapped = model::attach_lora(*s.net, lc);
     if (!wrapped.ok()) return std::fprintf(stderr, "%s\n", wrapped.error().to_string().c_str()), 1;
-    model::freeze_base_weights(*s.net);
-    std::vector<train::NamedParam> params;
-    {
-        torch::NoGradGuard ng;
-        for (auto& [n, t] : model::lora_parameters(*s.net)) {
-            if (t.scalar_type() != torch::kFloat32) t.set_data(t.to(torch::kFloat32));
-            params.push_back({n, t});
-        }
-    }
+    auto params = train::lora_trainable_params(*s.net);
+    s.net->model->gradient_checkpointing = grad_ckpt;
     train::TrainingConfig tc;
     tc.lr = 1e-5;
     train::Optimizer opt(params, tc, 1000);
     s.net->train();
     const bool ac = gpu;
-    std::printf("bench_train: %s, %s, L=%lld, LoRA r=16 on %zu modules, %lld image tokens, torch %s threads %d\n",
+    std::printf("bench_train: %s, %s, L=%lld, LoRA r=16 on %zu modules, %lld image tokens, torch %s threads %d%s\n",
                 gpu ? "cuda:0 bf16 (7B-shaped, random)" : "cpu f32 (tiny fixture)", gpu ? "autocast" : "no autocast",
-                (long long)L, wrapped->size(), (long long)s.image_tokens, TORCH_VERSION, torch::get_num_threads());
+                (long long)L, wrapped->size(), (long long)s.image_tokens, TORCH_VERSION, torch::get_num_threads(),
+                grad_ckpt ? ", gradient checkpointing" : "");
 
     // ---- SFT: forward + loss over the response half + backward + AdamW ----
-    {
+    if (only.empty() || only == "sft") {
         auto ids = make_ids(s, L, 1);
         auto labels = ids.clone();
         labels.narrow(1, 0, L / 2).fill_(train::kIgnoreIndex);
@@ -162,7 +154,7 @@ int main(int argc, char** argv) {
         auto step = [&] {
             torch::Tensor loss;
             {
-                Autocast a(ac);
+                model::CudaAutocast a(ac);
                 loss = train::sft_loss(s.net->forward(input(s, ids, 1)).logits, labels);
             }
             loss.backward();
@@ -177,6 +169,10 @@ int main(int argc, char** argv) {
         std::printf("SFT: %.1f tokens/s (%.3f s/step)\n", double(L * steps) / dt, dt / double(steps));
     }
 
+    if (only == "sft") {
+        std::printf("peak RSS: %.0f MiB\n", peak_rss_mib());
+        return 0;
+    }
     // ---- DPO ----
     const int64_t P = L - response;
     auto chosen = make_ids(s, L, 2), rejected = make_ids(s, L, 3);
@@ -194,7 +190,7 @@ int main(int argc, char** argv) {
             torch::Tensor rc, rr;
             {
                 torch::NoGradGuard ng;
-                Autocast a(ac);
+                model::CudaAutocast a(ac);
                 model::set_lora_enabled(*s.net, false);
                 rc = train::sequence_logps(s.net->forward(input(s, chosen, 1)).logits, labels_of(chosen));
                 rr = train::sequence_logps(s.net->forward(input(s, rejected, 1)).logits, labels_of(rejected));
@@ -202,7 +198,7 @@ int main(int argc, char** argv) {
             }
             torch::Tensor loss;
             {
-                Autocast a(ac);
+                model::CudaAutocast a(ac);
                 auto pc = train::sequence_logps(s.net->forward(input(s, chosen, 1)).logits, labels_of(chosen));
                 auto pr = train::sequence_logps(s.net->forward(input(s, rejected, 1)).logits, labels_of(rejected));
                 loss = train::dpo_loss(pc, pr, rc, rr, 0.1, train::DpoLoss::Sigmoid).loss;
@@ -219,14 +215,14 @@ int main(int argc, char** argv) {
         std::printf("DPO naive (policy c, policy r, ref c, ref r): %.3f pairs/s\n", double(steps) / dt);
     }
     {
-        // ours: reference precomputed once (batched [c, r], no grad), then policy [c, r] in one forward with logits
+        // batched: reference precomputed once (batched [c, r], no grad), then policy [c, r] in one forward with logits
         // only from the prompt's last position on.
         const int64_t keep = L - (P - 1);
         torch::Tensor ref;
         auto t_ref = Clock::now();
         {
             torch::NoGradGuard ng;
-            Autocast a(ac);
+            model::CudaAutocast a(ac);
             model::set_lora_enabled(*s.net, false);
             ref = train::sequence_logps(s.net->forward(input(s, both, 2, keep)).logits,
                                         both_labels.narrow(1, L - keep, keep));
@@ -237,7 +233,7 @@ int main(int argc, char** argv) {
         auto step = [&] {
             torch::Tensor loss;
             {
-                Autocast a(ac);
+                model::CudaAutocast a(ac);
                 auto lp = train::sequence_logps(s.net->forward(input(s, both, 2, keep)).logits,
                                                 both_labels.narrow(1, L - keep, keep));
                 loss = train::dpo_loss(lp.narrow(0, 0, 1), lp.narrow(0, 1, 1), ref.narrow(0, 0, 1), ref.narrow(0, 1, 1),
@@ -253,11 +249,50 @@ int main(int argc, char** argv) {
         for (int64_t i = 0; i < steps; ++i) step();
         sync(s);
         const double dt = seconds_since(t0);
-        std::printf("DPO ours (precomputed reference, [c, r] batched, logits after prompt): %.3f pairs/s "
+        std::printf("DPO batched (precomputed reference, [c, r] batched, logits after prompt): %.3f pairs/s "
                     "(+ reference precompute %.3f s per pair, once; %.3f pairs/s including it)\n",
                     double(steps) / dt, ref_s, 1.0 / (dt / double(steps) + ref_s));
     }
-    if (gpu)
-        std::printf("peak CUDA memory: see nvidia-smi (LibTorch C++ has no portable max_memory_allocated)\n");
+    {
+        // shared: the context forwarded once (keys/values recorded with grad), chosen and rejected continuations
+        // batched against it (core/training/shared_context.h, the trainer's path); reference precomputed the same way.
+        std::vector<train::PairTokens> pair(1);
+        pair[0].prompt = to_vec(chosen, 0, P);
+        pair[0].chosen = to_vec(chosen, P, L);
+        pair[0].rejected = to_vec(rejected, P, L);
+        torch::Tensor ref;
+        auto t_ref = Clock::now();
+        {
+            torch::NoGradGuard ng;
+            model::CudaAutocast a(ac);
+            model::set_lora_enabled(*s.net, false);
+            ref = train::shared_context_logps(*s.net, pair, s.pixels, s.grid, 0).logps;
+            model::set_lora_enabled(*s.net, true);
+        }
+        sync(s);
+        const double ref_s = seconds_since(t_ref);
+        auto step = [&] {
+            torch::Tensor loss;
+            {
+                model::CudaAutocast a(ac);
+                auto lp = train::shared_context_logps(*s.net, pair, s.pixels, s.grid, 0).logps;
+                loss = train::dpo_loss(lp.narrow(0, 0, 1), lp.narrow(0, 1, 1), ref.narrow(0, 0, 1), ref.narrow(0, 1, 1),
+                                       0.1, train::DpoLoss::Sigmoid)
+                           .loss;
+            }
+            loss.backward();
+            opt.step();
+        };
+        step();
+        sync(s);
+        auto t0 = Clock::now();
+        for (int64_t i = 0; i < steps; ++i) step();
+        sync(s);
+        const double dt = seconds_since(t0);
+        std::printf("DPO shared context (precomputed reference, context once, [c, r] against its keys/values): "
+                    "%.3f pairs/s (+ reference precompute %.3f s per pair, once; %.3f pairs/s including it)\n",
+                    double(steps) / dt, ref_s, 1.0 / (dt / double(steps) + ref_s));
+    }
+    std::printf("peak RSS: %.0f MiB%s\n", peak_rss_mib(), gpu ? " (CUDA memory: see nvidia-smi)" : "");
     return 0;
 }

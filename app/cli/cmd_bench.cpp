@@ -1,6 +1,9 @@
 // `matrix bench load|import-run|score|compare|list`: benchmarks and evaluation runs in a project, over
 // core/bench (loaders, importers, official scorers, comparison). Output for people by default, JSON with --json.
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
+#include <map>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -11,6 +14,7 @@
 #include "core/bench/bench_store.h"
 #include "core/bench/gaia_loader.h"
 #include "core/bench/gta_loader.h"
+#include "core/bench/judge_run.h"
 #include "core/bench/run_import.h"
 
 using namespace matrix;
@@ -26,7 +30,13 @@ const char* kUsage =
     "              [--name NAME] [--model M] [--adapter DIR] [--dataset NAME] [--training-run ID] PATH\n"
     "              (prints the new run id as the last line)\n"
     "  score       --db FILE --run ID [--scorer official|matrix] [--json]\n"
-    "  compare     --db FILE RUN_A RUN_B [--scorer official|matrix] [--json] [--csv FILE]\n"
+    "              [--judge-url URL --judge-model NAME [--judge-key-env VAR] [--judge-timeout-ms MS]]\n"
+    "              (Agent-X: asks an OpenAI-compatible chat-completions judge at URL (plain http://) for the\n"
+    "              judge metrics and stores the verdicts; the API key is read from the environment\n"
+    "              variable VAR, never from the command line; without --judge-url nothing is judged)\n"
+    "  compare     --db FILE RUN_A RUN_B [RUN_C ...] [--baseline ID] [--scorer official|matrix] [--json]\n"
+    "              [--csv FILE]   (two runs: A is the baseline unless --baseline names B; three or more:\n"
+    "              every run against the baseline, by default the first one given)\n"
     "  list        --db FILE [--json]\n";
 
 std::string fmt(double v, int prec = 2) {
@@ -133,22 +143,77 @@ int run_import(int argc, char** argv) {
     return 0;
 }
 
+// The judge from --judge-url / --judge-model / --judge-key-env; nullopt (after one stderr line) on bad options,
+// an unconfigured JudgeConfig when no judge was asked for.
+std::optional<JudgeConfig> judge_args(const cli::Args& args) {
+    JudgeConfig judge;
+    const bool url = args.has("judge-url"), model = args.has("judge-model");
+    if (!url && !model && !args.has("judge-key-env")) return judge;
+    if (!url || !model) {
+        std::cerr << "matrix bench score: give both --judge-url and --judge-model\n";
+        return std::nullopt;
+    }
+    judge.endpoint = *args.get("judge-url");
+    judge.model = *args.get("judge-model");
+    if (judge.endpoint.rfind("http://", 0) != 0) {
+        std::cerr << "matrix bench score: --judge-url must be a plain http:// URL (no TLS support)\n";
+        return std::nullopt;
+    }
+    if (auto var = args.get("judge-key-env")) {
+        const char* key = std::getenv(var->c_str());
+        if (!key || !*key) {
+            std::cerr << "matrix bench score: the environment variable " << *var << " (--judge-key-env) is not set\n";
+            return std::nullopt;
+        }
+        judge.api_key = key;
+    }
+    if (auto t = args.get("judge-timeout-ms")) {
+        try {
+            judge.timeout_ms = std::stoi(*t);
+        } catch (const std::exception&) {
+            judge.timeout_ms = 0;
+        }
+        if (judge.timeout_ms <= 0) {
+            std::cerr << "matrix bench score: --judge-timeout-ms must be a positive number\n";
+            return std::nullopt;
+        }
+    }
+    return judge;
+}
+
 int run_score(int argc, char** argv) {
-    cli::Args args(std::string(kUsage), {"db", "run", "scorer"}, {"json"});
+    cli::Args args(std::string(kUsage), {"db", "run", "scorer", "judge-url", "judge-model", "judge-key-env",
+                                         "judge-timeout-ms"},
+                   {"json"});
     if (!args.parse(argc, argv, 2)) return args.help_requested() ? 0 : 2;
     if (!args.require({"db", "run"}, "bench score")) return 2;
     auto scorer = scorer_arg(args);
     auto id = id_arg(*args.get("run"));
-    if (!scorer || !id) return 2;
+    auto judge = judge_args(args);
+    if (!scorer || !id || !judge) return 2;
     auto project = open_project(args, false);
     if (!project.ok()) return cli::fail(project.error().to_string());
+    int exit_code = 0;
+    if (judge->configured()) {
+        auto report = judge_stored_run(project.value(), *id, *judge);
+        if (!report.ok()) return cli::fail("judge: " + report.error().to_string());
+        if (report->n_failed == report->n_requests && report->n_requests > 0) {
+            return cli::fail("judge: all " + std::to_string(report->n_requests) +
+                             " requests failed, nothing stored: " + report->first_error);
+        }
+        if (report->n_failed) {
+            std::cerr << "matrix bench score: judge: " << report->n_failed << " of " << report->n_requests
+                      << " requests failed (left out): " << report->first_error << "\n";
+            exit_code = 1;
+        }
+    }
     auto score = score_stored_run(project.value(), *id, *scorer);
     if (!score.ok()) return cli::fail(score.error().to_string());
     if (args.has("json")) {
         nlohmann::json j = score->to_json();
         j["run"] = *id;
         std::cout << j.dump(2) << "\n";
-        return 0;
+        return exit_code;
     }
     std::cout << "run " << *id << " (" << score->scorer << " scorer)\n";
     for (const auto& [k, v] : score->metrics) std::cout << "  " << k << ": " << fmt(v) << "\n";
@@ -156,21 +221,118 @@ int run_score(int argc, char** argv) {
         std::cout << "  [" << g << "] " << score->primary_metric << ": " << fmt(m.at(score->primary_metric))
                   << " (n=" << int(m.at("n")) << ")\n";
     }
+    std::map<std::string, std::map<std::string, int>> not_scored;  // reason -> group -> count
+    for (const auto& t : score->tasks) {
+        if (!t.score) not_scored[t.not_scored.empty() ? "skipped" : t.not_scored][t.group]++;
+    }
+    for (const auto& [reason, groups] : not_scored) {
+        std::cout << "  not scored (" << reason << "):";
+        for (const auto& [g, n] : groups) std::cout << " " << n << " " << (g.empty() ? "?" : g);
+        std::cout << "\n";
+    }
     for (const auto& n : score->notes) std::cout << "  note: " << n << "\n";
+    return exit_code;
+}
+
+std::string fmt_opt(const std::optional<double>& v) { return v ? fmt(*v) : std::string("-"); }
+
+// Three or more runs (or two with --baseline naming the second): every run against the baseline.
+int print_many(const MultiComparison& c, const std::vector<int64_t>& ids, ScorerKind scorer, bool json_out) {
+    if (json_out) {
+        nlohmann::json j = c.to_json();
+        j["run_ids"] = ids;
+        j["baseline_run"] = ids[c.baseline];
+        j["scorer"] = to_string(scorer);
+        std::cout << j.dump(2) << "\n";
+        return 0;
+    }
+    std::cout << "baseline: " << c.run_labels[c.baseline] << " (" << to_string(scorer) << " scorer)\n";
+    std::cout << std::left << std::setw(26) << "metric";
+    for (const auto& l : c.run_labels) std::cout << std::setw(22) << l.substr(0, 21);
+    std::cout << "\n";
+    for (const auto& m : c.metrics) {
+        std::cout << std::left << std::setw(26) << m.name;
+        for (size_t i = 0; i < m.runs.size(); ++i) {
+            std::string cell = fmt_opt(m.runs[i].value);
+            if (m.runs[i].diff) cell += " (" + std::string(*m.runs[i].diff > 0 ? "+" : "") + fmt(*m.runs[i].diff) + ")";
+            std::cout << std::setw(22) << cell;
+        }
+        std::cout << "\n";
+        if (!m.ci_method.empty()) {
+            std::cout << std::setw(26) << ("  95% CI " + m.ci_method);
+            for (const auto& r : m.runs) {
+                std::cout << std::setw(22) << (r.ci ? "[" + fmt(r.ci->lo, 1) + ", " + fmt(r.ci->hi, 1) + "]" : "-");
+            }
+            std::cout << "\n" << std::setw(26) << "  95% CI of the diff";
+            for (const auto& r : m.runs) {
+                std::cout << std::setw(22) << (r.diff_ci ? "[" + fmt(r.diff_ci->lo, 1) + ", " + fmt(r.diff_ci->hi, 1) + "]" : "-");
+            }
+            std::cout << "\n";
+        }
+    }
+    for (size_t i = 0; i < c.n_runs(); ++i) {
+        if (i == c.baseline) continue;
+        const auto& v = c.versus[i];
+        std::cout << c.run_labels[i] << " vs baseline: gained " << v.gained << ", lost " << v.lost << ", both "
+                  << v.both << ", neither " << v.neither << " (of " << v.n_paired << " paired)";
+        if (v.mcnemar_p) std::cout << ", McNemar exact p = " << fmt(*v.mcnemar_p, 4);
+        std::cout << "\n";
+    }
+    std::cout << "tasks scored by every run: " << c.n_complete << "; solved by all " << c.solved_by_all
+              << ", by none " << c.solved_by_none;
+    for (size_t i = 0; i < c.n_runs(); ++i) std::cout << ", only " << c.run_labels[i] << " " << c.solved_only_by[i];
+    std::cout << "\n";
+    for (const auto& g : c.groups) {
+        std::cout << "  [" << g.group << "]";
+        for (size_t i = 0; i < g.values.size(); ++i) std::cout << "  " << fmt_opt(g.values[i]) << " (n=" << g.n[i] << ")";
+        std::cout << "\n";
+    }
+    const auto counts = c.not_scored_counts();
+    for (size_t i = 0; i < counts.size(); ++i) {
+        for (const auto& [reason, n] : counts[i]) {
+            std::cout << "  " << c.run_labels[i] << ": " << n << (n == 1 ? " task" : " tasks") << " not scored (" << reason
+                      << ")\n";
+        }
+    }
     return 0;
 }
 
 int run_compare(int argc, char** argv) {
-    cli::Args args(std::string(kUsage), {"db", "scorer", "csv"}, {"json"});
+    cli::Args args(std::string(kUsage), {"db", "scorer", "csv", "baseline"}, {"json"});
     if (!args.parse(argc, argv, 2)) return args.help_requested() ? 0 : 2;
     if (!args.require({"db"}, "bench compare")) return 2;
-    if (args.positionals().size() != 2) return cli::fail("bench compare: give two run ids");
+    if (args.positionals().size() < 2) return cli::fail("bench compare: give two or more run ids");
     auto scorer = scorer_arg(args);
-    auto a = id_arg(args.positionals()[0]);
-    auto b = id_arg(args.positionals()[1]);
-    if (!scorer || !a || !b) return 2;
+    if (!scorer) return 2;
+    std::vector<int64_t> ids;
+    for (const auto& p : args.positionals()) {
+        auto id = id_arg(p);
+        if (!id) return 2;
+        if (std::find(ids.begin(), ids.end(), *id) != ids.end()) return cli::fail("bench compare: run " + p + " given twice");
+        ids.push_back(*id);
+    }
+    size_t baseline = 0;
+    if (auto b = args.get("baseline")) {
+        auto id = id_arg(*b);
+        if (!id) return 2;
+        auto it = std::find(ids.begin(), ids.end(), *id);
+        if (it == ids.end()) return cli::fail("bench compare: --baseline " + *b + " is not one of the compared runs");
+        baseline = size_t(it - ids.begin());
+    }
     auto project = open_project(args, false);
     if (!project.ok()) return cli::fail(project.error().to_string());
+    if (ids.size() > 2) {
+        auto c = compare_stored_many(project.value(), ids, baseline, *scorer);
+        if (!c.ok()) return cli::fail(c.error().to_string());
+        if (auto csv = args.get("csv")) {
+            std::ofstream out(*csv);
+            out << c->to_csv();
+            if (!out) return cli::fail("cannot write " + *csv);
+        }
+        return print_many(c.value(), ids, *scorer, args.has("json"));
+    }
+    // Two runs: the two-run shape (A = the baseline).
+    std::optional<int64_t> a = ids[baseline], b = ids[1 - baseline];
     auto c = compare_stored_runs(project.value(), *a, *b, *scorer);
     if (!c.ok()) return cli::fail(c.error().to_string());
     if (auto csv = args.get("csv")) {

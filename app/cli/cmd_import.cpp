@@ -23,13 +23,16 @@ const char* kUsage =
     "                    image_roots setting is used too). Missing images are stored as missing.\n"
     "  --bleu-filter     beam: rejected = candidates with char-BLEU < 0.3 against the best, plus at most 2\n"
     "                    with a format error or an error observation (default: every other candidate)\n"
+    "  --no-link         prefx: give every prompt a task of the Pref-X dataset, even when a task of another\n"
+    "                    dataset has the same system prompt, task text and image count (default: the pair is\n"
+    "                    attached to that task, e.g. the M-TRACE task it was cut from)\n"
     "  --batch N         records per transaction (default 1000)\n"
     "  --quiet           no progress line\n"
     "Re-importing the same file adds nothing. Exit status: 0 all records imported, 1 some rejected or a\n"
     "fatal error, 2 usage error.\n";
 
 int run_import(int argc, char** argv) {
-    matrix::cli::Args args(kUsage, {"db", "format", "dataset", "image-root", "batch"}, {"bleu-filter", "quiet"});
+    matrix::cli::Args args(kUsage, {"db", "format", "dataset", "image-root", "batch"}, {"bleu-filter", "quiet", "no-link"});
     if (!args.parse(argc, argv)) return args.help_requested() ? 0 : 2;
     if (!args.require({"db", "format"}, "import")) return 2;
     if (args.positionals().size() != 1) {
@@ -49,6 +52,7 @@ int run_import(int argc, char** argv) {
     options.dataset_name = args.get_or("dataset", "");
     options.image_roots = args.get_all("image-root");
     options.bleu_filter = args.has("bleu-filter");
+    options.link_existing_tasks = !args.has("no-link");
     if (auto b = args.get("batch")) options.batch_size = std::max(1, std::atoi(b->c_str()));
     const bool quiet = args.has("quiet");
     int last_percent = -1;
@@ -71,6 +75,7 @@ int run_import(int argc, char** argv) {
     std::cout << "records " << r.records << ", imported " << r.imported << ", already present " << r.already_present
               << ", rejected " << r.rejected << ", syntax errors " << r.syntax_errors;
     if (format != "mtrace") std::cout << ", pairs " << r.pairs;
+    if (format == "prefx") std::cout << ", attached to existing tasks " << r.linked_tasks;
     std::cout << ", missing media " << r.media_missing << "\n";
     return r.all_imported() ? 0 : 1;
 }

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 
+#include "core/bench/agentx_judge_scoring.h"
 #include "core/bench/json_file.h"
 #include "core/bench/py_compat.h"
 #include "core/store/dataset_repo.h"
@@ -437,6 +438,26 @@ Result<RunScore> score_stored_run(store::Project& project, int64_t run_id, Score
     store::Transaction tx(db);
     if (!tx.begin_status().ok()) return tx.begin_status().error();
     MATRIX_TRY(auto rows, runs.results(run_id));
+    if (run.benchmark == BenchKind::agentx && scorer == ScorerKind::official) {
+        // Judge verdicts stored earlier (judge_run.h): part of the official Agent-X score, never re-asked here.
+        JudgeVerdicts verdicts;
+        for (const auto& row : rows) {
+            const json sc = parse_or(row.scores, json::object());
+            if (!sc.is_object() || !sc.contains("judge") || !sc["judge"].is_object()) continue;
+            for (const auto& [metric, v] : sc["judge"].items()) {
+                if (v.is_number()) verdicts[row.task_key][metric] = v.get<double>();
+            }
+        }
+        if (!verdicts.empty()) {
+            const json summary = parse_or(run.run.summary, json::object());
+            std::string source = "a judge";
+            if (summary.is_object() && summary.contains("judge") && summary["judge"].is_object()) {
+                source = summary["judge"].value("model", std::string("?")) + " at " +
+                         summary["judge"].value("endpoint", std::string("?"));
+            }
+            apply_judge_verdicts(score, verdicts, source);
+        }
+    }
     std::map<std::string, const TaskScore*> by_key;
     for (const auto& t : score.tasks) by_key[t.task_id] = &t;
     const std::string key = to_string(scorer);
@@ -457,8 +478,15 @@ Result<RunScore> score_stored_run(store::Project& project, int64_t run_id, Score
     MATRIX_CHECK(runs.append_metrics(run_id, 0, metrics));
     json summary = parse_or(run.run.summary, json::object());
     if (!summary.is_object()) summary = json::object();
+    json not_scored = json::object();  // reason -> count
+    for (const auto& t : score.tasks) {
+        if (!t.score) {
+            const std::string reason = t.not_scored.empty() ? "skipped" : t.not_scored;
+            not_scored[reason] = not_scored.value(reason, 0) + 1;
+        }
+    }
     summary[key] = {{"metrics", score.metrics}, {"primary_metric", score.primary_metric},
-                    {"by_group", score.by_group}, {"notes", score.notes}};
+                    {"by_group", score.by_group}, {"notes", score.notes}, {"not_scored", not_scored}};
     MATRIX_CHECK(runs.set_summary(run_id, summary.dump()));
     MATRIX_CHECK(tx.commit());
     return score;
@@ -476,23 +504,49 @@ Result<Comparison> compare_stored_runs(store::Project& project, int64_t run_a, i
     return compare_runs(sa, sb);
 }
 
-Result<TaskSideBySide> load_task_side_by_side(store::Project& project, int64_t run_a, int64_t run_b,
-                                              const std::string& task_key) {
-    TaskSideBySide out;
+Result<MultiComparison> compare_stored_many(store::Project& project, const std::vector<int64_t>& ids,
+                                            size_t baseline, ScorerKind scorer) {
+    if (ids.size() < 2) return make_error("give at least two runs to compare");
+    std::vector<RunScore> scores;
+    std::vector<std::string> labels;
+    std::optional<BenchKind> kind;
+    for (int64_t id : ids) {
+        MATRIX_TRY(auto r, load_stored_run(project, id));
+        if (kind && *kind != r.benchmark) {
+            return make_error(std::string("runs are on different benchmarks (") + to_string(*kind) + " vs " +
+                              to_string(r.benchmark) + ")");
+        }
+        kind = r.benchmark;
+        labels.push_back("#" + std::to_string(id) + " " + r.run.name);
+        MATRIX_TRY(auto s, score_stored_run(project, id, scorer));
+        scores.push_back(std::move(s));
+    }
+    return compare_many(scores, baseline, labels);
+}
+
+Result<TaskAcrossRuns> load_task_across_runs(store::Project& project, const std::vector<int64_t>& ids,
+                                             const std::string& task_key) {
+    TaskAcrossRuns out;
     out.task_key = task_key;
     std::optional<int64_t> task_id;
-    for (int side = 0; side < 2; ++side) {
-        MATRIX_TRY(StoredRun r, load_stored_run(project, side == 0 ? run_a : run_b));
+    for (int64_t id : ids) {
+        MATRIX_TRY(StoredRun r, load_stored_run(project, id));
+        TaskRunSide side;
+        side.run_id = id;
+        side.label = "#" + std::to_string(id) + " " + r.run.name;
         for (size_t i = 0; i < r.results.size(); ++i) {
             if (r.results[i].task_id != task_key) continue;
-            (side == 0 ? out.answer_a : out.answer_b) = r.results[i].answer;
-            (side == 0 ? out.steps_a : out.steps_b) = r.results[i].steps;
+            side.present = true;
+            side.answer = r.results[i].answer;
+            side.error = r.results[i].error;
+            side.steps = r.results[i].steps;
             if (out.question.empty()) out.question = r.results[i].question;
             if (!task_id && r.task_ids[i]) task_id = r.task_ids[i];
             if (out.gold_answer.empty() && !r.results[i].ground_truth.is_null()) {
                 out.gold_answer = text_of(r.results[i].ground_truth);
             }
         }
+        out.runs.push_back(std::move(side));
     }
     if (task_id) {
         store::TaskRepo tasks(project.db());

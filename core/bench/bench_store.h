@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/bench/compare.h"
+#include "core/bench/compare_multi.h"
 #include "core/bench/run.h"
 #include "core/bench/run_scoring.h"
 #include "core/store/project.h"
@@ -65,24 +66,38 @@ Result<std::vector<store::Run>> list_eval_runs(store::Project& project);
 
 // Scores a stored run against its stored benchmark (or the ground truth the run recorded) and writes the
 // per-task scores (run_results.scores[scorer]) and run metrics ("<scorer>/<metric>", step 0) back.
+// Agent-X judge verdicts stored by judge_stored_run (judge_run.h) are added to the official score as
+// "judge_<metric>" (per task and as run means); nothing is asked of a judge here.
 Result<RunScore> score_stored_run(store::Project& project, int64_t run_id, ScorerKind scorer);
 
 // Scores both runs with the same scorer and compares them.
 Result<Comparison> compare_stored_runs(store::Project& project, int64_t run_a, int64_t run_b, ScorerKind scorer);
 
-// One task of two runs, side by side with the gold trajectory (when the benchmark has one), for the
-// comparison pane's task view. Steps are in order; alignment is by step index.
-struct TaskSideBySide {
+// Scores every run with the same scorer and compares them against runs[baseline] (compare_multi.h). Runs are
+// labelled "#<id> <name>". All runs must be on the same benchmark.
+Result<MultiComparison> compare_stored_many(store::Project& project, const std::vector<int64_t>& runs,
+                                            size_t baseline, ScorerKind scorer);
+
+// One task of several runs with the gold trajectory (when the benchmark has one), for the comparison
+// pane's task view. Steps are in order; alignment is by step index.
+struct TaskRunSide {
+    int64_t run_id = 0;
+    std::string label;                 // "#<id> <name>"
+    bool present = false;              // the run has a result for the task
+    std::optional<std::string> answer;
+    std::string error;
+    std::vector<RunStep> steps;
+};
+struct TaskAcrossRuns {
     std::string task_key;
     std::string question;
     std::string gold_answer;
-    std::vector<RunStep> gold;  // empty when the benchmark has no gold dialog or is not in the project
-    std::optional<std::string> answer_a, answer_b;
-    std::vector<RunStep> steps_a, steps_b;
+    std::vector<RunStep> gold;             // empty when the benchmark has no gold dialog or is not in the project
+    std::vector<TaskRunSide> runs;         // in the order asked for
     std::vector<std::string> image_paths;  // resolved task files ("" entries for missing ones)
     std::vector<std::string> image_labels; // as written in the benchmark
 };
-Result<TaskSideBySide> load_task_side_by_side(store::Project& project, int64_t run_a, int64_t run_b,
-                                              const std::string& task_key);
+Result<TaskAcrossRuns> load_task_across_runs(store::Project& project, const std::vector<int64_t>& runs,
+                                             const std::string& task_key);
 
 }  // namespace matrix::bench

@@ -28,10 +28,6 @@ double percentile(std::vector<double>& v, double q) {  // linear interpolation, 
     return v[lo] + (v[hi] - v[lo]) * (pos - double(lo));
 }
 
-bool all_binary(const std::vector<double>& v) {
-    return std::all_of(v.begin(), v.end(), [](double x) { return x == 0.0 || x == 1.0; });
-}
-
 }  // namespace
 
 Interval bootstrap_mean_interval(const std::vector<double>& values, int resamples, uint64_t seed) {
@@ -72,130 +68,7 @@ const char* to_string(FlipKind k) {
     return "unscored";
 }
 
-Comparison compare_runs(const RunScore& a, const RunScore& b) {
-    Comparison c;
-    c.primary_metric = a.primary_metric;
-
-    // Tasks: union, A's order first.
-    std::map<std::string, size_t> index;
-    for (const auto& t : a.tasks) {
-        index[t.task_id] = c.tasks.size();
-        c.tasks.push_back({t.task_id, t.group, t.score, std::nullopt, FlipKind::unscored});
-    }
-    for (const auto& t : b.tasks) {
-        auto it = index.find(t.task_id);
-        if (it == index.end()) {
-            index[t.task_id] = c.tasks.size();
-            c.tasks.push_back({t.task_id, t.group, std::nullopt, t.score, FlipKind::unscored});
-        } else {
-            c.tasks[it->second].b = t.score;
-            if (c.tasks[it->second].group.empty()) c.tasks[it->second].group = t.group;
-        }
-    }
-    std::vector<double> paired_a, paired_b;
-    for (auto& t : c.tasks) {
-        if (!t.a || !t.b) continue;
-        const bool sa = *t.a >= 0.5, sb = *t.b >= 0.5;
-        t.flip = sa && sb ? FlipKind::both : sa ? FlipKind::only_a : sb ? FlipKind::only_b : FlipKind::neither;
-        ++c.n_paired;
-        paired_a.push_back(*t.a);
-        paired_b.push_back(*t.b);
-        switch (t.flip) {
-            case FlipKind::both: ++c.both; break;
-            case FlipKind::only_a: ++c.only_a; break;
-            case FlipKind::only_b: ++c.only_b; break;
-            default: ++c.neither;
-        }
-    }
-
-    // Primary metric from per-task scores, with intervals.
-    auto scores_of = [](const RunScore& r) {
-        std::vector<double> v;
-        for (const auto& t : r.tasks) {
-            if (t.score) v.push_back(*t.score);
-        }
-        return v;
-    };
-    const std::vector<double> sa = scores_of(a), sb = scores_of(b);
-    const bool binary = all_binary(sa) && all_binary(sb);
-    auto ci = [&](const std::vector<double>& v) -> std::optional<Interval> {
-        if (v.empty()) return std::nullopt;
-        if (binary) {
-            int k = 0;
-            for (double x : v) k += x == 1.0;
-            const Interval w = wilson_interval(k, int(v.size()));
-            return Interval{w.lo * 100, w.hi * 100};
-        }
-        const Interval iv = bootstrap_mean_interval(v);
-        return Interval{iv.lo * 100, iv.hi * 100};
-    };
-    MetricRow primary;
-    primary.name = c.primary_metric;
-    primary.ci_method = binary ? "wilson" : "bootstrap";
-    auto metric_or_mean = [&](const RunScore& r, const std::vector<double>& v) -> std::optional<double> {
-        auto it = r.metrics.find(r.primary_metric);
-        if (it != r.metrics.end()) return it->second;
-        if (v.empty()) return std::nullopt;
-        double s = 0;
-        for (double x : v) s += x;
-        return s / double(v.size()) * 100;
-    };
-    primary.a = metric_or_mean(a, sa);
-    primary.b = metric_or_mean(b, sb);
-    primary.a_ci = ci(sa);
-    primary.b_ci = ci(sb);
-    if (primary.a && primary.b) primary.diff = *primary.b - *primary.a;
-    if (!paired_a.empty()) {
-        std::vector<double> d(paired_a.size());
-        for (size_t i = 0; i < d.size(); ++i) d[i] = paired_b[i] - paired_a[i];
-        const Interval iv = bootstrap_mean_interval(d);
-        primary.diff_ci = Interval{iv.lo * 100, iv.hi * 100};
-    }
-    c.metrics.push_back(primary);
-    if (binary && c.n_paired) c.mcnemar_p = mcnemar_exact_p(c.only_a, c.only_b);
-
-    std::set<std::string> names;
-    for (const auto& [k, v] : a.metrics) names.insert(k);
-    for (const auto& [k, v] : b.metrics) names.insert(k);
-    names.erase(c.primary_metric);
-    for (const auto& n : names) {
-        MetricRow row;
-        row.name = n;
-        if (auto it = a.metrics.find(n); it != a.metrics.end()) row.a = it->second;
-        if (auto it = b.metrics.find(n); it != b.metrics.end()) row.b = it->second;
-        if (row.a && row.b) row.diff = *row.b - *row.a;
-        c.metrics.push_back(row);
-    }
-
-    // Groups.
-    std::map<std::string, GroupRow> groups;
-    std::vector<std::string> order;
-    auto group_acc = [&](const RunScore& r, bool is_a) {
-        std::map<std::string, std::pair<double, int>> acc;
-        for (const auto& t : r.tasks) {
-            if (!t.score) continue;
-            acc[t.group].first += *t.score;
-            acc[t.group].second += 1;
-        }
-        for (const auto& [g, s] : acc) {
-            if (!groups.count(g)) order.push_back(g);
-            auto& row = groups[g];
-            row.group = g;
-            (is_a ? row.a : row.b) = s.first / s.second * 100;
-            (is_a ? row.n_a : row.n_b) = s.second;
-        }
-    };
-    group_acc(a, true);
-    group_acc(b, false);
-    for (const auto& t : c.tasks) {
-        if (!groups.count(t.group)) continue;
-        if (t.flip == FlipKind::only_a) groups[t.group].only_a++;
-        if (t.flip == FlipKind::only_b) groups[t.group].only_b++;
-    }
-    std::sort(order.begin(), order.end());
-    for (const auto& g : order) c.groups.push_back(groups[g]);
-    return c;
-}
+// compare_runs is defined in compare_multi.cpp (the two-run projection of compare_many).
 
 namespace {
 nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
@@ -245,11 +118,25 @@ nlohmann::json Comparison::to_json(bool with_tasks) const {
                      {"only_a", r.only_a}, {"only_b", r.only_b}});
     }
     j["groups"] = g;
+    // Tasks a run did not score, by reason (GTA subjective / image generation: "needs embedding model").
+    json ns = {{"a", json::object()}, {"b", json::object()}};
+    for (const auto& p : tasks) {
+        if (!p.a && !p.not_scored_a.empty() && p.not_scored_a != "not in this run") {
+            ns["a"][p.not_scored_a] = ns["a"].value(p.not_scored_a, 0) + 1;
+        }
+        if (!p.b && !p.not_scored_b.empty() && p.not_scored_b != "not in this run") {
+            ns["b"][p.not_scored_b] = ns["b"].value(p.not_scored_b, 0) + 1;
+        }
+    }
+    j["not_scored"] = ns;
     if (with_tasks) {
         json t = json::array();
         for (const auto& p : tasks) {
-            t.push_back({{"task_id", p.task_id}, {"group", p.group}, {"a", opt(p.a)}, {"b", opt(p.b)},
-                         {"flip", to_string(p.flip)}});
+            json row = {{"task_id", p.task_id}, {"group", p.group}, {"a", opt(p.a)}, {"b", opt(p.b)},
+                        {"flip", to_string(p.flip)}};
+            if (!p.a) row["not_scored_a"] = p.not_scored_a;
+            if (!p.b) row["not_scored_b"] = p.not_scored_b;
+            t.push_back(row);
         }
         j["tasks"] = t;
     }

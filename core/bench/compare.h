@@ -40,6 +40,7 @@ struct TaskPair {
     std::string group;
     std::optional<double> a, b;
     FlipKind flip = FlipKind::unscored;
+    std::string not_scored_a, not_scored_b;  // why a run has no score ("needs embedding model", ...), else ""
 };
 
 struct GroupRow {
@@ -62,6 +63,7 @@ struct Comparison {
     std::string to_csv() const;
 };
 
+// The two-run comparison (A is the baseline); defined with compare_many (compare_multi.h).
 Comparison compare_runs(const RunScore& a, const RunScore& b);
 
 }  // namespace matrix::bench

@@ -150,6 +150,13 @@ GtaToolCounts gta_tool_counts(const std::vector<nlohmann::json>& prediction, con
     return c;
 }
 
+double gta_category_f1(double hit, double gold, double predicted) {
+    const double p = hit / (predicted + 1e-5);
+    if (gold == 0) return 0;
+    const double r = hit / gold;
+    return 2 * p * r / (p + r + 1e-5) * 100;
+}
+
 Result<GtaEndToEndMetrics> gta_end_to_end_metrics(const std::vector<GtaRunSample>& samples, const SimilarityFn& sim) {
     static const std::set<std::string> imagegen_tools = {"DrawBox", "AddText", "Plot", "TextToImage",
                                                          "ImageStylization"};
@@ -221,7 +228,7 @@ Result<GtaEndToEndMetrics> gta_end_to_end_metrics(const std::vector<GtaRunSample
         }
         out.precision[cat] = p;
         out.recall[cat] = r;
-        out.f1[cat] = f * 100;
+        out.f1[cat] = f * 100;  // == gta_category_f1(hit, total, total_predict)
     }
     out.answer_acc_objective_only = !sim;
     out.answer_acc = out.n_answer_scored ? answer_acc / out.n_answer_scored * 100 : 0;

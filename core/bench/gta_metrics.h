@@ -74,4 +74,8 @@ struct GtaToolCounts {
 };
 GtaToolCounts gta_tool_counts(const std::vector<nlohmann::json>& prediction, const std::vector<nlohmann::json>& gold);
 
+// A category's tool-selection F1 (percent) from summed counts, with the reference's epsilons:
+// p = hit / (predicted + 1e-5); r = hit / gold (0 when gold is 0); f1 = 2pr / (p + r + 1e-5).
+double gta_category_f1(double hit, double gold, double predicted);
+
 }  // namespace matrix::bench

@@ -37,6 +37,15 @@ json RunScore::to_json() const {
                            {"detail", t.detail}});
     }
     j["tasks"] = tasks_j;
+    json not_scored = json::array();
+    for (const auto& t : tasks) {
+        if (!t.score) {
+            not_scored.push_back({{"task_id", t.task_id}, {"group", t.group},
+                                  {"reason", t.not_scored.empty() ? std::string("skipped") : t.not_scored}});
+        }
+    }
+    j["n_not_scored"] = not_scored.size();
+    j["not_scored"] = not_scored;
     return j;
 }
 
@@ -112,6 +121,7 @@ Result<RunScore> score_gta(const std::vector<TaskResult>& results, const Benchma
                 ts.detail["correct"] = *m.value();
             } else {
                 ts.detail["skipped"] = ts.group;
+                ts.not_scored = "skipped by the MATRIX scorer";
             }
         } else if (gt.is_object()) {
             auto ok = gta_official_is_correct(answer, gt);
@@ -128,7 +138,10 @@ Result<RunScore> score_gta(const std::vector<TaskResult>& results, const Benchma
             ts.detail["correct"] = ts.score == 1.0;
             ts.detail["blacklist_unknown"] = true;
         } else {
+            // GTA scores subjective answers by sentence-embedding similarity (all-mpnet-base-v2), which is
+            // not available offline; image-generation items are reported the same way, never guessed.
             ts.detail["skipped"] = ts.group;
+            ts.not_scored = "needs embedding model";
         }
         if (ts.score) {
             ++n_scored;
@@ -142,7 +155,11 @@ Result<RunScore> score_gta(const std::vector<TaskResult>& results, const Benchma
             s.gold = gold_messages(*item);
             s.gt_answer = item->gold_answer;
             const GtaToolCounts c = gta_tool_counts(s.prediction, s.gold);
+            // Per-task counts behind the category F1s, so a comparison can bootstrap their intervals.
+            ts.detail["tool_counted"] = true;
             for (const auto& [k, v] : c.hit) ts.detail["tool_hit_" + k] = v;
+            for (const auto& [k, v] : c.gold) ts.detail["tool_gold_" + k] = v;
+            for (const auto& [k, v] : c.predicted) ts.detail["tool_pred_" + k] = v;
             samples.push_back(std::move(s));
         }
         rs.tasks.push_back(std::move(ts));
@@ -161,8 +178,8 @@ Result<RunScore> score_gta(const std::vector<TaskResult>& results, const Benchma
         rs.metrics["n_scored"] = n_scored;
         rs.metrics["n_correct"] = n_correct;
         if (n_skipped) {
-            rs.notes.push_back(std::to_string(n_skipped) +
-                               " subjective/image-generation items not scored: the official score uses a "
+            rs.notes.push_back("not scored (needs embedding model): " + std::to_string(n_skipped) +
+                               " subjective/image-generation items; the official score uses a "
                                "sentence-embedding similarity (all-mpnet-base-v2) that is not available here");
         }
         if (!samples.empty()) {
@@ -203,6 +220,7 @@ Result<RunScore> score_gaia(const std::vector<TaskResult>& results, const Benchm
         if (!have_gt) {
             ++n_no_gt;
             ts.detail["skipped"] = "no ground truth";
+            ts.not_scored = "no ground truth";
         } else {
             // MATRIX's eval counts a scorer failure (e.g. no answer) as wrong.
             const bool ok = r.answer.has_value() && gaia_question_scorer(*r.answer, gt);
@@ -241,6 +259,7 @@ Result<RunScore> score_agentx(const std::vector<TaskResult>& results, const Benc
         const BenchItem* item = bench ? bench->find(r.task_id) : nullptr;
         if (!item) {
             ts.detail["skipped"] = "not in the benchmark";
+            ts.not_scored = "not in the benchmark";
             rs.tasks.push_back(std::move(ts));
             continue;
         }

@@ -32,6 +32,9 @@ struct TaskScore {
     std::optional<double> score;    // primary per-task score in [0, 1]; nullopt = not scored (skipped)
     nlohmann::json detail = nlohmann::json::object();  // every per-task value ({"correct": true, "toolset_f1": .5})
     bool has_answer = false;
+    // Why there is no score (empty when scored): "needs embedding model" (GTA subjective / image-generation
+    // items under the official scorer), "skipped by the MATRIX scorer", "no ground truth", "not in the benchmark".
+    std::string not_scored;
 };
 
 struct RunScore {
@@ -42,6 +45,7 @@ struct RunScore {
     std::map<std::string, std::map<std::string, double>> by_group;  // group -> {primary metric, n}
     std::vector<std::string> notes;   // what was left out and why
 
+    // Also lists the tasks without a score and why ("not_scored": [{task_id, group, reason}], "n_not_scored").
     nlohmann::json to_json() const;
     const TaskScore* find(const std::string& task_id) const;
 };

@@ -31,6 +31,7 @@ struct ImportReport {
     int64_t syntax_errors = 0;     // JSON syntax errors, also those between records
     int64_t pairs = 0;             // pairs written (Pref-X records, step-sampling pairs)
     int64_t media_missing = 0;     // distinct media paths not found under the image roots
+    int64_t linked_tasks = 0;      // Pref-X records attached to a task of another dataset (see link_existing_tasks)
     bool cancelled = false;
     std::vector<ImportIssue> issues;
 
@@ -47,6 +48,9 @@ struct ImportOptions {
     bool bleu_filter = false;        // false: every non-best candidate; true: spec section 4 filter
     double bleu_threshold = 0.3;     // keep candidates with char-BLEU against the chosen below this
     int max_format_error_rejects = 2;  // plus at most this many with a format error / error observation
+    // Pref-X: a record whose system prompt, task text and image count equal a task of another dataset in the
+    // project (the M-TRACE task it was cut from) attaches its pair to that task instead of creating a twin task.
+    bool link_existing_tasks = true;
 };
 
 }  // namespace matrix::formats

@@ -9,6 +9,7 @@
 #include "core/formats/prefx_record.h"
 #include "core/store/media_repo.h"
 #include "core/store/pair_repo.h"
+#include "core/store/prompt_index.h"
 #include "core/store/task_repo.h"
 #include "core/store/trajectory_repo.h"
 #include "core/util/sha256.h"
@@ -57,6 +58,15 @@ Result<ImportReport> import_prefx(store::Database& db, const std::string& path, 
                               std::to_string(ctx.dataset_id())));
     std::unordered_map<std::string, int> key_seen;
     std::unordered_map<int64_t, TaskState> task_states;
+    std::optional<store::PromptIndex> other_tasks;
+    if (options.link_existing_tasks) {
+        auto index = store::PromptIndex::build(db, ctx.dataset_id());
+        if (!index.ok()) {
+            ctx.abort();
+            return index.error().within(path);
+        }
+        other_tasks.emplace(std::move(index.value()));
+    }
 
     auto fail = [&](const Error& e) -> Result<ImportReport> {
         ctx.abort();
@@ -127,9 +137,19 @@ Result<ImportReport> import_prefx(store::Database& db, const std::string& path, 
                                   "\x1f" + rows.first_human);
         auto task_id_r = tasks.find_by_key(ctx.dataset_id(), task_key);
         if (!task_id_r.ok()) return fail(task_id_r.error());
+        std::optional<int64_t> linked_task;
+        if (!task_id_r.value() && other_tasks && !rows.prompt.task.empty()) {
+            auto found = other_tasks->find(system_id, rows.prompt.task, int(rows.images.size()));
+            if (!found.ok()) return fail(found.error());
+            linked_task = found.value();
+        }
         std::vector<store::Step> history_steps = steps_of_history(rows.history);
         int64_t task_id;
-        if (!task_id_r.value()) {
+        if (linked_task) {
+            // The task (and its trajectory) came from another dataset: the pair only points at it.
+            task_id = *linked_task;
+            ++report.linked_tasks;
+        } else if (!task_id_r.value()) {
             store::Task task;
             task.dataset_id = ctx.dataset_id();
             task.record_key = task_key;

@@ -50,7 +50,10 @@ ForwardOutput Qwen2VLImpl::forward(const ForwardInput& in) {
     auto ids = in.input_ids.to(dev, torch::kInt64);
     const int64_t B = ids.size(0), L = ids.size(1);
     KVCache* cache = in.cache;
-    const int64_t past = cache ? cache->length : 0;
+    if (cache && (in.prefix || in.record)) throw std::runtime_error("a shared prefix and a KV cache do not combine");
+    if (in.prefix && !in.position_ids.defined())
+        throw std::runtime_error("a forward after a shared prefix needs explicit position_ids");
+    const int64_t past = cache ? cache->length : in.prefix ? in.prefix->length() : 0;
 
     auto embeds = model->embed(ids);  // [B, L, H]
     if (in.pixel_values.defined() && in.pixel_values.numel() > 0) {
@@ -71,6 +74,11 @@ ForwardOutput Qwen2VLImpl::forward(const ForwardInput& in) {
                                                     : torch::ones({B, L}, torch::TensorOptions().dtype(torch::kInt64).device(dev));
         cache->attention_mask.narrow(1, past, L).copy_(new_mask);
         key_mask = cache->attention_mask.narrow(1, 0, past + L);
+    } else if (in.prefix && (in.attention_mask.defined() || in.prefix_mask.defined())) {
+        auto iopt = torch::TensorOptions().dtype(torch::kInt64).device(dev);
+        auto pm = in.prefix_mask.defined() ? in.prefix_mask.to(dev, torch::kInt64) : torch::ones({B, past}, iopt);
+        auto am = in.attention_mask.defined() ? in.attention_mask.to(dev, torch::kInt64) : torch::ones({B, L}, iopt);
+        key_mask = torch::cat({pm, am}, 1);  // [B, past + L]
     } else if (in.attention_mask.defined()) {
         key_mask = in.attention_mask.to(dev, torch::kInt64);
     }
@@ -90,6 +98,8 @@ ForwardOutput Qwen2VLImpl::forward(const ForwardInput& in) {
 
     AttentionInputs ai;
     ai.cache = cache;
+    ai.prefix = in.prefix;
+    ai.record = in.record;
     auto cs = mrope_cos_sin(cfg.text, out.position_ids.to(dev), dtype());
     ai.cos = cs.first;
     ai.sin = cs.second;
@@ -108,6 +118,7 @@ ForwardOutput Qwen2VLImpl::forward(const ForwardInput& in) {
         else ai.mask = build_attention_mask(torch::Tensor(), B, past, L, dtype(), dev);
     }
     auto hidden = model->forward(embeds, ai, in.tap);
+    if (in.skip_logits) return out;
     if (in.logits_to_keep > 0 && in.logits_to_keep < L) hidden = hidden.narrow(1, L - in.logits_to_keep, in.logits_to_keep);
     out.logits = lm_head_forward(hidden);
     return out;

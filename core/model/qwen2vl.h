@@ -29,6 +29,13 @@ struct ForwardInput {
     KVCache* cache = nullptr;      // decoding: keys/values appended, length advanced
     int64_t logits_to_keep = 0;    // 0: logits for every position; k: only the last k
     const Tap* tap = nullptr;
+    // Training-time prefix sharing (autograd-friendly, not with `cache`): `record` receives every layer's keys and
+    // values of this forward; `prefix` (batch B, P positions) is attended before this forward's tokens, which then
+    // need explicit position_ids; prefix_mask [B, P] marks its real positions (undefined = all real).
+    PrefixKV* record = nullptr;
+    const PrefixKV* prefix = nullptr;
+    torch::Tensor prefix_mask;
+    bool skip_logits = false;      // only the side effects (record / cache): no final norm output through the head
 };
 
 struct ForwardOutput {

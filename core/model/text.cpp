@@ -2,6 +2,7 @@
 // none on o; apply_multimodal_rotary_pos_emb; repeat_kv for GQA) and Qwen2VLDecoderLayer.
 #include "core/model/text.h"
 
+#include "core/model/activation_checkpoint.h"
 #include "core/model/rotary.h"
 #include "core/model/sdpa.h"
 
@@ -42,6 +43,18 @@ torch::Tensor TextAttentionImpl::forward(const torch::Tensor& x, const Attention
     auto v = v_proj(x).view({B, L, num_kv_heads, head_dim}).transpose(1, 2);
     q = apply_rotary(q, in.cos, in.sin);
     k = apply_rotary(k, in.cos, in.sin);
+    if (in.record) {
+        if (static_cast<int64_t>(in.record->keys.size()) <= layer) {
+            in.record->keys.resize(layer + 1);
+            in.record->values.resize(layer + 1);
+        }
+        in.record->keys[layer] = k;
+        in.record->values[layer] = v;
+    }
+    if (in.prefix) {  // [B, Hkv, P + L, hd]: the shared prefix's keys/values, then this forward's
+        k = torch::cat({in.prefix->keys.at(layer), k}, 2);
+        v = torch::cat({in.prefix->values.at(layer), v}, 2);
+    }
     if (in.cache) {
         KVCache& c = *in.cache;
         const int64_t past = c.length;
@@ -53,6 +66,24 @@ torch::Tensor TextAttentionImpl::forward(const torch::Tensor& x, const Attention
     }
     auto out = attention(q, k, v, in.mask, in.causal);  // [B, H, L, hd]
     return o_proj(out.transpose(1, 2).reshape({B, L, num_heads * head_dim}));
+}
+
+PrefixKV PrefixKV::tiled(int64_t n) const {
+    if (n == 1) return *this;
+    auto tile = [n](const torch::Tensor& t) {
+        std::vector<int64_t> shape = t.sizes().vec();
+        if (shape[0] == 1) {
+            shape[0] = n;
+            return t.expand(shape);
+        }
+        std::vector<int64_t> rep(t.dim(), 1);
+        rep[0] = n;
+        return t.repeat(rep);
+    };
+    PrefixKV out;
+    for (const auto& k : keys) out.keys.push_back(tile(k));
+    for (const auto& v : values) out.values.push_back(tile(v));
+    return out;
 }
 
 DecoderLayerImpl::DecoderLayerImpl(const TextConfig& cfg, const torch::TensorOptions& options) {
@@ -78,8 +109,11 @@ TextModelImpl::TextModelImpl(const TextConfig& c, const torch::TensorOptions& op
 torch::Tensor TextModelImpl::forward(const torch::Tensor& inputs_embeds, const AttentionInputs& in, const Tap* tap) {
     auto h = inputs_embeds;
     tap_call(tap, "text.embeds", -1, h);
+    const bool checkpoint = gradient_checkpointing && torch::GradMode::is_enabled() && !in.cache;
     for (size_t i = 0; i < layers->size(); ++i) {
-        h = layers->at<DecoderLayerImpl>(i).forward(h, in, static_cast<int64_t>(i));
+        auto& layer = layers->at<DecoderLayerImpl>(i);
+        h = checkpoint ? checkpointed_layer(layer, h, in, static_cast<int64_t>(i))
+                       : layer.forward(h, in, static_cast<int64_t>(i));
         tap_call(tap, "text.layer", static_cast<int>(i), h);
     }
     if (in.cache) in.cache->length += inputs_embeds.size(1);

@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include <vector>
+
 #include "core/model/config.h"
 #include "core/model/kv_cache.h"
 #include "core/model/lora.h"
@@ -29,12 +31,26 @@ public:
 };
 TORCH_MODULE(TextMlp);
 
+// Differentiable keys/values of a shared prefix, per layer (training-time prefix sharing, e.g. DPO's context
+// forwarded once for chosen and rejected). Unlike KVCache these are ordinary autograd tensors, not preallocated
+// buffers, so gradients flow from the continuation's loss back through the prefix's keys and values.
+struct PrefixKV {
+    std::vector<torch::Tensor> keys, values;  // per layer [B, Hkv, P, head_dim], keys after rotary
+    int64_t length() const { return keys.empty() ? 0 : keys[0].size(2); }
+    // Rows tiled n times: [B, ...] -> [n*B, ...], row i*B + b = row b (a no-copy expand when B == 1).
+    PrefixKV tiled(int64_t n) const;
+};
+
 // What every layer of one forward shares: rotary tables and the mask.
 struct AttentionInputs {
     torch::Tensor cos, sin;  // [B, 1, L, head_dim]
     torch::Tensor mask;      // additive [B, 1, L, past + L] or undefined
     bool causal = false;     // when mask is undefined: plain causal (past == 0)
     KVCache* cache = nullptr;
+    // Training-time prefix sharing (autograd-friendly; not with `cache`): `prefix` keys/values are attended before
+    // this forward's own (past = prefix length); `record` receives this forward's keys/values per layer.
+    const PrefixKV* prefix = nullptr;
+    PrefixKV* record = nullptr;
 };
 
 class TextAttentionImpl : public torch::nn::Module {
@@ -60,12 +76,15 @@ class TextModelImpl : public torch::nn::Module {
 public:
     TextModelImpl(const TextConfig& cfg, const torch::TensorOptions& options);
     // inputs_embeds [B, L, H] -> final-normed hidden states [B, L, H]; advances in.cache->length by L.
+    // With gradient_checkpointing and grad mode on (no cache), each decoder layer keeps only its inputs and is
+    // recomputed in backward (activation_checkpoint.h): activation memory of one layer instead of all of them.
     torch::Tensor forward(const torch::Tensor& inputs_embeds, const AttentionInputs& in, const Tap* tap = nullptr);
     torch::Tensor embed(const torch::Tensor& input_ids) { return torch::embedding(embed_tokens->weight, input_ids); }
     TextConfig cfg;
     Weight embed_tokens{nullptr};  // [vocab, H]
     torch::nn::ModuleList layers{nullptr};
     RMSNorm norm{nullptr};
+    bool gradient_checkpointing = false;
 };
 TORCH_MODULE(TextModel);
 

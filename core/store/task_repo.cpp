@@ -77,16 +77,27 @@ Where build_where(const TaskFilter& f, bool scan_in_order = true, FtsMode fts_mo
     if (f.has_missing_media)
         w.add(std::string(plus) + (*f.has_missing_media ? "t.n_missing_media > 0" : "t.n_missing_media = 0"));
     if (f.has_images) w.add(std::string(plus) + (*f.has_images ? "t.n_images > 0" : "t.n_images = 0"));
-    if (f.pair_status) {
+    if (f.pair_status && !f.pairs_dataset_id) {
         w.add("EXISTS(SELECT 1 FROM pairs p WHERE p.task_id = t.id AND p.status = ?)");
         w.params.push_back(*f.pair_status);
+    }
+    if (f.pairs_dataset_id) {
+        // Driven from the pair dataset's rows (pairs_dataset_status index), which are few next to the tasks.
+        if (f.pair_status) {
+            w.add("t.id IN (SELECT p.task_id FROM pairs p WHERE p.dataset_id = ? AND p.status = ?)");
+            w.params.push_back(*f.pairs_dataset_id);
+            w.params.push_back(*f.pair_status);
+        } else {
+            w.add("t.id IN (SELECT p.task_id FROM pairs p WHERE p.dataset_id = ?)");
+            w.params.push_back(*f.pairs_dataset_id);
+        }
     }
     return w;
 }
 
 bool has_non_text_filter(const TaskFilter& f) {
     return f.dataset_id || !f.tool.empty() || f.verdict || f.min_steps || f.max_steps || f.has_missing_media ||
-           f.has_images || f.pair_status;
+           f.has_images || f.pair_status || f.pairs_dataset_id;
 }
 
 void bind_params(Statement& st, const std::vector<Param>& params, int first = 1) {

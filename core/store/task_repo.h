@@ -57,6 +57,9 @@ struct TaskFilter {
     std::optional<bool> has_missing_media;  // true: at least one linked file missing; false: none missing
     std::optional<bool> has_images;
     std::optional<std::string> pair_status;  // tasks having at least one pair with this status
+    // Tasks having pairs in this dataset (a Pref-X / step-sampling dataset whose pairs may sit on the tasks of
+    // another dataset, see ImportOptions::link_existing_tasks); combined with pair_status, a pair of that status.
+    std::optional<int64_t> pairs_dataset_id;
     std::string text;                        // full-text search (words, all must match; word* = prefix)
 };
 

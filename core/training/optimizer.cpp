@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <mutex>
 
+#include "core/model/lora.h"
+
 namespace matrix::train {
 
 int64_t warmup_steps(int64_t total_steps, double warmup_ratio) {
@@ -113,6 +115,17 @@ Status Optimizer::load(const std::string& path) {
         return make_error(e.what(), "loading optimizer state " + path);
     }
     return {};
+}
+
+std::vector<NamedParam> lora_trainable_params(torch::nn::Module& model) {
+    model::freeze_base_weights(model);
+    std::vector<NamedParam> out;
+    torch::NoGradGuard ng;
+    for (auto& [name, t] : model::lora_parameters(model)) {
+        if (t.scalar_type() != torch::kFloat32) t.set_data(t.to(torch::kFloat32));
+        out.push_back({name, t});
+    }
+    return out;
 }
 
 void seed_everything(int64_t seed) {

@@ -26,6 +26,10 @@ struct NamedParam {
     torch::Tensor tensor;
 };
 
+// What a LoRA run trains, set up the same way by the trainer and bench_train: every base weight frozen, the LoRA
+// matrices in float32 (master weights, also under a bf16 model) in module order with PEFT's names.
+std::vector<NamedParam> lora_trainable_params(torch::nn::Module& model);
+
 class Optimizer {
 public:
     // `params`: the trainable parameters in a fixed order (the order is the identity used by save/load).

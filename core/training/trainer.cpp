@@ -5,7 +5,6 @@
 // CPU generator whose state each checkpoint stores, so a resumed run repeats the uninterrupted one's losses.
 #include "core/training/trainer.h"
 
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -19,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/model/autocast.h"
 #include "core/model/lora.h"
 #include "core/model/qwen2vl.h"
 #include "core/store/dataset_repo.h"
@@ -31,6 +31,7 @@
 #include "core/training/checkpoint.h"
 #include "core/training/losses.h"
 #include "core/training/optimizer.h"
+#include "core/training/shared_context.h"
 #include "core/training/training_data.h"
 #include "core/util/safetensors.h"
 #include "core/util/sha256.h"
@@ -46,36 +47,6 @@ namespace matrix::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// bf16 autocast on CUDA for the forward pass; the API moved in LibTorch 2.4.
-class AutocastBf16 {
-public:
-    explicit AutocastBf16(bool on) : m_on(on) {
-        if (!m_on) return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-        at::autocast::set_autocast_enabled(at::kCUDA, true);
-        at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-#else
-        at::autocast::set_enabled(true);
-        at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-#endif
-        at::autocast::increment_nesting();
-    }
-    ~AutocastBf16() {
-        if (!m_on) return;
-        if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-        at::autocast::set_autocast_enabled(at::kCUDA, false);
-#else
-        at::autocast::set_enabled(false);
-#endif
-    }
-    AutocastBf16(const AutocastBf16&) = delete;
-    AutocastBf16& operator=(const AutocastBf16&) = delete;
-
-private:
-    bool m_on;
-};
 
 // Pixel values per image path, preprocessed once while they fit a budget (tiny/demo sets), else per batch.
 class ImageCache {
@@ -269,7 +240,7 @@ Result<MicroResult> sft_micro(Session& s, const std::vector<size_t>& idx) {
     MATRIX_TRY(Batch b, collate(seqs, masks, imgs, *s.images, s.pad_id, s.device));
     MicroResult r;
     {
-        AutocastBf16 ac(s.autocast);
+        model::CudaAutocast ac(s.autocast);
         auto out = (*s.net)->forward(forward_input(b));
         r.loss = sft_loss(out.logits, b.labels);
     }
@@ -308,10 +279,39 @@ Result<Batch> dpo_batch(Session& s, const std::vector<size_t>& idx, bool chosen,
 std::pair<torch::Tensor, torch::Tensor> action_logps(Session& s, const Batch& b) {
     const int64_t L = b.input_ids.size(1);
     const int64_t keep = std::max<int64_t>(1, L - (b.min_prompt - 1));
-    AutocastBf16 ac(s.autocast);
+    model::CudaAutocast ac(s.autocast);
     auto out = (*s.net)->forward(forward_input(b, keep < L ? keep : 0));
     auto labels = out.logits.size(1) == L ? b.labels : b.labels.narrow(1, L - out.logits.size(1), out.logits.size(1));
     return sequence_logps_and_counts(out.logits, labels);
+}
+
+// Summed action log-probs [2B] (chosen 1..B, rejected 1..B), action token counts and tokens run, of pairs idx:
+// with share_context the context is forwarded once (shared_context.h), else one batched [chosen, rejected] forward.
+Result<PairLogps> pair_logps(Session& s, const std::vector<size_t>& idx) {
+    PairLogps r;
+    if (s.cfg.share_context) {
+        std::vector<PairTokens> pairs;
+        std::vector<torch::Tensor> pixels, grids;
+        for (size_t i : idx) {
+            const auto& p = s.dpo.samples[i];
+            pairs.push_back({p.prompt, p.chosen, p.rejected});
+            MATRIX_CHECK(s.images->append(p.images, pixels, grids));
+        }
+        torch::Tensor pv, grid;
+        if (!pixels.empty()) {
+            pv = torch::cat(pixels, 0).to(s.device);
+            grid = torch::cat(grids, 0);
+        }
+        model::CudaAutocast ac(s.autocast);
+        r = shared_context_logps(**s.net, pairs, pv, grid, s.pad_id);
+        r.tokens = 0;  // tokens/s counts the pairs' full sequences, as without sharing
+        for (const auto& p : pairs) r.tokens += static_cast<int64_t>(2 * p.prompt.size() + p.chosen.size() + p.rejected.size());
+        return r;
+    }
+    MATRIX_TRY(Batch b, dpo_batch(s, idx, true, true));
+    std::tie(r.logps, r.counts) = action_logps(s, b);
+    r.tokens = b.n_tokens;
+    return r;
 }
 
 // Reference log-probs of pairs idx (LoRA disabled = the model before DPO), no grad.
@@ -321,14 +321,14 @@ std::pair<torch::Tensor, torch::Tensor> reference_logps(Session& s, const std::v
     const bool was_training = (*s.net)->is_training();
     (*s.net)->eval();
     torch::Tensor c, r;
-    auto b = dpo_batch(s, idx, true, true);
-    if (!b.ok()) {
-        *status = b.error();
+    auto lp = pair_logps(s, idx);
+    if (!lp.ok()) {
+        *status = lp.error();
     } else {
-        auto lp = action_logps(s, *b).first.to(torch::kCPU);
+        auto all = lp->logps.to(torch::kCPU);
         const int64_t B = static_cast<int64_t>(idx.size());
-        c = lp.narrow(0, 0, B);
-        r = lp.narrow(0, B, B);
+        c = all.narrow(0, 0, B);
+        r = all.narrow(0, B, B);
     }
     model::set_lora_enabled(**s.net, true);
     if (was_training) (*s.net)->train();
@@ -351,24 +351,9 @@ Result<MicroResult> dpo_micro(Session& s, const std::vector<size_t>& idx) {
         std::tie(ref_c, ref_r) = reference_logps(s, idx, &st);
         if (!st.ok()) return st.error();
     }
-    torch::Tensor pc, pr, nc;
-    int64_t tokens = 0;
-    if (s.cfg.share_context) {
-        MATRIX_TRY(Batch b, dpo_batch(s, idx, true, true));
-        auto [lp, n] = action_logps(s, b);
-        pc = lp.narrow(0, 0, B);
-        pr = lp.narrow(0, B, B);
-        nc = n.narrow(0, 0, B);
-        tokens = b.n_tokens;
-    } else {
-        MATRIX_TRY(Batch bc, dpo_batch(s, idx, true, false));
-        auto [lc, n] = action_logps(s, bc);
-        MATRIX_TRY(Batch br, dpo_batch(s, idx, false, true));
-        pr = action_logps(s, br).first;
-        pc = lc;
-        nc = n;
-        tokens = bc.n_tokens + br.n_tokens;
-    }
+    MATRIX_TRY(PairLogps lp, pair_logps(s, idx));
+    auto pc = lp.logps.narrow(0, 0, B), pr = lp.logps.narrow(0, B, B), nc = lp.counts.narrow(0, 0, B);
+    const int64_t tokens = lp.tokens;
     auto terms = dpo_loss(pc, pr, ref_c, ref_r, s.cfg.beta, parse_dpo_loss(s.cfg.loss));
     MicroResult r;
     r.loss = terms.loss;
@@ -495,16 +480,10 @@ Status build_model(Session& s) {
         s.log("LoRA r=" + std::to_string(s.lora_cfg.r) + " alpha=" + fmt(s.lora_cfg.alpha) + " on " +
               std::to_string(wrapped.size()) + " modules");
     }
-    model::freeze_base_weights(**s.net);
-    {
-        torch::NoGradGuard ng;
-        for (auto& [name, t] : model::lora_parameters(**s.net)) {
-            if (t.scalar_type() != torch::kFloat32) t.set_data(t.to(torch::kFloat32));  // fp32 master weights
-            s.trainable.push_back({name, t});
-        }
-    }
+    s.trainable = lora_trainable_params(**s.net);
     if (s.trainable.empty()) return make_error("nothing to train: no LoRA parameters");
-    if (s.cfg.grad_checkpointing) s.log("note: gradient checkpointing is not available in this engine yet; ignored");
+    (*s.net)->model->gradient_checkpointing = s.cfg.grad_checkpointing;
+    if (s.cfg.grad_checkpointing) s.log("gradient checkpointing: decoder layers recomputed in backward");
     return {};
 }
 

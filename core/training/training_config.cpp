@@ -35,7 +35,7 @@ using nlohmann::json;
     X(loss, Choice, "DPO", true, ({"sigmoid", "ipo", "hinge"}), "preference loss")                             \
     X(sft_weight, Float, "DPO", true, {}, "weight of an SFT term on the chosen action (0 = off)")              \
     X(precompute_reference, Bool, "DPO", true, {}, "compute reference log-probs once before training")         \
-    X(share_context, Bool, "DPO", true, {}, "chosen and rejected in one batched forward")                      \
+    X(share_context, Bool, "DPO", true, {}, "context forwarded once; chosen and rejected attend to its keys/values")                      \
     X(verdict_filter, Choice, "Data", false, ({"yes", "not_no", "all"}), "SFT trajectories by verifier verdict") \
     X(pairs, Choice, "Data", true, ({"approved", "all"}), "DPO pairs by review status")                        \
     X(eval_fraction, Float, "Data", false, {}, "share of samples held out for evaluation")                     \

@@ -47,7 +47,8 @@ struct TrainingConfig {
     std::string loss = "sigmoid";  // sigmoid | ipo | hinge
     double sft_weight = 0.0;       // weight of an extra SFT (NLL) term on the chosen action; 0 = off
     bool precompute_reference = true;  // reference log-probs computed once before training and stored
-    bool share_context = true;     // chosen and rejected in one batched forward of [chosen, rejected]
+    bool share_context = true;     // context forwarded once, actions against its keys/values (shared_context.h);
+                                   // false: one batched forward of [context + chosen, context + rejected]
 
     // Data.
     std::string verdict_filter = "yes";  // yes | not_no | all: which SFT trajectories (verifier verdict)

@@ -2,6 +2,8 @@
 // safetensors with HF's pixel values and grids; bad input gives one clear stderr line and exit 1/2.
 #include <QtTest>
 
+#include "tests/support/cli_run.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -10,20 +12,9 @@
 using namespace matrix;
 
 namespace {
-const QString k_matrix = QStringLiteral(MATRIX_BINARY_DIR "/app/matrix");
 const QString k_fixture = QStringLiteral(MATRIX_SHARED_DIR "/fixtures/qwen2vl-tiny");
-
-struct Run {
-    int code;
-    QByteArray out, err;
-};
-Run run(const QStringList& args) {
-    QProcess p;
-    p.start(k_matrix, args);
-    p.waitForFinished(60000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
+using Run = matrix::testing::CliRun;
+Run run(const QStringList& args) { return matrix::testing::run_matrix(args); }
 }  // namespace
 
 class TestCmdPreprocess : public QObject {

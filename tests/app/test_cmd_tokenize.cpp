@@ -1,25 +1,16 @@
 // `matrix tokenize` end to end: runs the built binary and compares its output with the fixture's HF ids.
 #include <QtTest>
 
+#include "tests/support/cli_run.h"
+
 #include <nlohmann/json.hpp>
 
 #include <fstream>
 
 namespace {
-const QString k_matrix = QStringLiteral(MATRIX_BINARY_DIR "/app/matrix");
 const QString k_tok_dir = QStringLiteral(MATRIX_SHARED_DIR "/fixtures/qwen2vl-tiny/tiny-qwen2vl");
-
-struct Run {
-    int code;
-    QByteArray out, err;
-};
-Run run(const QStringList& args) {
-    QProcess p;
-    p.start(k_matrix, args);
-    p.waitForFinished(60000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
+using Run = matrix::testing::CliRun;
+Run run(const QStringList& args) { return matrix::testing::run_matrix(args); }
 }  // namespace
 
 class TestCmdTokenize : public QObject {

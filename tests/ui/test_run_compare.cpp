@@ -1,10 +1,17 @@
-// The run-comparison pane offscreen: a project with the real GTA-1 benchmark and two imported MATRIX runs
-// with known flips (tests/data/bench/matrix-gta/run-a, run-b); compare, check the models, the flip filters,
-// the task view's step alignment with the gold dialog, the CSV/PNG/SVG exports, and render the pane and the
-// task view to PNG (build/test_output/run_compare_*.png) for a person to look at.
+// The run-comparison pane offscreen: a project with the real GTA-1 benchmark (two of its images drawn by the
+// test under an image root) and three runs with known per-task results: two MATRIX folders
+// (tests/data/bench/matrix-gta/run-a, run-b) and a JSONL (tests/data/bench/gta-run-c.jsonl). Two-run and
+// three-run comparisons: the models' exact values, outcome filters against the baseline, another baseline,
+// the not-scored reason, the task view (N runs aligned with the gold dialog, tool-call diff, images), the
+// CSV/PNG/SVG exports, the shortcuts; the pane and the task view are rendered to build/test_output/*.png
+// for a person to look at.
 #include <QtTest>
 
+#include <QAction>
+#include <QLabel>
+#include <QPainter>
 #include <QTabWidget>
+#include <QTableView>
 
 #include "core/bench/bench_store.h"
 #include "core/bench/gta_loader.h"
@@ -19,10 +26,29 @@
 
 using namespace matrix;
 using namespace matrix::ui;
+using K = bench::OutcomeKind;
 
 namespace {
 const std::string kShared = MATRIX_SHARED_DIR;
 const std::string kData = std::string(MATRIX_SOURCE_DIR) + "/tests/data/bench/";
+
+QStringList shown(RunComparePane& pane, bench::OutcomeFilter f) {
+    pane.setOutcomeFilter(f);
+    QStringList ids = pane.taskFilterModel()->taskKeys();
+    ids.sort();
+    return ids;
+}
+
+void drawImage(const QString& path, const QColor& colour, const QString& text) {
+    QImage img(320, 240, QImage::Format_RGB32);
+    img.fill(colour);
+    QPainter p(&img);
+    p.setFont(QFont("Sans", 28));
+    p.drawText(img.rect(), Qt::AlignCenter, text);
+    p.end();
+    QDir().mkpath(QFileInfo(path).path());
+    QVERIFY(img.save(path));
+}
 }  // namespace
 
 class TestRunCompare : public QObject {
@@ -38,101 +64,202 @@ private slots:
         m_db = m_dir.filePath("project.db");
         m_out = QString(MATRIX_BINARY_DIR) + "/test_output";
         QDir().mkpath(m_out);
+        // GTA ships no images: draw task 0's two under an image root.
+        drawImage(m_dir.filePath("images/image/image_1.jpg"), QColor(200, 220, 240), "2 bottles");
+        drawImage(m_dir.filePath("images/image/image_2.jpg"), QColor(240, 230, 200), "Beer 6");
         auto project = store::Project::open(m_db.toStdString());
         QVERIFY(project.ok());
-        QVERIFY(bench::store_benchmark(project.value(), bench::load_gta(kShared + "/data/gta/dataset.json").value()).ok());
+        bench::StoreBenchmarkOptions opt;
+        opt.image_roots = {m_dir.filePath("images").toStdString()};
+        QVERIFY(bench::store_benchmark(project.value(), bench::load_gta(kShared + "/data/gta/dataset.json").value(), opt).ok());
         QVERIFY(bench::store_run(project.value(), bench::import_matrix_gta_run(kData + "matrix-gta/run-a").value()).ok());
         QVERIFY(bench::store_run(project.value(), bench::import_matrix_gta_run(kData + "matrix-gta/run-b").value()).ok());
+        auto c = bench::import_jsonl_run(kData + "gta-run-c.jsonl", bench::BenchKind::gta);
+        QVERIFY(c.ok());
+        bench::StoreRunOptions ro;
+        ro.name = "run-c";
+        QVERIFY(bench::store_run(project.value(), c.value(), ro).ok());
     }
 
-    void compare_and_render() {
+    // Two runs: A (run-a) is the baseline; the same numbers as the two-run comparison always gave.
+    void two_runs() {
         RunComparePane pane(m_db);
         pane.resize(1280, 860);
         QVERIFY(pane.isOpen());
-        QCOMPARE(pane.runModel()->rowCount(), 2);
-        QCOMPARE(pane.runModel()->run(1).name, QString("run-a"));
-        QCOMPARE(pane.runModel()->run(1).headline, QString("answer_acc 60.00"));
+        QCOMPARE(pane.runModel()->rowCount(), 3);
+        const int rowA = pane.runModel()->rowOf(1);
+        QCOMPARE(pane.runModel()->run(rowA).name, QString("run-a"));
+        QCOMPARE(pane.runModel()->run(rowA).headline, QString("answer_acc 60.00  (2 not scored: needs embedding model)"));
 
         QSignalSpy ready(&pane, &RunComparePane::comparisonReady);
         pane.compareRuns(1, 2);
         QVERIFY(ready.wait(30000));
         QVERIFY(pane.comparison().has_value());
 
-        // Metrics: answer_acc first, 60 vs 40, Wilson intervals.
         RunMetricsModel* m = pane.metricsModel();
-        QCOMPARE(m->index(0, RunMetricsModel::MetricColumn).data().toString(), QString("answer_acc"));
-        QCOMPARE(m->index(0, RunMetricsModel::AColumn).data().toString(), QString("60.00"));
-        QCOMPARE(m->index(0, RunMetricsModel::BColumn).data().toString(), QString("40.00"));
-        QCOMPARE(m->index(0, RunMetricsModel::DiffColumn).data().toString(), QString("-20.00"));
-        QCOMPARE(m->index(0, RunMetricsModel::ACiColumn).data().toString(), QString("[23.07, 88.24]"));
-        QVERIFY(m->index(0, RunMetricsModel::DiffColumn).data(Qt::BackgroundRole).isValid());
+        QCOMPARE(m->columnCount(), 4);  // metric, A, B, B - A
+        QCOMPARE(m->index(0, 0).data().toString(), QString("answer_acc"));
+        QCOMPARE(m->index(0, m->valueColumn(0)).data(RunMetricsModel::ValueRole).toDouble(), 60.0);
+        QCOMPARE(m->index(0, m->valueColumn(1)).data(RunMetricsModel::ValueRole).toDouble(), 40.0);
+        QCOMPARE(m->index(0, m->valueColumn(0)).data().toString(), QString("60.00  [23.07, 88.24]"));
+        QCOMPARE(m->index(0, m->valueColumn(0)).data(RunMetricsModel::CiRole).toString(), QString("[23.07, 88.24]"));
+        QCOMPARE(m->diffColumn(0), -1);
+        QCOMPARE(m->diffColumn(1), 3);
+        QCOMPARE(m->index(0, 3).data(RunMetricsModel::ValueRole).toDouble(), -20.0);
+        QVERIFY(m->index(0, 3).data().toString().startsWith("-20.00  ["));
+        QVERIFY(m->index(0, 3).data(Qt::BackgroundRole).isValid());
+        QCOMPARE(m->headerData(1, Qt::Horizontal, Qt::DisplayRole).toString(), QString("#1 run-a (baseline)"));
 
-        // Flip filters over the per-task grid (7 tasks: 5 scored, 2 not scored).
-        RunTaskFilterModel* f = pane.taskFilterModel();
-        QCOMPARE(f->rowCount(), 7);
-        pane.setFlipFilter(bench::FlipKind::only_a);
-        QCOMPARE(f->rowCount(), 2);
-        QStringList ids;
-        for (int r = 0; r < f->rowCount(); ++r) ids << f->index(r, RunTaskModel::TaskColumn).data().toString();
-        ids.sort();
-        QCOMPARE(ids, (QStringList{"0", "29"}));
-        pane.setFlipFilter(bench::FlipKind::only_b);
-        QCOMPARE(f->rowCount(), 1);
-        QCOMPARE(f->index(0, RunTaskModel::TaskColumn).data().toString(), QString("2"));
-        pane.setFlipFilter(bench::FlipKind::both);
-        QCOMPARE(f->rowCount(), 1);
-        pane.setFlipFilter(bench::FlipKind::neither);
-        QCOMPARE(f->rowCount(), 1);
-        pane.setFlipFilter(std::nullopt);
-        QCOMPARE(f->rowCount(), 7);
+        // Outcome filters over the per-task grid (7 tasks: 5 scored by both, 2 not scored).
+        QCOMPARE(pane.taskFilterModel()->rowCount(), 7);
+        QCOMPARE(shown(pane, {K::only_run, 0}), (QStringList{"0", "29"}));
+        QCOMPARE(shown(pane, {K::only_run, 1}), (QStringList{"2"}));
+        QCOMPARE(shown(pane, {K::solved_by_all}), (QStringList{"1"}));
+        QCOMPARE(shown(pane, {K::solved_by_none}), (QStringList{"3"}));
+        QCOMPARE(shown(pane, {K::not_scored}), (QStringList{"12", "8"}));
+        QCOMPARE(shown(pane, {K::all_tasks}).size(), 7);
+        RunTaskModel* t = pane.taskModel();
+        QCOMPARE(t->index(0, t->outcomeColumn()).data().toString(), QString("only #1 run-a"));  // task 0
+        QCOMPARE(t->index(4, t->outcomeColumn()).data().toString(), QString("not scored (needs embedding model)"));
+        QCOMPARE(t->index(4, t->scoreColumn(0)).data().toString(), QString("not scored"));
+        QCOMPARE(t->index(0, t->scoreColumn(1)).data(Qt::BackgroundRole).value<QBrush>().color(), QColor(250, 205, 205));
 
-        // Breakdown by answer form.
-        QCOMPARE(pane.groupModel()->rowCount(), 1);
-        QCOMPARE(pane.groupModel()->index(0, RunGroupModel::OnlyAColumn).data().toInt(), 2);
+        // Breakdown by answer form: the objective group, B lost 2 and gained 1 against A.
+        RunGroupModel* g = pane.groupModel();
+        QCOMPARE(g->rowCount(), 1);
+        QCOMPARE(g->index(0, g->flipColumn(1)).data(RunGroupModel::LostRole).toInt(), 2);
+        QCOMPARE(g->index(0, g->flipColumn(1)).data().toString(), QString("+1 / -2"));
+        QVERIFY(pane.notScoredLabel()->text().contains("needs embedding model"));
 
         // Exports.
-        const QString csv = m_dir.filePath("cmp.csv");
+        const QString csv = m_dir.filePath("cmp2.csv");
         QVERIFY(pane.exportCsv(csv));
         QFile cf(csv);
         QVERIFY(cf.open(QIODevice::ReadOnly));
         const QString text = QString::fromUtf8(cf.readAll());
-        QVERIFY(text.startsWith("metric,a,b,diff"));
-        QVERIFY(text.contains("\n0,objective,1,0,only_a\n"));
+        QVERIFY(text.startsWith("metric,ci_method,#1 run-a,#1 run-a ci_lo,"));
+        QVERIFY(text.contains("\n0,objective,1,0,only #1 run-a\n"));
+        QVERIFY(text.contains("\n8,subjective,,,not scored (needs embedding model)\n"));
         QVERIFY(pane.exportChart(m_out + "/run_compare_chart.png"));
         QVERIFY(!QImage(m_out + "/run_compare_chart.png").isNull());
-        QVERIFY(pane.exportChart(m_dir.filePath("chart.svg")));
-        QFile sf(m_dir.filePath("chart.svg"));
+    }
+
+    // Three runs: every run against a baseline, another baseline, the task view with all three.
+    void three_runs_and_render() {
+        RunComparePane pane(m_db);
+        pane.resize(1400, 900);
+        QSignalSpy ready(&pane, &RunComparePane::comparisonReady);
+        pane.selectRuns({1, 2, 3});
+        // The shortcut is named in the tooltip, and works while the focus is in the pane.
+        QAction* compare = pane.paneActions().front();
+        QVERIFY(compare->toolTip().contains(QKeySequence(Qt::CTRL | Qt::Key_Return).toString(QKeySequence::NativeText)));
+        pane.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&pane));
+        pane.activateWindow();
+        pane.taskTable()->setFocus();
+        QTest::keyClick(pane.taskTable(), Qt::Key_Return, Qt::ControlModifier);
+        QVERIFY(ready.wait(30000));
+        QCOMPARE(pane.comparedRuns(), (QVector<qint64>{1, 2, 3}));
+        const bench::MultiComparison& c = *pane.comparison();
+        QCOMPARE(int(c.baseline), 0);
+
+        RunMetricsModel* m = pane.metricsModel();
+        QCOMPARE(m->columnCount(), 6);  // metric, 3 runs, 2 differences
+        QCOMPARE(m->index(0, m->valueColumn(2)).data(RunMetricsModel::ValueRole).toDouble(), 60.0);
+        QCOMPARE(m->index(0, m->diffColumn(1)).data(RunMetricsModel::ValueRole).toDouble(), -20.0);
+        QCOMPARE(m->index(0, m->diffColumn(2)).data(RunMetricsModel::ValueRole).toDouble(), 0.0);
+        QVERIFY(!m->index(0, m->diffColumn(2)).data(Qt::BackgroundRole).isValid());  // no difference: no colour
+
+        // Outcomes (official scorer): A solves 0 1 29, B solves 1 2, C solves 0 2 3.
+        QCOMPARE(pane.outcomeFilters().size(), 11);
+        QCOMPARE(shown(pane, {K::only_run, 0}), (QStringList{"29"}));
+        QCOMPARE(shown(pane, {K::only_run, 1}), QStringList{});
+        QCOMPARE(shown(pane, {K::only_run, 2}), (QStringList{"3"}));
+        QCOMPARE(shown(pane, {K::gained, 2}), (QStringList{"2", "3"}));
+        QCOMPARE(shown(pane, {K::lost, 2}), (QStringList{"1", "29"}));
+        QCOMPARE(shown(pane, {K::gained, 1}), (QStringList{"2"}));
+        QCOMPARE(shown(pane, {K::lost, 1}), (QStringList{"0", "29"}));
+        QCOMPARE(shown(pane, {K::solved_by_all}), QStringList{});
+        QCOMPARE(shown(pane, {K::not_scored}), (QStringList{"12", "8"}));
+        QCOMPARE(c.versus[2].gained, 2);
+        QCOMPARE(c.versus[2].lost, 2);
+        QCOMPARE(pane.taskModel()->index(1, pane.taskModel()->outcomeColumn()).data().toString(), QString("solved by 2 of 3"));
+        RunGroupModel* g = pane.groupModel();
+        QCOMPARE(g->columnCount(), 6);
+        QCOMPARE(g->index(0, g->flipColumn(2)).data().toString(), QString("+2 / -2"));
+        QVERIFY(pane.notScoredLabel()->text().contains("#3 run-c: 2 tasks (needs embedding model)"));
+
+        const QString csv = m_dir.filePath("cmp3.csv");
+        QVERIFY(pane.exportCsv(csv));
+        QFile cf(csv);
+        QVERIFY(cf.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(cf.readAll());
+        QVERIFY(text.contains("\ntask_id,group,#1 run-a,#2 run-b,#3 run-c,outcome\n"));
+        QVERIFY(text.contains("\n3,objective,0,0,1,only #3 run-c\n"));
+        QVERIFY(text.contains("\nobjective,60,5,40,5,60,5\n"));
+        QVERIFY(pane.exportChart(m_out + "/run_compare3_chart.png"));
+        QVERIFY(pane.exportChart(m_dir.filePath("chart3.svg")));
+        QFile sf(m_dir.filePath("chart3.svg"));
         QVERIFY(sf.open(QIODevice::ReadOnly));
         QVERIFY(sf.readAll().contains("<svg"));
 
-        pane.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&pane));
-        QVERIFY(pane.grab().save(m_out + "/run_compare_metrics.png"));
+        pane.setOutcomeFilter({K::all_tasks});
+        QVERIFY(pane.grab().save(m_out + "/run_compare3_metrics.png"));
         pane.tabs()->setCurrentIndex(1);
-        pane.setFlipFilter(std::nullopt);
-        QVERIFY(pane.grab().save(m_out + "/run_compare_tasks.png"));
+        QVERIFY(pane.grab().save(m_out + "/run_compare3_tasks.png"));
         pane.tabs()->setCurrentIndex(2);
-        QVERIFY(pane.grab().save(m_out + "/run_compare_breakdown.png"));
+        QVERIFY(pane.grab().save(m_out + "/run_compare3_breakdown.png"));
 
-        // Task 0 side by side with the gold dialog.
+        // Enter on a task in the grid opens its view.
+        pane.tabs()->setCurrentIndex(1);
+        pane.taskTable()->setFocus();
+        pane.taskTable()->setCurrentIndex(pane.taskFilterModel()->index(0, 0));
+        QTest::keyClick(pane.taskTable(), Qt::Key_Return);
+        const auto opened = pane.findChildren<RunCompareTaskView*>();
+        QCOMPARE(opened.size(), 1);
+        QCOMPARE(opened.front()->alignmentModel()->task().task_key, std::string("0"));
+        QCOMPARE(int(opened.front()->alignmentModel()->task().runs.size()), 3);
+        opened.front()->close();
+        QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+
+        // Task 0 across the three runs, next to the gold dialog, with its two images.
         RunCompareTaskView* view = pane.openTask("0");
         QVERIFY(view);
+        QCOMPARE(view->imageCount(), 2);
+        QCOMPARE(view->missingImageCount(), 0);
         RunStepAlignmentModel* a = view->alignmentModel();
-        QCOMPARE(a->rowCount(), 6);  // gold has 6 steps (5 tool calls + answer); A has 3, B has 2
+        QCOMPARE(a->columnCount(), 5);  // step, gold, 3 runs
+        QCOMPARE(a->rowCount(), 6);     // gold has 6 steps (5 tool calls + answer); A 3, B 2, C 3
         QVERIFY(a->index(0, RunStepAlignmentModel::GoldColumn).data().toString().startsWith("ImageDescription("));
-        QVERIFY(a->index(0, RunStepAlignmentModel::AColumn).data().toString().startsWith("visualizer("));
-        // visualizer == ImageDescription: no highlight; B's first step (ocr) differs from gold's.
-        QVERIFY(!a->index(0, RunStepAlignmentModel::AColumn).data(RunStepAlignmentModel::ToolsDifferRole).toBool());
-        QVERIFY(a->index(0, RunStepAlignmentModel::BColumn).data(RunStepAlignmentModel::ToolsDifferRole).toBool());
-        QVERIFY(!a->index(5, RunStepAlignmentModel::AColumn).data().isValid());
-        view->resize(1200, 640);
+        QVERIFY(a->index(0, a->runColumn(0)).data().toString().startsWith("visualizer("));
+        QVERIFY(a->index(0, a->runColumn(2)).data().toString().startsWith("ocr("));
+        using D = RunStepAlignmentModel::Diff;
+        // visualizer == ImageDescription, but it passes a question too: same tool, other arguments.
+        QCOMPARE(a->index(0, a->runColumn(0)).data(RunStepAlignmentModel::DiffRole).toInt(), int(D::arguments));
+        QVERIFY(!a->index(0, a->runColumn(0)).data(RunStepAlignmentModel::ToolsDifferRole).toBool());
+        QCOMPARE(a->index(0, a->runColumn(1)).data(RunStepAlignmentModel::DiffRole).toInt(), int(D::tools));
+        QCOMPARE(a->index(0, a->runColumn(2)).data(RunStepAlignmentModel::DiffRole).toInt(), int(D::tools));
+        QVERIFY(a->index(0, a->runColumn(2)).data(Qt::ToolTipRole).toString().startsWith("Tools differ from gold: OCR instead of ImageDescription"));
+        QVERIFY(!a->index(5, a->runColumn(0)).data().isValid());
+        QCOMPARE(a->headerData(a->runColumn(0), Qt::Horizontal, Qt::DisplayRole).toString(), QString("#1 run-a (baseline)"));
+        view->resize(1500, 760);
         view->show();
         QVERIFY(QTest::qWaitForWindowExposed(view));
-        QVERIFY(view->grab().save(m_out + "/run_compare_task0.png"));
+        QVERIFY(view->grab().save(m_out + "/run_compare3_task0.png"));
         view->close();
+
+        // Another baseline (run-c): re-compared, differences now against it.
+        pane.setBaseline(2);
+        QVERIFY(ready.wait(30000));
+        QCOMPARE(int(pane.comparison()->baseline), 2);
+        QCOMPARE(pane.comparison()->versus[0].gained, 2);  // A solves 1 and 29, C does not
+        QCOMPARE(pane.comparison()->versus[0].lost, 2);    // C solves 2 and 3, A does not
+        QCOMPARE(m->diffColumn(2), -1);
+        QCOMPARE(m->index(0, m->diffColumn(1)).data(RunMetricsModel::ValueRole).toDouble(), -20.0);
+        QCOMPARE(shown(pane, {K::only_run, 2}), (QStringList{"3"}));
     }
 
-    void missing_project_and_mixed_benchmarks() {
+    void missing_project_and_bad_runs() {
         RunComparePane bad(m_dir.filePath("nope.db"));
         QVERIFY(!bad.isOpen());
         RunComparePane pane(m_db);
@@ -140,6 +267,8 @@ private slots:
         pane.compareRuns(1, 99);
         QVERIFY(failed.wait(30000));
         QVERIFY(failed.front().front().toString().contains("no run 99"));
+        QVERIFY(!pane.comparison().has_value());
+        QVERIFY(!pane.exportCsv(m_dir.filePath("none.csv")));
     }
 };
 

@@ -122,6 +122,33 @@ private slots:
         QVERIFY(panel.modelInfoText().contains("config.json"));
     }
 
+    void keyboard_starts_a_run() {
+        const std::string db = m_dir.filePath("keys.db").toStdString();
+        makeProject(db);
+        ui::TrainingPanel panel;
+        panel.setProjectPath(QString::fromStdString(db));
+        panel.setModelDir(kFixture + "/tiny-qwen2vl");
+        panel.setDataset("demo");
+        panel.setOutputDir(m_dir.filePath("keys"));
+        field<QSpinBox>(panel, "lora_r")->setValue(4);
+        field<QSpinBox>(panel, "epochs")->setValue(1);
+        field<QSpinBox>(panel, "max_length")->setValue(512);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowActive(&panel));
+        // The shortcut is shown where the user looks for it, and works from any field of the panel.
+        auto buttons = panel.findChildren<QPushButton*>();
+        auto train = std::find_if(buttons.begin(), buttons.end(), [](auto* b) { return b->text() == "Train"; });
+        QVERIFY(train != buttons.end());
+        QVERIFY2((*train)->toolTip().contains("Ctrl+Return"), qPrintable((*train)->toolTip()));
+        QLineEdit* lr = field<QLineEdit>(panel, "lr");
+        lr->setFocus();
+        QSignalSpy done(&panel, &ui::TrainingPanel::trainingFinished);
+        QTest::keyClick(lr, Qt::Key_Return, Qt::ControlModifier);
+        QVERIFY(done.wait(300000));
+        QCOMPARE(done.first().at(0).toString(), QString("finished"));
+        QCOMPARE(panel.chartPointCount(), 3);  // 3 samples x 1 epoch
+    }
+
     void trains_from_the_button_and_overlays_runs() {
         const std::string db = m_dir.filePath("panel.db").toStdString();
         makeProject(db);

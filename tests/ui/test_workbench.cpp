@@ -3,12 +3,14 @@
 // observations; status bar counts; recent projects in the settings.
 #include <QComboBox>
 #include <QLineEdit>
+#include <QListView>
 #include <QSettings>
 #include <QSpinBox>
 #include <QTableView>
 #include <QtTest>
 
 #include "tests/ui/ui_fixture.h"
+#include "ui/models/pair_curation_model.h"
 #include "ui/models/project_session.h"
 #include "ui/models/task_data_loader.h"
 #include "ui/models/task_table_model.h"
@@ -31,6 +33,7 @@ private slots:
     void browserFilters_data();
     void browserFilters();
     void stepperAndImages();
+    void stepsWithPairsLeadToThem();
     void missingImageState();
     void pagingLoadsOnDemand();
     void imagePathCandidates();
@@ -63,6 +66,8 @@ void TestWorkbench::browserFilters_data() {
     QTest::newRow("search thought text") << "search" << "circles" << QStringList{"t-shapes"};
     QTest::newRow("search observation") << "search" << "oranges" << QStringList{"t-market"};
     QTest::newRow("search prefix") << "search" << "invo*" << QStringList{"t-invoice"};
+    // The Pref-X dataset owns no task: choosing it lists the tasks its pairs sit on.
+    QTest::newRow("pair dataset") << "dataset" << "pairs" << QStringList{"t-shapes", "t-market"};
 }
 
 void TestWorkbench::browserFilters() {
@@ -83,6 +88,7 @@ void TestWorkbench::browserFilters() {
     if (control == "tool") pick(b->toolBox(), value);
     if (control == "missing") pick(b->missingBox(), value.toInt());
     if (control == "pairs") pick(b->pairStatusBox(), value);
+    if (control == "dataset") pick(b->datasetBox(), QVariant::fromValue(qint64(fx.pairsDataset)));
     if (control == "minSteps") b->minStepsBox()->setValue(value.toInt());
     if (control == "maxSteps") b->maxStepsBox()->setValue(value.toInt());
     if (control == "search") QTest::keyClicks(b->searchBox(), value);
@@ -133,6 +139,58 @@ void TestWorkbench::stepperAndImages() {
     QCOMPARE(t->observation()->text(), QString("UnsupportedFormatException: png"));
     // Status bar counts.
     QCOMPARE(w.statusCounts(), QString("4 tasks \u00b7 4 pairs \u00b7 1 missing images \u00b7 4 shown"));
+}
+
+void TestWorkbench::stepsWithPairsLeadToThem() {
+    UiFixture fx;
+    int64_t stepOnePair = 0;
+    {
+        // One more pair on t-shapes, for its second step.
+        auto project = matrix::test::must(store::Project::open(fx.path.toStdString()));
+        store::PairRepo pr(project.db());
+        store::Pair p = fx.pair(0);
+        p.id = 0;
+        p.step_index = 1;
+        p.record_key = "step1";
+        p.ordinal = 4;
+        p.chosen_action = "Thought: Two circles.\n\nCode:\n```py\nfinal_answer(2)\n```";
+        stepOnePair = matrix::test::must(pr.insert(p));
+    }
+    MainWindow w;
+    w.resize(1400, 900);
+    w.show();
+    w.openProject(fx.path);
+    QVERIFY(w.waitForIdle());
+    QCOMPARE(w.currentTask().externalId, QString("t-shapes"));
+    TrajectoryView* t = w.trajectory();
+    auto stepText = [&](int row) { return t->stepList()->model()->index(row, 0).data().toString(); };
+    QVERIFY2(stepText(0).endsWith(QString("objectlocation \u00b7 2 pairs")), qPrintable(stepText(0)));
+    QVERIFY2(stepText(1).endsWith(QString("final_answer \u00b7 1 pair")), qPrintable(stepText(1)));
+    QCOMPARE(w.curation()->current().id, qint64(fx.pairs[0]));
+    QTest::keyClick(&w, Qt::Key_J);  // step 1: its pair comes into the curation pane
+    QVERIFY(w.waitForIdle());
+    QCOMPARE(w.curation()->current().id, qint64(stepOnePair));
+    QTest::keyClick(&w, Qt::Key_K);
+    QVERIFY(w.waitForIdle());
+    QCOMPARE(w.curation()->current().id, qint64(fx.pairs[0]));
+
+    // Moving through pairs brings each pair's task and step along (and the curation pane stays on that pair).
+    auto nextPair = [&] {
+        QTest::keyClick(&w, Qt::Key_Right, Qt::ControlModifier);
+        QVERIFY(w.waitForIdle());
+    };
+    nextPair();
+    QCOMPARE(w.curation()->current().id, qint64(fx.pairs[1]));
+    QCOMPARE(w.currentTask().externalId, QString("t-shapes"));
+    nextPair();
+    QCOMPARE(w.curation()->current().id, qint64(fx.pairs[2]));
+    QCOMPARE(w.currentTask().externalId, QString("t-market"));
+    QCOMPARE(t->currentStep(), 0);
+    nextPair();
+    nextPair();
+    QCOMPARE(w.curation()->current().id, qint64(stepOnePair));
+    QCOMPARE(w.currentTask().externalId, QString("t-shapes"));
+    QCOMPARE(t->currentStep(), 1);
 }
 
 void TestWorkbench::missingImageState() {

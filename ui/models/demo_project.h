@@ -20,7 +20,7 @@ public:
     // Copies the demo files out of the resources and imports them into a fresh demo.matrix.
     static JobOutcome build(const Progress& progress);
     // Bumped when the demo content changes, so an old demo.matrix is rebuilt.
-    static constexpr int kVersion = 1;
+    static constexpr int kVersion = 2;  // 2: Pref-X pairs sit on the M-TRACE tasks
 };
 
 }  // namespace matrix::ui

@@ -19,6 +19,7 @@ std::optional<std::string> opt(const QString& s) {
 
 struct IdList {
     QVector<qint64> ids, taskIds;
+    QVector<int> steps;
     QVector<QString> statuses;
     QString error;
 };
@@ -102,7 +103,7 @@ void PairCurationModel::reload() {
         this,
         [ds = m_datasetId](store::Project& p) {
             IdList r;
-            std::string sql = "SELECT id, status, COALESCE(task_id, 0) FROM pairs";
+            std::string sql = "SELECT id, status, COALESCE(task_id, 0), step_index FROM pairs";
             if (ds) sql += " WHERE dataset_id = ?1";
             sql += " ORDER BY dataset_id, ordinal";
             auto st = p.db().prepare(sql);
@@ -121,6 +122,7 @@ void PairCurationModel::reload() {
                 r.ids << st->column_int64(0);
                 r.statuses << qs(st->column_text(1));
                 r.taskIds << st->column_int64(2);
+                r.steps << st->column_int(3);
             }
             return r;
         },
@@ -132,6 +134,7 @@ void PairCurationModel::reload() {
             m_ids = r.ids;
             m_statuses = r.statuses;
             m_taskIds = r.taskIds;
+            m_steps = r.steps;
             emit progressChanged(progress());
             int pos = int(m_ids.indexOf(keep));
             if (pos < 0) pos = int(m_statuses.indexOf(QStringLiteral("pending")));
@@ -179,6 +182,19 @@ bool PairCurationModel::showFirstPairOfTask(qint64 taskId) {
     if (i < 0) return false;
     if (i != m_position) goTo(i);
     return true;
+}
+
+bool PairCurationModel::showPairOfStep(qint64 taskId, int step) {
+    // Already on a pair of that step (maybe not its first): stay.
+    if (m_position >= 0 && m_position < m_taskIds.size() && m_taskIds[m_position] == taskId &&
+        m_position < m_steps.size() && m_steps[m_position] == step)
+        return true;
+    for (int i = 0; i < m_taskIds.size(); ++i) {
+        if (m_taskIds[i] != taskId || i >= m_steps.size() || m_steps[i] != step) continue;
+        if (i != m_position) goTo(i);
+        return true;
+    }
+    return false;
 }
 
 void PairCurationModel::loadPair(qint64 pairId, int position) {

@@ -41,6 +41,7 @@ public slots:
     void previous();
     void nextPending();
     bool showFirstPairOfTask(qint64 taskId);  // false when no pair in scope belongs to the task
+    bool showPairOfStep(qint64 taskId, int step);  // the task's first pair for that step; false when none
 
     void approve();
     void reject();  // uses the current rejection reason (set before or after)
@@ -73,6 +74,7 @@ private:
     QVector<qint64> m_ids;
     QVector<QString> m_statuses;
     QVector<qint64> m_taskIds;
+    QVector<int> m_steps;  // step_index per pair
     PairData m_current;
     int m_position = -1;
     int m_generation = 0;

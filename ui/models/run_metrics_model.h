@@ -1,33 +1,50 @@
-// RunMetricsModel: the metrics of two compared runs side by side (A, B, B-A and their 95% intervals), with
-// the difference coloured (green: B better, red: B worse). Reads a core bench::Comparison; UI thread only.
+// RunMetricsModel: the metrics of two or more compared runs side by side. Columns: the metric, one column
+// per run (value and its 95% interval), then one "difference to the baseline" column per other run (with
+// the paired-bootstrap interval), coloured green (better than the baseline) or red (worse). Counts (n_*,
+// tool calls) are not coloured. Reads a core bench::MultiComparison; UI thread only.
 #pragma once
 
 #include <QAbstractTableModel>
 
-#include "core/bench/compare.h"
+#include "core/bench/compare_multi.h"
 
 namespace matrix::ui {
 
 class RunMetricsModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { MetricColumn, AColumn, BColumn, DiffColumn, ACiColumn, BCiColumn, DiffCiColumn, ColumnCount };
+    enum Roles {
+        ValueRole = Qt::UserRole + 1,  // double (or invalid): the run's value / the difference
+        CiRole,                        // QString "[lo, hi]" or "-"
+        RunIndexRole,                  // int: the run a column belongs to
+    };
     using QAbstractTableModel::QAbstractTableModel;
 
-    void setComparison(const bench::Comparison& c);
-    const bench::MetricRow& metric(int row) const { return m_rows[size_t(row)]; }
+    void setComparison(const bench::MultiComparison& c);
+    const bench::MultiMetricRow& metric(int row) const { return m_rows[size_t(row)]; }
+
+    // Column of run i's value / of run i's difference to the baseline (-1 for the baseline itself).
+    int valueColumn(int run) const { return 1 + run; }
+    int diffColumn(int run) const;
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
 
+    // Counts are neither better nor worse: no colour.
+    static bool isCount(const std::string& metric);
+
 private:
-    std::vector<bench::MetricRow> m_rows;
+    int runOfDiffColumn(int column) const;
+    std::vector<bench::MultiMetricRow> m_rows;
+    std::vector<std::string> m_labels;
+    size_t m_baseline = 0;
 };
 
-// Shared formatting: "60.00", "[23.07, 88.24]", "-" for missing values.
+// Shared formatting: "60.00", "[23.07, 88.24]", "-" for missing values, "+16.67" for differences.
 QString formatValue(const std::optional<double>& v);
 QString formatInterval(const std::optional<bench::Interval>& v);
+QString formatDiff(const std::optional<double>& v);
 
 }  // namespace matrix::ui

@@ -9,23 +9,28 @@
 
 namespace matrix::ui {
 
-void RunStepAlignmentModel::setTask(const bench::TaskSideBySide& task) {
+void RunStepAlignmentModel::setTask(const bench::TaskAcrossRuns& task, int baseline) {
     beginResetModel();
     m_task = task;
+    m_baseline = baseline >= 0 && size_t(baseline) < task.runs.size() ? baseline : 0;
     endResetModel();
 }
 
 int RunStepAlignmentModel::rowCount(const QModelIndex& parent) const {
     if (parent.isValid()) return 0;
-    return int(std::max({m_task.gold.size(), m_task.steps_a.size(), m_task.steps_b.size()}));
+    size_t n = m_task.gold.size();
+    for (const auto& r : m_task.runs) n = std::max(n, r.steps.size());
+    return int(n);
 }
 
-int RunStepAlignmentModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int RunStepAlignmentModel::columnCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : 2 + int(m_task.runs.size());
+}
 
 const bench::RunStep* RunStepAlignmentModel::stepAt(int column, int row) const {
-    const std::vector<bench::RunStep>* v = column == GoldColumn ? &m_task.gold
-                                           : column == AColumn  ? &m_task.steps_a
-                                           : column == BColumn  ? &m_task.steps_b : nullptr;
+    const std::vector<bench::RunStep>* v = nullptr;
+    if (column == GoldColumn) v = &m_task.gold;
+    else if (column >= 2 && size_t(column - 2) < m_task.runs.size()) v = &m_task.runs[size_t(column - 2)].steps;
     if (!v || row < 0 || size_t(row) >= v->size()) return nullptr;
     return &(*v)[size_t(row)];
 }
@@ -57,14 +62,63 @@ QStringList RunStepAlignmentModel::toolNames(const bench::RunStep& s) {
     return names;
 }
 
-bool RunStepAlignmentModel::differs(int column, int row) const {
-    if (column != AColumn && column != BColumn) return false;
+QStringList RunStepAlignmentModel::argumentValues(const bench::RunStep& s) {
+    QStringList values;
+    for (const auto& c : s.tool_calls) {
+        if (c.arguments.is_object()) {
+            QStringList one;
+            for (auto it = c.arguments.begin(); it != c.arguments.end(); ++it) {
+                one << QString::fromStdString(it.value().is_string() ? it.value().get<std::string>()
+                                                                      : bench::py::str_of(it.value()));
+            }
+            one.sort();
+            values << one.join(QChar(0x1f));
+        } else {
+            values << QString::fromStdString(c.arguments.dump());
+        }
+    }
+    return values;
+}
+
+const bench::RunStep* RunStepAlignmentModel::referenceFor(int column, int row, bool* beyond) const {
+    *beyond = false;
+    if (!m_task.gold.empty()) {
+        const bench::RunStep* ref = stepAt(GoldColumn, row);
+        *beyond = ref == nullptr;  // a step past the end of the gold trajectory
+        return ref;
+    }
+    if (column == runColumn(m_baseline)) return nullptr;
+    return stepAt(runColumn(m_baseline), row);
+}
+
+RunStepAlignmentModel::Diff RunStepAlignmentModel::diff(int column, int row) const {
+    if (column < 2) return Diff::same;
     const bench::RunStep* s = stepAt(column, row);
-    if (!s) return false;
-    const bench::RunStep* ref = !m_task.gold.empty() ? stepAt(GoldColumn, row)
-                                                     : stepAt(column == AColumn ? BColumn : AColumn, row);
-    if (!ref) return !m_task.gold.empty();  // a step beyond the gold trajectory
-    return toolNames(*s) != toolNames(*ref);
+    if (!s) return Diff::same;
+    bool beyond = false;
+    const bench::RunStep* ref = referenceFor(column, row, &beyond);
+    if (!ref) return beyond ? Diff::tools : Diff::same;
+    if (toolNames(*s) != toolNames(*ref)) return Diff::tools;
+    if (argumentValues(*s) != argumentValues(*ref)) return Diff::arguments;
+    return Diff::same;
+}
+
+QString RunStepAlignmentModel::diffText(int column, int row) const {
+    const bench::RunStep* s = stepAt(column, row);
+    bool beyond = false;
+    const bench::RunStep* ref = referenceFor(column, row, &beyond);
+    const QString against = m_task.gold.empty() ? tr("the baseline run") : tr("gold");
+    switch (diff(column, row)) {
+        case Diff::same: return {};
+        case Diff::tools:
+            if (beyond) return tr("An extra step: the gold trajectory has ended.");
+            return tr("Tools differ from %1: %2 instead of %3")
+                .arg(against, toolNames(*s).join(", ").isEmpty() ? tr("(none)") : toolNames(*s).join(", "),
+                     toolNames(*ref).join(", ").isEmpty() ? tr("(none)") : toolNames(*ref).join(", "));
+        case Diff::arguments:
+            return tr("Same tools as %1, different arguments:\n%2\nvs\n%3").arg(against, toolCallsText(*s), toolCallsText(*ref));
+    }
+    return {};
 }
 
 QVariant RunStepAlignmentModel::data(const QModelIndex& index, int role) const {
@@ -75,7 +129,8 @@ QVariant RunStepAlignmentModel::data(const QModelIndex& index, int role) const {
     }
     const bench::RunStep* s = stepAt(index.column(), index.row());
     if (!s) return {};
-    if (role == ToolsDifferRole) return differs(index.column(), index.row());
+    if (role == ToolsDifferRole) return diff(index.column(), index.row()) == Diff::tools;
+    if (role == DiffRole) return int(diff(index.column(), index.row()));
     if (role == Qt::DisplayRole || role == Qt::ToolTipRole) {
         QString text = toolCallsText(*s);
         const int limit = role == Qt::DisplayRole ? 160 : 4000;
@@ -84,23 +139,32 @@ QVariant RunStepAlignmentModel::data(const QModelIndex& index, int role) const {
         if (!s->observation.empty()) {
             text += (text.isEmpty() ? "" : "\n") + clip((s->is_error ? "Error: " : "-> ") + QString::fromStdString(s->observation));
         }
+        if (role == Qt::ToolTipRole) {
+            const QString d = diffText(index.column(), index.row());
+            if (!d.isEmpty()) text = d + "\n\n" + text;
+        }
         return text;
     }
     if (role == Qt::TextAlignmentRole) return int(Qt::AlignLeft | Qt::AlignTop);
     if (role == Qt::ForegroundRole && s->is_error) return QBrush(QColor(170, 0, 0));
-    if (role == Qt::BackgroundRole && differs(index.column(), index.row())) return QBrush(QColor(255, 236, 179));
+    if (role == Qt::BackgroundRole) {
+        switch (diff(index.column(), index.row())) {
+            case Diff::tools: return QBrush(QColor(255, 214, 153));
+            case Diff::arguments: return QBrush(QColor(255, 246, 191));
+            case Diff::same: return {};
+        }
+    }
     return {};
 }
 
 QVariant RunStepAlignmentModel::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
-    switch (section) {
-        case StepColumn: return tr("Step");
-        case GoldColumn: return tr("Gold");
-        case AColumn: return tr("Run A");
-        case BColumn: return tr("Run B");
-    }
-    return {};
+    if (section == StepColumn) return tr("Step");
+    if (section == GoldColumn) return tr("Gold");
+    const size_t run = size_t(section - 2);
+    if (run >= m_task.runs.size()) return {};
+    const QString l = QString::fromStdString(m_task.runs[run].label);
+    return int(run) == m_baseline ? tr("%1 (baseline)").arg(l) : l;
 }
 
 }  // namespace matrix::ui

@@ -25,10 +25,12 @@ QVariant StepListModel::data(const QModelIndex& index, int role) const {
         QString text = (s.isError ? QStringLiteral("\u2717 ") : s.isFinal ? QStringLiteral("\u2713 ") : QStringLiteral("   ")) +
                        tr("Step %1").arg(s.index);
         if (!tools.isEmpty()) text += QStringLiteral(" \u00b7 ") + tools.join(", ");
+        if (s.pairCount > 0) text += s.pairCount == 1 ? tr(" \u00b7 1 pair") : tr(" \u00b7 %1 pairs").arg(s.pairCount);
         return text;
     }
     case Qt::ToolTipRole:
-        return s.thought;
+        return s.pairCount > 0 ? tr("%1\n\nPreference pairs for this step: %2 (shown in Pair Curation)").arg(s.thought).arg(s.pairCount)
+                               : s.thought;
     case Qt::ForegroundRole:
         if (s.isError) return QBrush(QColor(170, 30, 20));
         if (s.isFinal) return QBrush(QColor(10, 100, 40));

@@ -22,6 +22,7 @@ struct StepData {
     bool isError = false;
     bool isFinal = false;
     bool hasObservation = false;
+    int pairCount = 0;  // preference pairs whose candidates are for this step
     QVector<ToolBadge> tools;
 };
 

@@ -1,6 +1,8 @@
 // MainWindow: panes, menus, toolbar, status bar and the wiring between them (see main_window.h).
 #include "ui/views/main_window.h"
 
+#include <utility>
+
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -29,7 +31,9 @@
 #include "ui/views/import_dialog.h"
 #include "ui/views/pair_curation_view.h"
 #include "ui/views/run_compare_pane.h"
+#ifdef MATRIX_HAVE_TORCH
 #include "ui/views/training_panel.h"
+#endif
 #include "ui/views/trajectory_view.h"
 #include "ui/widgets/action_editor.h"
 #include "ui/widgets/image_canvas.h"
@@ -71,7 +75,11 @@ ProjectInfo loadProjectInfo(store::Project& p) {
         return info;
     }
     OverviewStats& o = info.stats;
-    o.title = QObject::tr("%1 (%n dataset(s))", "", int(list->size())).arg(QFileInfo(qs(p.path())).fileName());
+    const int n = int(list->size());
+    o.title = QObject::tr("%1 \u00b7 %2 %3")
+                  .arg(QFileInfo(qs(p.path())).fileName())
+                  .arg(n)
+                  .arg(n == 1 ? QObject::tr("dataset") : QObject::tr("datasets"));
     o.tasks = stats->tasks;
     o.pairs = stats->pairs;
     o.missingImages = stats->media_missing;
@@ -152,7 +160,14 @@ void MainWindow::createDocks() {
                              "dock_runs", Qt::BottomDockWidgetArea);
     tabifyDockWidget(overview, runs);
     // SFT / DPO training from a button: the panel runs its trainer in its own worker thread.
+#ifdef MATRIX_HAVE_TORCH
     QDockWidget* training = make(new TrainingPanel, tr("Training"), "dock_training", Qt::BottomDockWidgetArea);
+#else
+    // Built without LibTorch (MATRIX_WITH_TORCH=OFF): the dock says so instead of training.
+    QDockWidget* training = make(new QLabel(tr("Training needs the LibTorch engine, and this build has none "
+                                               "(configured with MATRIX_WITH_TORCH=OFF).")),
+                                 tr("Training"), "dock_training", Qt::BottomDockWidgetArea);
+#endif
     tabifyDockWidget(runs, training);
     curation->raise();
     resizeDocks({browser, images}, {600, 420}, Qt::Horizontal);
@@ -291,9 +306,12 @@ void MainWindow::connectActions() {
     connect(m_curationView, &PairCurationView::nextPendingRequested, a.nextPending, &QAction::trigger);
     connect(m_curationView, &PairCurationView::reasonChosen, m_curation, &PairCurationModel::setRejectionReason);
     connect(m_curationView, &PairCurationView::noteEdited, m_curation, &PairCurationModel::setNote);
+    for (QAction* nav : {a.nextPending, a.nextPair, a.previousPair})
+        connect(nav, &QAction::triggered, this, [this] { m_followNextPair = true; });
     connect(m_curation, &PairCurationModel::currentChanged, this, [this](const PairData& p, int pos, int n) {
         m_curationView->setPair(p, pos, n);
         updateCurationActions();
+        if (std::exchange(m_followNextPair, false)) followPair(p);
     });
     connect(m_curation, &PairCurationModel::progressChanged, this, [this](const PairProgress& p) {
         m_curationView->setProgress(p);
@@ -393,8 +411,10 @@ void MainWindow::onProjectOpened(const QString& path) {
         runs->setWidget(new RunComparePane(path, runs));
         delete old;
     }
+#ifdef MATRIX_HAVE_TORCH
     if (QDockWidget* training = dock(QStringLiteral("dock_training")))
         if (auto* panel = qobject_cast<TrainingPanel*>(training->widget())) panel->setProjectPath(path);
+#endif
     refreshProjectInfo();
     emit projectOpened(path);
 }
@@ -422,22 +442,48 @@ QString MainWindow::statusCounts() const {
         .arg(std::max<qint64>(0, m_browser->model()->totalCount()));
 }
 
-void MainWindow::showTask(qint64 taskId) {
+void MainWindow::showTask(qint64 taskId) { showTaskAtStep(taskId, -1); }
+
+void MainWindow::showTaskAtStep(qint64 taskId, int step) {
     if (taskId <= 0) return;
     const int gen = ++m_taskGeneration;
     m_session->post(this, [taskId, roots = Settings().imageRoots()](store::Project& p) { return loadTaskData(p, taskId, roots); },
-                    [this, gen, taskId](TaskData d) {
+                    [this, gen, taskId, step](TaskData d) {
                         if (gen != m_taskGeneration) return;
                         m_task = d;
                         m_images->setImages(d.images);
-                        m_trajectory->setTask(d);
-                        for (qint64 id : d.pairTaskIds)
-                            if (m_curation->showFirstPairOfTask(id)) break;
+                        if (step >= 0) {
+                            // For a pair: keep the pair the user is on, show its step.
+                            m_showingPairTask = true;
+                            m_trajectory->setTask(d);
+                            m_trajectory->setCurrentStep(step);
+                            m_showingPairTask = false;
+                        } else {
+                            m_trajectory->setTask(d);
+                            for (qint64 id : d.pairTaskIds)
+                                if (m_curation->showFirstPairOfTask(id)) break;
+                        }
                         emit taskShown(taskId);
                     });
 }
 
+void MainWindow::followPair(const PairData& pair) {
+    if (!pair.valid() || pair.taskId <= 0) return;
+    if (m_task.valid() && (pair.taskId == m_task.id || m_task.pairTaskIds.contains(pair.taskId))) {
+        m_showingPairTask = true;
+        m_trajectory->setCurrentStep(pair.stepIndex);
+        m_showingPairTask = false;
+        return;
+    }
+    showTaskAtStep(pair.taskId, pair.stepIndex);
+}
+
 void MainWindow::onStepChanged(int step) {
+    // A step with preference pairs brings its first pair into the curation pane (unless the step is being shown
+    // for the pair the user moved to).
+    if (!m_showingPairTask && step >= 0 && step < m_task.steps.size() && m_task.steps[step].pairCount > 0)
+        for (qint64 id : m_task.pairTaskIds)
+            if (m_curation->showPairOfStep(id, step)) break;
     // Show the image a step produced (image_edit, segmentation, image_generator) while on that step.
     for (int i = 0; i < m_images->count(); ++i) {
         if (m_images->image(i).step == step && step >= 0) {

@@ -54,6 +54,9 @@ public:
 
     // Loads the task into the stepper and image viewer (normally driven by the browser's selection).
     void showTask(qint64 taskId);
+    // Shows a task for a pair: its trajectory at `step`, without moving the curation pane.
+    void showTaskAtStep(qint64 taskId, int step);
+    void followPair(const PairData& pair);
     // Waits until the store worker, image decoding and demo building are done (tests, --screenshot).
     bool waitForIdle(int timeoutMs = 30000);
 
@@ -100,6 +103,10 @@ private:
     QByteArray m_defaultState;
     QVector<DatasetEntry> m_datasets;
     TaskData m_task;
+    // Set when the user moves through pairs (Space, Ctrl+Left/Right): the next pair shown also brings its task and
+    // step into the stepper and image viewer. Pairs shown because a task or step was picked do not move them.
+    bool m_followNextPair = false;
+    bool m_showingPairTask = false;  // a task is being shown for a pair: its steps must not pick other pairs
     int m_taskGeneration = 0;
     int m_infoPending = 0;
 };

@@ -1,11 +1,13 @@
-// The comparison bar chart (QtCharts): one pair of bars (A, B) per metric that both runs have (counts
-// left out), the difference B - A in each category label, and 95% interval whiskers where the metric has
-// per-task scores behind it. Built from a core bench::Comparison; UI thread only.
+// The comparison bar chart (QtCharts): one group of bars per metric that every compared run has (counts left
+// out), one bar per run in the run's colour, the differences to the baseline in each category label, and
+// 95% interval whiskers where the metric is a mean of per-task values. Built from a core
+// bench::MultiComparison; UI thread only.
 #pragma once
 
+#include <QColor>
 #include <QString>
 
-#include "core/bench/compare.h"
+#include "core/bench/compare_multi.h"
 
 QT_BEGIN_NAMESPACE
 class QChart;
@@ -13,9 +15,12 @@ QT_END_NAMESPACE
 
 namespace matrix::ui {
 
-QChart* buildComparisonChart(const bench::Comparison& c, const QString& nameA, const QString& nameB);
+QChart* buildComparisonChart(const bench::MultiComparison& c);
 
-// Metrics the chart shows (percent-like; counts such as n_scored or tool_call are excluded).
-bool isChartedMetric(const bench::MetricRow& m);
+// Metrics the chart shows (percent-like and present in every run; counts such as n_scored are excluded).
+bool isChartedMetric(const bench::MultiMetricRow& m);
+
+// The colour of run i in the chart (and wherever runs are colour-coded).
+QColor runColor(int run);
 
 }  // namespace matrix::ui

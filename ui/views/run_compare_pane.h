@@ -1,23 +1,30 @@
 // RunComparePane: the evaluation-run comparison pane, a self-contained widget the main window docks.
-// Runs table (select two: A = the older, B = the newer), scorer choice, then: metrics side by side (table +
-// bar chart with differences and 95% intervals), the per-task grid with flip filters (solved only by A /
-// only by B / both / neither), per-level/per-category breakdown, export as CSV and as PNG/SVG chart; a
-// double-click on a task opens both trajectories aligned with the gold one.
+// Runs table (select two or more), a baseline among them, scorer choice, then: metrics side by side (table
+// with 95% intervals and differences to the baseline, grouped bar chart), the per-task grid with outcome
+// filters relative to the baseline (solved only by the baseline / only by run X / by all / by none, gained
+// or lost by run X, not scored), per-level/per-category breakdown, tasks a scorer could not score with the
+// reason (GTA subjective items: "needs embedding model"), export as CSV and as PNG/SVG chart. Enter or a
+// double-click on a task opens every compared run's trajectory aligned with the gold one.
+// Keyboard: Ctrl+Return compare, F5 reload runs, Ctrl+Shift+C export CSV, Ctrl+Shift+E export chart
+// (shown in the buttons' tooltips; active while the focus is in the pane).
 // Threads: the pane keeps one store connection for the UI thread (run list, task details); a comparison
-// (which scores both runs and writes the scores back) runs in a QtConcurrent job on its own connection.
+// (which scores the runs and writes the scores back) runs in a QtConcurrent job on its own connection.
 #pragma once
 
 #include <QFutureWatcher>
+#include <QVector>
 #include <QWidget>
 #include <memory>
 #include <optional>
 
-#include "core/bench/compare.h"
+#include "core/bench/compare_multi.h"
 #include "core/store/project.h"
 
+class QAction;
 class QComboBox;
 class QLabel;
-class QPushButton;
+class QResizeEvent;
+class QSplitter;
 class QTableView;
 class QTabWidget;
 QT_BEGIN_NAMESPACE
@@ -42,22 +49,34 @@ public:
     QString projectPath() const { return m_projectPath; }
     bool isOpen() const { return m_project != nullptr; }
 
-    // Compares two runs with the scorer chosen in the pane; comparisonReady() / comparisonFailed() follow.
-    void compareRuns(qint64 runA, qint64 runB);
+    // Compares the runs (two or more) against runs[baseline] with the scorer chosen in the pane;
+    // comparisonReady() / comparisonFailed() follow.
+    void compareRuns(const QVector<qint64>& runs, int baseline = 0);
+    void compareRuns(qint64 runA, qint64 runB) { compareRuns(QVector<qint64>{runA, runB}, 0); }
+    // Selects these runs in the runs table (the baseline box follows).
+    void selectRuns(const QVector<qint64>& runs);
+    // Re-compares the current runs against another one of them (index into comparedRuns()).
+    void setBaseline(int runIndex);
     void setScorer(const QString& scorer);  // "official" | "matrix"
-    // nullopt: all tasks.
-    void setFlipFilter(std::optional<bench::FlipKind> kind);
+    void setOutcomeFilter(const bench::OutcomeFilter& filter);
+    // The task grid's filter choices for the current comparison, in the box's order.
+    const QVector<QPair<QString, bench::OutcomeFilter>>& outcomeFilters() const { return m_filters; }
     bool exportCsv(const QString& path) const;
     bool exportChart(const QString& path) const;  // .svg -> SVG, anything else -> PNG
     // Opens the aligned-trajectory view of a task of the current comparison (nullptr when none).
     RunCompareTaskView* openTask(const QString& taskKey);
 
-    const std::optional<bench::Comparison>& comparison() const { return m_comparison; }
+    const std::optional<bench::MultiComparison>& comparison() const { return m_comparison; }
+    const QVector<qint64>& comparedRuns() const { return m_compared; }
     RunListModel* runModel() const { return m_runs; }
     RunMetricsModel* metricsModel() const { return m_metrics; }
+    RunTaskModel* taskModel() const { return m_tasks; }
     RunTaskFilterModel* taskFilterModel() const { return m_taskFilter; }
     RunGroupModel* groupModel() const { return m_groups; }
     QTabWidget* tabs() const { return m_tabs; }
+    QLabel* notScoredLabel() const { return m_notScored; }
+    QTableView* taskTable() const { return m_taskTable; }
+    QList<QAction*> paneActions() const;
 
 public slots:
     void reload();  // re-reads the run list (after an import)
@@ -66,17 +85,27 @@ signals:
     void comparisonReady();
     void comparisonFailed(const QString& message);
 
+protected:
+    // Wide and short (a bottom dock): metrics table beside the chart; otherwise the chart below the table.
+    void resizeEvent(QResizeEvent* event) override;
+
 private:
     void compareSelected();
+    void layoutMetrics();
+    void onSelectionChanged();
     void onComparisonFinished();
+    void rebuildFilters();
     void showStatus(const QString& text);
     QString runName(qint64 id) const;
 
+    using Outcome = std::pair<QString, std::optional<bench::MultiComparison>>;
     QString m_projectPath;
     std::unique_ptr<store::Project> m_project;
-    qint64 m_runA = 0, m_runB = 0;
-    std::optional<bench::Comparison> m_comparison;
-    QFutureWatcher<std::pair<QString, std::optional<bench::Comparison>>> m_watcher;
+    QVector<qint64> m_compared, m_pending;
+    int m_pendingBaseline = 0;
+    std::optional<bench::MultiComparison> m_comparison;
+    QFutureWatcher<Outcome> m_watcher;
+    QVector<QPair<QString, bench::OutcomeFilter>> m_filters;
 
     RunListModel* m_runs = nullptr;
     RunMetricsModel* m_metrics = nullptr;
@@ -88,11 +117,17 @@ private:
     QTableView* m_taskTable = nullptr;
     QTableView* m_groupTable = nullptr;
     QChartView* m_chartView = nullptr;
+    QSplitter* m_metricsSplit = nullptr;
     QComboBox* m_scorer = nullptr;
-    QComboBox* m_flipFilter = nullptr;
-    QPushButton* m_compareButton = nullptr;
+    QComboBox* m_baseline = nullptr;
+    QComboBox* m_outcomeFilter = nullptr;
+    QAction* m_compareAction = nullptr;
+    QAction* m_reloadAction = nullptr;
+    QAction* m_csvAction = nullptr;
+    QAction* m_chartAction = nullptr;
     QLabel* m_status = nullptr;
     QLabel* m_flipSummary = nullptr;
+    QLabel* m_notScored = nullptr;
     QTabWidget* m_tabs = nullptr;
 };
 

@@ -1,11 +1,13 @@
-// RunCompareTaskView: one task of two compared runs: question, gold answer and both answers, the task's
-// images (or a "missing" note with the path looked for), and the trajectories aligned step by step with the
-// gold one, tool calls that differ highlighted. Plain data in (core bench::TaskSideBySide); UI thread only.
+// RunCompareTaskView: one task of the compared runs: question, gold answer and every run's answer (and
+// error), the task's images (or a "missing" box naming the path looked for), and the trajectories aligned
+// step by step with the gold one, tool calls diffed (RunStepAlignmentModel). Plain data in
+// (core bench::TaskAcrossRuns); UI thread only. Esc closes it.
 #pragma once
 
 #include <QDialog>
 
 #include "core/bench/bench_store.h"
+#include "core/bench/compare_multi.h"
 
 class QLabel;
 class QTableView;
@@ -17,13 +19,18 @@ class RunStepAlignmentModel;
 class RunCompareTaskView : public QDialog {
     Q_OBJECT
 public:
-    RunCompareTaskView(const bench::TaskSideBySide& task, const QString& nameA, const QString& nameB,
-                       QWidget* parent = nullptr);
+    // `baseline` indexes task.runs; `outcome` is the comparison's outcome label for the task ("" when none);
+    // `scores` (optional) holds the comparison's per-run scores and not-scored reasons, in task.runs' order.
+    RunCompareTaskView(const bench::TaskAcrossRuns& task, int baseline, const QString& outcome,
+                       const bench::MultiTask* scores = nullptr, QWidget* parent = nullptr);
     RunStepAlignmentModel* alignmentModel() const { return m_model; }
+    int imageCount() const { return m_nImages; }
+    int missingImageCount() const { return m_nMissing; }
 
 private:
     RunStepAlignmentModel* m_model = nullptr;
     QTableView* m_table = nullptr;
+    int m_nImages = 0, m_nMissing = 0;
 };
 
 }  // namespace matrix::ui

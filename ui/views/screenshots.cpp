@@ -4,18 +4,24 @@
 #include <QApplication>
 #include <QDir>
 #include <QDockWidget>
+#include <QEventLoop>
 #include <QLineEdit>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTimer>
+#include <algorithm>
 
 #include <QPlainTextEdit>
 
 #include "ui/models/pair_curation_model.h"
 #include "ui/models/project_session.h"
+#include "ui/models/run_list_model.h"
 #include "ui/models/task_table_model.h"
 #include "ui/views/import_dialog.h"
 #include "ui/views/main_window.h"
 #include "ui/views/pair_curation_view.h"
+#include "ui/views/run_compare_pane.h"
+#include "ui/views/run_compare_task_view.h"
 #include "ui/views/task_browser.h"
 #include "ui/views/trajectory_view.h"
 #include "ui/widgets/action_editor.h"
@@ -71,6 +77,35 @@ QStringList takeScreenshots(MainWindow& w, const QString& dir) {
     save(w.overview(), QStringLiteral("dataset_overview"));
     w.dock("dock_runs")->raise();
     save(w.dock("dock_runs")->widget(), QStringLiteral("run_comparison"));
+    // With evaluation runs in the project: the newest three (or two) compared, each tab, and one task view.
+    if (auto* pane = qobject_cast<RunComparePane*>(w.dock("dock_runs")->widget()); pane && pane->runModel()->rowCount() >= 2) {
+        QVector<qint64> ids;
+        for (int row = 0; row < std::min(3, pane->runModel()->rowCount()); ++row) ids << pane->runModel()->run(row).id;
+        std::sort(ids.begin(), ids.end());
+        QEventLoop loop;
+        QObject::connect(pane, &RunComparePane::comparisonReady, &loop, &QEventLoop::quit);
+        QObject::connect(pane, &RunComparePane::comparisonFailed, &loop, &QEventLoop::quit);
+        QTimer::singleShot(120000, &loop, &QEventLoop::quit);
+        pane->selectRuns(ids);
+        pane->compareRuns(ids);
+        loop.exec();
+        if (pane->comparison()) {
+            for (int tab = 0; tab < pane->tabs()->count(); ++tab) {
+                pane->tabs()->setCurrentIndex(tab);
+                static const char* names[] = {"run_comparison_metrics", "run_comparison_tasks", "run_comparison_breakdown"};
+                if (tab < 3) save(pane, QString::fromLatin1(names[tab]));
+            }
+            pane->tabs()->setCurrentIndex(0);
+            if (!pane->comparison()->tasks.empty()) {
+                if (RunCompareTaskView* view = pane->openTask(QString::fromStdString(pane->comparison()->tasks.front().task_id))) {
+                    view->resize(1400, 760);
+                    view->show();
+                    save(view, QStringLiteral("run_comparison_task"));
+                    view->close();
+                }
+            }
+        }
+    }
     w.dock("dock_training")->raise();
     save(w.dock("dock_training")->widget(), QStringLiteral("training_panel"));
     w.dock("dock_curation")->raise();

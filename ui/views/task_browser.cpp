@@ -16,6 +16,11 @@
 
 namespace matrix::ui {
 
+namespace {
+// Dataset combo entries of pair datasets browse the tasks their pairs sit on (TaskFilter::pairs_dataset_id).
+constexpr int kByPairsRole = Qt::UserRole + 1;
+}  // namespace
+
 TaskBrowser::TaskBrowser(ProjectSession* session, QWidget* parent)
     : QWidget(parent),
       m_session(session),
@@ -130,8 +135,13 @@ void TaskBrowser::setDatasets(const QVector<DatasetEntry>& datasets) {
     m_dataset->clear();
     m_dataset->addItem(tr("All datasets"), QVariant());
     for (const DatasetEntry& d : datasets) {
-        if (d.tasks == 0) continue;  // pair-only datasets have no tasks to browse
-        m_dataset->addItem(tr("%1 (%2)").arg(d.name).arg(d.tasks), d.id);
+        if (d.tasks > 0) {
+            m_dataset->addItem(tr("%1 (%2)").arg(d.name).arg(d.tasks), d.id);
+        } else if (d.pairs > 0) {
+            // A pair dataset whose pairs sit on other datasets' tasks: "browse it" = the tasks its pairs belong to.
+            m_dataset->addItem(tr("%1 (%2 pairs)").arg(d.name).arg(d.pairs), d.id);
+            m_dataset->setItemData(m_dataset->count() - 1, true, kByPairsRole);
+        }
     }
     const int i = m_dataset->findData(keep);
     m_dataset->setCurrentIndex(i < 0 ? 0 : i);
@@ -149,7 +159,13 @@ void TaskBrowser::setTools(const QStringList& tools) {
 
 store::TaskFilter TaskBrowser::currentFilter() const {
     store::TaskFilter f;
-    if (m_dataset->currentData().isValid()) f.dataset_id = m_dataset->currentData().toLongLong();
+    if (m_dataset->currentData().isValid()) {
+        const qint64 id = m_dataset->currentData().toLongLong();
+        if (m_dataset->currentData(kByPairsRole).toBool())
+            f.pairs_dataset_id = id;
+        else
+            f.dataset_id = id;
+    }
     f.tool = m_tool->currentData().toString().toStdString();
     if (!m_verdict->currentData().toString().isEmpty()) f.verdict = m_verdict->currentData().toString().toStdString();
     if (m_minSteps->value() > 0) f.min_steps = m_minSteps->value();

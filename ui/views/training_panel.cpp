@@ -2,6 +2,7 @@
 // has the CLI's keys and defaults; charts are QtCharts line series fed by the worker's queued step reports.
 #include "ui/views/training_panel.h"
 
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleValidator>
@@ -51,6 +52,9 @@ QChart* makeChart(const QString& title) {
     auto* x = new QValueAxis();
     x->setTitleText("step");
     x->setLabelFormat("%d");
+    // Until a run reports, whole steps 0..10 rather than 0..1 (which "%d" would label 0 0 0 0 1).
+    x->setRange(0, 10);
+    x->setTickCount(6);
     auto* y = new QValueAxis();
     c->addAxis(x, Qt::AlignBottom);
     c->addAxis(y, Qt::AlignLeft);
@@ -90,8 +94,25 @@ void fitChart(QChart* chart) {
     if (x1 <= x0) x1 = x0 + 1;
     const double pad = (y1 - y0) * 0.05 + 1e-12;
     auto h = chart->axes(Qt::Horizontal), v = chart->axes(Qt::Vertical);
-    if (!h.isEmpty()) h.first()->setRange(x0, x1);
+    if (!h.isEmpty()) {
+        h.first()->setRange(x0, x1);
+        // Integer step labels need integer tick spacing: nice numbers give 0, 20, 40 ... instead of 0, 12.5 ...
+        if (auto* axis = qobject_cast<QValueAxis*>(h.first())) axis->applyNiceNumbers();
+    }
     if (!v.isEmpty()) v.first()->setRange(y0 - pad, y1 + pad);
+}
+
+// Binds a shortcut to a button while focus is inside `scope` (so keys typed in other panes never start or stop a
+// run) and shows it in the button's tooltip, as the menus do.
+void bindShortcut(QWidget* scope, QPushButton* button, const QKeySequence& key, const QString& tip) {
+    auto* action = new QAction(button->text(), scope);
+    action->setShortcut(key);
+    action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    QObject::connect(action, &QAction::triggered, button, [button] {
+        if (button->isEnabled() && button->isVisible()) button->click();
+    });
+    scope->addAction(action);
+    button->setToolTip(QStringLiteral("%1 (%2)").arg(tip, key.toString(QKeySequence::NativeText)));
 }
 
 QString formatDuration(double s) {
@@ -260,6 +281,14 @@ QWidget* TrainingPanel::buildForm() {
     buttons->addWidget(m_moreEpochs, 1, 2);
     v->addLayout(buttons);
     v->addStretch(1);
+    bindShortcut(this, m_train, QKeySequence(QStringLiteral("Ctrl+Return")), tr("Start a new run with these settings"));
+    bindShortcut(this, m_pause, QKeySequence(QStringLiteral("Ctrl+Shift+P")), tr("Checkpoint and stop; resume later"));
+    bindShortcut(this, m_cancel, QKeySequence(QStringLiteral("Ctrl+Shift+X")),
+                 tr("Stop the run now; checkpoints written so far stay"));
+    bindShortcut(this, m_resume, QKeySequence(QStringLiteral("Ctrl+Shift+R")),
+                 tr("Continue the selected paused or interrupted run from its last checkpoint"));
+    bindShortcut(this, m_continue, QKeySequence(QStringLiteral("Ctrl+Shift+N")),
+                 tr("Train the selected finished run for N more epochs"));
     connect(m_train, &QPushButton::clicked, this, &TrainingPanel::startTraining);
     connect(m_pause, &QPushButton::clicked, this, &TrainingPanel::pauseTraining);
     connect(m_cancel, &QPushButton::clicked, this, &TrainingPanel::cancelTraining);
@@ -302,6 +331,10 @@ QWidget* TrainingPanel::buildCharts() {
     m_log->setReadOnly(true);
     m_log->setMaximumBlockCount(5000);
     m_log->setFont(QFont("monospace", 8));
+    m_log->setPlaceholderText(tr("No run in this session yet.\n\nChoose a base model directory (a Qwen2-VL checkpoint), a "
+                                 "dataset and an output directory, then press Train (Ctrl+Return).\nThe run's log "
+                                 "appears here; its curves appear in the charts above. Past runs are listed on the "
+                                 "right: select one to see its curves, two to overlay them."));
     m_history = new QTableView(bottom);
     m_history->setModel(m_runs);
     m_history->setSelectionBehavior(QAbstractItemView::SelectRows);

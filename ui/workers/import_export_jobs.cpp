@@ -57,6 +57,8 @@ JobOutcome runImport(const ImportRequest& request, const Progress& progress) {
                       .arg(r.rejected + r.syntax_errors)
                       .arg(r.pairs)
                       .arg(r.media_missing);
+    if (r.linked_tasks > 0)
+        out.summary += QObject::tr(" (%1 pairs attached to tasks of other datasets)").arg(r.linked_tasks);
     return out;
 }
 

@@ -13,7 +13,9 @@
 #include "core/bench/agentx_judge_scoring.h"
 #include "core/bench/agentx_loader.h"
 #include "core/bench/compare.h"
+#include "core/bench/compare_multi.h"
 #include "core/bench/gaia_loader.h"
+#include "core/bench/gta_metrics.h"
 #include "core/bench/gta_loader.h"
 #include "core/bench/judge.h"
 #include "core/bench/run_import.h"
@@ -25,6 +27,38 @@ using nlohmann::json;
 namespace {
 const std::string kShared = MATRIX_SHARED_DIR;
 const std::string kData = std::string(MATRIX_SOURCE_DIR) + "/tests/data/bench/";
+
+// A scored run built by hand: per-task 0/1 scores ("" = not scored: needs embedding model), group per task.
+RunScore hand_run(const std::vector<std::pair<std::string, std::string>>& tasks, const std::string& scores) {
+    RunScore r;
+    r.scorer = "official";
+    r.primary_metric = "answer_acc";
+    int n = 0, k = 0;
+    for (size_t i = 0; i < tasks.size(); ++i) {
+        TaskScore t;
+        t.task_id = tasks[i].first;
+        t.group = tasks[i].second;
+        if (scores[i] == '-') {
+            t.not_scored = "needs embedding model";
+        } else {
+            t.score = scores[i] == '1' ? 1.0 : 0.0;
+            ++n;
+            k += scores[i] == '1';
+        }
+        r.tasks.push_back(t);
+    }
+    r.metrics["answer_acc"] = 100.0 * k / n;
+    r.metrics["n_scored"] = n;
+    return r;
+}
+
+std::vector<std::string> ids_matching(const MultiComparison& c, OutcomeFilter f) {
+    std::vector<std::string> out;
+    for (const auto& t : c.tasks) {
+        if (f.matches(t, c.baseline)) out.push_back(t.task_id);
+    }
+    return out;
+}
 
 std::vector<std::string> ids_with(const Comparison& c, FlipKind k) {
     std::vector<std::string> out;
@@ -119,6 +153,10 @@ private slots:
         QCOMPARE(sa->metrics.at("n_scored"), 5.0);
         QVERIFY(!sa->find("8")->score.has_value());   // subjective: not scored without the embedding model
         QVERIFY(!sa->find("12")->score.has_value());  // image generation
+        QCOMPARE(sa->find("8")->not_scored, std::string("needs embedding model"));
+        QCOMPARE(sa->find("12")->not_scored, std::string("needs embedding model"));
+        QCOMPARE(sa->to_json()["n_not_scored"].get<int>(), 2);
+        QCOMPARE(sa->to_json()["not_scored"][0]["reason"].get<std::string>(), std::string("needs embedding model"));
         QCOMPARE(sa->metrics.at("tool_call"), 3.0);   // visualizer, ocr, objectlocation
         QCOMPARE(sa->metrics.at("tool_call_error"), 1.0);
         QVERIFY(sa->metrics.count("p_f1") && sa->metrics.at("p_f1") > 0);
@@ -141,6 +179,28 @@ private slots:
         QVERIFY(std::abs(m.a_ci->lo - 23.0724) < 1e-3);
         QVERIFY(std::abs(m.a_ci->hi - 88.2378) < 1e-3);
         QVERIFY(m.diff_ci->lo <= -20.0 && m.diff_ci->hi >= -20.0);
+        // Category F1s are ratios of summed counts: the per-task counts the scorer records give the official
+        // value back exactly, and a bootstrap over the items gives their interval.
+        double hit = 0, gold = 0, pred = 0;
+        int counted = 0;
+        for (const auto& t : sa->tasks) {
+            counted += t.detail.value("tool_counted", false);
+            hit += t.detail.value("tool_hit_perception", 0);
+            gold += t.detail.value("tool_gold_perception", 0);
+            pred += t.detail.value("tool_pred_perception", 0);
+        }
+        QCOMPARE(counted, 7);  // every task of the run is in the benchmark, scored or not
+        QVERIFY(std::abs(gta_category_f1(hit, gold, pred) - sa->metrics.at("p_f1")) < 1e-12);
+        const MetricRow* pf1 = nullptr;
+        for (const auto& r : c.metrics) {
+            if (r.name == "p_f1") pf1 = &r;
+        }
+        QVERIFY(pf1);
+        QCOMPARE(pf1->ci_method, std::string("bootstrap"));
+        QVERIFY(pf1->a_ci && pf1->b_ci && pf1->diff_ci);
+        QVERIFY(pf1->a_ci->lo >= 0 && pf1->a_ci->lo <= pf1->a_ci->hi && pf1->a_ci->hi <= 100);
+        QVERIFY(pf1->diff_ci->lo <= *pf1->diff && *pf1->diff <= pf1->diff_ci->hi);
+        QCOMPARE(compare_runs(sa.value(), sb.value()).metrics[1].a_ci->lo, c.metrics[1].a_ci->lo);  // seeded
         // Groups: all five scored tasks are objective.
         QCOMPARE(int(c.groups.size()), 1);
         QCOMPARE(c.groups[0].group, std::string("objective"));
@@ -165,6 +225,107 @@ private slots:
         const json j = c.to_json();
         QCOMPARE(j["flips"]["only_a"].get<int>(), 2);
         QCOMPARE(j["flip_tasks"]["only_b"], json::array({"2"}));
+    }
+
+    // Three runs with known per-task results against baseline "base": outcomes, flips per run, Wilson
+    // intervals, differences, groups, the not-scored reason and the CSV, all exact.
+    void three_runs_against_baseline() {
+        const std::vector<std::pair<std::string, std::string>> tasks = {
+            {"t1", "g1"}, {"t2", "g1"}, {"t3", "g1"}, {"t4", "g2"}, {"t5", "g2"}, {"t6", "g2"}, {"t7", "subjective"}};
+        const RunScore base = hand_run(tasks, "110010-");   // 3/6
+        const RunScore tuned = hand_run(tasks, "101011-");  // 4/6
+        const RunScore other = hand_run(tasks, "100100-");  // 2/6
+        auto r = compare_many({base, tuned, other}, 0, {"base", "tuned", "other"});
+        QVERIFY(r.ok());
+        const MultiComparison& c = r.value();
+        QCOMPARE(int(c.n_runs()), 3);
+        QCOMPARE(c.n_complete, 6);
+        QCOMPARE(c.solved_by_all, 1);
+        QCOMPARE(c.solved_by_none, 0);
+        QCOMPARE(c.solved_only_by, (std::vector<int>{1, 2, 1}));
+        QCOMPARE(ids_matching(c, {OutcomeKind::solved_by_all}), (std::vector<std::string>{"t1"}));
+        QCOMPARE(ids_matching(c, {OutcomeKind::only_run, 0}), (std::vector<std::string>{"t2"}));
+        QCOMPARE(ids_matching(c, {OutcomeKind::only_run, 1}), (std::vector<std::string>{"t3", "t6"}));
+        QCOMPARE(ids_matching(c, {OutcomeKind::only_run, 2}), (std::vector<std::string>{"t4"}));
+        QCOMPARE(ids_matching(c, {OutcomeKind::gained, 1}), (std::vector<std::string>{"t3", "t6"}));
+        QCOMPARE(ids_matching(c, {OutcomeKind::lost, 1}), (std::vector<std::string>{"t2"}));
+        QCOMPARE(ids_matching(c, {OutcomeKind::gained, 2}), (std::vector<std::string>{"t4"}));
+        QCOMPARE(ids_matching(c, {OutcomeKind::lost, 2}), (std::vector<std::string>{"t2", "t5"}));
+        QCOMPARE(ids_matching(c, {OutcomeKind::gained, 0}), std::vector<std::string>{});  // the baseline itself
+        QCOMPARE(ids_matching(c, {OutcomeKind::not_scored}), (std::vector<std::string>{"t7"}));
+        QCOMPARE(int(ids_matching(c, {OutcomeKind::all_tasks}).size()), 7);
+        QCOMPARE(c.versus[1].gained, 2);
+        QCOMPARE(c.versus[1].lost, 1);
+        QCOMPARE(c.versus[1].both, 2);
+        QCOMPARE(c.versus[1].neither, 1);
+        QCOMPARE(c.versus[2].gained, 1);
+        QCOMPARE(c.versus[2].lost, 2);
+        QCOMPARE(*c.versus[1].mcnemar_p, 1.0);  // 1 vs 2 discordant: 2 * (1 + 3) / 8
+        QVERIFY(!c.versus[0].mcnemar_p.has_value());
+        QCOMPARE(c.outcome_label(c.tasks[4]), std::string("solved by 2 of 3"));
+        QCOMPARE(c.outcome_label(c.tasks[1]), std::string("only base"));
+        QCOMPARE(c.outcome_label(c.tasks[6]), std::string("not scored (needs embedding model)"));
+        QCOMPARE(c.not_scored_counts()[2].at("needs embedding model"), 1);
+
+        const MultiMetricRow& m = c.metrics.front();
+        QCOMPARE(m.name, std::string("answer_acc"));
+        QCOMPARE(m.ci_method, std::string("wilson"));
+        QCOMPARE(*m.runs[0].value, 50.0);
+        QVERIFY(!m.runs[0].diff.has_value());
+        QVERIFY(std::abs(*m.runs[1].diff - 100.0 / 6) < 1e-12);
+        QVERIFY(std::abs(*m.runs[2].diff + 100.0 / 6) < 1e-12);
+        // Wilson 95% for 3/6, 4/6, 2/6 (z = 1.959963984540054), by hand in Python.
+        QVERIFY(std::abs(m.runs[0].ci->lo - 18.76163065) < 1e-7 && std::abs(m.runs[0].ci->hi - 81.23836935) < 1e-7);
+        QVERIFY(std::abs(m.runs[1].ci->lo - 29.99933151) < 1e-7 && std::abs(m.runs[1].ci->hi - 90.32285889) < 1e-7);
+        QVERIFY(std::abs(m.runs[2].ci->lo - 9.677141111) < 1e-7 && std::abs(m.runs[2].ci->hi - 70.00066849) < 1e-7);
+        QVERIFY(m.runs[1].diff_ci->lo <= *m.runs[1].diff && *m.runs[1].diff <= m.runs[1].diff_ci->hi);
+        QCOMPARE(c.metrics[1].name, std::string("n_scored"));
+        QCOMPARE(c.metrics[1].ci_method, std::string(""));
+        QVERIFY(!c.metrics[1].runs[1].ci.has_value());
+
+        QCOMPARE(int(c.groups.size()), 2);  // t7 is not scored anywhere: no "subjective" row
+        QCOMPARE(c.groups[0].group, std::string("g1"));
+        QVERIFY(std::abs(*c.groups[0].values[2] - 100.0 / 3) < 1e-12);
+        QCOMPARE(c.groups[1].gained, (std::vector<int>{0, 1, 1}));
+        QCOMPARE(c.groups[1].lost, (std::vector<int>{0, 0, 1}));
+        QVERIFY(std::abs(c.groups[0].cis[0]->lo - 20.76596008) < 1e-7);  // Wilson 2/3
+
+        const std::string csv = c.to_csv();
+        QVERIFY(csv.rfind("metric,ci_method,base,base ci_lo,base ci_hi,base diff,base diff_ci_lo,base diff_ci_hi,"
+                          "tuned,", 0) == 0);
+        QVERIFY(csv.find("\nanswer_acc,wilson,50,18.76163065,81.23836935,,,,66.66666667,29.99933151,90.32285889,"
+                         "16.66666667,") != std::string::npos);
+        QVERIFY(csv.find("\ntask_id,group,base,tuned,other,outcome\n") != std::string::npos);
+        QVERIFY(csv.find("\nt2,g1,1,0,0,only base\n") != std::string::npos);
+        QVERIFY(csv.find("\nt5,g2,1,1,0,solved by 2 of 3\n") != std::string::npos);
+        QVERIFY(csv.find("\nt7,subjective,,,,not scored (needs embedding model)\n") != std::string::npos);
+        QVERIFY(csv.find("\ng1,66.66666667,3,66.66666667,3,33.33333333,3\n") != std::string::npos);
+        const json j = c.to_json();
+        QCOMPARE(j["versus_baseline"][2]["lost_tasks"], json::array({"t2", "t5"}));
+        QCOMPARE(j["outcomes"]["solved_only_by"][1]["tasks"], json::array({"t3", "t6"}));
+        QCOMPARE(j["not_scored"][0]["reasons"]["needs embedding model"].get<int>(), 1);
+        QCOMPARE(j["tasks"][6]["not_scored"][0].get<std::string>(), std::string("needs embedding model"));
+
+        // Another baseline: "tuned" against "other" is the mirror image.
+        auto r2 = compare_many({base, tuned, other}, 2, {"base", "tuned", "other"});
+        QCOMPARE(r2->versus[1].gained, 3);  // t3, t5, t6
+        QCOMPARE(r2->versus[1].lost, 1);    // t4
+        QVERIFY(std::abs(*r2->metrics.front().runs[0].diff - 100.0 / 6) < 1e-12);
+        // The two-run comparison is the projection with A as the baseline.
+        const Comparison two = compare_runs(base, tuned);
+        QCOMPARE(two.only_a, 1);
+        QCOMPARE(two.only_b, 2);
+        QCOMPARE(two.both, 2);
+        QCOMPARE(two.neither, 1);
+        QCOMPARE(two.metrics.front().diff_ci->lo, c.metrics.front().runs[1].diff_ci->lo);
+        QCOMPARE(two.tasks[6].not_scored_a, std::string("needs embedding model"));
+        QCOMPARE(two.to_json()["not_scored"]["b"]["needs embedding model"].get<int>(), 1);
+        // Errors: one run, a baseline out of range, different primary metrics.
+        QVERIFY(!compare_many({base}).ok());
+        QVERIFY(!compare_many({base, tuned}, 2).ok());
+        RunScore f1 = base;
+        f1.primary_metric = "toolset_f1";
+        QVERIFY(!compare_many({base, f1}).ok());
     }
 
     void gaia_import_score_compare() {

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/formats/exporters.h"
+#include "core/formats/mtrace_import.h"
 #include "core/formats/prefx_import.h"
 #include "core/store/pair_repo.h"
 #include "core/store/project.h"
@@ -119,6 +120,63 @@ private slots:
         QCOMPARE(got[4]["score"], nlohmann::json(0.93));
         QCOMPARE(got[3]["chosen"]["value"], nlohmann::json("Thought: x\n\nCode:\n```py\nprint(391)\n```<end_action>"));
         QCOMPARE(got[3]["chosen"]["observation"], input[3]["chosen"]["observation"]);
+    }
+
+    // Pref-X cut from an M-TRACE trajectory: its pairs land on the M-TRACE task (no twin task, no second trajectory),
+    // although the first user turn is spelled differently (Picture line vs <image>, attachment path prefix).
+    void pairs_attach_to_the_mtrace_task() {
+        QFETCH(bool, link);
+        QTemporaryDir dir;
+        auto sample = load(kSample);
+        nlohmann::json mtrace = nlohmann::json::array();
+        mtrace.push_back({{"id", "rcpt01"},
+                          {"image", "data/img/receipt.jpg"},
+                          {"correct", "yes"},
+                          {"answer", "12.50"},
+                          {"traj_verification", ""},
+                          {"conversations",
+                           {{{"from", "system"}, {"value", sample[0]["system"]}},
+                            {{"from", "user"},
+                             {"value", "Picture 1: <img>data/img/receipt.jpg</img>\nTask: What is the total on this "
+                                       "receipt?\nAttachment: data/img/receipt.jpg; "}},
+                            {{"from", "assistant"},
+                             {"value", "Thought: Read it.\n\nCode:\n```py\nprint(ocr(image_path=\"data/img/receipt.jpg\"))\n```"}},
+                            {{"from", "user"}, {"value", "[OUTPUT OF STEP 0] Observation:\nTOTAL 12.50"}},
+                            {{"from", "assistant"},
+                             {"value", "Thought: Done.\n\nCode:\n```py\nfinal_answer(\"12.50\")\n```"}}}}});
+        const std::string mtrace_path = (dir.path() + "/mtrace.json").toStdString();
+        std::ofstream(mtrace_path) << mtrace.dump();
+        auto p = must(store::Project::open(":memory:"));
+        (void)must(import_mtrace(p.db(), mtrace_path, {}));
+        const int64_t mtrace_task = count(p.db(), "SELECT id FROM tasks");
+        ImportOptions opt;
+        opt.link_existing_tasks = link;
+        auto r = must(import_prefx(p.db(), kSample, opt));
+        QCOMPARE(r.imported, int64_t(5));
+        auto all = must(store::PairRepo(p.db()).list({}));
+        if (link) {
+            QCOMPARE(r.linked_tasks, int64_t(3));  // records 0-2 are the receipt task
+            QCOMPARE(count(p.db(), "SELECT count(*) FROM tasks"), int64_t(3));
+            for (int i : {0, 1, 2}) QCOMPARE(*all[i].task_id, mtrace_task);
+            QVERIFY(*all[3].task_id != mtrace_task);
+            // the M-TRACE trajectory is left as it was (two steps), no Pref-X trajectory was added to the task
+            QCOMPARE(count(p.db(), "SELECT count(*) FROM trajectories WHERE task_id=" + std::to_string(mtrace_task)),
+                     int64_t(1));
+            QCOMPARE(count(p.db(), "SELECT n_steps FROM tasks WHERE id=" + std::to_string(mtrace_task)), int64_t(2));
+        } else {
+            QCOMPARE(r.linked_tasks, int64_t(0));
+            QCOMPARE(count(p.db(), "SELECT count(*) FROM tasks"), int64_t(4));
+            QVERIFY(*all[0].task_id != mtrace_task);
+        }
+        // Re-import adds nothing either way.
+        auto again = must(import_prefx(p.db(), kSample, opt));
+        QCOMPARE(again.already_present, int64_t(5));
+        QCOMPARE(count(p.db(), "SELECT count(*) FROM tasks"), int64_t(link ? 3 : 4));
+    }
+    void pairs_attach_to_the_mtrace_task_data() {
+        QTest::addColumn<bool>("link");
+        QTest::newRow("linked (default)") << true;
+        QTest::newRow("--no-link") << false;
     }
 
     void reimport_and_bad_record() {

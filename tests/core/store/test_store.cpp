@@ -196,6 +196,10 @@ private slots:
         QTest::newRow("sort steps desc") << "ds=1;sort=steps;desc=1" << QList<int>{3, 5, 0, 4, 2, 1};
         QTest::newRow("paged offset 2 limit 2") << "ds=1;offset=2;limit=2" << QList<int>{2, 3};
         QTest::newRow("pair status pending") << "pair=pending" << QList<int>{1};
+        QTest::newRow("tasks with pairs of d1") << "pairds=1" << QList<int>{1};
+        QTest::newRow("tasks with pairs of d2") << "pairds=2" << QList<int>{};
+        QTest::newRow("pairs of d1, pending") << "pairds=1;pair=pending" << QList<int>{1};
+        QTest::newRow("pairs of d1, approved") << "pairds=1;pair=approved" << QList<int>{};
     }
     void page_filters() {
         QFETCH(QString, filter);
@@ -226,6 +230,7 @@ private slots:
             if (k == "missing") tf.has_missing_media = v == "1";
             if (k == "text") tf.text = v.toStdString();
             if (k == "pair") tf.pair_status = v.toStdString();
+            if (k == "pairds") tf.pairs_dataset_id = v == "1" ? f.d1 : f.d2;
             if (k == "sort" && v == "steps") req.sort = TaskSort::Steps;
             if (k == "desc") req.descending = true;
             if (k == "offset") req.offset = v.toInt();

@@ -301,6 +301,63 @@ private slots:
         QVERIFY(steps.back().loss < steps.front().loss);
     }
 
+    // The DPO engine options change speed and memory, not the maths: the shared-context forward (context once)
+    // repeats the batched [chosen, rejected] forward's losses and margins, and gradient checkpointing repeats the
+    // plain run's, also with LoRA dropout drawing masks (the recompute replays the RNG).
+    void dpo_options_keep_the_losses_data() {
+        QTest::addColumn<bool>("share_a");
+        QTest::addColumn<bool>("ckpt_a");
+        QTest::addColumn<bool>("share_b");
+        QTest::addColumn<bool>("ckpt_b");
+        QTest::addColumn<double>("dropout");
+        QTest::newRow("shared context vs batched") << false << false << true << false << 0.0;
+        QTest::newRow("checkpointing, dropout 0.05") << true << false << true << true << 0.05;
+        QTest::newRow("batched + checkpointing, batch 2") << false << true << true << false << 0.0;
+    }
+    void dpo_options_keep_the_losses() {
+        QFETCH(bool, share_a);
+        QFETCH(bool, ckpt_a);
+        QFETCH(bool, share_b);
+        QFETCH(bool, ckpt_b);
+        QFETCH(double, dropout);
+        const QString tag = QTest::currentDataTag();
+        std::string db = m_dir.filePath("dpo-options-" + QString::number(qHash(tag)) + ".db").toStdString();
+        make_project(db);
+        auto run = [&](bool share, bool ckpt, const char* name) {
+            TrainRequest req;
+            req.stage = Stage::Dpo;
+            req.db_path = db;
+            req.dataset = "prefs";
+            req.model_dir = kModel;
+            req.out_dir = m_dir.filePath(QString::number(qHash(tag)) + name).toStdString();
+            req.config = sft_config();
+            req.config.epochs = 2;
+            req.config.lr = 5e-3;
+            req.config.lora_dropout = dropout;
+            req.config.batch_size = tag.contains("batch 2") ? 2 : 1;
+            req.config.share_context = share;
+            req.config.grad_checkpointing = ckpt;
+            std::vector<double> margins;
+            TrainCallbacks cb;
+            cb.on_step = [&](const StepReport& r) {
+                if (!r.eval) margins.push_back(r.metrics.at("rewards/margin"));
+            };
+            auto r = run_training(req, cb);
+            if (!r.ok()) qWarning("%s", r.error().to_string().c_str());
+            return std::make_pair(r.ok() ? r->step_losses : std::vector<double>{}, margins);
+        };
+        auto [loss_a, margin_a] = run(share_a, ckpt_a, "a");
+        auto [loss_b, margin_b] = run(share_b, ckpt_b, "b");
+        QVERIFY(!loss_a.empty());
+        QCOMPARE(loss_b.size(), loss_a.size());
+        for (size_t i = 0; i < loss_a.size(); ++i) {
+            QVERIFY2(std::abs(loss_a[i] - loss_b[i]) < 1e-5,
+                     (std::to_string(i) + ": " + std::to_string(loss_a[i]) + " vs " + std::to_string(loss_b[i])).c_str());
+            QVERIFY2(std::abs(margin_a[i] - margin_b[i]) < 1e-5, std::to_string(i).c_str());
+        }
+        QVERIFY(margin_a.back() > margin_a.front());  // it trained
+    }
+
     void resumed_run_equals_uninterrupted() {
         auto config = sft_config();
         config.epochs = 3;

@@ -1,13 +1,17 @@
 // The training maths against HF transformers + PEFT (fixtures/qwen2vl-tiny, reference.safetensors): the SFT loss
 // and six full-model gradients of case 3, the DPO values (policy/reference log-probs, sigmoid loss) with the
 // fixture's LoRA and the four LoRA gradients; and that DPO's batched [chosen, rejected] forward (right padding)
-// and its logits-only-after-the-prompt shortcut give the same log-probs as separate forwards.
+// and its logits-only-after-the-prompt shortcut give the same log-probs as separate forwards; gradient
+// checkpointing (decoder layers recomputed in backward) gives the plain path's loss and gradients, also with LoRA
+// dropout drawing masks in train mode; the shared-context DPO forward (context once, actions against its keys and
+// values) gives the fixture's DPO values and LoRA gradients and equals the unshared forwards within 1e-5.
 #include <map>
 
 #include "core/model/lora.h"
 #include "core/model/qwen2vl.h"
 #include "core/training/adapter_io.h"
 #include "core/training/losses.h"
+#include "core/training/shared_context.h"
 #include "core/training/tensor_io.h"
 
 // Qt after torch: Qt's `slots` macro breaks torch headers included later.
@@ -48,6 +52,25 @@ torch::Tensor response_labels(const torch::Tensor& ids, int64_t start) {
     labels.narrow(1, 0, start).fill_(kIgnoreIndex);
     return labels;
 }
+
+// Loss and the gradient of every parameter that got one, for a model set up by `setup` and a loss from `loss_of`.
+std::vector<int32_t> to_vec(const torch::Tensor& ids, int64_t from, int64_t to) {
+    std::vector<int32_t> v;
+    for (int64_t i = from; i < to; ++i) v.push_back(static_cast<int32_t>(ids[0][i].item<int64_t>()));
+    return v;
+}
+torch::Tensor to_ids(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+    std::vector<int64_t> v(a.begin(), a.end());
+    v.insert(v.end(), b.begin(), b.end());
+    return torch::tensor(v, torch::kInt64).view({1, -1});
+}
+
+struct LossAndGrads {
+    double loss = 0;
+    std::map<std::string, torch::Tensor> grads;
+    double next_random = 0;  // first draw of the CPU generator after backward (RNG stream continuity)
+    std::vector<std::string> layer_nodes;  // grad_fn names of the decoder layers' outputs
+};
 }  // namespace
 
 class TestTrainingFixture : public QObject {
@@ -136,6 +159,183 @@ private slots:
             ++checked;
         }
         QCOMPARE(checked, 4);
+    }
+
+    // Gradient checkpointing must not change the maths: same loss (bitwise: the forward runs the same ops), same
+    // gradients within 1e-6 (the recompute sums in another order), same RNG stream after backward.
+    void gradient_checkpointing_equals_plain_data() {
+        QTest::addColumn<QString>("mode");
+        QTest::newRow("case3 sft, all parameters") << "sft";
+        QTest::newRow("dpo, fixture LoRA") << "dpo";
+        QTest::newRow("LoRA dropout 0.1, train mode") << "dropout";
+    }
+    void gradient_checkpointing_equals_plain() {
+        QFETCH(QString, mode);
+        auto run = [&](bool checkpointing) {
+            LossAndGrads r;
+            auto net = model::load_qwen2vl(kFixture + "/tiny-qwen2vl");
+            if (!net.ok()) return r;
+            (*net)->model->gradient_checkpointing = checkpointing;
+            torch::manual_seed(5);
+            model::ForwardInput in;
+            in.pixel_values = m_ref["case1.pixel_values"];
+            in.image_grid_thw = m_ref["case1.grid_thw"];
+            // Which autograd node produced each decoder layer's output (the checkpoint node when it is on).
+            model::Tap tap = [&](const std::string& name, int, const torch::Tensor& t) {
+                if (name == "text.layer" && t.grad_fn()) r.layer_nodes.push_back(t.grad_fn()->name());
+            };
+            in.tap = &tap;
+            torch::Tensor loss;
+            if (mode == "sft") {
+                in.input_ids = m_ref["case3.input_ids"];
+                loss = sft_loss((*net)->forward(in).logits, m_ref["case3.labels"]);
+            } else {
+                if (mode == "dpo") {
+                    if (!model::load_peft_adapter(**net, kFixture + "/peft-adapter").ok()) return r;
+                    (*net)->eval();
+                } else {
+                    torch::manual_seed(11);
+                    model::LoraConfig lc;
+                    lc.r = 4;
+                    lc.dropout = 0.1;
+                    if (!model::attach_lora(**net, lc).ok()) return r;
+                    torch::NoGradGuard ng;
+                    for (auto& [name, t] : model::lora_parameters(**net))
+                        if (lora_matrix_kind(name) == 'B') t.normal_(0.0, 0.1);
+                    (*net)->train();
+                }
+                model::freeze_base_weights(**net);
+                auto logp = [&](const torch::Tensor& ids) {
+                    in.input_ids = ids;
+                    return sequence_logps((*net)->forward(in).logits, response_labels(ids, 90));
+                };
+                auto pc = logp(m_ref["dpo.chosen_ids"]);
+                auto pr = logp(m_ref["dpo.rejected_ids"]);
+                auto v = m_ref["dpo.values"];
+                loss = dpo_loss(pc, pr, v.narrow(0, 2, 1), v.narrow(0, 3, 1), 0.1, DpoLoss::Sigmoid).loss;
+            }
+            r.loss = loss.item<double>();
+            loss.backward();
+            r.next_random = torch::rand({1}).item<double>();
+            for (auto& p : (*net)->named_parameters(true))
+                if (p.value().grad().defined()) r.grads[p.key()] = p.value().grad().clone();
+            return r;
+        };
+        const auto plain = run(false), ckpt = run(true);
+        QVERIFY(!plain.grads.empty());
+        QVERIFY(!ckpt.layer_nodes.empty());
+        for (const auto& n : ckpt.layer_nodes) QVERIFY2(n.find("LayerCheckpoint") != std::string::npos, n.c_str());
+        for (const auto& n : plain.layer_nodes) QVERIFY2(n.find("LayerCheckpoint") == std::string::npos, n.c_str());
+        QCOMPARE(ckpt.loss, plain.loss);
+        QCOMPARE(ckpt.next_random, plain.next_random);
+        QCOMPARE(ckpt.grads.size(), plain.grads.size());
+        double worst = 0;
+        for (const auto& [name, g] : plain.grads) {
+            QVERIFY2(ckpt.grads.count(name), name.c_str());
+            const double d = (ckpt.grads.at(name) - g).abs().max().item<double>();
+            QVERIFY2(d <= 1e-6, (name + ": max abs diff " + std::to_string(d)).c_str());
+            worst = std::max(worst, d);
+        }
+        qInfo("%s: %zu gradients, max abs diff %.3g", qPrintable(mode), plain.grads.size(), worst);
+    }
+
+    // DPO with the context forwarded once: the fixture pair alone (against dpo.values / dpo.grad.* within 1e-3) and
+    // two pairs of different context and action lengths (padding in both forwards), each against the unshared
+    // computation (one full forward per context + action) within 1e-5, log-probs and LoRA gradients.
+    void shared_context_equals_unshared_data() {
+        QTest::addColumn<int>("n_pairs");
+        QTest::addColumn<bool>("checkpointing");
+        QTest::newRow("fixture pair") << 1 << false;
+        QTest::newRow("two pairs, padded") << 2 << false;
+        QTest::newRow("two pairs, padded, checkpointing") << 2 << true;
+    }
+    void shared_context_equals_unshared() {
+        QFETCH(int, n_pairs);
+        QFETCH(bool, checkpointing);
+        auto c = m_ref["dpo.chosen_ids"], r = m_ref["dpo.rejected_ids"];
+        const int64_t start = 90;
+        std::vector<PairTokens> pairs(1);
+        pairs[0].prompt = to_vec(c, 0, start);
+        QVERIFY(pairs[0].prompt == to_vec(r, 0, start));
+        pairs[0].chosen = to_vec(c, start, c.size(1));
+        pairs[0].rejected = to_vec(r, start, r.size(1));
+        if (n_pairs == 2) {  // shorter context (6 text tokens of the task left out), actions swapped and cut
+            PairTokens p;
+            p.prompt = to_vec(c, 0, 60);
+            auto tail = to_vec(c, 66, start);
+            p.prompt.insert(p.prompt.end(), tail.begin(), tail.end());
+            p.chosen = pairs[0].rejected;
+            p.rejected.assign(pairs[0].chosen.begin(), pairs[0].chosen.begin() + 20);
+            pairs.push_back(p);
+        }
+        auto px = m_ref["case1.pixel_values"], grid = m_ref["case1.grid_thw"];
+        std::vector<torch::Tensor> pxs(pairs.size(), px), grids(pairs.size(), grid);
+        auto all_px = torch::cat(pxs, 0), all_grid = torch::cat(grids, 0);
+        const int64_t B = n_pairs;
+
+        auto run = [&](bool shared, torch::Tensor* logps) {
+            std::map<std::string, torch::Tensor> grads;
+            auto net = model::load_qwen2vl(kFixture + "/tiny-qwen2vl");
+            if (!net.ok() || !model::load_peft_adapter(**net, kFixture + "/peft-adapter").ok()) return grads;
+            model::freeze_base_weights(**net);
+            (*net)->eval();
+            (*net)->model->gradient_checkpointing = checkpointing;
+            torch::Tensor lp;
+            if (shared) {
+                lp = shared_context_logps(**net, pairs, all_px, all_grid, 1800).logps;
+            } else {
+                std::vector<torch::Tensor> parts(2 * B);
+                for (int64_t j = 0; j < 2 * B; ++j) {
+                    const auto& p = pairs[j % B];
+                    model::ForwardInput in;
+                    in.input_ids = to_ids(p.prompt, j < B ? p.chosen : p.rejected);
+                    in.pixel_values = px;
+                    in.image_grid_thw = grid;
+                    parts[j] = sequence_logps((*net)->forward(in).logits,
+                                              response_labels(in.input_ids, static_cast<int64_t>(p.prompt.size())));
+                }
+                lp = torch::cat(parts, 0);
+            }
+            *logps = lp.detach().clone();
+            // A DPO loss against the fixture's reference values (the same for every pair).
+            auto v = m_ref["dpo.values"];
+            auto rc = v.narrow(0, 2, 1).expand({B}), rr = v.narrow(0, 3, 1).expand({B});
+            dpo_loss(lp.narrow(0, 0, B), lp.narrow(0, B, B), rc, rr, 0.1, DpoLoss::Sigmoid).loss.backward();
+            for (auto& [name, t] : model::lora_parameters(**net))
+                grads[lora_module_path(name) + char(lora_matrix_kind(name))] = t.grad().clone();
+            return grads;
+        };
+        torch::Tensor lp_shared, lp_plain;
+        auto g_shared = run(true, &lp_shared);
+        auto g_plain = run(false, &lp_plain);
+        QVERIFY(!g_plain.empty());
+        QCOMPARE(lp_shared.size(0), 2 * B);
+        const double lp_diff = (lp_shared - lp_plain).abs().max().item<double>();
+        QVERIFY2(lp_diff <= 1e-5, std::to_string(lp_diff).c_str());
+        double worst = 0;
+        for (const auto& [k, g] : g_plain) {
+            QVERIFY2(g_shared.count(k) && g_shared.at(k).defined(), k.c_str());
+            const double d = (g_shared.at(k) - g).abs().max().item<double>();
+            QVERIFY2(d <= 1e-5, (k + ": max abs diff " + std::to_string(d)).c_str());
+            worst = std::max(worst, d);
+        }
+        if (B == 1) {  // the fixture's own numbers
+            auto v = m_ref["dpo.values"];
+            for (int i = 0; i < 2; ++i)
+                QVERIFY2(std::abs(lp_shared[i].item<double>() - v[i].item<double>()) < 1e-3, std::to_string(i).c_str());
+            int checked = 0;
+            for (const auto& [key, grad] : m_ref) {
+                if (key.rfind("dpo.grad.", 0) != 0) continue;
+                const std::string name = key.substr(9);
+                const std::string k = lora_module_path(name) + char(lora_matrix_kind(name));
+                std::string why;
+                QVERIFY2(close(g_shared.at(k), grad, 1e-3, 1e-3, &why), (k + ": " + why).c_str());
+                ++checked;
+            }
+            QCOMPARE(checked, 4);
+        }
+        qInfo("%d pair(s): log-prob max diff %.3g, %zu LoRA gradients max diff %.3g", n_pairs, lp_diff, g_plain.size(),
+              worst);
     }
 
     // The trainer's shared-context path: one right-padded batch [chosen, rejected] with logits kept only from the
