@@ -15,6 +15,7 @@
 #include <torch/version.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -44,6 +45,8 @@ void sync(const Setup& s) {
 }
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+// Process CPU time: with LibTorch on 1 thread this is the compute, steady on a shared, loaded machine.
+double cpu_seconds_since(std::clock_t c) { return static_cast<double>(std::clock() - c) / CLOCKS_PER_SEC; }
 
 // [1, L] ids: <|vision_start|> image pads <|vision_end|> then random text; the first `prompt` are context.
 torch::Tensor make_ids(const Setup& s, int64_t L, uint64_t seed) {
@@ -70,6 +73,51 @@ std::vector<int32_t> to_vec(const torch::Tensor& ids, int64_t from, int64_t to) 
     auto a = ids.accessor<int64_t, 2>();
     for (int64_t i = from; i < to; ++i) v.push_back(static_cast<int32_t>(a[0][i]));
     return v;
+}
+
+// Runs step() once (warm-up), then `steps` times: {wall seconds, process CPU seconds} of the timed steps.
+template <class F>
+std::pair<double, double> time_steps(const Setup& s, int64_t steps, F& step) {
+    step();
+    sync(s);
+    const auto t0 = Clock::now();
+    const std::clock_t c0 = std::clock();
+    for (int64_t i = 0; i < steps; ++i) step();
+    sync(s);
+    return {seconds_since(t0), cpu_seconds_since(c0)};
+}
+
+// DPO with the reference log-probs precomputed once by `logps` ([chosen, rejected] summed action log-probs; LoRA
+// off, no grad), then timed steps of logps + sigmoid loss + backward + AdamW. Prints pairs/s and the precompute.
+template <class F>
+void bench_dpo_precomputed(Setup& s, train::Optimizer& opt, bool autocast, int64_t steps, const char* label, F logps) {
+    torch::Tensor ref;
+    const auto t_ref = Clock::now();
+    {
+        torch::NoGradGuard ng;
+        model::CudaAutocast a(autocast);
+        model::set_lora_enabled(*s.net, false);
+        ref = logps();
+        model::set_lora_enabled(*s.net, true);
+    }
+    sync(s);
+    const double ref_s = seconds_since(t_ref);
+    auto step = [&] {
+        torch::Tensor loss;
+        {
+            model::CudaAutocast a(autocast);
+            auto lp = logps();
+            loss = train::dpo_loss(lp.narrow(0, 0, 1), lp.narrow(0, 1, 1), ref.narrow(0, 0, 1), ref.narrow(0, 1, 1), 0.1,
+                                   train::DpoLoss::Sigmoid)
+                       .loss;
+        }
+        loss.backward();
+        opt.step();
+    };
+    const auto [dt, cpu] = time_steps(s, steps, step);
+    std::printf("%s: %.3f pairs/s (%.3f per CPU-second; + reference precompute %.3f s per pair, once; %.3f pairs/s "
+                "including it)\n",
+                label, double(steps) / dt, double(steps) / cpu, ref_s, 1.0 / (dt / double(steps) + ref_s));
 }
 
 double peak_rss_mib() {
@@ -160,13 +208,9 @@ int main(int argc, char** argv) {
             loss.backward();
             opt.step();
         };
-        step();  // warm-up
-        sync(s);
-        auto t0 = Clock::now();
-        for (int64_t i = 0; i < steps; ++i) step();
-        sync(s);
-        const double dt = seconds_since(t0);
-        std::printf("SFT: %.1f tokens/s (%.3f s/step)\n", double(L * steps) / dt, dt / double(steps));
+        const auto [dt, cpu] = time_steps(s, steps, step);
+        std::printf("SFT: %.1f tokens/s (%.3f s/step; %.1f tokens per CPU-second)\n", double(L * steps) / dt,
+                    dt / double(steps), double(L * steps) / cpu);
     }
 
     if (only == "sft") {
@@ -206,93 +250,27 @@ int main(int argc, char** argv) {
             loss.backward();
             opt.step();
         };
-        step();
-        sync(s);
-        auto t0 = Clock::now();
-        for (int64_t i = 0; i < steps; ++i) step();
-        sync(s);
-        const double dt = seconds_since(t0);
-        std::printf("DPO naive (policy c, policy r, ref c, ref r): %.3f pairs/s\n", double(steps) / dt);
+        const auto [dt, cpu] = time_steps(s, steps, step);
+        std::printf("DPO naive (policy c, policy r, ref c, ref r): %.3f pairs/s (%.3f per CPU-second)\n",
+                    double(steps) / dt, double(steps) / cpu);
     }
-    {
-        // batched: reference precomputed once (batched [c, r], no grad), then policy [c, r] in one forward with logits
-        // only from the prompt's last position on.
-        const int64_t keep = L - (P - 1);
-        torch::Tensor ref;
-        auto t_ref = Clock::now();
-        {
-            torch::NoGradGuard ng;
-            model::CudaAutocast a(ac);
-            model::set_lora_enabled(*s.net, false);
-            ref = train::sequence_logps(s.net->forward(input(s, both, 2, keep)).logits,
-                                        both_labels.narrow(1, L - keep, keep));
-            model::set_lora_enabled(*s.net, true);
-        }
-        sync(s);
-        const double ref_s = seconds_since(t_ref);
-        auto step = [&] {
-            torch::Tensor loss;
-            {
-                model::CudaAutocast a(ac);
-                auto lp = train::sequence_logps(s.net->forward(input(s, both, 2, keep)).logits,
-                                                both_labels.narrow(1, L - keep, keep));
-                loss = train::dpo_loss(lp.narrow(0, 0, 1), lp.narrow(0, 1, 1), ref.narrow(0, 0, 1), ref.narrow(0, 1, 1),
-                                       0.1, train::DpoLoss::Sigmoid)
-                           .loss;
-            }
-            loss.backward();
-            opt.step();
-        };
-        step();
-        sync(s);
-        auto t0 = Clock::now();
-        for (int64_t i = 0; i < steps; ++i) step();
-        sync(s);
-        const double dt = seconds_since(t0);
-        std::printf("DPO batched (precomputed reference, [c, r] batched, logits after prompt): %.3f pairs/s "
-                    "(+ reference precompute %.3f s per pair, once; %.3f pairs/s including it)\n",
-                    double(steps) / dt, ref_s, 1.0 / (dt / double(steps) + ref_s));
-    }
-    {
-        // shared: the context forwarded once (keys/values recorded with grad), chosen and rejected continuations
-        // batched against it (core/training/shared_context.h, the trainer's path); reference precomputed the same way.
-        std::vector<train::PairTokens> pair(1);
-        pair[0].prompt = to_vec(chosen, 0, P);
-        pair[0].chosen = to_vec(chosen, P, L);
-        pair[0].rejected = to_vec(rejected, P, L);
-        torch::Tensor ref;
-        auto t_ref = Clock::now();
-        {
-            torch::NoGradGuard ng;
-            model::CudaAutocast a(ac);
-            model::set_lora_enabled(*s.net, false);
-            ref = train::shared_context_logps(*s.net, pair, s.pixels, s.grid, 0).logps;
-            model::set_lora_enabled(*s.net, true);
-        }
-        sync(s);
-        const double ref_s = seconds_since(t_ref);
-        auto step = [&] {
-            torch::Tensor loss;
-            {
-                model::CudaAutocast a(ac);
-                auto lp = train::shared_context_logps(*s.net, pair, s.pixels, s.grid, 0).logps;
-                loss = train::dpo_loss(lp.narrow(0, 0, 1), lp.narrow(0, 1, 1), ref.narrow(0, 0, 1), ref.narrow(0, 1, 1),
-                                       0.1, train::DpoLoss::Sigmoid)
-                           .loss;
-            }
-            loss.backward();
-            opt.step();
-        };
-        step();
-        sync(s);
-        auto t0 = Clock::now();
-        for (int64_t i = 0; i < steps; ++i) step();
-        sync(s);
-        const double dt = seconds_since(t0);
-        std::printf("DPO shared context (precomputed reference, context once, [c, r] against its keys/values): "
-                    "%.3f pairs/s (+ reference precompute %.3f s per pair, once; %.3f pairs/s including it)\n",
-                    double(steps) / dt, ref_s, 1.0 / (dt / double(steps) + ref_s));
-    }
+    // batched: reference precomputed once (batched [c, r], no grad), then policy [c, r] in one forward with logits
+    // only from the prompt's last position on.
+    const int64_t keep = L - (P - 1);
+    bench_dpo_precomputed(s, opt, ac, steps, "DPO batched (precomputed reference, [c, r] batched, logits after prompt)",
+                          [&] {
+                              return train::sequence_logps(s.net->forward(input(s, both, 2, keep)).logits,
+                                                           both_labels.narrow(1, L - keep, keep));
+                          });
+    // shared: the context forwarded once (keys/values recorded with grad), chosen and rejected continuations batched
+    // against it (core/training/shared_context.h, the trainer's path); reference precomputed the same way.
+    std::vector<train::PairTokens> pair(1);
+    pair[0].prompt = to_vec(chosen, 0, P);
+    pair[0].chosen = to_vec(chosen, P, L);
+    pair[0].rejected = to_vec(rejected, P, L);
+    bench_dpo_precomputed(s, opt, ac, steps,
+                          "DPO shared context (precomputed reference, context once, [c, r] against its keys/values)",
+                          [&] { return train::shared_context_logps(*s.net, pair, s.pixels, s.grid, 0).logps; });
     std::printf("peak RSS: %.0f MiB%s\n", peak_rss_mib(), gpu ? " (CUDA memory: see nvidia-smi)" : "");
     return 0;
 }

@@ -67,18 +67,14 @@ struct LoraConfig {
 // Adds fresh LoRA branches to every target Linear; returns the module paths wrapped (error if none matched).
 Result<std::vector<std::string>> attach_lora(torch::nn::Module& model, const LoraConfig& cfg);
 
-// Loads a PEFT adapter directory (adapter_config.json + adapter_model.safetensors) onto the model. Also accepts
-// a bare .safetensors path holding the in-memory state-dict naming (".lora_A.default.weight",
-// model.language_model.*), with r/alpha from `fallback` (or from a sibling adapter_config.json / <stem>.json).
-// Unknown keys, a LoRA tensor for a module that is not a Linear, or shape mismatches are errors naming the key.
-Result<LoraConfig> load_peft_adapter(torch::nn::Module& model, const std::string& path,
-                                     const LoraConfig* fallback = nullptr);
-
 // The trainable LoRA parameters with PEFT's on-disk names ("base_model.model.<path>.lora_A.weight").
+// Adapter files (PEFT's directory format: save, read, load onto a model, merge into a checkpoint) are
+// core/training/adapter_io.h.
 std::vector<std::pair<std::string, torch::Tensor>> lora_parameters(torch::nn::Module& model);
-// Writes adapter_config.json + adapter_model.safetensors (float32) that PEFT and vLLM load.
-Status save_peft_adapter(torch::nn::Module& model, const LoraConfig& cfg, const std::string& dir,
-                         const std::string& base_model_name = "");
+
+// The merged update scaling * B A in float32 [out, in]: what merging adds to W (one formula for
+// LinearImpl::merge_lora and the on-disk merge of adapter_io).
+torch::Tensor lora_delta(const torch::Tensor& a, const torch::Tensor& b, double scaling);
 
 void set_lora_enabled(torch::nn::Module& model, bool on);
 // requires_grad(false) on everything that is not a LoRA matrix.

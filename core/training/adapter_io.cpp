@@ -3,6 +3,7 @@
 // modules_to_save), so older and newer loaders both take it.
 #include "core/training/adapter_io.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -11,7 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/training/tensor_io.h"
+#include "core/model/lora.h"
+#include "core/model/weights.h"
 #include "core/util/safetensors.h"
 
 namespace fs = std::filesystem;
@@ -105,7 +107,7 @@ Status save_peft_adapter(const std::string& dir, const std::vector<LoraPair>& lo
                     {"layers_pattern", nullptr},
                     {"rank_pattern", json::object()},
                     {"alpha_pattern", json::object()},
-                    {"use_rslora", false},
+                    {"use_rslora", spec.use_rslora},
                     {"use_dora", false}};
         // PEFT writes integral alpha as an int; keep that so the file diffs cleanly against PEFT's.
         if (spec.alpha == static_cast<double>(static_cast<int64_t>(spec.alpha)))
@@ -116,31 +118,49 @@ Status save_peft_adapter(const std::string& dir, const std::vector<LoraPair>& lo
     }
 }
 
-Result<std::vector<LoraPair>> read_peft_adapter(const std::string& dir, LoraSpec* spec) {
-    const std::string ctx = "reading adapter " + dir;
+Result<std::vector<LoraPair>> read_peft_adapter(const std::string& path, LoraSpec* spec, const LoraSpec* fallback) {
+    const std::string ctx = "reading adapter " + path;
     try {
-        std::ifstream in(fs::path(dir) / "adapter_config.json");
-        if (!in) return make_error("adapter_config.json not found", ctx);
-        json cfg = json::parse(in);
-        if (cfg.value("peft_type", "LORA") != "LORA")
-            return make_error("peft_type is not LORA", ctx);
-        if (cfg.value("use_dora", false)) return make_error("DoRA adapters are not supported", ctx);
+        std::string weights_path, config_path;
+        if (fs::is_directory(path)) {
+            weights_path = (fs::path(path) / "adapter_model.safetensors").string();
+            config_path = (fs::path(path) / "adapter_config.json").string();
+        } else {
+            weights_path = path;
+            const fs::path sibling = fs::path(path).parent_path() / "adapter_config.json";
+            config_path = fs::exists(sibling) ? sibling.string() : fs::path(path).replace_extension(".json").string();
+        }
         LoraSpec s;
-        s.r = cfg.at("r").get<int>();
-        s.alpha = cfg.at("lora_alpha").get<double>();
-        s.dropout = cfg.value("lora_dropout", 0.0);
-        if (cfg.contains("target_modules") && cfg["target_modules"].is_array())
-            s.targets = cfg["target_modules"].get<std::vector<std::string>>();
-        if (cfg.contains("base_model_name_or_path") && cfg["base_model_name_or_path"].is_string())
-            s.base_model = cfg["base_model_name_or_path"].get<std::string>();
+        if (fs::exists(config_path)) {
+            std::ifstream in(config_path);
+            json cfg = json::parse(in);
+            if (cfg.value("peft_type", "LORA") != "LORA") return make_error("peft_type is not LORA", ctx);
+            if (cfg.value("use_dora", false)) return make_error("DoRA adapters are not supported", ctx);
+            if (cfg.value("fan_in_fan_out", false)) return make_error("fan_in_fan_out adapters are not supported", ctx);
+            s.r = cfg.at("r").get<int>();
+            s.alpha = cfg.at("lora_alpha").get<double>();
+            if (cfg.contains("lora_dropout") && cfg["lora_dropout"].is_number()) s.dropout = cfg["lora_dropout"].get<double>();
+            if (cfg.contains("use_rslora") && cfg["use_rslora"].is_boolean()) s.use_rslora = cfg["use_rslora"].get<bool>();
+            if (cfg.contains("target_modules") && cfg["target_modules"].is_array())
+                s.targets = cfg["target_modules"].get<std::vector<std::string>>();
+            else if (cfg.contains("target_modules") && cfg["target_modules"].is_string())
+                s.targets = {cfg["target_modules"].get<std::string>()};
+            if (cfg.contains("base_model_name_or_path") && cfg["base_model_name_or_path"].is_string())
+                s.base_model = cfg["base_model_name_or_path"].get<std::string>();
+        } else if (fallback) {
+            s = *fallback;
+        } else {
+            return make_error("adapter_config.json not found", ctx);
+        }
         if (spec) *spec = s;
 
-        MATRIX_TRY(auto file, SafetensorsFile::open((fs::path(dir) / "adapter_model.safetensors").string()));
+        MATRIX_TRY(auto file, SafetensorsFile::open(weights_path));
         std::map<std::string, LoraPair> by_module;
         for (const auto& v : file->tensors()) {
             char kind = lora_matrix_kind(v.name);
             if (!kind) return make_error("unexpected tensor '" + v.name + "'", ctx);
-            auto t = view_tensor(v).to(torch::kFloat32).clone();
+            MATRIX_TRY(auto view, model::view_tensor(v));
+            auto t = view.to(torch::kFloat32).clone();
             auto& p = by_module[lora_module_path(v.name)];
             p.module = lora_module_path(v.name);
             (kind == 'A' ? p.a : p.b) = t;
@@ -159,13 +179,53 @@ Result<std::vector<LoraPair>> read_peft_adapter(const std::string& dir, LoraSpec
     }
 }
 
+std::vector<LoraPair> lora_pairs(torch::nn::Module& model) {
+    std::map<std::string, LoraPair> by;
+    for (auto& [name, t] : model::lora_parameters(model)) {
+        auto& p = by[lora_module_path(name)];
+        p.module = lora_module_path(name);
+        (lora_matrix_kind(name) == 'A' ? p.a : p.b) = t;
+    }
+    std::vector<LoraPair> out;
+    for (auto& [m, p] : by) out.push_back(p);
+    return out;
+}
+
+Result<LoraSpec> load_peft_adapter(torch::nn::Module& model, const std::string& path, const LoraSpec* fallback) {
+    LoraSpec spec;
+    MATRIX_TRY(auto lora, read_peft_adapter(path, &spec, fallback));
+    if (lora.empty()) return make_error("adapter holds no LoRA tensors", path);
+    std::map<std::string, model::LinearImpl*> linears;
+    for (auto& item : model.named_modules("", false))
+        if (auto* lin = dynamic_cast<model::LinearImpl*>(item.value().get())) linears[item.key()] = lin;
+    try {
+        torch::NoGradGuard ng;
+        for (const auto& p : lora) {
+            auto it = linears.find(p.module);
+            if (it == linears.end())
+                return make_error("adapter targets " + p.module + ", which is not a linear layer of the model", path);
+            model::LinearImpl* lin = it->second;
+            if (p.a.size(1) != lin->in_features || p.b.size(0) != lin->out_features)
+                return make_error("LoRA shapes of " + p.module + " do not match the layer (" +
+                                      std::to_string(lin->out_features) + " x " + std::to_string(lin->in_features) + ")",
+                                  path);
+            lin->add_lora(spec.r, spec.alpha, spec.dropout, spec.use_rslora);
+            lin->lora_A->weight.copy_(p.a);
+            lin->lora_B->weight.copy_(p.b);
+        }
+    } catch (const std::exception& e) {
+        return make_error(e.what(), "loading adapter " + path);
+    }
+    return spec;
+}
+
 Status merge_adapter_into_checkpoint(const std::string& base_dir, const std::string& adapter_dir,
                                      const std::string& out_dir, const Progress& progress) {
     const std::string ctx = "merging " + adapter_dir + " into " + base_dir;
     try {
         LoraSpec spec;
         MATRIX_TRY(auto lora, read_peft_adapter(adapter_dir, &spec));
-        const double scale = spec.alpha / spec.r;
+        const double scale = spec.use_rslora ? spec.alpha / std::sqrt(static_cast<double>(spec.r)) : spec.alpha / spec.r;
         std::map<std::string, const LoraPair*> by_module;
         for (const auto& p : lora) by_module[p.module] = &p;
 
@@ -197,11 +257,12 @@ Status merge_adapter_into_checkpoint(const std::string& base_dir, const std::str
                 if (it != by_module.end() && v.name.size() > 7 &&
                     v.name.compare(v.name.size() - 7, 7, ".weight") == 0) {
                     const LoraPair& p = *it->second;
-                    auto w0 = view_tensor(v).to(torch::kFloat32);
-                    auto delta = torch::matmul(p.b, p.a) * scale;  // [out, in]
+                    MATRIX_TRY(auto view, model::view_tensor(v));
+                    auto w0 = view.to(torch::kFloat32);
+                    auto delta = model::lora_delta(p.a, p.b, scale);  // [out, in]
                     if (delta.sizes() != w0.sizes())
                         return make_error("shape mismatch for " + v.name, ctx);
-                    auto merged_w = (w0 + delta).to(torch_dtype(v.dtype)).contiguous();
+                    auto merged_w = (w0 + delta).to(view.scalar_type()).contiguous();
                     keep.push_back(merged_w);
                     w.data = merged_w.data_ptr();
                     merged.insert(it->first);

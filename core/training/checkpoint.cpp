@@ -7,7 +7,7 @@
 #include <fstream>
 #include <map>
 
-#include "core/training/tensor_io.h"
+#include "core/model/weights.h"
 #include "core/util/safetensors.h"
 
 namespace fs = std::filesystem;
@@ -22,7 +22,7 @@ Status save_tensors(const std::string& path, const NamedTensors& tensors,
         std::vector<TensorToWrite> out;
         for (const auto& [name, t0] : tensors) {
             auto t = t0.detach().to(torch::kCPU).contiguous();
-            MATRIX_TRY(DType dt, safetensors_dtype(t.scalar_type()));
+            MATRIX_TRY(DType dt, model::safetensors_dtype(t.scalar_type()));
             keep.push_back(t);
             out.push_back({name, dt, std::vector<int64_t>(t.sizes().begin(), t.sizes().end()), t.data_ptr()});
         }
@@ -36,7 +36,10 @@ Result<NamedTensors> load_tensors(const std::string& path) {
     MATRIX_TRY(auto file, SafetensorsFile::open(path));
     NamedTensors out;
     try {
-        for (const auto& v : file->tensors()) out.emplace_back(v.name, view_tensor(v).clone());
+        for (const auto& v : file->tensors()) {
+            MATRIX_TRY(auto t, model::view_tensor(v));
+            out.emplace_back(v.name, t.clone());
+        }
     } catch (const std::exception& e) {
         return make_error(e.what(), "reading " + path);
     }

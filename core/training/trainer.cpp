@@ -185,24 +185,13 @@ struct Session {
     size_t n_samples() const { return req.stage == Stage::Sft ? sft.samples.size() : dpo.samples.size(); }
 };
 
-std::vector<LoraPair> lora_pairs(model::Qwen2VL& net) {
-    std::map<std::string, LoraPair> by;
-    for (auto& [name, t] : model::lora_parameters(*net)) {
-        auto& p = by[lora_module_path(name)];
-        p.module = lora_module_path(name);
-        (lora_matrix_kind(name) == 'A' ? p.a : p.b) = t;
-    }
-    std::vector<LoraPair> out;
-    for (auto& [m, p] : by) out.push_back(p);
-    return out;
-}
-
 LoraSpec lora_spec(const Session& s) {
     LoraSpec spec;
     spec.r = static_cast<int>(s.lora_cfg.r);
     spec.alpha = s.lora_cfg.alpha;
     spec.dropout = s.lora_cfg.dropout;
     spec.targets = s.lora_cfg.target_modules;
+    spec.use_rslora = s.lora_cfg.use_rslora;
     spec.base_model = s.req.model_dir;
     return spec;
 }
@@ -463,15 +452,17 @@ Status build_model(Session& s) {
     s.lora_cfg.target_modules = s.cfg.lora_targets;
     s.lora_cfg.include_vision = s.cfg.train_vision;
     if (!s.req.adapter_dir.empty()) {
-        MATRIX_TRY(auto loaded, model::load_peft_adapter(**s.net, s.req.adapter_dir));
+        MATRIX_TRY(auto loaded, load_peft_adapter(**s.net, s.req.adapter_dir));
         if (s.req.stage == Stage::Dpo) {
             for (auto& m : (*s.net)->modules(false))
                 if (auto* lin = m->as<model::LinearImpl>())
                     if (lin->has_lora()) lin->merge_lora();
             s.log("merged starting adapter " + s.req.adapter_dir + " into the base (DPO reference = base + adapter)");
         } else {
-            s.lora_cfg = loaded;
-            s.lora_cfg.dropout = s.cfg.lora_dropout;
+            s.lora_cfg.r = loaded.r;
+            s.lora_cfg.alpha = loaded.alpha;
+            s.lora_cfg.use_rslora = loaded.use_rslora;
+            if (!loaded.targets.empty()) s.lora_cfg.target_modules = loaded.targets;
             s.log("continuing adapter " + s.req.adapter_dir + " (r=" + std::to_string(loaded.r) + ")");
         }
     }
@@ -626,7 +617,7 @@ Result<std::map<std::string, double>> evaluate(Session& s) {
 }
 
 Status save_checkpoint(Session& s) {
-    MATRIX_TRY(auto dir, write_checkpoint(s.ckpt_dir, s.trainable, lora_pairs(*s.net), lora_spec(s), *s.opt, s.state,
+    MATRIX_TRY(auto dir, write_checkpoint(s.ckpt_dir, s.trainable, lora_pairs(**s.net), lora_spec(s), *s.opt, s.state,
                                           s.cfg.keep_checkpoints));
     store::RunRepo runs(s.project->db());
     store::Checkpoint c;
@@ -814,7 +805,7 @@ Result<TrainOutcome> train_loop(Session& s) {
     // Save the adapter (and a last checkpoint for "continue for N more epochs").
     if (fs::path(latest_checkpoint(s.ckpt_dir)).filename().string() != "checkpoint-" + std::to_string(s.state.step))
         MATRIX_CHECK(save_checkpoint(s));
-    MATRIX_CHECK(save_peft_adapter(s.out_dir, lora_pairs(*s.net), lora_spec(s)));
+    MATRIX_CHECK(save_peft_adapter(s.out_dir, lora_pairs(**s.net), lora_spec(s)));
     s.log("adapter saved to " + s.out_dir + " (" + std::to_string(s.state.step) + " steps, " +
           std::to_string(s.state.tokens) + " tokens, " + fmt_duration(s.state.seconds) + ")");
     outcome.status = "finished";

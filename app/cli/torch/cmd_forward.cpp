@@ -9,6 +9,7 @@
 #include "core/model/lora.h"
 #include "core/model/qwen2vl.h"
 #include "core/model/weights.h"
+#include "core/training/adapter_io.h"
 #include "core/util/safetensors.h"
 
 namespace {
@@ -44,7 +45,7 @@ int run_forward_cmd(int argc, char** argv) {
         auto model = load_qwen2vl(*args.get("model"), lo);
         if (!model.ok()) return cli::fail(model.error().to_string());
         if (auto a = args.get("adapter")) {
-            auto st = load_peft_adapter(**model, *a);
+            auto st = train::load_peft_adapter(**model, *a);
             if (!st.ok()) return cli::fail(st.error().to_string());
         }
         auto inputs = SafetensorsFile::open(*args.get("inputs"));

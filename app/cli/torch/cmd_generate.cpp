@@ -11,6 +11,7 @@
 #include "core/model/generation.h"
 #include "core/model/lora.h"
 #include "core/model/qwen2vl.h"
+#include "core/training/adapter_io.h"
 #include "app/cli/args.h"
 #include "app/cli/command.h"
 #include "core/tokenizer/chat_template.h"
@@ -112,7 +113,7 @@ int run_generate(int argc, char** argv) {
         auto model = load_qwen2vl(model_dir, lo);
         if (!model.ok()) return cli::fail(model.error().to_string());
         if (auto a = args.get("adapter")) {
-            auto st = load_peft_adapter(**model, *a);
+            auto st = train::load_peft_adapter(**model, *a);
             if (!st.ok()) return cli::fail(st.error().to_string());
         }
 

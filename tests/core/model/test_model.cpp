@@ -10,6 +10,7 @@
 #include "core/model/rotary.h"
 #include "core/model/sdpa.h"
 #include "core/model/weights.h"
+#include "core/training/adapter_io.h"
 #include "core/util/safetensors.h"
 
 #include <QtTest>
@@ -333,12 +334,12 @@ private slots:
         QFETCH(QString, adapter);
         auto m = load_qwen2vl(k_model_dir);
         QVERIFY(m.ok());
-        LoraConfig fallback;
+        train::LoraSpec fallback;
         fallback.r = 4;
         fallback.alpha = 8;
-        auto cfg = load_peft_adapter(**m, k_fixture + "/" + adapter.toStdString(), &fallback);
+        auto cfg = train::load_peft_adapter(**m, k_fixture + "/" + adapter.toStdString(), &fallback);
         QVERIFY2(cfg.ok(), cfg.ok() ? "" : cfg.error().to_string().c_str());
-        QCOMPARE(cfg->r, int64_t(4));
+        QCOMPARE(cfg->r, 4);
         QCOMPARE(lora_parameters(**m).size(), size_t(2 * 7 * 2));
         auto values = ref("dpo.values").to(torch::kFloat64);
         torch::NoGradGuard ng;
@@ -393,9 +394,13 @@ private slots:
             torch::NoGradGuard ng;
             for (auto& [n, p] : lora_parameters(**m)) p.normal_(0, 0.1);
         }
-        QVERIFY(save_peft_adapter(**m, cfg, dir.path().toStdString()).ok());
+        train::LoraSpec spec;
+        spec.r = static_cast<int>(cfg.r);
+        spec.alpha = cfg.alpha;
+        spec.targets = cfg.target_modules;
+        QVERIFY(train::save_peft_adapter(dir.path().toStdString(), train::lora_pairs(**m), spec).ok());
         auto m2 = load_qwen2vl(k_model_dir);
-        QVERIFY(load_peft_adapter(**m2, dir.path().toStdString()).ok());
+        QVERIFY(train::load_peft_adapter(**m2, dir.path().toStdString()).ok());
         torch::NoGradGuard ng;
         QVERIFY(max_abs_diff((*m)->forward(in).logits, (*m2)->forward(in).logits) < 1e-5);
     }

@@ -248,7 +248,7 @@ private slots:
         // The saved adapter reloads, and merging it gives the same logits as applying it.
         auto with_adapter = model::load_qwen2vl(kModel);
         QVERIFY(with_adapter.ok());
-        QVERIFY(model::load_peft_adapter(**with_adapter, req.out_dir).ok());
+        QVERIFY(load_peft_adapter(**with_adapter, req.out_dir).ok());
         std::string merged = m_dir.filePath("sft-merged").toStdString();
         QVERIFY(merge_adapter_into_checkpoint(kModel, req.out_dir, merged).ok());
         auto merged_net = model::load_qwen2vl(merged);

@@ -8,7 +8,7 @@
 #include "core/training/checkpoint.h"
 #include "core/training/losses.h"
 #include "core/training/optimizer.h"
-#include "core/training/tensor_io.h"
+#include "core/model/weights.h"
 #include "core/training/training_config.h"
 
 // Qt after torch: Qt's `slots` macro breaks torch headers included later.
@@ -25,7 +25,7 @@ torch::Tensor fixture_tensor(const std::string& name) {
     auto f = SafetensorsFile::open(kFixture + "/reference.safetensors");
     if (!f.ok()) return {};
     auto v = (*f)->find(name);
-    return v ? view_tensor(*v).clone() : torch::Tensor();
+    return v ? model::view_tensor(*v)->clone() : torch::Tensor();
 }
 
 // A toy "model" with dropout so that resume must restore the RNG to give equal losses.
@@ -276,7 +276,7 @@ private slots:
         for (const auto& p : *lora) {
             auto v = (*mem)->find("base_model.model.model.language_model" + p.module.substr(5) + ".lora_A.default.weight");
             QVERIFY2(v, p.module.c_str());
-            QVERIFY(torch::equal(view_tensor(*v), p.a));
+            QVERIFY(torch::equal(*model::view_tensor(*v), p.a));
         }
         QTemporaryDir dir;
         std::string out = dir.filePath("adapter").toStdString();
@@ -311,10 +311,10 @@ private slots:
         auto ad = SafetensorsFile::open(kFixture + "/peft-adapter/adapter_model.safetensors");
         QVERIFY(base.ok() && merged.ok() && ad.ok());
         QCOMPARE((*merged)->tensors().size(), (*base)->tensors().size());
-        auto w = view_tensor(*(*base)->find("model.layers.1.mlp.down_proj.weight"));
-        auto m = view_tensor(*(*merged)->find("model.layers.1.mlp.down_proj.weight"));
-        auto A = view_tensor(*(*ad)->find("base_model.model.model.layers.1.mlp.down_proj.lora_A.weight"));
-        auto B = view_tensor(*(*ad)->find("base_model.model.model.layers.1.mlp.down_proj.lora_B.weight"));
+        auto w = *model::view_tensor(*(*base)->find("model.layers.1.mlp.down_proj.weight"));
+        auto m = *model::view_tensor(*(*merged)->find("model.layers.1.mlp.down_proj.weight"));
+        auto A = *model::view_tensor(*(*ad)->find("base_model.model.model.layers.1.mlp.down_proj.lora_A.weight"));
+        auto B = *model::view_tensor(*(*ad)->find("base_model.model.model.layers.1.mlp.down_proj.lora_B.weight"));
         QVERIFY(torch::allclose(m, w + 2.0 * B.matmul(A), 1e-6, 1e-6));
         QVERIFY(!torch::equal(m, w));
         // untouched tensors are byte-identical

@@ -12,7 +12,7 @@
 #include "core/training/adapter_io.h"
 #include "core/training/losses.h"
 #include "core/training/shared_context.h"
-#include "core/training/tensor_io.h"
+#include "core/model/weights.h"
 
 // Qt after torch: Qt's `slots` macro breaks torch headers included later.
 #include <QtTest>
@@ -27,7 +27,7 @@ std::map<std::string, torch::Tensor> reference() {
     std::map<std::string, torch::Tensor> out;
     auto f = SafetensorsFile::open(kFixture + "/reference.safetensors");
     if (!f.ok()) return out;
-    for (const auto& v : (*f)->tensors()) out[v.name] = view_tensor(v).clone();
+    for (const auto& v : (*f)->tensors()) out[v.name] = model::view_tensor(v)->clone();
     return out;
 }
 
@@ -115,7 +115,7 @@ private slots:
     void dpo_values_and_lora_gradients() {
         auto net = model::load_qwen2vl(kFixture + "/tiny-qwen2vl");
         QVERIFY(net.ok());
-        auto lc = model::load_peft_adapter(**net, kFixture + "/peft-adapter");
+        auto lc = load_peft_adapter(**net, kFixture + "/peft-adapter");
         QVERIFY2(lc.ok(), lc.ok() ? "" : lc.error().to_string().c_str());
         model::freeze_base_weights(**net);
         (*net)->eval();  // dropout 0 anyway; the fixture ran in eval mode
@@ -191,7 +191,7 @@ private slots:
                 loss = sft_loss((*net)->forward(in).logits, m_ref["case3.labels"]);
             } else {
                 if (mode == "dpo") {
-                    if (!model::load_peft_adapter(**net, kFixture + "/peft-adapter").ok()) return r;
+                    if (!load_peft_adapter(**net, kFixture + "/peft-adapter").ok()) return r;
                     (*net)->eval();
                 } else {
                     torch::manual_seed(11);
@@ -276,7 +276,7 @@ private slots:
         auto run = [&](bool shared, torch::Tensor* logps) {
             std::map<std::string, torch::Tensor> grads;
             auto net = model::load_qwen2vl(kFixture + "/tiny-qwen2vl");
-            if (!net.ok() || !model::load_peft_adapter(**net, kFixture + "/peft-adapter").ok()) return grads;
+            if (!net.ok() || !load_peft_adapter(**net, kFixture + "/peft-adapter").ok()) return grads;
             model::freeze_base_weights(**net);
             (*net)->eval();
             (*net)->model->gradient_checkpointing = checkpointing;
@@ -343,7 +343,7 @@ private slots:
     void batched_pair_forward_equals_separate() {
         auto net = model::load_qwen2vl(kFixture + "/tiny-qwen2vl");
         QVERIFY(net.ok());
-        QVERIFY(model::load_peft_adapter(**net, kFixture + "/peft-adapter").ok());
+        QVERIFY(load_peft_adapter(**net, kFixture + "/peft-adapter").ok());
         (*net)->eval();
         torch::NoGradGuard ng;
         auto c = m_ref["dpo.chosen_ids"], r = m_ref["dpo.rejected_ids"];
