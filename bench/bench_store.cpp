@@ -1,7 +1,8 @@
 // Store benchmark (issue 2): builds an M-TRACE-like file of N trajectories from the real 60-record subset
 // (records cycled, new ids), imports it into a fresh project and reports import throughput, database size,
 // full-text query latency and filtered page query latency (page of 100 tasks).
-// usage: bench_store [N=20000] [--dir DIR=/tmp/matrix-bench-store] [--keep] [--reuse]
+// usage: bench_store [N=20000] [--dir DIR=/tmp/matrix-bench-store] [--keep] [--reuse] [--queries-only]
+// (--queries-only: run only the queries, on the project DIR/bench.matrix left by an earlier run)
 // Targets (2-core VM): import >= 5,000 trajectories/s; at 177K trajectories a filtered page < 50 ms and a
 // full-text query < 200 ms.
 #include <sys/resource.h>
@@ -50,16 +51,19 @@ static int64_t file_size(const std::string& p) {
 int main(int argc, char** argv) {
     int64_t n = 20000;
     std::string dir = "/tmp/matrix-bench-store";
-    bool keep = false, reuse = false;
+    bool keep = false, reuse = false, queries_only = false;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
         else if (!std::strcmp(argv[i], "--keep")) keep = true;
         else if (!std::strcmp(argv[i], "--reuse")) reuse = keep = true;  // keep and reuse the input file
+        else if (!std::strcmp(argv[i], "--queries-only")) queries_only = keep = true;
         else n = std::atoll(argv[i]);
     }
     fs::create_directories(dir);
     const std::string json_path = dir + "/mtrace-bench.json";
     const std::string db_path = dir + "/bench.matrix";
+    int64_t dataset_id = 1;
+    if (!queries_only) {
     for (auto suffix : {"", "-wal", "-shm"}) fs::remove(db_path + suffix);
 
     // 1. Build the input file: the real records cycled with new ids (and the id in the task text, so that
@@ -124,23 +128,34 @@ int main(int argc, char** argv) {
     options.dataset_name = "bench";
     options.batch_size = 2000;
     const double load_before = load_average();
+    auto thread_cpu_s = [] {
+        timespec ts{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return double(ts.tv_sec) + ts.tv_nsec / 1e9;
+    };
+    const double writer0 = thread_cpu_s();  // this thread writes; parsing + conversion run on a second one
     const double cpu0 = cpu_seconds();
     auto t0 = Clock::now();
     auto report = matrix::formats::import_mtrace(project->db(), json_path, options);
     const double import_s = ms_since(t0) / 1000;
     const double import_cpu = cpu_seconds() - cpu0;
+    const double writer_cpu = thread_cpu_s() - writer0;
     if (!report.ok()) {
         std::fprintf(stderr, "import failed: %s\n", report.error().to_string().c_str());
         return 1;
     }
     std::printf("import: %lld imported, %lld rejected in %.2f s wall = %.0f trajectories/s (%.1f MB/s); "
-                "CPU %.2f s = %.0f trajectories per CPU-second; load average %.1f before, %.1f after\n",
+                "CPU %.2f s = %.0f trajectories per CPU-second; writer thread %.2f s CPU = %.0f trajectories per "
+                "writer CPU-second; load average %.1f before, %.1f after\n",
                 (long long)report->imported, (long long)report->rejected, import_s, report->imported / import_s,
-                file_size(json_path) / 1e6 / import_s, import_cpu, report->imported / import_cpu, load_before,
-                load_average());
+                file_size(json_path) / 1e6 / import_s, import_cpu, report->imported / import_cpu, writer_cpu,
+                report->imported / writer_cpu, load_before, load_average());
     (void)project->db().exec("PRAGMA wal_checkpoint(TRUNCATE)");
     std::printf("database: %.1f MB (+ wal %.1f MB); input was %.1f MB\n", file_size(db_path) / 1e6,
                 file_size(db_path + "-wal") / 1e6, file_size(json_path) / 1e6);
+
+    dataset_id = report->dataset_id;
+    }  // !queries_only
 
     // 4. Queries: median of repeated runs, with a fresh connection (cold statement cache, warm OS cache).
     auto fresh = matrix::store::Project::open(db_path);
@@ -175,7 +190,7 @@ int main(int argc, char** argv) {
     std::vector<Case> cases;
     {
         Case c{"page: dataset, tool=visualizer, steps 2..4, verdict yes, by ordinal, first page", {}, {}};
-        c.filter.dataset_id = report->dataset_id;
+        c.filter.dataset_id = dataset_id;
         c.filter.tool = "visualizer";
         c.filter.min_steps = 2;
         c.filter.max_steps = 4;
@@ -184,7 +199,7 @@ int main(int argc, char** argv) {
     }
     {
         Case c{"page: dataset, tool=visualizer, steps 2..4, verdict yes, by ordinal, offset 5000", {}, {}};
-        c.filter.dataset_id = report->dataset_id;
+        c.filter.dataset_id = dataset_id;
         c.filter.tool = "visualizer";
         c.filter.min_steps = 2;
         c.filter.max_steps = 4;
@@ -209,6 +224,25 @@ int main(int argc, char** argv) {
         Case c{"full text: \"calories\" (page 1, by relevance)", {}, {}};
         c.filter.text = "calories";
         c.page.sort = matrix::store::TaskSort::Relevance;
+        cases.push_back(c);
+    }
+    {
+        Case c{"full text: \"calories\" (page 1, by ordinal: the browser's default)", {}, {}};
+        c.filter.text = "calories";
+        cases.push_back(c);
+    }
+    {
+        Case c{"page: no missing images, sorted by missing desc (matches last in that order)", {}, {}};
+        c.filter.has_missing_media = false;
+        c.page.sort = matrix::store::TaskSort::MissingMedia;
+        c.page.descending = true;
+        cases.push_back(c);
+    }
+    {
+        Case c{"page: dataset, verdict no, sorted by query", {}, {}};
+        c.filter.dataset_id = dataset_id;
+        c.filter.verdict = "no";
+        c.page.sort = matrix::store::TaskSort::Query;
         cases.push_back(c);
     }
     {

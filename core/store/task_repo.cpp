@@ -115,6 +115,7 @@ void bind_params(Statement& st, const std::vector<Param>& params, int first = 1)
 struct SortKey {
     std::string expr;
     const char* index = nullptr;  // nullptr: no index gives this order
+    std::string major;            // a column sorted before expr ("" = none)
 };
 
 SortKey sort_key(TaskSort sort) {
@@ -126,8 +127,8 @@ SortKey sort_key(TaskSort sort) {
         case TaskSort::MissingMedia: return {"t.n_missing_media", "tasks_sort_missing"};
         case TaskSort::PairsPending:
             return {"(SELECT count(*) FROM pairs p WHERE p.task_id = t.id AND p.status = 'pending')", nullptr};
+        case TaskSort::Ordinal: return {"t.ordinal", "tasks_dataset_ordinal", "t.dataset_id"};  // with text only
         case TaskSort::Id:
-        case TaskSort::Ordinal:
         case TaskSort::Relevance: break;
     }
     return {"t.id", nullptr};
@@ -206,7 +207,10 @@ Result<std::vector<TaskSummary>> TaskRepo::page(const TaskFilter& filter, const 
         return r;
     };
 
-    const bool in_order = request.sort == TaskSort::Id || request.sort == TaskSort::Ordinal;
+    // Id / ordinal order scans tasks in that order and stops after a page, except ordinal order with a text
+    // filter: the full-text join would drive from every match, so it goes the sorted way (ordered scan of
+    // tasks_dataset_ordinal, matches collected once).
+    const bool in_order = request.sort == TaskSort::Id || (request.sort == TaskSort::Ordinal && !fts);
     if (in_order || request.sort == TaskSort::Relevance) {
         if (request.sort == TaskSort::Relevance && fts && !has_non_text_filter(filter)) {
             // Relevance over the index alone: no join with tasks for every match.
@@ -226,15 +230,22 @@ Result<std::vector<TaskSummary>> TaskRepo::page(const TaskFilter& filter, const 
             // Ordered scan: some 50-200 VM instructions per task visited; the budget allows a few ms of
             // scanning plus the rows skipped by the offset.
             const int64_t budget = request.scan_budget > 0 ? request.scan_budget
-                                                           : 2000 + (offset + std::max<int64_t>(limit, 0)) / 2;
+                                                           : 300 + (offset + std::max<int64_t>(limit, 0)) / 20;
             Where w = build_where(filter, true, FtsMode::In);
             MATRIX_TRY(done, run_ids("SELECT t.id FROM tasks t INDEXED BY " + std::string(key.index) + w.sql +
                                          order_by(request, false),
                                      w.params, budget));
         }
         if (!done) {
+            // Collect the matches through the filters' indexes, then sort them. Materialised, so the planner
+            // cannot pick the sort column's index for the order and scan every task (the plan just abandoned).
             Where w = build_where(filter, false, FtsMode::In);
-            MATRIX_CHECK(run_ids("SELECT t.id" + w.from + w.sql + order_by(request, false), w.params, 0));
+            const char* dir = request.descending ? " DESC" : " ASC";
+            const std::string major = key.major.empty() ? std::string("0") : key.major;
+            MATRIX_CHECK(run_ids("WITH m AS MATERIALIZED (SELECT t.id AS id, " + major + " AS k0, " + key.expr +
+                                     " AS k" + w.from + w.sql + ") SELECT id FROM m ORDER BY k0" + dir + ", k" + dir +
+                                     ", id" + dir,
+                                 w.params, 0));
         }
     }
     return summaries(ids);

@@ -17,10 +17,11 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/support/cli_run.h"
+
 using nlohmann::json;
 
 namespace {
-const QString kMatrix = QStringLiteral(MATRIX_BINARY_DIR "/app/matrix");
 const QString kData = QStringLiteral(MATRIX_SOURCE_DIR "/tests/data/bench/");
 const QString kShared = QStringLiteral(MATRIX_SHARED_DIR);
 
@@ -30,12 +31,8 @@ struct Outcome {
 };
 
 Outcome runMatrix(const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
-    QProcess p;
-    p.setProcessEnvironment(env);
-    p.start(kMatrix, args);
-    p.waitForFinished(120000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
+    const matrix::testing::CliRun r = matrix::testing::run_matrix(args, env);
+    return {r.code, QString::fromUtf8(r.out), QString::fromUtf8(r.err)};
 }
 
 // A tiny HTTP server on 127.0.0.1 in a thread: every request gets reply(request) as a 200 JSON response.
@@ -121,7 +118,7 @@ private:
 
 private slots:
     void initTestCase() {
-        QVERIFY(QFileInfo::exists(kMatrix));
+        QVERIFY(QFileInfo::exists(matrix::testing::matrix_binary()));
         m_gta = m_dir.filePath("gta.db");
         QCOMPARE(runMatrix({"bench", "load", "--db", m_gta, "--benchmark", "gta", kShared + "/data/gta/dataset.json"}).code, 0);
         for (const QString& run : {QString("matrix-gta/run-a"), QString("matrix-gta/run-b")}) {

@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
 
@@ -19,8 +20,11 @@ struct CliRun {
     QByteArray out, err;
 };
 
-inline CliRun run_matrix(const QStringList& args, int timeout_ms = 120000) {
+inline CliRun run_matrix(const QStringList& args,
+                         const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment(),
+                         int timeout_ms = 120000) {
     QProcess p;
+    p.setProcessEnvironment(env);
     p.start(matrix_binary(), args);
     const bool finished = p.waitForFinished(timeout_ms);
     const bool normal = finished && p.exitStatus() == QProcess::NormalExit;

@@ -11,25 +11,54 @@ namespace matrix::ui {
 class StoreWorker : public QObject {
 public:
     std::optional<store::Project> project;
+    std::string path;  // slow worker: the file its connection is open on
 };
 
 ProjectSession::ProjectSession(QObject* parent) : QObject(parent) {
     m_thread.setObjectName("matrix-store");
+    m_slowThread.setObjectName("matrix-store-slow");
     m_worker = new StoreWorker;
     m_worker->moveToThread(&m_thread);
+    m_slowWorker = new StoreWorker;
+    m_slowWorker->moveToThread(&m_slowThread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    connect(&m_slowThread, &QThread::finished, m_slowWorker, &QObject::deleteLater);
     m_thread.start();
+    m_slowThread.start();
 }
 
 ProjectSession::~ProjectSession() {
+    QMetaObject::invokeMethod(m_slowWorker, [w = m_slowWorker] { w->project.reset(); }, Qt::BlockingQueuedConnection);
     QMetaObject::invokeMethod(m_worker, [w = m_worker] { w->project.reset(); }, Qt::BlockingQueuedConnection);
+    m_slowThread.quit();
     m_thread.quit();
+    m_slowThread.wait();
     m_thread.wait();
 }
 
-void ProjectSession::enqueue(std::function<void(store::Project*)> job) {
+void ProjectSession::enqueue(bool slow, std::function<void(store::Project*)> job) {
+    if (!slow) {
+        QMetaObject::invokeMethod(
+            m_worker, [w = m_worker, job = std::move(job)] { job(w->project ? &*w->project : nullptr); },
+            Qt::QueuedConnection);
+        return;
+    }
+    // The slow worker opens its connection on first use, after the main worker opened (and migrated) the
+    // project: slow jobs are only posted while the session is open.
     QMetaObject::invokeMethod(
-        m_worker, [w = m_worker, job = std::move(job)] { job(w->project ? &*w->project : nullptr); },
+        m_slowWorker,
+        [w = m_slowWorker, job = std::move(job), path = m_open ? m_path.toStdString() : std::string()] {
+            if (path.empty()) {
+                job(nullptr);
+                return;
+            }
+            if (!w->project || w->path != path) {
+                w->project.reset();
+                w->path = path;
+                if (auto r = store::Project::open(path)) w->project.emplace(std::move(r).value());
+            }
+            job(w->project ? &*w->project : nullptr);
+        },
         Qt::QueuedConnection);
 }
 
@@ -71,6 +100,7 @@ void ProjectSession::open(const QString& path) {
 void ProjectSession::close() {
     m_open = false;
     QMetaObject::invokeMethod(m_worker, [w = m_worker] { w->project.reset(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(m_slowWorker, [w = m_slowWorker] { w->project.reset(); }, Qt::QueuedConnection);
     emit closed();
 }
 

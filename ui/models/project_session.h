@@ -2,7 +2,9 @@
 // project's SQLite connection (style rule 9: the UI thread never blocks on SQL, even while an import holds the
 // write lock). Callers post a job (a function of store::Project&) and get its result back on the UI thread in a
 // callback bound to a context object (dropped when that object is gone). Jobs run in the order posted, so a
-// sequence of writes (curation, undo) keeps its order.
+// sequence of writes (curation, undo) keeps its order. Slow read-only queries (counts over 177K tasks, project
+// statistics) go to a second worker with its own connection (postSlow), so they never delay a page of rows or
+// the selected task's data.
 // Thread safety: create, post and close on the UI thread; jobs run on the worker thread.
 #pragma once
 
@@ -37,21 +39,13 @@ public:
     // Runs `job` on the worker thread; `done(result)` runs later on `context`'s thread if context still lives.
     template <class Job, class Done>
     void post(QObject* context, Job job, Done done) {
-        using R = std::invoke_result_t<Job, store::Project&>;
-        ++m_pending;
-        QPointer<QObject> ctx(context);
-        QPointer<ProjectSession> self(this);
-        enqueue([job = std::move(job), done = std::move(done), ctx, self](store::Project* project) mutable {
-            auto result = std::make_shared<std::optional<R>>();
-            if (project) result->emplace(job(*project));
-            QMetaObject::invokeMethod(
-                self ? static_cast<QObject*>(self.data()) : qApp,
-                [result, done = std::move(done), ctx, self]() mutable {
-                    if (self) self->jobFinished();
-                    if (ctx && result->has_value()) done(std::move(**result));
-                },
-                Qt::QueuedConnection);
-        });
+        postOn(false, context, std::move(job), std::move(done));
+    }
+    // Like post, on the slow-query worker (its own connection, opened on first use). For reads only: their
+    // order relative to post()ed writes is not kept.
+    template <class Job, class Done>
+    void postSlow(QObject* context, Job job, Done done) {
+        postOn(true, context, std::move(job), std::move(done));
     }
     // Fire-and-forget job (no result).
     void post(std::function<void(store::Project&)> job);
@@ -69,11 +63,30 @@ signals:
     void dataChanged(const QString& what);
 
 private:
-    void enqueue(std::function<void(store::Project*)> job);
+    template <class Job, class Done>
+    void postOn(bool slow, QObject* context, Job job, Done done) {
+        using R = std::invoke_result_t<Job, store::Project&>;
+        ++m_pending;
+        QPointer<QObject> ctx(context);
+        QPointer<ProjectSession> self(this);
+        enqueue(slow, [job = std::move(job), done = std::move(done), ctx, self](store::Project* project) mutable {
+            auto result = std::make_shared<std::optional<R>>();
+            if (project) result->emplace(job(*project));
+            QMetaObject::invokeMethod(
+                self ? static_cast<QObject*>(self.data()) : qApp,
+                [result, done = std::move(done), ctx, self]() mutable {
+                    if (self) self->jobFinished();
+                    if (ctx && result->has_value()) done(std::move(**result));
+                },
+                Qt::QueuedConnection);
+        });
+    }
+    void enqueue(bool slow, std::function<void(store::Project*)> job);
     void jobFinished();
 
-    QThread m_thread;
+    QThread m_thread, m_slowThread;
     StoreWorker* m_worker = nullptr;
+    StoreWorker* m_slowWorker = nullptr;
     QString m_path;
     bool m_open = false;
     int m_pending = 0;

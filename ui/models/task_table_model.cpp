@@ -39,9 +39,12 @@ void TaskTableModel::reload() {
     if (!m_session || !m_session->isOpen()) return;
     m_clock.start();
     m_firstPageMs = -1;
+    // The first page before the count: the count visits every match (hundreds of ms at 177K tasks) and runs
+    // on the session's slow-query worker.
+    requestPage();
     m_counting = true;
     const int gen = m_generation;
-    m_session->post(
+    m_session->postSlow(
         this,
         [filter = m_filter](store::Project& p) {
             CountReply r;
@@ -62,7 +65,6 @@ void TaskTableModel::reload() {
             m_total = r.count;
             emit countChanged(m_total);
         });
-    requestPage();
 }
 
 void TaskTableModel::requestPage() {

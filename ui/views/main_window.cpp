@@ -403,6 +403,8 @@ void MainWindow::onProjectOpened(const QString& path) {
     m_pathLabel->setText(QDir::toNativeSeparators(path));
     m_pathLabel->setToolTip(path);
     setWindowTitle(tr("%1 \u2014 MATRIX Workbench").arg(QFileInfo(path).fileName()));
+    // The task browser's first page goes to the store worker first; the panes below read on this thread.
+    m_browser->applyFilter();
     m_curation->setScope(std::nullopt);
     if (QDockWidget* runs = dock(QStringLiteral("dock_runs"))) {
         QWidget* old = runs->widget();
@@ -413,14 +415,13 @@ void MainWindow::onProjectOpened(const QString& path) {
     if (QDockWidget* training = dock(QStringLiteral("dock_training")))
         if (auto* panel = qobject_cast<TrainingPanel*>(training->widget())) panel->setProjectPath(path);
 #endif
-    m_browser->applyFilter();
     refreshProjectInfo();
     emit projectOpened(path);
 }
 
 void MainWindow::refreshProjectInfo() {
     ++m_infoPending;
-    m_session->post(this, [](store::Project& p) { return loadProjectInfo(p); },
+    m_session->postSlow(this, [](store::Project& p) { return loadProjectInfo(p); },
                     [this](ProjectInfo info) {
                         --m_infoPending;
                         if (!info.error.isEmpty()) statusBar()->showMessage(info.error, 8000);

@@ -27,7 +27,7 @@ T must(Result<T> r) {
 struct Row {
     int64_t id = 0, dataset = 0;
     std::string query, verdict;
-    int steps = 0, images = 0, missing = 0;
+    int steps = 0, images = 0, missing = 0, ordinal = 0;
     std::vector<std::string> tools;
     bool text_hit = false;  // query contains "harbour"
 };
@@ -59,13 +59,14 @@ struct Fixture {
             r.dataset = i % 5 == 0 ? d2 : d1;
             r.query = std::string(words[(i * 7) % 8]) + " " + words[(i * 3) % 8] + " task";
             r.verdict = verdicts[(i * 5) % 3];
+            r.ordinal = 599 - i;  // ordinal order differs from id order
             r.steps = (i * 11) % 7;
             r.images = (i * 13) % 4;
             r.missing = r.images > 0 && i % 9 == 0 ? 1 : 0;
             Task t;
             t.dataset_id = r.dataset;
             t.record_key = "k" + std::to_string(i);
-            t.ordinal = i;
+            t.ordinal = r.ordinal;
             t.query = r.query;
             t.verdict = r.verdict;
             t.n_images = r.images;
@@ -117,6 +118,7 @@ std::vector<int64_t> reference(const std::vector<Row>& rows, const TaskFilter& f
             case TaskSort::Verdict: return std::make_tuple(r->verdict, int64_t(0));
             case TaskSort::Images: return std::make_tuple(std::string(), int64_t(r->images));
             case TaskSort::MissingMedia: return std::make_tuple(std::string(), int64_t(r->missing));
+            case TaskSort::Ordinal: return std::make_tuple(std::string(), r->dataset * 100000 + r->ordinal);
             default: return std::make_tuple(std::string(), int64_t(0));
         }
     };
@@ -148,7 +150,8 @@ private slots:
                                                           {"steps", TaskSort::Steps},
                                                           {"verdict", TaskSort::Verdict},
                                                           {"images", TaskSort::Images},
-                                                          {"missing", TaskSort::MissingMedia}};
+                                                          {"missing", TaskSort::MissingMedia},
+                                                          {"ordinal", TaskSort::Ordinal}};
         const char* filters[] = {"",          "ds=1",          "tool=ocr",          "verdict=no;min=2",
                                  "missing=1", "ds=2;tool=ocr", "text=harbour",      "text=harbour;tool=calculator",
                                  "images=0",  "offset=150",    "ds=1;offset=37;limit=5"};
