@@ -2,7 +2,8 @@
 // (records cycled, new ids), imports it into a fresh project and reports import throughput, database size,
 // full-text query latency and filtered page query latency (page of 100 tasks).
 // usage: bench_store [N=20000] [--dir DIR=/tmp/matrix-bench-store] [--keep] [--reuse] [--queries-only]
-// (--queries-only: run only the queries, on the project DIR/bench.matrix left by an earlier run)
+// (--queries-only: run only the queries, on the project DIR/bench.matrix left by an earlier run;
+//  --pragma SQL: statements run on the import's connection first, e.g. "PRAGMA synchronous=OFF")
 // Targets (2-core VM): import >= 5,000 trajectories/s; at 177K trajectories a filtered page < 50 ms and a
 // full-text query < 200 ms.
 #include <sys/resource.h>
@@ -52,11 +53,13 @@ int main(int argc, char** argv) {
     int64_t n = 20000;
     std::string dir = "/tmp/matrix-bench-store";
     bool keep = false, reuse = false, queries_only = false;
+    std::string pragma;  // --pragma SQL: run on the import connection first (experiments)
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
         else if (!std::strcmp(argv[i], "--keep")) keep = true;
         else if (!std::strcmp(argv[i], "--reuse")) reuse = keep = true;  // keep and reuse the input file
         else if (!std::strcmp(argv[i], "--queries-only")) queries_only = keep = true;
+        else if (!std::strcmp(argv[i], "--pragma") && i + 1 < argc) pragma = argv[++i];
         else n = std::atoll(argv[i]);
     }
     fs::create_directories(dir);
@@ -124,6 +127,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s\n", project.error().to_string().c_str());
         return 1;
     }
+    if (!pragma.empty()) (void)project->db().exec(pragma);
     matrix::formats::ImportOptions options;
     options.dataset_name = "bench";
     options.batch_size = 2000;
