@@ -42,7 +42,16 @@ Status ImportContext::begin(const std::string& default_name, const std::string& 
     // fewer, larger automatic merges cut the index's share of import time by about a quarter.
     (void)m_db.exec("INSERT INTO task_fts(task_fts, rank) VALUES('hashsize', 67108864);"
                     "INSERT INTO task_fts(task_fts, rank) VALUES('automerge', 16);");
+    if (m_options.cache_mib > 0) {
+        auto current = m_db.query_int64("PRAGMA cache_size");
+        if (current.ok() && m_db.exec("PRAGMA cache_size=-" + std::to_string(int64_t(m_options.cache_mib) * 1024)).ok())
+            m_saved_cache_size = current.value();
+    }
     return {};
+}
+
+ImportContext::~ImportContext() {
+    if (m_saved_cache_size) (void)m_db.exec("PRAGMA cache_size=" + std::to_string(*m_saved_cache_size));
 }
 
 Status ImportContext::ensure_batch() {

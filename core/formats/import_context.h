@@ -19,6 +19,9 @@ namespace matrix::formats {
 class ImportContext {
 public:
     ImportContext(store::Database& db, const ImportOptions& options) : m_db(db), m_options(options) {}
+    ~ImportContext();  // restores the connection's page cache size (ImportOptions::cache_mib)
+    ImportContext(const ImportContext&) = delete;
+    ImportContext& operator=(const ImportContext&) = delete;
 
     // Finds or creates the dataset (name from options or `default_name`), merges image roots and creates the
     // resolver. Must be called first.
@@ -48,6 +51,7 @@ public:
 
 private:
     store::Database& m_db;
+    std::optional<int64_t> m_saved_cache_size;
     const ImportOptions& m_options;
     int64_t m_dataset_id = 0;
     std::unique_ptr<store::Transaction> m_tx;

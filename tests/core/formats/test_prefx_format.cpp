@@ -39,7 +39,10 @@ class TestPrefxFormat : public QObject {
 private slots:
     void import_sample() {
         auto p = must(store::Project::open(":memory:"));
+        const int64_t cache_before = count(p.db(), "PRAGMA cache_size");
         auto r = must(import_prefx(p.db(), kSample, {}));
+        // the import's bigger page cache (ImportOptions::cache_mib) is given back
+        QCOMPARE(count(p.db(), "PRAGMA cache_size"), cache_before);
         QCOMPARE(r.records, int64_t(5));
         QCOMPARE(r.imported, int64_t(5));
         QCOMPARE(r.pairs, int64_t(5));
