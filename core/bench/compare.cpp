@@ -1,5 +1,6 @@
 // Run comparison: metrics with CIs, flips, groups (see compare.h for the statistics used).
 #include "core/bench/compare.h"
+#include "core/bench/report_text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -20,6 +21,9 @@ Interval wilson_interval(int k, int n, double z) {
 }
 
 namespace {
+using report::csv_field;
+using report::csv_num;
+using report::opt;
 
 double percentile(std::vector<double>& v, double q) {  // linear interpolation, v sorted
     if (v.empty()) return 0;
@@ -69,29 +73,6 @@ const char* to_string(FlipKind k) {
 }
 
 // compare_runs is defined in compare_multi.cpp (the two-run projection of compare_many).
-
-namespace {
-nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
-nlohmann::json opt(const std::optional<Interval>& v) {
-    return v ? nlohmann::json::array({v->lo, v->hi}) : nlohmann::json();
-}
-std::string csv_num(const std::optional<double>& v) {
-    if (!v) return "";
-    std::ostringstream s;
-    s.precision(10);
-    s << *v;
-    return s.str();
-}
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char ch : s) {
-        if (ch == '"') out += "\"\"";
-        else out.push_back(ch);
-    }
-    return out + "\"";
-}
-}  // namespace
 
 nlohmann::json Comparison::to_json(bool with_tasks) const {
     using nlohmann::json;

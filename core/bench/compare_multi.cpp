@@ -1,6 +1,7 @@
 // Comparison of N runs against a baseline (see compare_multi.h); compare_runs (compare.h) is its two-run
 // projection, so both give the same numbers.
 #include "core/bench/compare_multi.h"
+#include "core/bench/report_text.h"
 
 #include "core/bench/gta_metrics.h"
 
@@ -14,6 +15,9 @@
 namespace matrix::bench {
 
 namespace {
+using report::csv_field;
+using report::csv_num;
+using report::opt;
 
 using TaskValues = std::map<std::string, double>;  // task id -> per-task value in [0, 1]
 
@@ -130,28 +134,8 @@ std::optional<Interval> interval_of(const std::vector<double>& v, bool binary) {
     return Interval{b.lo * 100, b.hi * 100};
 }
 
-std::string csv_num(const std::optional<double>& v) {
-    if (!v) return "";
-    std::ostringstream s;
-    s.precision(10);
-    s << *v;
-    return s.str();
-}
 
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char ch : s) {
-        if (ch == '"') out += "\"\"";
-        else out.push_back(ch);
-    }
-    return out + "\"";
-}
 
-nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
-nlohmann::json opt(const std::optional<Interval>& v) {
-    return v ? nlohmann::json::array({v->lo, v->hi}) : nlohmann::json();
-}
 
 }  // namespace
 
