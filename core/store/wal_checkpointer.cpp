@@ -44,15 +44,16 @@ WalCheckpointer::~WalCheckpointer() {
 void WalCheckpointer::committed() {
     {
         std::lock_guard<std::mutex> lock(m_mutex);
-        m_requested = true;
+        ++m_commits;
     }
     m_wake.notify_one();
 }
 
 void WalCheckpointer::before_transaction() {
     std::unique_lock<std::mutex> lock(m_mutex);
-    if (m_wal_frames * m_page_size <= m_wal_cap_bytes) return;
-    m_idle.wait(lock, [&] { return (!m_requested && !m_running) || m_stop; });
+    m_idle.wait(lock, [&] { return m_commits - m_checkpointed <= 1 || m_stop; });
+    if (m_wal_frames * m_page_size > m_wal_cap_bytes)
+        m_idle.wait(lock, [&] { return m_checkpointed == m_commits || m_stop; });
 }
 
 int64_t WalCheckpointer::checkpoints() const {
@@ -81,13 +82,13 @@ void WalCheckpointer::run(std::string path) {
     if (!db.ok()) return;
     for (;;) {
         bool last = false;
+        int64_t covers = 0;  // the commits this checkpoint will copy
         {
             std::unique_lock<std::mutex> lock(m_mutex);
-            m_wake.wait(lock, [&] { return m_requested || m_stop; });
+            m_wake.wait(lock, [&] { return m_commits > m_checkpointed || m_stop; });
             last = m_stop;
-            if (!m_requested && last) break;
-            m_requested = false;
-            m_running = true;
+            if (m_commits == m_checkpointed) break;
+            covers = m_commits;
         }
         // PASSIVE: never waits for the writer or for readers; it copies what no reader still needs. A busy
         // result (another connection checkpointing) only means this round is skipped.
@@ -95,7 +96,7 @@ void WalCheckpointer::run(std::string path) {
         sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
         {
             std::lock_guard<std::mutex> lock(m_mutex);
-            m_running = false;
+            m_checkpointed = covers;
             ++m_checkpoints;
             if (log >= 0) {
                 m_wal_frames = log;

@@ -7,7 +7,8 @@
 //
 // The WAL can only start again from its beginning when a transaction begins after a checkpoint copied all of
 // it; a writer that commits back to back never waits for that, so the WAL would grow to the size of the whole
-// import. before_transaction() therefore waits for the running checkpoint once the WAL exceeds a cap.
+// import. before_transaction() therefore (1) never lets the writer get more than one commit ahead of the
+// checkpoints, and (2) once the WAL exceeds a cap, waits until everything committed is checkpointed.
 // Thread safety: committed() and before_transaction() are called from the writer's thread only.
 #pragma once
 
@@ -36,8 +37,8 @@ public:
 
     // The writer committed: checkpoint what is in the WAL now (coalesces with a request not yet served).
     void committed();
-    // The writer is about to begin a transaction: if the WAL has outgrown the cap, wait until the requested
-    // checkpoint has run, so that the transaction starts the WAL again from its beginning.
+    // The writer is about to begin a transaction: waits while two commits are not checkpointed yet, and, when
+    // the WAL has outgrown the cap, until all are (so that the transaction starts the WAL from its beginning).
     void before_transaction();
 
     // Checkpoints run so far (tests and benchmarks).
@@ -54,7 +55,9 @@ private:
     const int64_t m_saved_autocheckpoint, m_page_size, m_wal_cap_bytes;
     mutable std::mutex m_mutex;
     std::condition_variable m_wake, m_idle;
-    bool m_requested = false, m_running = false, m_stop = false, m_ready = false;
+    bool m_stop = false, m_ready = false;
+    int64_t m_commits = 0;       // committed() calls
+    int64_t m_checkpointed = 0;  // commits covered by the last finished checkpoint
     int64_t m_checkpoints = 0, m_wal_frames = 0, m_backfilled = 0;
     std::thread m_thread;
 };
