@@ -4,6 +4,7 @@
 // One executable for the whole model so CI compiles LibTorch headers once.
 // LibTorch headers use `slots` as an identifier: include them before Qt defines it as a macro.
 #include "core/model/config.h"
+#include "core/model/cuda_graph_decode.h"
 #include "core/model/generation.h"
 #include "core/model/lora.h"
 #include "core/model/qwen2vl.h"
@@ -235,6 +236,27 @@ private slots:
         QCOMPARE(r->tokens.at(0), want);
         QCOMPARE(streamed, want);
         QCOMPARE(r->finish_reasons.at(0), std::string("length"));
+    }
+
+    void cuda_graph_option_without_cuda() {
+        // On the CPU (and in builds without CUDA) the CUDA-graph option falls back to eager decoding: same tokens,
+        // reported as not used; the decoder itself refuses a CPU model.
+        GenerationRequest req;
+        req.input_ids = ref("case1.input_ids");
+        req.pixel_values = ref("case1.pixel_values");
+        req.image_grid_thw = ref("case1.grid_thw");
+        SamplingOptions opt;
+        opt.max_new_tokens = 24;
+        opt.ignore_eos = true;
+        opt.cuda_graph = true;
+        auto r = generate(tiny(), req, opt);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().to_string().c_str());
+        QVERIFY(!r->cuda_graph);
+        auto expect = ref("case1.generated").to(torch::kInt64).view({-1});
+        QCOMPARE(r->tokens.at(0), std::vector<int64_t>(expect.data_ptr<int64_t>(), expect.data_ptr<int64_t>() + 24));
+        KVCache cache = KVCache::allocate(tiny()->cfg.text, 1, 8, torch::TensorOptions().dtype(torch::kFloat32));
+        cache.length = 4;
+        QVERIFY(!CudaGraphDecoder::create(tiny(), cache).ok());
     }
 
     void generation_batch_padding_and_candidates() {
