@@ -9,7 +9,7 @@
 //                                    the 7B case first decodes eagerly and reports whether both give the same tokens
 //   bench_model --check [--device cuda] [--fixture DIR]
 //                                    numerics on a device against the HF fixture (float32): case-1 logits (2 images),
-//                                    case-2 padded batch, the 24 greedy tokens, eager vs CUDA-graph greedy tokens;
+//                                    case-2 padded batch, the 24 greedy tokens (eager, fixed-shape step, CUDA graph);
 //                                    exit 1 when a check fails (the GPU script's first step).
 // Prints one line per case: name, prompt tokens, prefill tokens/s, decode tokens/s.
 #include <cstdio>
@@ -40,12 +40,14 @@ void sync_device(const Qwen2VL& m) {
     if (m->device().is_cuda()) torch::cuda::synchronize();
 }
 
-// Greedy tokens of one case, for comparing decode paths.
-std::vector<int64_t> greedy_tokens(Qwen2VL& m, const GenerationRequest& req, int64_t n, bool graph, bool* used = nullptr) {
+// Greedy tokens of one case, for comparing decode paths (fixed: the graph path's step run eagerly).
+std::vector<int64_t> greedy_tokens(Qwen2VL& m, const GenerationRequest& req, int64_t n, bool graph, bool* used = nullptr,
+                                   bool fixed = false) {
     SamplingOptions opt;
     opt.max_new_tokens = n;
     opt.ignore_eos = true;
     opt.cuda_graph = graph;
+    opt.static_decode = fixed;
     auto r = generate(m, req, opt);
     if (!r.ok()) {
         std::fprintf(stderr, "generate: %s\n", r.error().to_string().c_str());
@@ -163,6 +165,10 @@ int check_fixture(const std::string& fx, const std::string& device) {
     int64_t same = 0;
     while (same < (int64_t)std::min(eager.size(), expect.size()) && eager[same] == expect[same]) ++same;
     report("case1 greedy 24 tokens (eager)", eager == expect, std::to_string(same) + "/24 equal");
+    auto fixed = greedy_tokens(*m, req, 24, false, nullptr, true);
+    same = 0;
+    while (same < (int64_t)std::min(fixed.size(), expect.size()) && fixed[same] == expect[same]) ++same;
+    report("case1 greedy 24 tokens (fixed-shape step)", fixed == expect, std::to_string(same) + "/24 equal");
     if (lo.device.is_cuda()) {
         bool used = false;
         auto graph = greedy_tokens(*m, req, 24, true, &used);

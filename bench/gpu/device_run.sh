@@ -49,7 +49,8 @@ run_step() {
   timeout -k 10 "$t" "$@" > "$OUT/$name.txt" 2>&1
   rc=$?
   log "end $name: rc=$rc in $(( $(date +%s) - t0 ))s$([ $rc = 124 ] && echo ' (TIMED OUT)')"
-  tail -n 25 "$OUT/$name.txt" | sed "s/^/  $name| /"
+  # The device tool returns only the last 12,000 characters of the console: short tails, longer on failure.
+  tail -n "$([ $rc = 0 ] && echo 8 || echo 25)" "$OUT/$name.txt" | cut -c1-220 | sed "s/^/  $name| /"
   echo "$name: rc=$rc $(( $(date +%s) - t0 ))s" >> "$summary"
   return $rc
 }

@@ -28,6 +28,7 @@ struct CudaGraphDecoder::State {
     torch::Tensor rope_deltas;  // [R, 1] int64 on the device
     torch::Tensor zero, lowest; // additive mask values in the model dtype
     torch::Tensor out;          // [R] int64: the captured step's greedy tokens
+    bool capture = true;        // false: run static_step eagerly every time
 #ifdef MATRIX_HAVE_CUDA
     std::unique_ptr<at::cuda::CUDAGraph> graph;
 #endif
@@ -36,7 +37,7 @@ struct CudaGraphDecoder::State {
 namespace {
 
 // One greedy decode step with fixed shapes; reads s.ids and s.pos, writes the cache at s.pos, advances s.pos.
-[[maybe_unused]] torch::Tensor static_step(CudaGraphDecoder::State& s) {
+torch::Tensor static_step(CudaGraphDecoder::State& s) {
     Qwen2VLImpl& m = *s.model;
     TextModelImpl& tm = *m.model;
     KVCache& c = *s.cache;
@@ -81,17 +82,23 @@ bool cuda_graph_decoding_available() {
 CudaGraphDecoder::CudaGraphDecoder(std::unique_ptr<State> s) : m_state(std::move(s)) {}
 CudaGraphDecoder::~CudaGraphDecoder() = default;
 
-Result<std::unique_ptr<CudaGraphDecoder>> CudaGraphDecoder::create(Qwen2VL& model, KVCache& cache) {
+Result<std::unique_ptr<CudaGraphDecoder>> CudaGraphDecoder::create(Qwen2VL& model, KVCache& cache, bool capture) {
 #ifndef MATRIX_HAVE_CUDA
-    (void)model;
-    (void)cache;
-    return make_error("this build's LibTorch has no CUDA: no CUDA-graph decoding", "cuda graph");
-#else
+    if (capture) return make_error("this build's LibTorch has no CUDA: no CUDA-graph decoding", "cuda graph");
+#endif
     try {
         const auto dev = model->device();
-        if (!dev.is_cuda()) return make_error("the model is not on a CUDA device", "cuda graph");
+        if (capture && !dev.is_cuda()) return make_error("the model is not on a CUDA device", "cuda graph");
         if (cache.keys.empty() || cache.length <= 0) return make_error("the cache holds no prefill", "cuda graph");
+        if (cache.length >= cache.capacity) return make_error("the cache has no room for a decode step", "cuda graph");
+        // The step attends over the whole cache: the unfilled part (torch::empty) must hold finite values, or a NaN
+        // there would leak through the masked scores (NaN + lowest) and zero probabilities (0 * NaN).
+        for (size_t i = 0; i < cache.keys.size(); ++i) {
+            cache.keys[i].narrow(2, cache.length, cache.capacity - cache.length).zero_();
+            cache.values[i].narrow(2, cache.length, cache.capacity - cache.length).zero_();
+        }
         auto st = std::make_unique<State>();
+        st->capture = capture;
         st->model = model.get();
         st->cache = &cache;
         st->rows = cache.batch();
@@ -116,17 +123,20 @@ Result<std::unique_ptr<CudaGraphDecoder>> CudaGraphDecoder::create(Qwen2VL& mode
     } catch (const std::exception& e) {
         return make_error(e.what(), "cuda graph");
     }
-#endif
 }
 
 torch::Tensor CudaGraphDecoder::step(const torch::Tensor& ids) {
-#ifndef MATRIX_HAVE_CUDA
-    (void)ids;
-    throw std::runtime_error("CUDA-graph decoding is not compiled in");
-#else
     State& s = *m_state;
     if (s.cache->length >= s.capacity) throw std::runtime_error("KV cache capacity exceeded");
     s.ids.copy_(ids.view({s.rows, 1}));
+    if (!s.capture) {
+        auto next = static_step(s);
+        s.cache->length += 1;
+        return next;
+    }
+#ifndef MATRIX_HAVE_CUDA
+    throw std::runtime_error("CUDA-graph decoding is not compiled in");
+#else
     if (s.graph) {
         s.graph->replay();
         s.cache->length += 1;

@@ -3,7 +3,7 @@
 // launches them all at once. The captured step has fixed shapes: it writes the new key/value at a position held
 // in a device tensor (index_copy_) and attends over the whole static cache with a mask, instead of narrowing the
 // cache to its filled length as the eager step does. Compiled in only when LibTorch has CUDA (MATRIX_HAVE_CUDA,
-// set by CMake when torch_cuda exists); elsewhere create() returns an error and available() is false.
+// set by CMake when torch_cuda exists); elsewhere create() with capture returns an error and available() is false.
 // Not thread-safe; one decoder per generation call, used on the thread that created it.
 #pragma once
 
@@ -24,10 +24,12 @@ class CudaGraphDecoder {
 public:
     // For `model` (on CUDA, eval, no grad) and `cache` filled by the prefill (length = prompt length, rows final:
     // after KVCache::repeat_rows). The cache must have room for every step; it is advanced by step().
-    static Result<std::unique_ptr<CudaGraphDecoder>> create(Qwen2VL& model, KVCache& cache);
+    // capture = false: the same fixed-shape step run eagerly on any device, no graph (tests check its tokens
+    // against eager decoding on the CPU, where graphs do not exist).
+    static Result<std::unique_ptr<CudaGraphDecoder>> create(Qwen2VL& model, KVCache& cache, bool capture = true);
     // One greedy step: `ids` [R] int64 on the device are the tokens just chosen; returns the next greedy tokens
-    // [R] int64 on the device (valid until the next call). The first call runs eagerly and captures the graph;
-    // later calls replay it.
+    // [R] int64 on the device (valid until the next call). With capture, the first call runs eagerly and captures
+    // the graph; later calls replay it.
     torch::Tensor step(const torch::Tensor& ids);
     ~CudaGraphDecoder();
 

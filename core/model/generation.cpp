@@ -126,11 +126,12 @@ Result<GenerationResult> generate(Qwen2VL& model, const GenerationRequest& reque
         }
         res.prefill_seconds = seconds_since(t0);
         std::unique_ptr<CudaGraphDecoder> graph;
-        if (opt.cuda_graph && device_greedy && dev.is_cuda() && cuda_graph_decoding_available()) {
-            auto g = CudaGraphDecoder::create(model, cache);
+        const bool capture = opt.cuda_graph && dev.is_cuda() && cuda_graph_decoding_available();
+        if (device_greedy && (capture || opt.static_decode)) {
+            auto g = CudaGraphDecoder::create(model, cache, capture);
             if (!g.ok()) return g.error().within("generate");
             graph = std::move(*g);
-            res.cuda_graph = true;
+            res.cuda_graph = capture;
         }
         torch::Tensor done_dev;  // [R] bool on the device once some row is done (device_greedy)
 

@@ -34,6 +34,9 @@ struct SamplingOptions {
     // cuda_graph_decode.h) instead of launching every kernel per token. Ignored (eager decoding) elsewhere and in
     // builds whose LibTorch has no CUDA; GenerationResult::cuda_graph says whether it was used.
     bool cuda_graph = false;
+    // Testing: the CUDA-graph path's fixed-shape decode step run eagerly (any device, greedy without penalty), so
+    // its numerics can be checked where graphs cannot be captured.
+    bool static_decode = false;
 };
 
 struct GenerationRequest {
