@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
     int64_t n = 20000;
     std::string dir = "/tmp/matrix-bench-store";
     bool keep = false, reuse = false, queries_only = false;
+    int batch = matrix::formats::ImportOptions{}.batch_size;  // --batch N: records per import transaction
     std::string pragma;  // --pragma SQL: run on the import connection first (experiments)
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
         else if (!std::strcmp(argv[i], "--reuse")) reuse = keep = true;  // keep and reuse the input file
         else if (!std::strcmp(argv[i], "--queries-only")) queries_only = keep = true;
         else if (!std::strcmp(argv[i], "--pragma") && i + 1 < argc) pragma = argv[++i];
+        else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) batch = std::atoi(argv[++i]);
         else n = std::atoll(argv[i]);
     }
     fs::create_directories(dir);
@@ -130,7 +132,7 @@ int main(int argc, char** argv) {
     if (!pragma.empty()) (void)project->db().exec(pragma);
     matrix::formats::ImportOptions options;
     options.dataset_name = "bench";
-    options.batch_size = 2000;
+    options.batch_size = batch;
     const double load_before = load_average();
     auto thread_cpu_s = [] {
         timespec ts{};

@@ -47,15 +47,19 @@ Status ImportContext::begin(const std::string& default_name, const std::string& 
         if (current.ok() && m_db.exec("PRAGMA cache_size=-" + std::to_string(int64_t(m_options.cache_mib) * 1024)).ok())
             m_saved_cache_size = current.value();
     }
+    if (m_options.background_checkpoint) m_checkpointer = store::WalCheckpointer::start(m_db);
     return {};
 }
 
 ImportContext::~ImportContext() {
+    m_tx.reset();
+    m_checkpointer.reset();
     if (m_saved_cache_size) (void)m_db.exec("PRAGMA cache_size=" + std::to_string(*m_saved_cache_size));
 }
 
 Status ImportContext::ensure_batch() {
     if (m_tx) return {};
+    if (m_checkpointer) m_checkpointer->before_transaction();
     m_tx = std::make_unique<store::Transaction>(m_db);
     if (!m_tx->begin_status().ok()) {
         Error e = m_tx->begin_status().error();
@@ -76,6 +80,7 @@ Status ImportContext::finish() {
     Status s = m_tx->commit();
     m_tx.reset();
     m_in_batch = 0;
+    if (s.ok() && m_checkpointer) m_checkpointer->committed();
     return s;
 }
 
@@ -87,10 +92,13 @@ void ImportContext::abort() {
     if (m_resolver) m_resolver = std::make_unique<MediaResolver>(m_resolver->roots());
 }
 
-Result<int64_t> ImportContext::system_prompt_id(const std::string& text) {
-    if (auto it = m_prompts.find(text); it != m_prompts.end()) return it->second;
+Result<int64_t> ImportContext::system_prompt_id(const std::string& text, size_t hash) {
+    if (hash == 0) hash = std::hash<std::string>{}(text);
+    auto& same_hash = m_prompts[hash];
+    for (const auto& [known, id] : same_hash)
+        if (known == text) return id;
     MATRIX_TRY(int64_t id, store::intern_system_prompt(m_db, text));
-    m_prompts.emplace(text, id);
+    same_hash.emplace_back(text, id);
     return id;
 }
 

@@ -37,7 +37,11 @@ Result<ImportReport> import_mtrace(store::Database& db, const std::string& path,
 
     // Parsing and conversion run on a second thread, in file order, ahead of this (the writing) thread.
     RecordPipeline<Result<MtraceRows>> pipeline(
-        reader, [](const nlohmann::json& v) { return mtrace_record_to_rows(v); });
+        reader, [](const nlohmann::json& v) {
+            auto rows = mtrace_record_to_rows(v);
+            if (rows.ok() && rows->system_prompt) rows->system_prompt_hash = std::hash<std::string>{}(*rows->system_prompt);
+            return rows;
+        });
     PipelineItem<Result<MtraceRows>> item;
     int64_t since_progress = 0;
     while (pipeline.next(item)) {
@@ -91,7 +95,7 @@ Result<ImportReport> import_mtrace(store::Database& db, const std::string& path,
         task.dataset_id = ctx.dataset_id();
         task.ordinal = ordinal++;
         if (rows.system_prompt) {
-            auto sp = ctx.system_prompt_id(*rows.system_prompt);
+            auto sp = ctx.system_prompt_id(*rows.system_prompt, rows.system_prompt_hash);
             if (!sp.ok()) return fail(sp.error());
             task.system_prompt_id = sp.value();
         }

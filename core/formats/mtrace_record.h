@@ -28,6 +28,9 @@ struct MediaRef {
 struct MtraceRows {
     store::Task task;  // external_id, query, prompt_text, answer, verdict, verifier_text, extra
     std::optional<std::string> system_prompt;
+    // std::hash of system_prompt, computed by the import's parsing thread so the writing thread does not hash
+    // ~13 KB per record (0 = not computed).
+    size_t system_prompt_hash = 0;
     std::vector<MediaRef> media;
     store::Trajectory trajectory;  // source "mtrace"
     bool lossless = true;          // false: task.extra holds the raw record

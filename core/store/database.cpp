@@ -59,6 +59,10 @@ Statement& Statement::bind(int index, std::string_view v) {
                                           SQLITE_UTF8));
     return *this;
 }
+Statement& Statement::bind_static(int index, std::string_view v) {
+    MATRIX_BIND_CHECK(sqlite3_bind_text64(m_stmt, index, v.data() ? v.data() : "", v.size(), SQLITE_STATIC, SQLITE_UTF8));
+    return *this;
+}
 Statement& Statement::bind_null(int index) {
     MATRIX_BIND_CHECK(sqlite3_bind_null(m_stmt, index));
     return *this;
@@ -136,7 +140,10 @@ Result<Database> Database::open(const std::string& path, const OpenOptions& opti
     sqlite3_busy_timeout(db.m_db, options.busy_timeout_ms);
     // WAL: readers never block the writer (the GUI browses while an import runs).
     std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;"
-                          "PRAGMA cache_size=-65536;";
+                          "PRAGMA cache_size=-65536;"
+                          // After a checkpoint lets the WAL start again, cut the file back to 64 MiB (a bulk
+                          // import would otherwise leave a WAL as large as its biggest stretch between restarts).
+                          "PRAGMA journal_size_limit=67108864;";
     if (!options.read_only && path != ":memory:" && !path.empty()) pragmas = "PRAGMA journal_mode=WAL;" + pragmas;
     if (auto s = db.exec(pragmas); !s.ok()) return s.error().within(path);
     return db;

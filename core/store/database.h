@@ -46,6 +46,14 @@ public:
         return v ? bind(index, *v) : bind_null(index);
     }
     Statement& bind_null(int index);
+    // Binds text without copying it: only for a value that outlives the statement's next run() (which resets it
+    // and clears its bindings). For large texts written in bulk (step rows, full-text documents), where SQLite's
+    // copy of every bound string showed up in the import's profile.
+    Statement& bind_static(int index, std::string_view v);
+    Statement& bind_static(int index, const std::string& v) { return bind_static(index, std::string_view(v)); }
+    Statement& bind_static(int index, const std::optional<std::string>& v) {
+        return v ? bind_static(index, std::string_view(*v)) : bind_null(index);
+    }
     // Binds several values to 1, 2, 3, ...: stmt.bind_all(a, b, c).
     template <class... Ts>
     Statement& bind_all(const Ts&... vs) {

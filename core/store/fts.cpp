@@ -55,8 +55,9 @@ Result<FtsDoc> fts_doc_for_task(Database& db, int64_t task_id) {
 Status fts_insert(Database& db, int64_t task_id, const FtsDoc& doc) {
     MATRIX_TRY(Statement * st,
                db.cached("INSERT INTO task_fts(rowid, query, thoughts, code, observations) VALUES(?,?,?,?,?)"));
-    st->bind_all(task_id, doc.query, doc.thoughts, doc.code, doc.observations);
-    return st->run();
+    st->bind(1, task_id);
+    st->bind_static(2, doc.query).bind_static(3, doc.thoughts).bind_static(4, doc.code).bind_static(5, doc.observations);
+    return st->run();  // resets the statement while `doc` is alive
 }
 
 Status fts_delete(Database& db, int64_t task_id, const FtsDoc& doc) {

@@ -185,6 +185,37 @@ const char* kTaskCols =
     "verdict, verifier_text, source, level, category, system_prompt_id, n_steps, n_images, n_missing_media, "
     "tools, extra";
 
+// A filter condition on a column of a sort index (migration 3) that the collect-and-sort plan can drive from.
+struct IndexedCondition {
+    const char* index;
+    std::string condition;  // on tasks t, as build_where(filter, false) writes it
+    std::vector<Param> params;
+};
+
+std::vector<IndexedCondition> indexed_conditions(const TaskFilter& f) {
+    std::vector<IndexedCondition> out;
+    if (f.verdict) out.push_back({"tasks_sort_verdict", "t.verdict = ?", {*f.verdict}});
+    if (f.has_missing_media && *f.has_missing_media) out.push_back({"tasks_sort_missing", "t.n_missing_media > 0", {}});
+    if (f.has_images && !*f.has_images) out.push_back({"tasks_sort_images", "t.n_images = 0", {}});
+    if (f.min_steps || f.max_steps) {
+        IndexedCondition c{"tasks_sort_steps", "", {}};
+        if (f.min_steps) {
+            c.condition = "t.n_steps >= ?";
+            c.params.push_back(int64_t(*f.min_steps));
+        }
+        if (f.max_steps) {
+            c.condition += std::string(c.condition.empty() ? "" : " AND ") + "t.n_steps <= ?";
+            c.params.push_back(int64_t(*f.max_steps));
+        }
+        out.push_back(c);
+    }
+    return out;
+}
+
+// Below this many matches of one indexed condition, collecting them through its index and sorting beats any
+// ordered scan (which may visit most tasks and find few or none: 50-60 ms at 177K for "verdict no").
+constexpr int64_t kFewMatches = 2000;
+
 }  // namespace
 
 // A page is found in two steps: the ids of the page in order (the only part whose cost depends on the filter
@@ -226,7 +257,25 @@ Result<std::vector<TaskSummary>> TaskRepo::page(const TaskFilter& filter, const 
     } else {
         const SortKey key = sort_key(request.sort);
         bool done = false;
-        if (key.index && request.scan_budget != 0) {
+        // The most selective indexed condition, when it matches few tasks (probes stop after kFewMatches).
+        const char* driving_index = nullptr;
+        if (request.scan_budget < 0) {
+            int64_t fewest = kFewMatches;
+            for (const auto& c : indexed_conditions(filter)) {
+                MATRIX_TRY(Statement * probe, m_db.cached("SELECT count(*) FROM (SELECT 1 FROM tasks t INDEXED BY " +
+                                                           std::string(c.index) + " WHERE " + c.condition +
+                                                           " LIMIT " + std::to_string(kFewMatches) + ")"));
+                bind_params(*probe, c.params);
+                MATRIX_TRY(bool row, probe->step());
+                const int64_t n = row ? probe->column_int64(0) : 0;
+                probe->reset();
+                if (n < fewest) {
+                    fewest = n;
+                    driving_index = c.index;
+                }
+            }
+        }
+        if (key.index && request.scan_budget != 0 && !driving_index) {
             // Ordered scan: some 50-200 VM instructions per task visited; the budget allows a few ms of
             // scanning plus the rows skipped by the offset.
             const int64_t budget = request.scan_budget > 0 ? request.scan_budget
@@ -240,6 +289,7 @@ Result<std::vector<TaskSummary>> TaskRepo::page(const TaskFilter& filter, const 
             // Collect the matches through the filters' indexes, then sort them. Materialised, so the planner
             // cannot pick the sort column's index for the order and scan every task (the plan just abandoned).
             Where w = build_where(filter, false, FtsMode::In);
+            if (driving_index) w.from += " INDEXED BY " + std::string(driving_index);
             const char* dir = request.descending ? " DESC" : " ASC";
             const std::string major = key.major.empty() ? std::string("0") : key.major;
             MATRIX_CHECK(run_ids("WITH m AS MATERIALIZED (SELECT t.id AS id, " + major + " AS k0, " + key.expr +

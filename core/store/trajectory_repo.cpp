@@ -116,9 +116,10 @@ static Status insert_steps(Database& db, int64_t traj_id, int64_t task_id, const
     MATRIX_TRY(Statement * cand_ins, db.cached("INSERT INTO step_candidates(step_id, position, action, rationale, "
                                                  "tool_call, observation, is_best) VALUES(?,?,?,?,?,?,?)"));
     for (const auto& s : steps) {
-        step_ins->bind_all(traj_id, int64_t(s.idx), s.action, s.thought, s.code, s.observation, s.observation_raw,
-                           s.is_error, s.is_final, s.extra);
-        MATRIX_CHECK(step_ins->run());
+        step_ins->bind_all(traj_id, int64_t(s.idx), nullptr, nullptr, nullptr, nullptr, s.observation_raw, s.is_error,
+                           s.is_final, s.extra);
+        step_ins->bind_static(3, s.action).bind_static(4, s.thought).bind_static(5, s.code).bind_static(6, s.observation);
+        MATRIX_CHECK(step_ins->run());  // resets the statement before `s` can go away
         const int64_t step_id = db.last_insert_rowid();
         for (const auto& c : s.tool_calls) {
             call_ins->bind_all(step_id, task_id, int64_t(c.position), c.name, c.arguments, c.known);

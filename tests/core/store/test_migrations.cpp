@@ -83,7 +83,7 @@ private slots:
         }
         auto p = Project::open(path);
         QVERIFY2(p.ok(), p.ok() ? "" : p.error().to_string().c_str());
-        QCOMPARE(p->db().user_version(), 3);
+        QCOMPARE(p->db().user_version(), current_schema_version());
         QCOMPARE(p->db().query_int64("SELECT count(*) FROM tasks").value(), int64_t(3));
         for (const char* index : {"tasks_sort_query", "tasks_sort_steps", "tasks_sort_verdict", "tasks_sort_images",
                                   "tasks_sort_missing"}) {
@@ -106,6 +106,70 @@ private slots:
         const auto steps_page = tasks.page({}, by_steps).value();
         for (auto& s : steps_page) ids.push_back(s.id);
         QCOMPARE(ids, (std::vector<int64_t>{3, 1, 2}));
+    }
+
+    void v3_project_checks_lose_in_lists() {
+        // Migration 4 rewrites CHECK(col IN (...)) as OR chains: same accepted values, rows kept, and inserts no
+        // longer build an ephemeral table per row (no OpenEphemeral opcode in their programs).
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/v3.matrix").toStdString();
+        {
+            auto db = Database::open(path);
+            QVERIFY(db.ok());
+            QVERIFY(migrate(*db, 3).ok());
+            QVERIFY(db->exec("INSERT INTO datasets(name, kind) VALUES('old', 'mtrace');"
+                             "INSERT INTO tasks(dataset_id, record_key, ordinal, query, verdict) VALUES(1, 'a', 0, 'q', 'yes');"
+                             "INSERT INTO media(path) VALUES('a.png');"
+                             "INSERT INTO task_media(task_id, role, position, media_id) VALUES(1, 'image', 0, 1);"
+                             "INSERT INTO system_prompts(sha256, text) VALUES('x', 'sys');"
+                             "INSERT INTO pair_prefixes(sha256) VALUES('p');"
+                             "INSERT INTO pairs(dataset_id, prefix_id, record_key, ordinal, chosen_action, rejected_action, "
+                             "status, origin) VALUES(1, 1, 'k', 0, 'c', 'r', 'approved', 'hand-made');")
+                        .ok());
+            QVERIFY(db->query_int64("SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%CHECK(% IN (%'").value() >= 6);
+        }
+        auto p = Project::open(path);
+        QVERIFY2(p.ok(), p.ok() ? "" : p.error().to_string().c_str());
+        Database& db = p->db();
+        QCOMPARE(db.user_version(), current_schema_version());
+        QCOMPARE(db.query_int64("SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%CHECK(% IN (%'").value(), int64_t(0));
+        QVERIFY(db.query_text("SELECT sql FROM sqlite_schema WHERE name='tasks'").value()->find(
+                    "CHECK(verdict='yes' OR verdict='no' OR verdict='unknown')") != std::string::npos);
+        QVERIFY(db.query_text("SELECT sql FROM sqlite_schema WHERE name='runs'").value()->find(
+                    "CHECK(status='created' OR status='running' OR status='paused' OR status='finished' OR "
+                    "status='failed' OR status='cancelled')") != std::string::npos);
+        QCOMPARE(*db.query_text("PRAGMA integrity_check").value(), std::string("ok"));
+        QCOMPARE(*db.query_text("SELECT verdict || role || status || origin FROM tasks, task_media, pairs").value(),
+                 std::string("yesimageapprovedhand-made"));
+        // The same values are refused and accepted as before.
+        auto bad = db.exec("INSERT INTO tasks(dataset_id, record_key, ordinal, verdict) VALUES(1, 'b', 1, 'maybe')");
+        QVERIFY(!bad.ok());
+        QVERIFY2(bad.error().message.find("CHECK constraint failed") != std::string::npos, bad.error().message.c_str());
+        QVERIFY(!db.exec("INSERT INTO task_media(task_id, role, position, media_id) VALUES(1, 'video', 1, 1)").ok());
+        QVERIFY(!db.exec("UPDATE pairs SET status='maybe'").ok());
+        QVERIFY(!db.exec("INSERT INTO datasets(name, kind) VALUES('x', 'csv')").ok());
+        QVERIFY(db.exec("INSERT INTO tasks(dataset_id, record_key, ordinal, verdict) VALUES(1, 'b', 1, 'unknown')").ok());
+        QVERIFY(db.exec("INSERT INTO task_media(task_id, role, position, media_id) VALUES(2, 'tool_output', 0, 1)").ok());
+        for (const char* insert :
+             {"INSERT INTO tasks(dataset_id, record_key, ordinal, verdict) VALUES(1, 'c', 2, 'no')",
+              "INSERT INTO task_media(task_id, role, position, media_id) VALUES(2, 'attachment', 1, 1)",
+              "INSERT INTO pairs(dataset_id, prefix_id, record_key, ordinal, chosen_action, rejected_action) "
+              "VALUES(1, 1, 'k2', 1, 'c', 'r')"}) {
+            auto program = db.prepare(std::string("EXPLAIN ") + insert);
+            QVERIFY2(program.ok(), program.ok() ? "" : program.error().to_string().c_str());
+            int opcodes = 0, ephemeral = 0;
+            while (program->step().value()) {
+                ++opcodes;
+                ephemeral += program->column_text(1) == "OpenEphemeral";
+            }
+            QVERIFY(opcodes > 10);
+            QCOMPARE(ephemeral, 0);
+        }
+        // A fresh project ends in the same schema text.
+        auto fresh = Project::open((dir.path() + "/fresh.matrix").toStdString());
+        QVERIFY(fresh.ok());
+        QCOMPARE(*fresh->db().query_text("SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_schema ORDER BY name)").value(),
+                 *db.query_text("SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_schema ORDER BY name)").value());
     }
 
     void newer_project_is_refused() {
