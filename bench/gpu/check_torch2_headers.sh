@@ -47,6 +47,7 @@ echo "LibTorch headers $version at $root (-std=$std)${cuda:+, CUDA headers at $c
 flags=(-std=$std -fsyntax-only -D_GLIBCXX_USE_CXX11_ABI=1 -Wall -Wextra -Wno-unused-parameter -Wno-unused-variable
        -Wno-sign-compare -DMATRIX_HAVE_TORCH=1 -DPCRE2_CODE_UNIT_WIDTH=8 -DSQLITE_ENABLE_FTS5
        -DMATRIX_SHARED_DIR=\"/nonexistent/shared\" -DMATRIX_SOURCE_DIR=\"$here\" -DMATRIX_BINARY_DIR=\"/nonexistent/build\"
+       -DMATRIX_VERSION=\"0.0-check\"
        -I"$here" -isystem "$root" -isystem "$root/torch/csrc/api/include")
 if [ -n "$cuda" ]; then
   [ -f "$cuda/cuda_runtime.h" ] || { echo "no cuda_runtime.h in $cuda" >&2; exit 2; }
