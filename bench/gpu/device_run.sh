@@ -55,6 +55,21 @@ run_step() {
   return $rc
 }
 
+# GPU memory while a step runs, sampled by nvidia-smi (what the caching allocator holds, an upper bound of the peak
+# of live tensors): gpu_step NAME TIMEOUT CMD... = run_step plus "peak GPU memory used" in its output.
+gpu_step() {
+  local name=$1 rc watcher
+  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 250 > "$OUT/$name.gpumem" 2>/dev/null &
+  watcher=$!
+  run_step "$@"
+  rc=$?
+  kill "$watcher" 2>/dev/null
+  wait "$watcher" 2>/dev/null
+  echo "peak GPU memory used during $name: $(sort -n "$OUT/$name.gpumem" | tail -1) MiB (nvidia-smi, 250 ms samples)" |
+    tee -a "$OUT/$name.txt"
+  return $rc
+}
+
 log "mode $mode, repo $repo, build $build, out $OUT, budget ${budget}s, $jobs jobs"
 if [ ! -f .device/include/sqlite3.h ] || [ ! -d .device/fixtures/qwen2vl-tiny ]; then
   if [ $mode = cpu ]; then bench/gpu/prepare.sh; else log "WARNING: .device/ missing (run bench/gpu/prepare.sh and carry .device)"; fi
@@ -106,13 +121,13 @@ fi
 if [ $mode = gpu ]; then
   # ---- 3. decode: 7B-shaped bf16, 1024-token prompt with a 448x448 image, 128 new tokens (HF anchor 51 tok/s on
   #         H200; target >= 150); eager and CUDA-graph decoding ----
-  [ -x "$bm" ] && run_step bench_model_7b 170 "$bm" --7b --device cuda --dtype bf16 --prompt 1024 --new 128 --repeats 2 --cuda-graph
+  [ -x "$bm" ] && gpu_step bench_model_7b 170 "$bm" --7b --device cuda --dtype bf16 --prompt 1024 --new 128 --repeats 2 --cuda-graph
   # ---- 4. training: SFT and DPO, 7B-shaped bf16, LoRA r=16, sequence 2048 (HF: SFT 7,971 tok/s, DPO 1.70 pairs/s) ----
-  [ -x "$bt" ] && run_step bench_train_gpu 200 "$bt" --gpu --steps 4
+  [ -x "$bt" ] && gpu_step bench_train_gpu 200 "$bt" --gpu --steps 4
   # ---- 5. HF transformers on this card, same shapes, random weights (decode, then SFT/DPO when peft is there) ----
-  run_step hf_reference 200 python3 bench/gpu/hf_reference.py --out "$OUT/hf_reference.json"
+  gpu_step hf_reference 200 python3 bench/gpu/hf_reference.py --out "$OUT/hf_reference.json"
   # ---- 6. gradient checkpointing memory/speed (least important) ----
-  [ -x "$bt" ] && run_step bench_train_ckpt 70 "$bt" --gpu --only sft --grad-ckpt --steps 3
+  [ -x "$bt" ] && gpu_step bench_train_ckpt 70 "$bt" --gpu --only sft --grad-ckpt --steps 3
   nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv > "$OUT/gpu.txt" 2>&1
 else
   [ -x "$bm" ] && run_step bench_model_tiny 900 "$bm" --device cpu --repeats 1 --cuda-graph
@@ -124,4 +139,4 @@ log "done in $(( $(date +%s) - start ))s"
 echo "==== summary ($mode) ===="
 cat "$summary"
 echo "==== figures ===="
-grep -hE '^check |check (PASSED|FAILED)|matrix forward case1|tok/s|tokens/s|pairs/s|graph vs eager|peak|HF ' "$OUT"/*.txt 2>/dev/null | head -60
+grep -hE '^check |check (PASSED|FAILED)|matrix forward case1|tok/s|tokens/s|pairs/s|graph vs eager|peak|HF |bench_train: ' "$OUT"/*.txt 2>/dev/null | head -60
