@@ -6,6 +6,8 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "core/model/cuda_graph_decode.h"
+
 #include <chrono>
 #include <set>
 #include <unordered_set>
@@ -109,12 +111,29 @@ Result<GenerationResult> generate(Qwen2VL& model, const GenerationRequest& reque
         in.cache = &cache;
         in.logits_to_keep = 1;
         auto out = model->forward(in);
-        auto logits = out.logits.select(1, 0).to(torch::kCPU, torch::kFloat32);  // [B, V]
+        // Greedy without a repetition penalty picks tokens on the model's device: per step only the R chosen ids
+        // come back to the host (one small copy, the step's only sync) and go straight into the next forward,
+        // instead of the [R, vocab] float32 logits going to the host and the ids coming back.
+        const bool device_greedy = !opt.do_sample && opt.repetition_penalty == 1.0;
+        torch::Tensor logits;  // [R, V] float32 on the host (sampling / penalty path)
+        torch::Tensor next_dev;  // [R] int64 on the device (device_greedy)
+        if (device_greedy) next_dev = out.logits.select(1, 0).to(torch::kFloat32).argmax(-1);
+        else logits = out.logits.select(1, 0).to(torch::kCPU, torch::kFloat32);  // [B, V]
         if (opt.n > 1) {
             cache.repeat_rows(opt.n);
-            logits = logits.repeat_interleave(opt.n, 0);
+            if (device_greedy) next_dev = next_dev.repeat_interleave(opt.n, 0);
+            else logits = logits.repeat_interleave(opt.n, 0);
         }
         res.prefill_seconds = seconds_since(t0);
+        std::unique_ptr<CudaGraphDecoder> graph;
+        const bool capture = opt.cuda_graph && dev.is_cuda() && cuda_graph_decoding_available();
+        if (device_greedy && (capture || opt.static_decode)) {
+            auto g = CudaGraphDecoder::create(model, cache, capture);
+            if (!g.ok()) return g.error().within("generate");
+            graph = std::move(*g);
+            res.cuda_graph = capture;
+        }
+        torch::Tensor done_dev;  // [R] bool on the device once some row is done (device_greedy)
 
         auto gen = at::detail::createCPUGenerator(opt.seed);
         std::vector<bool> done(R, false);
@@ -127,22 +146,29 @@ Result<GenerationResult> generate(Qwen2VL& model, const GenerationRequest& reque
                 break;
             }
             std::vector<int64_t> next(R, pad_id);
+            torch::Tensor next_host;
+            if (device_greedy) next_host = next_dev.to(torch::kCPU).contiguous();
+            const int64_t n_done_before = n_done;
             for (int64_t r = 0; r < R; ++r) {
                 if (done[r]) continue;
-                auto row = logits[r];
-                if (opt.repetition_penalty != 1.0) {
-                    std::vector<int64_t> seen = prompt_tokens[r / opt.n];
-                    seen.insert(seen.end(), res.tokens[r].begin(), res.tokens[r].end());
-                    row = apply_repetition_penalty(row, seen, opt.repetition_penalty);
-                }
                 int64_t tok;
-                if (!opt.do_sample) {
-                    tok = row.argmax().item<int64_t>();
+                if (device_greedy) {
+                    tok = next_host.data_ptr<int64_t>()[r];
                 } else {
-                    if (opt.temperature > 0 && opt.temperature != 1.0) row = row / opt.temperature;
-                    row = apply_top_k_top_p(row, opt.top_k, opt.top_p);
-                    auto probs = row.softmax(0);
-                    tok = torch::multinomial(probs, 1, false, gen).item<int64_t>();
+                    auto row = logits[r];
+                    if (opt.repetition_penalty != 1.0) {
+                        std::vector<int64_t> seen = prompt_tokens[r / opt.n];
+                        seen.insert(seen.end(), res.tokens[r].begin(), res.tokens[r].end());
+                        row = apply_repetition_penalty(row, seen, opt.repetition_penalty);
+                    }
+                    if (!opt.do_sample) {
+                        tok = row.argmax().item<int64_t>();
+                    } else {
+                        if (opt.temperature > 0 && opt.temperature != 1.0) row = row / opt.temperature;
+                        row = apply_top_k_top_p(row, opt.top_k, opt.top_p);
+                        auto probs = row.softmax(0);
+                        tok = torch::multinomial(probs, 1, false, gen).item<int64_t>();
+                    }
                 }
                 next[r] = tok;
                 res.tokens[r].push_back(tok);
@@ -164,13 +190,31 @@ Result<GenerationResult> generate(Qwen2VL& model, const GenerationRequest& reque
                 if (done[r]) ++n_done;
             }
             if (n_done == R || step + 1 == opt.max_new_tokens) break;
+            ++res.decode_steps;
+            if (device_greedy) {
+                // Finished rows are fed the pad id, as on the host path (their outputs are not used).
+                if (n_done != n_done_before) {
+                    std::vector<uint8_t> d(done.begin(), done.end());
+                    done_dev = torch::tensor(d, torch::kUInt8).to(dev).to(torch::kBool);
+                }
+                auto ids = done_dev.defined() ? next_dev.masked_fill(done_dev, pad_id) : next_dev;
+                if (graph) {
+                    next_dev = graph->step(ids);
+                    continue;
+                }
+                ForwardInput step_in;
+                step_in.input_ids = ids.view({R, 1});
+                step_in.cache = &cache;
+                step_in.logits_to_keep = 1;
+                next_dev = model->forward(step_in).logits.select(1, 0).to(torch::kFloat32).argmax(-1);
+                continue;
+            }
             ForwardInput step_in;
             step_in.input_ids = torch::tensor(next, torch::kInt64).view({R, 1}).to(dev);
             step_in.cache = &cache;
             step_in.logits_to_keep = 1;
             auto so = model->forward(step_in);
             logits = so.logits.select(1, 0).to(torch::kCPU, torch::kFloat32);
-            ++res.decode_steps;
         }
         res.decode_seconds = seconds_since(t1);
     } catch (const std::exception& e) {

@@ -30,6 +30,13 @@ struct SamplingOptions {
     bool ignore_eos = false;  // generate max_new_tokens regardless (reference tests)
     std::vector<int64_t> eos_token_ids;     // empty: the model config's
     std::vector<std::string> stop_strings;  // e.g. "<end_action>", "Observation:" (needs a DecodeFn)
+    // Greedy on CUDA without a repetition penalty: replay one captured decode step (CUDA graph, see
+    // cuda_graph_decode.h) instead of launching every kernel per token. Ignored (eager decoding) elsewhere and in
+    // builds whose LibTorch has no CUDA; GenerationResult::cuda_graph says whether it was used.
+    bool cuda_graph = false;
+    // Testing: the CUDA-graph path's fixed-shape decode step run eagerly (any device, greedy without penalty), so
+    // its numerics can be checked where graphs cannot be captured.
+    bool static_decode = false;
 };
 
 struct GenerationRequest {
@@ -47,6 +54,7 @@ struct GenerationResult {
     int64_t prompt_tokens = 0;                // padded prompt length
     double prefill_seconds = 0.0, decode_seconds = 0.0;
     int64_t decode_steps = 0;  // forward passes after the prefill
+    bool cuda_graph = false;   // the decode steps were CUDA-graph replays
 };
 
 using DecodeFn = std::function<std::string(const std::vector<int64_t>& ids)>;

@@ -18,6 +18,8 @@ struct KVCache {
     int64_t capacity = 0;
     torch::Tensor attention_mask;  // [B, capacity] int64 on the cache's device: 1 = real token, 0 = padding
     torch::Tensor rope_deltas;     // [B, 1] int64 (CPU), set by the prefill
+    torch::Tensor rope_deltas_device;  // the same on the cache's device (made by the first decode step), so decode
+                                       // steps compute their position ids there without a host copy
     bool padded = false;           // some row has padding (set by the prefill): decoding then needs a mask
 
     static KVCache allocate(const TextConfig& cfg, int64_t batch, int64_t capacity, const torch::TensorOptions& options) {
@@ -40,6 +42,7 @@ struct KVCache {
         for (auto& v : values) v = v.repeat_interleave(n, 0);
         attention_mask = attention_mask.repeat_interleave(n, 0);
         if (rope_deltas.defined()) rope_deltas = rope_deltas.repeat_interleave(n, 0);
+        rope_deltas_device = torch::Tensor();
     }
 };
 

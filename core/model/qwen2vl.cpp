@@ -90,10 +90,16 @@ ForwardOutput Qwen2VLImpl::forward(const ForwardInput& in) {
         auto ri = get_rope_index(cfg, ids, in.image_grid_thw, key_mask);
         out.position_ids = ri.position_ids;
         out.rope_deltas = ri.rope_deltas;
-        if (cache) cache->rope_deltas = ri.rope_deltas;
+        if (cache) {
+            cache->rope_deltas = ri.rope_deltas;
+            cache->rope_deltas_device = torch::Tensor();
+        }
     } else {
+        // Decode step: position ids made on the device from a device copy of rope_deltas (no host round trip).
         out.rope_deltas = cache->rope_deltas;
-        out.position_ids = decode_position_ids(cache->rope_deltas, B, past, L);
+        if (!cache->rope_deltas_device.defined() && cache->rope_deltas.defined())
+            cache->rope_deltas_device = cache->rope_deltas.to(dev, torch::kInt64);
+        out.position_ids = decode_position_ids(cache->rope_deltas_device, B, past, L);
     }
 
     AttentionInputs ai;

@@ -40,7 +40,7 @@ struct ForwardInput {
 
 struct ForwardOutput {
     torch::Tensor logits;        // [B, L or k, vocab] in the model dtype
-    torch::Tensor position_ids;  // [3, B, L] int64 (CPU)
+    torch::Tensor position_ids;  // [3, B, L] int64 (CPU; on the model's device for decode steps with a cache)
     torch::Tensor rope_deltas;   // [B, 1] int64 (CPU)
 };
 

@@ -92,9 +92,10 @@ RopeIndex get_rope_index(const Qwen2VLConfig& cfg, const torch::Tensor& input_id
 }
 
 torch::Tensor decode_position_ids(const torch::Tensor& rope_deltas, int64_t batch, int64_t past_length, int64_t length) {
-    auto base = torch::arange(past_length, past_length + length, torch::kInt64).view({1, length});
-    auto d = rope_deltas.defined() ? rope_deltas.to(torch::kCPU, torch::kInt64).view({-1, 1})
-                                   : torch::zeros({batch, 1}, torch::kInt64);
+    // On rope_deltas' device (CPU when undefined): decoding on CUDA keeps its position ids there.
+    auto iopt = torch::TensorOptions().dtype(torch::kInt64).device(rope_deltas.defined() ? rope_deltas.device() : torch::kCPU);
+    auto base = torch::arange(past_length, past_length + length, iopt).view({1, length});
+    auto d = rope_deltas.defined() ? rope_deltas.to(torch::kInt64).view({-1, 1}) : torch::zeros({batch, 1}, iopt);
     return (base + d).unsqueeze(0).expand({3, batch, length}).contiguous();
 }
 

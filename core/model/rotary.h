@@ -21,7 +21,8 @@ struct RopeIndex {
 RopeIndex get_rope_index(const Qwen2VLConfig& cfg, const torch::Tensor& input_ids, const torch::Tensor& image_grid_thw,
                          const torch::Tensor& attention_mask);
 
-// Position ids while decoding with a cache: past_length + arange(L) + rope_deltas[b], on all three axes.
+// Position ids while decoding with a cache: past_length + arange(L) + rope_deltas[b], on all three axes, on
+// rope_deltas' device (CPU when it is undefined).
 torch::Tensor decode_position_ids(const torch::Tensor& rope_deltas, int64_t batch, int64_t past_length, int64_t length);
 
 // Vision rotary frequencies for every patch in the order of pixel_values: [n_patches, head_dim/2] float32.

@@ -4,6 +4,7 @@
 // One executable for the whole model so CI compiles LibTorch headers once.
 // LibTorch headers use `slots` as an identifier: include them before Qt defines it as a macro.
 #include "core/model/config.h"
+#include "core/model/cuda_graph_decode.h"
 #include "core/model/generation.h"
 #include "core/model/lora.h"
 #include "core/model/qwen2vl.h"
@@ -235,6 +236,69 @@ private slots:
         QCOMPARE(r->tokens.at(0), want);
         QCOMPARE(streamed, want);
         QCOMPARE(r->finish_reasons.at(0), std::string("length"));
+    }
+
+    void cuda_graph_option_without_cuda() {
+        // On the CPU (and in builds without CUDA) the CUDA-graph option falls back to eager decoding: same tokens,
+        // reported as not used; the decoder itself refuses a CPU model.
+        GenerationRequest req;
+        req.input_ids = ref("case1.input_ids");
+        req.pixel_values = ref("case1.pixel_values");
+        req.image_grid_thw = ref("case1.grid_thw");
+        SamplingOptions opt;
+        opt.max_new_tokens = 24;
+        opt.ignore_eos = true;
+        opt.cuda_graph = true;
+        auto r = generate(tiny(), req, opt);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().to_string().c_str());
+        QVERIFY(!r->cuda_graph);
+        auto expect = ref("case1.generated").to(torch::kInt64).view({-1});
+        QCOMPARE(r->tokens.at(0), std::vector<int64_t>(expect.data_ptr<int64_t>(), expect.data_ptr<int64_t>() + 24));
+        KVCache cache = KVCache::allocate(tiny()->cfg.text, 1, 8, torch::TensorOptions().dtype(torch::kFloat32));
+        cache.length = 4;
+        QVERIFY(!CudaGraphDecoder::create(tiny(), cache).ok());
+    }
+
+    void static_decode_step_equals_eager() {
+        // The graph path's fixed-shape step (key/value written at a position tensor, attention over the whole cache
+        // with a mask), run eagerly: the fixture's 24 greedy tokens, and the same tokens as eager decoding for a
+        // left/right padded batch with 2 candidates per prompt.
+        GenerationRequest req;
+        req.input_ids = ref("case1.input_ids");
+        req.pixel_values = ref("case1.pixel_values");
+        req.image_grid_thw = ref("case1.grid_thw");
+        SamplingOptions opt;
+        opt.max_new_tokens = 24;
+        opt.ignore_eos = true;
+        opt.static_decode = true;
+        auto r = generate(tiny(), req, opt);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().to_string().c_str());
+        auto expect = ref("case1.generated").to(torch::kInt64).view({-1});
+        QCOMPARE(r->tokens.at(0), std::vector<int64_t>(expect.data_ptr<int64_t>(), expect.data_ptr<int64_t>() + 24));
+        QCOMPARE(r->decode_steps, int64_t(23));
+
+        GenerationRequest pr;
+        pr.input_ids = ref("case2.input_ids");
+        pr.attention_mask = ref("case2.attention_mask");
+        SamplingOptions po;
+        po.max_new_tokens = 12;
+        po.ignore_eos = true;
+        po.n = 2;
+        auto eager = generate(tiny(), pr, po);
+        po.static_decode = true;
+        auto fixed = generate(tiny(), pr, po);
+        QVERIFY(eager.ok() && fixed.ok());
+        QCOMPARE(fixed->tokens.size(), size_t(4));
+        QCOMPARE(fixed->tokens, eager->tokens);
+        // Rows that stop early (EOS) are fed the pad id; the others go on unchanged.
+        po.ignore_eos = false;
+        po.eos_token_ids = {eager->tokens[0][3]};
+        auto stop_fixed = generate(tiny(), pr, po);
+        po.static_decode = false;
+        auto stop_plain = generate(tiny(), pr, po);
+        QVERIFY(stop_fixed.ok() && stop_plain.ok());
+        QCOMPARE(stop_fixed->tokens, stop_plain->tokens);
+        QCOMPARE(stop_fixed->finish_reasons, stop_plain->finish_reasons);
     }
 
     void generation_batch_padding_and_candidates() {

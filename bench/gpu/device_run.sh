@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# The one prepared run on a lent GPU machine (issues 4 and 5): engine-only build against the machine's LibTorch 2.x
+# + CUDA, a numerics check on CUDA against the HF fixture, the 7B-shaped decode and training benchmarks, and HF
+# transformers' own figures for the same shapes on the same card. Everything lands in $OUT (progress.log,
+# summary.txt, one file per step); the console shows progress with timestamps and each step's tail.
+# Every step has a timeout and the whole run a budget (MATRIX_GPU_BUDGET_S, default 530 s), so a hang or a failed
+# step costs only itself: later steps still run. See bench/gpu/README.md (prepare .device/ first, carry it).
+#   bench/gpu/device_run.sh                 on the GPU machine (repository root = working directory)
+#   bench/gpu/device_run.sh --cpu-dry-run   here: same configure/build (engine-only, Debian's LibTorch, build dir
+#                                           build/gpu-dry), CPU versions of the checks, no 7B steps, no budget
+set -u
+cd "$(dirname "$0")/../.."
+repo=$PWD
+mode=gpu
+[ "${1:-}" = "--cpu-dry-run" ] && mode=cpu
+if [ $mode = gpu ]; then
+  build=${MATRIX_GPU_BUILD:-build-gpu}
+  budget=${MATRIX_GPU_BUDGET_S:-530}
+  jobs=$(nproc)
+  dev=cuda
+  OUT=${OUT:-$repo/$build/out}
+else
+  build=build/gpu-dry
+  budget=${MATRIX_GPU_BUDGET_S:-100000}
+  jobs=2
+  dev=cpu
+  OUT=${OUT:-$repo/build/gpu-dry/out}
+fi
+mkdir -p "$OUT"
+start=$(date +%s)
+summary=$OUT/summary.txt
+: > "$summary"
+
+log() { echo "[$(date -u +%H:%M:%S) +$(( $(date +%s) - start ))s] $*" | tee -a "$OUT/progress.log"; }
+
+# run_step NAME TIMEOUT_S CMD...: output in $OUT/NAME.txt; the timeout is cut to what is left of the budget.
+run_step() {
+  local name=$1 t=$2 left rc t0
+  shift 2
+  left=$(( budget - ($(date +%s) - start) ))
+  if [ "$left" -lt 25 ]; then
+    log "SKIP $name: time budget spent"
+    echo "$name: skipped (budget)" >> "$summary"
+    return 99
+  fi
+  [ "$t" -gt "$left" ] && t=$left
+  log "start $name (timeout ${t}s): $*"
+  t0=$(date +%s)
+  timeout -k 10 "$t" "$@" > "$OUT/$name.txt" 2>&1
+  rc=$?
+  log "end $name: rc=$rc in $(( $(date +%s) - t0 ))s$([ $rc = 124 ] && echo ' (TIMED OUT)')"
+  # The device tool returns only the last 12,000 characters of the console: short tails, longer on failure.
+  tail -n "$([ $rc = 0 ] && echo 8 || echo 25)" "$OUT/$name.txt" | cut -c1-220 | sed "s/^/  $name| /"
+  echo "$name: rc=$rc $(( $(date +%s) - t0 ))s" >> "$summary"
+  return $rc
+}
+
+# GPU memory while a step runs, sampled by nvidia-smi (what the caching allocator holds, an upper bound of the peak
+# of live tensors): gpu_step NAME TIMEOUT CMD... = run_step plus "peak GPU memory used" in its output.
+gpu_step() {
+  local name=$1 rc watcher
+  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 250 > "$OUT/$name.gpumem" 2>/dev/null &
+  watcher=$!
+  run_step "$@"
+  rc=$?
+  kill "$watcher" 2>/dev/null
+  wait "$watcher" 2>/dev/null
+  echo "peak GPU memory used during $name: $(sort -n "$OUT/$name.gpumem" | tail -1) MiB (nvidia-smi, 250 ms samples)" |
+    tee -a "$OUT/$name.txt"
+  return $rc
+}
+
+log "mode $mode, repo $repo, build $build, out $OUT, budget ${budget}s, $jobs jobs"
+if [ ! -f .device/include/sqlite3.h ] || [ ! -d .device/fixtures/qwen2vl-tiny ]; then
+  if [ $mode = cpu ]; then bench/gpu/prepare.sh; else log "WARNING: .device/ missing (run bench/gpu/prepare.sh and carry .device)"; fi
+fi
+
+# ---- 0. the machine ----
+{
+  date -u
+  nvidia-smi 2>&1 | head -20
+  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available())' 2>&1
+  python3 -c 'import transformers; print("transformers", transformers.__version__)' 2>&1
+  python3 -c 'import peft; print("peft", peft.__version__)' 2>&1
+  cmake --version | head -1; g++ --version | head -1; ninja --version; nproc; free -g | head -2
+} > "$OUT/env.txt" 2>&1
+sed 's/^/  env| /' "$OUT/env.txt" | grep -E 'torch|transformers|peft|cmake|g\+\+|NVIDIA-SMI|MiB' | head -12
+
+# ---- 1. configure + build (engine only: no Qt, no OpenCV) ----
+cmake_args=(-S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMATRIX_ENGINE_ONLY=ON -DMATRIX_BUILD_TESTS=OFF
+            -DMATRIX_EXTRA_INCLUDE_DIR="$repo/.device/include" -DMATRIX_SHARED_DIR="$repo/.device")
+if [ $mode = gpu ]; then
+  cmake_args+=(-DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')")
+fi
+run_step configure 120 cmake "${cmake_args[@]}"
+grep -E 'LibTorch|CUDA|Error|error' "$OUT/configure.txt" | head -10 | sed 's/^/  configure| /'
+# -k 0: on failure, every broken TU is reported in one go (the log is what the next session fixes from).
+run_step build "$([ $mode = gpu ] && echo 330 || echo 3600)" nice ninja -C "$build" -k 0 -j"$jobs" matrix bench_model bench_train
+grep -E 'error|FAILED' "$OUT/build.txt" | head -40 | sed 's/^/  build-errors| /'
+bm=$build/bench/bench_model
+bt=$build/bench/bench_train
+cli=$build/app/matrix
+fx=$repo/.device/fixtures/qwen2vl-tiny
+
+# ---- 2a. numerics on the device: logits, position ids, greedy tokens, CUDA graph vs eager ----
+if [ -x "$bm" ]; then
+  run_step check "$([ $mode = gpu ] && echo 120 || echo 600)" "$bm" --check --device $dev --fixture "$fx"
+else
+  log "no bench_model binary: numerics check skipped"; echo "check: no binary" >> "$summary"
+fi
+# ---- 2b. the same through the CLI: `matrix forward` on the case-1 inputs, compared without torch ----
+if [ -x "$cli" ]; then
+  python3 bench/gpu/fixture_io.py inputs "$fx/reference.safetensors" "$OUT/case1_inputs.safetensors" > /dev/null &&
+    run_step cli_forward 90 "$cli" forward --model "$fx/tiny-qwen2vl" --inputs "$OUT/case1_inputs.safetensors" \
+      --out "$OUT/case1_out.safetensors" --device $dev &&
+    run_step cli_compare 60 python3 bench/gpu/fixture_io.py compare "$OUT/case1_out.safetensors" "$fx/reference.safetensors" \
+      --tol "$([ $mode = gpu ] && echo 1e-3 || echo 1e-4)"
+  rm -f "$OUT/case1_out.safetensors" "$OUT/case1_inputs.safetensors"
+fi
+
+if [ $mode = gpu ]; then
+  # ---- 3. decode: 7B-shaped bf16, 1024-token prompt with a 448x448 image, 128 new tokens (HF anchor 51 tok/s on
+  #         H200; target >= 150); eager and CUDA-graph decoding ----
+  [ -x "$bm" ] && gpu_step bench_model_7b 170 "$bm" --7b --device cuda --dtype bf16 --prompt 1024 --new 128 --repeats 2 --cuda-graph
+  # ---- 4. training: SFT and DPO, 7B-shaped bf16, LoRA r=16, sequence 2048 (HF: SFT 7,971 tok/s, DPO 1.70 pairs/s) ----
+  [ -x "$bt" ] && gpu_step bench_train_gpu 200 "$bt" --gpu --steps 4
+  # ---- 5. HF transformers on this card, same shapes, random weights (decode, then SFT/DPO when peft is there) ----
+  gpu_step hf_reference 200 python3 bench/gpu/hf_reference.py --out "$OUT/hf_reference.json"
+  # ---- 6. gradient checkpointing memory/speed (least important) ----
+  [ -x "$bt" ] && gpu_step bench_train_ckpt 70 "$bt" --gpu --only sft --grad-ckpt --steps 3
+  nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv > "$OUT/gpu.txt" 2>&1
+else
+  [ -x "$bm" ] && run_step bench_model_tiny 900 "$bm" --device cpu --repeats 1 --cuda-graph
+  [ -x "$bt" ] && run_step bench_train_cpu 900 "$bt" --seq 256 --steps 1
+  run_step hf_reference_syntax 30 python3 -c 'import ast,sys; ast.parse(open("bench/gpu/hf_reference.py").read()); print("hf_reference.py parses")'
+fi
+
+log "done in $(( $(date +%s) - start ))s"
+echo "==== summary ($mode) ===="
+cat "$summary"
+echo "==== figures ===="
+grep -hE '^check |check (PASSED|FAILED)|matrix forward case1|tok/s|tokens/s|pairs/s|graph vs eager|peak|HF |bench_train: ' "$OUT"/*.txt 2>/dev/null | head -60
