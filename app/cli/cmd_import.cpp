@@ -26,7 +26,7 @@ const char* kUsage =
     "  --no-link         prefx: give every prompt a task of the Pref-X dataset, even when a task of another\n"
     "                    dataset has the same system prompt, task text and image count (default: the pair is\n"
     "                    attached to that task, e.g. the M-TRACE task it was cut from)\n"
-    "  --batch N         records per transaction (default 1000)\n"
+    "  --batch N         records per transaction (default 5000)\n"
     "  --quiet           no progress line\n"
     "Re-importing the same file adds nothing. Exit status: 0 all records imported, 1 some rejected or a\n"
     "fatal error, 2 usage error.\n";
