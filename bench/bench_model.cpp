@@ -14,6 +14,7 @@
 // Prints one line per case: name, prompt tokens, prefill tokens/s, decode tokens/s.
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include <torch/version.h>
@@ -90,15 +91,22 @@ torch::Tensor ref_tensor(SafetensorsFile& f, const char* name) {
     return view_tensor(*f.find(name))->clone();
 }
 
-int bench_tiny(const std::string& fx, const std::string& device, int repeats, bool cuda_graph) {
+// The fixture's tiny model in float32 on `device` (the error is printed).
+std::optional<Qwen2VL> load_tiny(const std::string& fx, const std::string& device) {
     LoadOptions lo;
     lo.device = torch::Device(device);
     lo.dtype = torch::kFloat32;
     auto m = load_qwen2vl(fx + "/tiny-qwen2vl", lo);
     if (!m.ok()) {
         std::fprintf(stderr, "%s\n", m.error().to_string().c_str());
-        return 1;
+        return std::nullopt;
     }
+    return std::move(*m);
+}
+
+int bench_tiny(const std::string& fx, const std::string& device, int repeats, bool cuda_graph) {
+    auto m = load_tiny(fx, device);
+    if (!m) return 1;
     auto ref = *SafetensorsFile::open(fx + "/reference.safetensors");
     Case c1{"tiny case1 (2 images)", {}, 64};
     c1.req.input_ids = ref_tensor(*ref, "case1.input_ids");
@@ -117,16 +125,11 @@ int bench_tiny(const std::string& fx, const std::string& device, int repeats, bo
 // Numerics of the engine on `device` against the HF fixture, float32. Tolerances: the fixture's (1e-4) on CPU;
 // on CUDA 1e-3 for logits (other kernels and reduction orders; TF32 stays off for matmuls by default).
 int check_fixture(const std::string& fx, const std::string& device) {
-    LoadOptions lo;
-    lo.device = torch::Device(device);
-    lo.dtype = torch::kFloat32;
-    auto m = load_qwen2vl(fx + "/tiny-qwen2vl", lo);
-    if (!m.ok()) {
-        std::fprintf(stderr, "%s\n", m.error().to_string().c_str());
-        return 1;
-    }
+    auto m = load_tiny(fx, device);
+    if (!m) return 1;
     auto ref = *SafetensorsFile::open(fx + "/reference.safetensors");
-    const double tol = lo.device.is_cuda() ? 1e-3 : 1e-4;
+    const bool on_cuda = torch::Device(device).is_cuda();
+    const double tol = on_cuda ? 1e-3 : 1e-4;
     int failures = 0;
     auto report = [&](const char* what, bool ok, const std::string& detail) {
         std::printf("check %-40s %s  %s\n", what, ok ? "PASS" : "FAIL", detail.c_str());
@@ -169,7 +172,7 @@ int check_fixture(const std::string& fx, const std::string& device) {
     same = 0;
     while (same < (int64_t)std::min(fixed.size(), expect.size()) && fixed[same] == expect[same]) ++same;
     report("case1 greedy 24 tokens (fixed-shape step)", fixed == expect, std::to_string(same) + "/24 equal");
-    if (lo.device.is_cuda()) {
+    if (on_cuda) {
         bool used = false;
         auto graph = greedy_tokens(*m, req, 24, true, &used);
         if (!used) {

@@ -53,6 +53,20 @@ Qwen2VL& tiny() {
     return m;
 }
 
+// The fixture's case 1 (chat with two images) as a generation request, and its first `n` greedy tokens.
+GenerationRequest case1_request() {
+    GenerationRequest req;
+    req.input_ids = ref("case1.input_ids");
+    req.pixel_values = ref("case1.pixel_values");
+    req.image_grid_thw = ref("case1.grid_thw");
+    return req;
+}
+std::vector<int64_t> case1_generated(int64_t n = -1) {
+    auto t = ref("case1.generated").to(torch::kInt64).view({-1}).contiguous();
+    if (n >= 0) t = t.narrow(0, 0, n).contiguous();
+    return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
+}
+
 double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
     return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
 }
@@ -221,18 +235,14 @@ private slots:
     }
 
     void greedy_generation() {
-        GenerationRequest req;
-        req.input_ids = ref("case1.input_ids");
-        req.pixel_values = ref("case1.pixel_values");
-        req.image_grid_thw = ref("case1.grid_thw");
+        GenerationRequest req = case1_request();
         SamplingOptions opt;
         opt.max_new_tokens = 24;
         opt.ignore_eos = true;
         std::vector<int64_t> streamed;
         auto r = generate(tiny(), req, opt, {}, [&](int64_t, int64_t t) { streamed.push_back(t); });
         QVERIFY2(r.ok(), r.ok() ? "" : r.error().to_string().c_str());
-        auto expect = ref("case1.generated").to(torch::kInt64).view({-1});
-        std::vector<int64_t> want(expect.data_ptr<int64_t>(), expect.data_ptr<int64_t>() + expect.numel());
+        const std::vector<int64_t> want = case1_generated();
         QCOMPARE(r->tokens.at(0), want);
         QCOMPARE(streamed, want);
         QCOMPARE(r->finish_reasons.at(0), std::string("length"));
@@ -241,10 +251,7 @@ private slots:
     void cuda_graph_option_without_cuda() {
         // On the CPU (and in builds without CUDA) the CUDA-graph option falls back to eager decoding: same tokens,
         // reported as not used; the decoder itself refuses a CPU model.
-        GenerationRequest req;
-        req.input_ids = ref("case1.input_ids");
-        req.pixel_values = ref("case1.pixel_values");
-        req.image_grid_thw = ref("case1.grid_thw");
+        GenerationRequest req = case1_request();
         SamplingOptions opt;
         opt.max_new_tokens = 24;
         opt.ignore_eos = true;
@@ -252,8 +259,7 @@ private slots:
         auto r = generate(tiny(), req, opt);
         QVERIFY2(r.ok(), r.ok() ? "" : r.error().to_string().c_str());
         QVERIFY(!r->cuda_graph);
-        auto expect = ref("case1.generated").to(torch::kInt64).view({-1});
-        QCOMPARE(r->tokens.at(0), std::vector<int64_t>(expect.data_ptr<int64_t>(), expect.data_ptr<int64_t>() + 24));
+        QCOMPARE(r->tokens.at(0), case1_generated(24));
         KVCache cache = KVCache::allocate(tiny()->cfg.text, 1, 8, torch::TensorOptions().dtype(torch::kFloat32));
         cache.length = 4;
         QVERIFY(!CudaGraphDecoder::create(tiny(), cache).ok());
@@ -263,18 +269,14 @@ private slots:
         // The graph path's fixed-shape step (key/value written at a position tensor, attention over the whole cache
         // with a mask), run eagerly: the fixture's 24 greedy tokens, and the same tokens as eager decoding for a
         // left/right padded batch with 2 candidates per prompt.
-        GenerationRequest req;
-        req.input_ids = ref("case1.input_ids");
-        req.pixel_values = ref("case1.pixel_values");
-        req.image_grid_thw = ref("case1.grid_thw");
+        GenerationRequest req = case1_request();
         SamplingOptions opt;
         opt.max_new_tokens = 24;
         opt.ignore_eos = true;
         opt.static_decode = true;
         auto r = generate(tiny(), req, opt);
         QVERIFY2(r.ok(), r.ok() ? "" : r.error().to_string().c_str());
-        auto expect = ref("case1.generated").to(torch::kInt64).view({-1});
-        QCOMPARE(r->tokens.at(0), std::vector<int64_t>(expect.data_ptr<int64_t>(), expect.data_ptr<int64_t>() + 24));
+        QCOMPARE(r->tokens.at(0), case1_generated(24));
         QCOMPARE(r->decode_steps, int64_t(23));
 
         GenerationRequest pr;
