@@ -1,4 +1,4 @@
-// Settings over QSettings (see settings.h). Keys are grouped: window/, projects/, images/.
+// Settings over QSettings (see settings.h). Keys are grouped: window/, projects/, images/, agent/.
 #include "ui/settings.h"
 
 #include <QFileInfo>
@@ -29,6 +29,15 @@ void Settings::clearRecentProjects() { QSettings().remove("projects/recent"); }
 
 QStringList Settings::imageRoots() const { return QSettings().value("images/roots").toStringList(); }
 void Settings::setImageRoots(const QStringList& roots) { QSettings().setValue("images/roots", roots); }
+
+QString Settings::agentModelDir() const { return QSettings().value("agent/model_dir").toString(); }
+void Settings::setAgentModelDir(const QString& dir) { QSettings().setValue("agent/model_dir", dir); }
+QString Settings::agentAdapterDir() const { return QSettings().value("agent/adapter_dir").toString(); }
+void Settings::setAgentAdapterDir(const QString& dir) { QSettings().setValue("agent/adapter_dir", dir); }
+QString Settings::agentEndpointUrl() const { return QSettings().value("agent/endpoint_url").toString(); }
+void Settings::setAgentEndpointUrl(const QString& url) { QSettings().setValue("agent/endpoint_url", url); }
+QString Settings::agentEndpointModel() const { return QSettings().value("agent/endpoint_model").toString(); }
+void Settings::setAgentEndpointModel(const QString& name) { QSettings().setValue("agent/endpoint_model", name); }
 
 bool Settings::firstStart() const { return !QSettings().contains("projects/last"); }
 

@@ -1,5 +1,5 @@
 // Settings: the one place the workbench reads and writes QSettings (window layout, last project, recent
-// projects, image roots). UI thread only.
+// projects, image roots, the agent dialog's controller). UI thread only.
 #pragma once
 
 #include <QByteArray>
@@ -28,7 +28,17 @@ public:
     QStringList imageRoots() const;
     void setImageRoots(const QStringList& roots);
 
-    bool firstStart() const;  // no project was ever opened
+    bool firstStart() const;
+
+    // The "Run agent" dialog's controller: local model and adapter folders, or an endpoint and its model name.
+    QString agentModelDir() const;
+    void setAgentModelDir(const QString& dir);
+    QString agentAdapterDir() const;
+    void setAgentAdapterDir(const QString& dir);
+    QString agentEndpointUrl() const;
+    void setAgentEndpointUrl(const QString& url);
+    QString agentEndpointModel() const;
+    void setAgentEndpointModel(const QString& name);  // no project was ever opened
 };
 
 }  // namespace matrix::ui

@@ -12,6 +12,13 @@ void StepListModel::setSteps(const QVector<StepData>& steps) {
     endResetModel();
 }
 
+void StepListModel::appendStep(const StepData& step) {
+    const int row = int(m_steps.size());
+    beginInsertRows({}, row, row);
+    m_steps.push_back(step);
+    endInsertRows();
+}
+
 int StepListModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(m_steps.size()); }
 
 QVariant StepListModel::data(const QModelIndex& index, int role) const {

@@ -15,6 +15,8 @@ public:
     using QAbstractListModel::QAbstractListModel;
 
     void setSteps(const QVector<StepData>& steps);
+    // A step of a live agent run, added at the end.
+    void appendStep(const StepData& step);
     const StepData& step(int row) const { return m_steps[row]; }
     int rowCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role) const override;

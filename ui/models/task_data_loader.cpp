@@ -55,7 +55,51 @@ QString formatArguments(const std::string& argumentsJson) {
     return parts.join(", ");
 }
 
-TaskData loadTaskData(store::Project& project, qint64 taskId, const QStringList& extraRoots) {
+QString TrajectoryEntry::label() const {
+    QString name;
+    if (source == QLatin1String("run"))
+        name = status.isEmpty() ? QObject::tr("Run %1").arg(runId) : QObject::tr("Run %1 \u00b7 %2").arg(runId).arg(status);
+    else if (source == QLatin1String("mtrace"))
+        name = QObject::tr("M-TRACE");
+    else if (source == QLatin1String("gold"))
+        name = QObject::tr("Gold dialog");
+    else if (source == QLatin1String("beam"))
+        name = QObject::tr("Step sampling (best path)");
+    else if (source == QLatin1String("prefx"))
+        name = QObject::tr("Pref-X");
+    else
+        name = source;
+    return QObject::tr("%1 \u00b7 %n step(s)", "", steps).arg(name);
+}
+
+StepData stepData(const store::Step& s) {
+    StepData sd;
+    sd.index = s.idx;
+    sd.action = qs(s.action);
+    sd.thought = qs(s.thought);
+    sd.code = qs(s.code);
+    sd.hasObservation = s.observation.has_value();
+    sd.observation = qs(s.observation);
+    sd.isError = s.is_error;
+    sd.isFinal = s.is_final;
+    for (const store::ToolCallRow& c : s.tool_calls) sd.tools.push_back({qs(c.name), formatArguments(c.arguments), c.known});
+    return sd;
+}
+
+TrajectoryEntry trajectoryEntry(const store::Trajectory& t) {
+    TrajectoryEntry e;
+    e.id = t.id;
+    e.source = qs(t.source);
+    e.runId = t.run_id.value_or(0);
+    e.steps = t.n_steps;
+    if (t.extra) {
+        const nlohmann::json extra = nlohmann::json::parse(*t.extra, nullptr, false);
+        if (extra.is_object() && extra.contains("status") && extra["status"].is_string()) e.status = qs(extra["status"].get<std::string>());
+    }
+    return e;
+}
+
+TaskData loadTaskData(store::Project& project, qint64 taskId, const QStringList& extraRoots, qint64 trajectoryId) {
     TaskData d;
     auto& db = project.db();
     auto task = store::TaskRepo(db).get(taskId);
@@ -78,22 +122,26 @@ TaskData loadTaskData(store::Project& project, qint64 taskId, const QStringList&
     roots << extraRoots;
     roots.removeDuplicates();
 
-    // Steps of the primary trajectory.
-    if (auto traj = store::TrajectoryRepo(db).primary_for_task(taskId); traj && traj->has_value()) {
-        for (const store::Step& s : (*traj)->steps) {
-            StepData sd;
-            sd.index = s.idx;
-            sd.action = qs(s.action);
-            sd.thought = qs(s.thought);
-            sd.code = qs(s.code);
-            sd.hasObservation = s.observation.has_value();
-            sd.observation = qs(s.observation);
-            sd.isError = s.is_error;
-            sd.isFinal = s.is_final;
-            for (const store::ToolCallRow& c : s.tool_calls) sd.tools.push_back({qs(c.name), formatArguments(c.arguments), c.known});
-            d.steps.push_back(sd);
-        }
-        if (d.answer.isEmpty()) d.answer = qs((*traj)->final_answer);
+    // The task's trajectories; the steps of the one asked for (else the primary one, else the newest run's).
+    store::TrajectoryRepo trajectories(db);
+    std::optional<store::Trajectory> shown;
+    if (auto list = trajectories.list_for_task(taskId); list) {
+        for (const store::Trajectory& t : *list) d.trajectories.push_back(trajectoryEntry(t));
+        qint64 pick = 0;
+        for (const store::Trajectory& t : *list)
+            if (t.id == trajectoryId) pick = t.id;
+        if (pick == 0 && !list->empty()) pick = list->front().source != "run" ? list->front().id : list->back().id;
+        if (pick > 0)
+            if (auto t = trajectories.get(pick, true); t && t->has_value()) shown = std::move(**t);
+    }
+    if (shown) {
+        d.trajectoryId = shown->id;
+        for (const store::Step& s : shown->steps) d.steps.push_back(stepData(s));
+        // A run's answer is its own; a dataset trajectory's fills in a task without one.
+        if (shown->source == "run")
+            d.answer = qs(shown->final_answer);
+        else if (d.answer.isEmpty())
+            d.answer = qs(shown->final_answer);
     }
 
     // Images: the task's own (media rows), then tool outputs from the store and from observations.
@@ -130,8 +178,8 @@ TaskData loadTaskData(store::Project& project, qint64 taskId, const QStringList&
         }
     }
     // Boxes: observations of objectlocation / facedetection steps, drawn on the image the call named.
-    if (auto traj = store::TrajectoryRepo(db).primary_for_task(taskId); traj && traj->has_value()) {
-        for (const store::Step& s : (*traj)->steps) {
+    if (shown) {
+        for (const store::Step& s : shown->steps) {
             if (s.is_error || !s.observation) continue;
             for (const store::ToolCallRow& c : s.tool_calls) {
                 if (!isBoxTool(c.name)) continue;

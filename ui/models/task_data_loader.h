@@ -6,12 +6,19 @@
 #include <QStringList>
 
 #include "core/store/project.h"
+#include "core/store/trajectory_repo.h"
 #include "ui/models/view_data.h"
 
 namespace matrix::ui {
 
-// `extraRoots`: image roots from the user's settings, searched after the project's own roots.
-TaskData loadTaskData(store::Project& project, qint64 taskId, const QStringList& extraRoots);
+// `extraRoots`: image roots from the user's settings, searched after the project's own roots. `trajectoryId`:
+// which of the task's trajectories to show (0: the primary one, or the newest when the task has only runs').
+TaskData loadTaskData(store::Project& project, qint64 taskId, const QStringList& extraRoots, qint64 trajectoryId = 0);
+
+// A stored step as the stepper shows it (tool calls as badges).
+StepData stepData(const store::Step& step);
+// The chooser's entry for a trajectory (a run's status read from its extra JSON).
+TrajectoryEntry trajectoryEntry(const store::Trajectory& t);
 
 // Where a path as written in a record is looked for: each root joined with the path, then with the path minus
 // its leading directories ("data/x/images/a.png" under root R: R/data/x/images/a.png, R/x/images/a.png,

@@ -26,6 +26,16 @@ struct StepData {
     QVector<ToolBadge> tools;
 };
 
+// One trajectory of a task, for the stepper's trajectory chooser.
+struct TrajectoryEntry {
+    qint64 id = 0;
+    QString source;  // mtrace | gold | prefx | beam | run
+    qint64 runId = 0;
+    QString status;  // a run's: running | answered | forced | no_answer | invalid | cancelled
+    int steps = 0;
+    QString label() const;  // "M-TRACE · 3 steps", "Run 4 · forced · 2 steps"
+};
+
 struct TaskData {
     qint64 id = 0;
     QString externalId;
@@ -37,6 +47,11 @@ struct TaskData {
     QString verifierText;
     QVector<ViewerImage> images;  // task images, then tool outputs (step >= 0)
     QVector<StepData> steps;
+    // Every trajectory of the task (the primary one first) and which one `steps` are; live: an agent run is
+    // adding steps to it now.
+    QVector<TrajectoryEntry> trajectories;
+    qint64 trajectoryId = 0;
+    bool live = false;
     int pairCount = 0;
     // Tasks holding this task's pairs: itself, and tasks of Pref-X datasets with the same task text (the Pref-X
     // importer creates its own task per distinct prompt).
@@ -66,5 +81,6 @@ struct PairProgress {
 
 }  // namespace matrix::ui
 
+Q_DECLARE_METATYPE(matrix::ui::StepData)
 Q_DECLARE_METATYPE(matrix::ui::TaskData)
 Q_DECLARE_METATYPE(matrix::ui::PairData)

@@ -83,6 +83,15 @@ Actions Actions::create(QMainWindow* w, QUndoStack* undoStack) {
     a.nextPair = make(QObject::tr("Next Pair"), QKeySequence(QStringLiteral("Ctrl+Right")), QObject::tr("Go to the next pair"));
     a.previousPair = make(QObject::tr("Previous Pair"), QKeySequence(QStringLiteral("Ctrl+Left")), QObject::tr("Go to the previous pair"));
 
+    a.runAgent = make(QObject::tr("Run &Agent on This Task..."), QKeySequence(QStringLiteral("Ctrl+Shift+A")),
+                      QObject::tr("Run the agent (a local model or an endpoint, with tools, in the sandbox) on the selected "
+                                  "task; its steps appear live in the trajectory stepper"),
+                      style->standardIcon(QStyle::SP_MediaPlay));
+    a.cancelAgent = make(QObject::tr("&Cancel Agent Run"), QKeySequence(QStringLiteral("Ctrl+Shift+X")),
+                         QObject::tr("Stop the running agent at the next token or step; its steps are kept and it can be resumed"),
+                         style->standardIcon(QStyle::SP_MediaStop));
+    a.resumeAgent = make(QObject::tr("Res&ume Agent Run"), QKeySequence(QStringLiteral("Ctrl+Shift+R")),
+                         QObject::tr("Carry on the cancelled agent run from its stored steps"));
     a.toggleBoxes = make(QObject::tr("Show Tool &Boxes"), QKeySequence(Qt::Key_B), QObject::tr("Draw the boxes returned by tools over the image"));
     a.toggleBoxes->setCheckable(true);
     a.toggleBoxes->setChecked(true);

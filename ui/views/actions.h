@@ -41,6 +41,10 @@ struct Actions {
     QAction* nextPending;
     QAction* nextPair;
     QAction* previousPair;
+    // Agent
+    QAction* runAgent;
+    QAction* cancelAgent;
+    QAction* resumeAgent;
     // View
     QAction* toggleBoxes;
     QAction* fitImage;

@@ -17,7 +17,9 @@
 #include <QProgressBar>
 #include <QStatusBar>
 #include <QTableView>
+#include <QThread>
 #include <QToolBar>
+#include <QVBoxLayout>
 #include <QUndoStack>
 
 #include "core/store/dataset_repo.h"
@@ -28,6 +30,8 @@
 #include "ui/models/task_data_loader.h"
 #include "ui/models/task_table_model.h"
 #include "ui/settings.h"
+#include "ui/views/agent_run_bar.h"
+#include "ui/views/agent_run_dialog.h"
 #include "ui/views/import_dialog.h"
 #include "ui/views/pair_curation_view.h"
 #include "ui/views/run_compare_pane.h"
@@ -112,12 +116,33 @@ MainWindow::MainWindow(QWidget* parent)
       m_countsLabel(new QLabel(this)),
       m_progressLabel(new QLabel(this)),
       m_busy(new QProgressBar(this)),
-      m_demoJob(new BackgroundJob(this)) {
+      m_demoJob(new BackgroundJob(this)),
+      m_agentThread(new QThread(this)),
+      m_agentWorker(new AgentWorker),
+      m_agentBar(new AgentRunBar(this)) {
     setWindowTitle(tr("MATRIX Workbench"));
     setObjectName("MainWindow");
     setDockNestingEnabled(true);
     m_actions = Actions::create(this, m_curation->undoStack());
-    setCentralWidget(m_trajectory);
+    // The stepper, with the live agent run's bar above it.
+    auto* central = new QWidget(this);
+    auto* centralLayout = new QVBoxLayout(central);
+    centralLayout->setContentsMargins(0, 0, 0, 0);
+    centralLayout->setSpacing(0);
+    centralLayout->addWidget(m_agentBar);
+    centralLayout->addWidget(m_trajectory, 1);
+    setCentralWidget(central);
+    m_agentThread->setObjectName("agent");
+    m_agentWorker->moveToThread(m_agentThread);
+    connect(m_agentThread, &QThread::finished, m_agentWorker, &QObject::deleteLater);
+    connect(m_agentWorker, &AgentWorker::runStarted, this, &MainWindow::onAgentStarted);
+    connect(m_agentWorker, &AgentWorker::stepStored, this, &MainWindow::onAgentStep);
+    connect(m_agentWorker, &AgentWorker::note, m_agentBar, &AgentRunBar::setNote);
+    connect(m_agentWorker, &AgentWorker::isolation, m_agentBar, &AgentRunBar::setIsolation);
+    connect(m_agentWorker, &AgentWorker::finished, this, &MainWindow::onAgentFinished);
+    connect(m_agentBar, &AgentRunBar::cancelRequested, this, &MainWindow::cancelAgentRun);
+    connect(m_agentBar, &AgentRunBar::resumeRequested, this, &MainWindow::resumeAgentRun);
+    m_agentThread->start();
     createDocks();
     createMenus();
     createToolBar();
@@ -138,9 +163,15 @@ MainWindow::MainWindow(QWidget* parent)
     if (!settings.windowState().isEmpty()) restoreState(settings.windowState());
     updateRecentMenu();
     updateCurationActions();
+    updateAgentActions();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+    // A run going on stops at its next token or step and is stored as cancelled (resumable).
+    m_agentWorker->cancel();
+    m_agentThread->quit();
+    m_agentThread->wait();
+}
 
 void MainWindow::createDocks() {
     auto make = [this](QWidget* w, const QString& title, const QString& name, Qt::DockWidgetArea area) {
@@ -218,6 +249,11 @@ void MainWindow::createMenus() {
     cur->addAction(a.nextPair);
     cur->addAction(a.previousPair);
 
+    QMenu* agent = menuBar()->addMenu(tr("&Agent"));
+    agent->addAction(a.runAgent);
+    agent->addAction(a.cancelAgent);
+    agent->addAction(a.resumeAgent);
+
     m_viewMenu = menuBar()->addMenu(tr("&View"));
     for (const char* name : {"dock_tasks", "dock_images", "dock_curation", "dock_overview", "dock_runs", "dock_training"})
         m_viewMenu->addAction(dock(QString::fromLatin1(name))->toggleViewAction());
@@ -242,6 +278,8 @@ void MainWindow::createToolBar() {
     tb->addAction(a.redo);
     tb->addSeparator();
     for (QAction* x : {a.approve, a.reject, a.nextPending}) tb->addAction(x);
+    tb->addSeparator();
+    tb->addAction(a.runAgent);
     tb->addSeparator();
     tb->addAction(a.refresh);
 }
@@ -282,6 +320,19 @@ void MainWindow::connectActions() {
     connect(a.nextPending, &QAction::triggered, m_curation, &PairCurationModel::nextPending);
     connect(a.nextPair, &QAction::triggered, m_curation, &PairCurationModel::next);
     connect(a.previousPair, &QAction::triggered, m_curation, &PairCurationModel::previous);
+    connect(a.runAgent, &QAction::triggered, this, [this] { openAgentDialog(); });
+    connect(a.cancelAgent, &QAction::triggered, this, &MainWindow::cancelAgentRun);
+    connect(a.resumeAgent, &QAction::triggered, this, [this] {
+        // The shown run trajectory when it did not finish, else the last cancelled run.
+        qint64 runId = m_cancelledRunId;
+        for (const TrajectoryEntry& e : m_trajectory->task().trajectories)
+            if (e.id == m_trajectory->task().trajectoryId && e.runId > 0 && !m_trajectory->task().live &&
+                (e.status == QLatin1String("cancelled") || e.status == QLatin1String("running")))
+                runId = e.runId;
+        if (runId > 0) resumeAgentRun(runId);
+    });
+    m_browser->setContextActions({a.runAgent});
+    connect(m_trajectory, &TrajectoryView::trajectoryChosen, this, &MainWindow::showTaskTrajectory);
     connect(a.toggleBoxes, &QAction::toggled, m_images, &ImageViewer::setBoxesVisible);
     connect(m_images, &ImageViewer::boxesVisibleChanged, a.toggleBoxes, &QAction::setChecked);
     connect(a.fitImage, &QAction::triggered, m_images->canvas(), &ImageCanvas::fitToWindow);
@@ -353,6 +404,17 @@ void MainWindow::updateCurationActions() {
     m_actions.nextPending->setEnabled(m_curation->count() > 0);
 }
 
+void MainWindow::updateAgentActions() {
+    m_actions.runAgent->setEnabled(m_session->isOpen() && !m_live.running);
+    m_actions.cancelAgent->setEnabled(m_live.running);
+    bool resumable = m_cancelledRunId > 0;
+    for (const TrajectoryEntry& e : m_trajectory->task().trajectories)
+        if (e.id == m_trajectory->task().trajectoryId && e.runId > 0 && !m_trajectory->task().live &&
+            (e.status == QLatin1String("cancelled") || e.status == QLatin1String("running")))
+            resumable = true;
+    m_actions.resumeAgent->setEnabled(m_session->isOpen() && !m_live.running && resumable);
+}
+
 void MainWindow::updateRecentMenu() {
     m_recentMenu->clear();
     const QStringList recent = Settings().recentProjects();
@@ -416,6 +478,8 @@ void MainWindow::onProjectOpened(const QString& path) {
         if (auto* panel = qobject_cast<TrainingPanel*>(training->widget())) panel->setProjectPath(path);
 #endif
     refreshProjectInfo();
+    m_cancelledRunId = 0;
+    updateAgentActions();
     emit projectOpened(path);
 }
 
@@ -442,14 +506,21 @@ QString MainWindow::statusCounts() const {
         .arg(std::max<qint64>(0, m_browser->model()->totalCount()));
 }
 
-void MainWindow::showTask(qint64 taskId) { showTaskAtStep(taskId, -1); }
+void MainWindow::showTask(qint64 taskId) { showTaskAtStep(taskId, -1, 0); }
 
-void MainWindow::showTaskAtStep(qint64 taskId, int step) {
+void MainWindow::showTaskAtStep(qint64 taskId, int step) { showTaskAtStep(taskId, step, 0); }
+
+void MainWindow::showTaskTrajectory(qint64 taskId, qint64 trajectoryId) { showTaskAtStep(taskId, -1, trajectoryId); }
+
+void MainWindow::showTaskAtStep(qint64 taskId, int step, qint64 trajectoryId) {
     if (taskId <= 0) return;
     const int gen = ++m_taskGeneration;
-    m_session->post(this, [taskId, roots = Settings().imageRoots()](store::Project& p) { return loadTaskData(p, taskId, roots); },
-                    [this, gen, taskId, step](TaskData d) {
+    m_session->post(this, [taskId, trajectoryId, roots = Settings().imageRoots()](store::Project& p) {
+                        return loadTaskData(p, taskId, roots, std::max<qint64>(0, trajectoryId));
+                    },
+                    [this, gen, taskId, step, trajectoryId](TaskData d) {
                         if (gen != m_taskGeneration) return;
+                        applyLiveRun(d, trajectoryId);
                         m_task = d;
                         m_images->setImages(d.images);
                         if (step >= 0) {
@@ -460,11 +531,147 @@ void MainWindow::showTaskAtStep(qint64 taskId, int step) {
                             m_showingPairTask = false;
                         } else {
                             m_trajectory->setTask(d);
+                            if (d.live && !d.steps.isEmpty()) m_trajectory->setCurrentStep(int(d.steps.size()) - 1);
                             for (qint64 id : d.pairTaskIds)
                                 if (m_curation->showFirstPairOfTask(id)) break;
                         }
+                        updateAgentActions();
                         emit taskShown(taskId);
                     });
+}
+
+void MainWindow::applyLiveRun(TaskData& d, qint64 requested) const {
+    if (!m_live.running || d.id != m_live.taskId || m_live.runId <= 0) return;
+    const qint64 liveId = m_live.trajectoryId > 0 ? m_live.trajectoryId : kLiveTrajectory;
+    bool listed = false;
+    for (TrajectoryEntry& e : d.trajectories) {
+        if (e.id == liveId) {
+            e.status = QStringLiteral("running");
+            e.steps = int(m_live.steps.size());
+            listed = true;
+        }
+    }
+    if (!listed) {
+        TrajectoryEntry e;
+        e.id = liveId;
+        e.source = QStringLiteral("run");
+        e.runId = m_live.runId;
+        e.status = QStringLiteral("running");
+        e.steps = int(m_live.steps.size());
+        d.trajectories.push_back(e);
+    }
+    if (requested != 0 && requested != kLiveTrajectory && requested != m_live.trajectoryId) return;
+    d.steps = m_live.steps;
+    d.trajectoryId = liveId;
+    d.live = true;
+    d.answer.clear();
+    // The task's own images stay; tool outputs of another trajectory go.
+    QVector<ViewerImage> own;
+    for (const ViewerImage& im : d.images)
+        if (im.step < 0) own.push_back(im);
+    d.images = own;
+}
+
+AgentRunDialog* MainWindow::openAgentDialog() {
+    if (!m_session->isOpen()) {
+        statusBar()->showMessage(tr("Open a project first."), 5000);
+        return nullptr;
+    }
+    if (m_live.running) {
+        statusBar()->showMessage(tr("An agent run is going on: wait for it or cancel it (Ctrl+Shift+X)."), 5000);
+        return nullptr;
+    }
+    qint64 taskId = m_browser->currentTaskId();
+    if (taskId <= 0) taskId = m_task.id;
+    if (taskId <= 0) {
+        statusBar()->showMessage(tr("Select a task in the task browser first."), 5000);
+        return nullptr;
+    }
+    QString title = tr("task %1").arg(taskId);
+    if (m_task.id == taskId) {
+        title = QStringLiteral("%1 \u00b7 %2").arg(m_task.externalId, m_task.query.left(200));
+    } else if (const QModelIndex i = m_browser->table()->currentIndex(); i.isValid()) {
+        const store::TaskSummary& t = m_browser->model()->summary(i.row());
+        title = QStringLiteral("%1 \u00b7 %2").arg(QString::fromStdString(t.external_id), QString::fromStdString(t.query).left(200));
+    }
+    auto* dlg = new AgentRunDialog(taskId, title, this);
+    dlg->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dlg, &QDialog::accepted, this, [this, dlg] { startAgentRun(dlg->settings()); });
+    dlg->open();
+    return dlg;
+}
+
+bool MainWindow::startAgentRun(const agent::AgentRunSettings& settings, const QString& workRoot) {
+    AgentRequest r;
+    r.projectPath = m_session->path();
+    r.settings = settings;
+    r.workRoot = workRoot;
+    return launchAgent(r);
+}
+
+bool MainWindow::resumeAgentRun(qint64 runId) {
+    AgentRequest r;
+    r.projectPath = m_session->path();
+    r.resumeRunId = runId;
+    return launchAgent(r);
+}
+
+bool MainWindow::launchAgent(const AgentRequest& request) {
+    if (!m_session->isOpen() || m_live.running || m_agentWorker->isRunning()) return false;
+    m_live = {};
+    m_live.running = true;  // until finished(): no second run
+    updateAgentActions();
+    m_agentWorker->setRequest(request);
+    QMetaObject::invokeMethod(m_agentWorker, &AgentWorker::start, Qt::QueuedConnection);
+    return true;
+}
+
+void MainWindow::cancelAgentRun() {
+    if (m_live.running) m_agentWorker->cancel();
+}
+
+void MainWindow::onAgentStarted(const AgentRunStart& start) {
+    m_live.runId = start.runId;
+    m_live.taskId = start.taskId;
+    m_live.trajectoryId = start.trajectoryId;
+    m_live.steps = start.storedSteps;
+    if (m_cancelledRunId == start.runId) m_cancelledRunId = 0;
+    m_agentBar->runStarted(start);
+    updateAgentActions();
+    if (m_trajectory->task().id == start.taskId) {
+        // The task is on screen: it turns live at once, so no step can come before the view is ready for it.
+        TaskData d = m_trajectory->task();
+        applyLiveRun(d, kLiveTrajectory);
+        m_task = d;
+        m_trajectory->setTask(d);
+        if (!d.steps.isEmpty()) m_trajectory->setCurrentStep(int(d.steps.size()) - 1);
+    } else {
+        showTaskTrajectory(start.taskId, kLiveTrajectory);
+    }
+}
+
+void MainWindow::onAgentStep(qint64 runId, qint64 taskId, qint64 trajectoryId, const StepData& step) {
+    if (runId != m_live.runId || taskId != m_live.taskId) return;
+    if (m_live.trajectoryId <= 0 && trajectoryId > 0) m_live.trajectoryId = trajectoryId;
+    m_live.steps.push_back(step);
+    m_agentBar->stepStored(int(m_live.steps.size()));
+    if (m_trajectory->task().id == taskId && m_trajectory->task().live) {
+        m_trajectory->appendStep(step);
+        m_task = m_trajectory->task();
+    }
+}
+
+void MainWindow::onAgentFinished(const AgentRunOutcome& o) {
+    const bool showing = m_trajectory->task().id == o.taskId && o.taskId > 0;
+    m_live.running = false;
+    m_cancelledRunId = o.status == QLatin1String("cancelled") ? o.runId : 0;
+    m_agentBar->runFinished(o);
+    updateAgentActions();
+    if (o.status == QLatin1String("failed"))
+        statusBar()->showMessage(tr("Agent run failed: %1").arg(o.reason), 10000);
+    // The run's trajectory as stored, now one of the task's trajectories in the chooser.
+    if (showing) showTaskTrajectory(o.taskId, o.trajectoryId > 0 ? o.trajectoryId : 0);
+    emit agentRunFinished(o);
 }
 
 void MainWindow::followPair(const PairData& pair) {

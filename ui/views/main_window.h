@@ -1,7 +1,8 @@
 // The workbench's main window: one project (an SQLite file) shown in dockable panes: task browser, trajectory
 // stepper (central), image viewer, pair curation and dataset overview. Owns the ProjectSession (store worker
 // thread), the actions (Actions::create), menus, toolbar and status bar; remembers layout, last and recent
-// projects in Settings. UI thread only.
+// projects in Settings. Also owns the AgentWorker (its own thread): a run started from the "Run agent" dialog
+// outlives the dialog, its steps go live into the stepper with the run bar above it. UI thread only.
 #pragma once
 
 #include <QMainWindow>
@@ -11,14 +12,18 @@
 #include "ui/models/view_data.h"
 #include "ui/views/actions.h"
 #include "ui/views/task_browser.h"
+#include "ui/workers/agent_worker.h"
 
 class QDockWidget;
 class QLabel;
 class QMenu;
 class QProgressBar;
+class QThread;
 
 namespace matrix::ui {
 
+class AgentRunBar;
+class AgentRunDialog;
 class BackgroundJob;
 class ImageViewer;
 class OverviewCharts;
@@ -57,6 +62,21 @@ public:
     // Shows a task for a pair: its trajectory at `step`, without moving the curation pane.
     void showTaskAtStep(qint64 taskId, int step);
     void followPair(const PairData& pair);
+    // Shows one of the task's trajectories (0: the primary one, or the live agent run's when it runs on this task;
+    // kLiveTrajectory: the live run's).
+    void showTaskTrajectory(qint64 taskId, qint64 trajectoryId);
+    static constexpr qint64 kLiveTrajectory = -1;
+
+    // The agent: the dialog for the selected task (modeless; nullptr when no task or a run is going on), a run
+    // or resume started directly (tests), and cancel.
+    AgentRunDialog* openAgentDialog();
+    bool startAgentRun(const matrix::agent::AgentRunSettings& settings, const QString& workRoot = {});
+    bool resumeAgentRun(qint64 runId);
+    void cancelAgentRun();
+    bool isAgentRunning() const { return m_live.running; }
+    AgentRunBar* agentBar() const { return m_agentBar; }
+    AgentWorker* agentWorker() const { return m_agentWorker; }
+
     // Waits until the store worker, image decoding and demo building are done (tests, --screenshot).
     bool waitForIdle(int timeoutMs = 30000);
 
@@ -64,6 +84,7 @@ signals:
     void projectOpened(const QString& path);
     void projectFailed(const QString& message);
     void taskShown(qint64 taskId);
+    void agentRunFinished(const matrix::ui::AgentRunOutcome& outcome);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -84,6 +105,14 @@ private:
     void newProject();
     void chooseProject();
     void updateCurationActions();
+    void updateAgentActions();
+    bool launchAgent(const AgentRequest& request);
+    void onAgentStarted(const AgentRunStart& start);
+    void onAgentStep(qint64 runId, qint64 taskId, qint64 trajectoryId, const StepData& step);
+    void onAgentFinished(const AgentRunOutcome& outcome);
+    // Puts the live run into a task's data when it runs on that task (see showTaskTrajectory).
+    void applyLiveRun(TaskData& d, qint64 requestedTrajectory) const;
+    void showTaskAtStep(qint64 taskId, int step, qint64 trajectoryId);
 
     ProjectSession* m_session;
     Actions m_actions{};
@@ -109,6 +138,17 @@ private:
     bool m_showingPairTask = false;  // a task is being shown for a pair: its steps must not pick other pairs
     int m_taskGeneration = 0;
     int m_infoPending = 0;
+    // The agent run: worker on its own thread; the live run's steps so far.
+    struct LiveRun {
+        bool running = false;
+        qint64 runId = 0, taskId = 0, trajectoryId = 0;
+        QVector<StepData> steps;
+    };
+    QThread* m_agentThread;
+    AgentWorker* m_agentWorker;
+    AgentRunBar* m_agentBar;
+    LiveRun m_live;
+    qint64 m_cancelledRunId = 0;  // the last run that ended cancelled (Resume)
 };
 
 }  // namespace matrix::ui

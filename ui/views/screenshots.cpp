@@ -17,6 +17,8 @@
 #include "ui/models/project_session.h"
 #include "ui/models/run_list_model.h"
 #include "ui/models/task_table_model.h"
+#include "ui/views/agent_run_bar.h"
+#include "ui/views/agent_run_dialog.h"
 #include "ui/views/import_dialog.h"
 #include "ui/views/main_window.h"
 #include "ui/views/pair_curation_view.h"
@@ -156,6 +158,29 @@ QStringList takeScreenshots(MainWindow& w, const QString& dir) {
         e.codeEdit()->setPlainText(QStringLiteral("boxes = objectlocaton(object=\"apple\", image_path=path\nprint(boxes)"));
         save(&e, QStringLiteral("action_editor_warnings"));
     }
+    written << takeAgentScreenshots(w, dir);
+    return written;
+}
+
+QStringList takeAgentScreenshots(MainWindow& w, const QString& dir, const QString& suffix) {
+    QStringList written;
+    QDir().mkpath(dir);
+    auto save = [&](QWidget* widget, const QString& name) {
+        QApplication::processEvents();
+        const QString path = QDir(dir).absoluteFilePath(name + suffix + QStringLiteral(".png"));
+        if (widget->grab().save(path))
+            written << path;
+        else
+            written << QStringLiteral("error: cannot write %1").arg(path);
+    };
+    const TaskData& t = w.currentTask();
+    if (t.valid()) {
+        AgentRunDialog d(t.id, QStringLiteral("%1 \u00b7 %2").arg(t.externalId, t.query.left(200)), &w);
+        d.resize(980, 640);
+        d.show();
+        save(&d, QStringLiteral("agent_run_dialog"));
+    }
+    if (!w.agentBar()->isHidden() || w.agentBar()->runId() > 0) save(w.centralWidget(), QStringLiteral("agent_run"));
     return written;
 }
 

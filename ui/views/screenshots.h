@@ -13,4 +13,9 @@ class MainWindow;
 // Returns the files written (absolute paths); an entry starting with "error:" when something failed.
 QStringList takeScreenshots(MainWindow& window, const QString& dir);
 
+// The "Run agent" dialog for the current task (agent_run_dialog.png) and, when an agent run was started in this
+// window, the stepper with the run bar (agent_run.png). Part of takeScreenshots; the agent test calls it during
+// and after a real run.
+QStringList takeAgentScreenshots(MainWindow& window, const QString& dir, const QString& suffix = {});
+
 }  // namespace matrix::ui

@@ -6,6 +6,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QSpinBox>
 #include <QTableView>
 #include <QTimer>
@@ -91,6 +92,15 @@ TaskBrowser::TaskBrowser(ProjectSession* session, QWidget* parent)
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
     m_table->setWordWrap(false);
     m_table->setAlternatingRowColors(true);
+    m_table->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_table, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
+        const QModelIndex index = m_table->indexAt(pos);
+        if (!index.isValid() || m_contextActions.isEmpty()) return;
+        if (index.row() != m_table->currentIndex().row()) selectRow(index.row());
+        QMenu menu(this);
+        menu.addActions(m_contextActions);
+        menu.exec(m_table->viewport()->mapToGlobal(pos));
+    });
     m_table->horizontalHeader()->setStretchLastSection(false);
     m_table->horizontalHeader()->setSectionResizeMode(TaskTableModel::ColTask, QHeaderView::Stretch);
     m_table->setColumnWidth(TaskTableModel::ColId, 76);

@@ -7,6 +7,7 @@
 
 #include "core/store/task_repo.h"
 
+class QAction;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -33,6 +34,8 @@ public:
 
     void setDatasets(const QVector<DatasetEntry>& datasets);
     void setTools(const QStringList& tools);
+    // Actions offered in the table's context menu (on the task under the cursor, which is selected first).
+    void setContextActions(const QList<QAction*>& actions) { m_contextActions = actions; }
     TaskTableModel* model() const { return m_model; }
     QTableView* table() const { return m_table; }
     QLineEdit* searchBox() const { return m_search; }
@@ -76,6 +79,7 @@ private:
     QLabel* m_count;
     QTimer* m_debounce;
     qint64 m_pendingSelect = 0;
+    QList<QAction*> m_contextActions;
 };
 
 }  // namespace matrix::ui

@@ -1,7 +1,9 @@
 // TrajectoryView implementation (see trajectory_view.h).
 #include "ui/views/trajectory_view.h"
 
+#include <QComboBox>
 #include <QFontDatabase>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QListView>
 #include <QPlainTextEdit>
@@ -36,6 +38,7 @@ TrajectoryView::TrajectoryView(QWidget* parent)
       m_model(new StepListModel(this)),
       m_list(new QListView(this)),
       m_header(wrapLabel(this)),
+      m_trajectoryBox(new QComboBox(this)),
       m_stepTitle(wrapLabel(this)),
       m_thought(wrapLabel(this)),
       m_code(new QPlainTextEdit(this)),
@@ -45,6 +48,20 @@ TrajectoryView::TrajectoryView(QWidget* parent)
     auto* outer = new QVBoxLayout(this);
     outer->setContentsMargins(4, 4, 4, 4);
     outer->addWidget(m_header);
+    auto* chooser = new QHBoxLayout;
+    auto* chooserLabel = new QLabel(tr("&Trajectory:"), this);
+    chooserLabel->setBuddy(m_trajectoryBox);
+    m_trajectoryBox->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_trajectoryBox->setToolTip(tr("The task's trajectories: the dataset's, and each agent run's"));
+    m_trajectoryBox->setAccessibleName(tr("Trajectory"));
+    chooser->addWidget(chooserLabel);
+    chooser->addWidget(m_trajectoryBox);
+    chooser->addStretch(1);
+    outer->addLayout(chooser);
+    connect(m_trajectoryBox, &QComboBox::activated, this, [this](int i) {
+        const qint64 id = m_trajectoryBox->itemData(i).toLongLong();
+        if (m_task.valid() && id != m_task.trajectoryId) emit trajectoryChosen(m_task.id, id);
+    });
     auto* split = new QSplitter(Qt::Horizontal, this);
     m_list->setModel(m_model);
     m_list->setMinimumWidth(150);
@@ -83,15 +100,13 @@ TrajectoryView::TrajectoryView(QWidget* parent)
 void TrajectoryView::setTask(const TaskData& task) {
     m_task = task;
     m_model->setSteps(task.steps);
+    fillTrajectoryBox();
+    updateHeader();
     if (!task.valid()) {
-        m_header->setText(tr("<i>Select a task in the task browser.</i>"));
         m_answer->clear();
     } else {
-        m_header->setText(tr("<b>%1</b> &nbsp;<span style='color:#666'>%2 \u00b7 %3 \u00b7 %n step(s)</span><br>%4", "",
-                             int(task.steps.size()))
-                              .arg(task.externalId.toHtmlEscaped(), task.dataset.toHtmlEscaped(),
-                                   tr("verdict %1").arg(verdictHtml(task.verdict)), task.query.toHtmlEscaped()));
-        QString ans = tr("<b>Final answer:</b> %1").arg(task.answer.isEmpty() ? tr("<i>none</i>") : task.answer.toHtmlEscaped());
+        QString ans = tr("<b>Final answer:</b> %1").arg(task.answer.isEmpty() ? (task.live ? tr("<i>the run is going on</i>") : tr("<i>none</i>"))
+                                                                               : task.answer.toHtmlEscaped());
         if (!task.groundTruth.isEmpty()) ans += tr("<br><b>Ground truth:</b> %1").arg(task.groundTruth.toHtmlEscaped());
         if (!task.verifierText.isEmpty()) {
             QString v = task.verifierText;
@@ -106,6 +121,48 @@ void TrajectoryView::setTask(const TaskData& task) {
     }
     m_current = -1;
     showStep(task.steps.isEmpty() ? -1 : 0);
+}
+
+void TrajectoryView::updateHeader() {
+    if (!m_task.valid()) {
+        m_header->setText(tr("<i>Select a task in the task browser.</i>"));
+        return;
+    }
+    const QString live = m_task.live ? tr(" \u00b7 <span style='color:#1a5fb4; font-weight:bold'>agent running</span>") : QString();
+    m_header->setText(tr("<b>%1</b> &nbsp;<span style='color:#666'>%2 \u00b7 %3 \u00b7 %n step(s)</span>%5<br>%4", "",
+                         int(m_task.steps.size()))
+                          .arg(m_task.externalId.toHtmlEscaped(), m_task.dataset.toHtmlEscaped(),
+                               tr("verdict %1").arg(verdictHtml(m_task.verdict)), m_task.query.toHtmlEscaped(), live));
+}
+
+void TrajectoryView::fillTrajectoryBox() {
+    QSignalBlocker block(m_trajectoryBox);
+    m_trajectoryBox->clear();
+    for (const TrajectoryEntry& e : m_task.trajectories) {
+        TrajectoryEntry shown = e;
+        if (e.id == m_task.trajectoryId) shown.steps = int(m_task.steps.size());
+        m_trajectoryBox->addItem(shown.label(), e.id);
+        if (e.id == m_task.trajectoryId) m_trajectoryBox->setCurrentIndex(m_trajectoryBox->count() - 1);
+    }
+    m_trajectoryBox->setEnabled(m_trajectoryBox->count() > 1);
+    if (m_trajectoryBox->count() == 0) m_trajectoryBox->addItem(m_task.valid() ? tr("(no trajectory)") : QString(), qint64(0));
+}
+
+void TrajectoryView::appendStep(const StepData& step) {
+    if (!m_task.valid() || !m_task.live) return;
+    const bool follow = m_current < 0 || m_current == m_task.steps.size() - 1;
+    m_task.steps.push_back(step);
+    m_model->appendStep(step);
+    for (TrajectoryEntry& e : m_task.trajectories)
+        if (e.id == m_task.trajectoryId) e.steps = int(m_task.steps.size());
+    const int i = m_trajectoryBox->findData(m_task.trajectoryId);
+    for (const TrajectoryEntry& e : m_task.trajectories)
+        if (e.id == m_task.trajectoryId && i >= 0) m_trajectoryBox->setItemText(i, e.label());
+    updateHeader();
+    if (follow)
+        showStep(int(m_task.steps.size()) - 1);
+    else
+        showStep(m_current);  // "Step k of n" counts the new step
 }
 
 void TrajectoryView::setCurrentStep(int index) {

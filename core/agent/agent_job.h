@@ -1,0 +1,57 @@
+// An agent run as a job: what `matrix agent run/resume` and the GUI's AgentWorker both do around run_task():
+// the tool registry from the settings' tool names, the run row with its own work folder, the settings of a
+// stored run (for resume), and driving every task of the run with the run's status kept up to date (running,
+// then finished, cancelled or failed). The controller is the caller's: which engines exist depends on the build
+// (the local one needs LibTorch), so it is made where that is known and handed in.
+// Thread safety: like Database (the job runs on the thread that owns the connection; callbacks run there too).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/agent/agent_run.h"
+
+namespace matrix::agent {
+
+// The reason every MATRIX tool gives in an installation without tool plugins.
+extern const char* const k_no_tool_backend_reason;
+
+// The MATRIX tools named (all of them when `names` is empty), each with its backend status; an unknown name is
+// an error naming it.
+Result<ToolRegistry> agent_tool_registry(const std::vector<std::string>& names);
+
+// Where runs of the project at `db_path` work by default: "<folder of the project>/<project stem>.runs".
+std::string default_runs_folder(const std::string& db_path);
+
+// Creates the run row for `settings` (tools recorded with their status) and gives it its own work folder,
+// <work_root>/run-<id>, stored in the run's settings and written back into `settings.sandbox.work_dir`.
+Result<int64_t> create_agent_run_in(store::Database& db, AgentRunSettings& settings, const ToolRegistry& tools,
+                                    const std::string& controller_description, const std::string& work_root);
+
+// The settings a stored agent run was made with; an error when the run is missing or not an agent run.
+Result<AgentRunSettings> load_agent_run_settings(store::Database& db, int64_t run_id);
+
+struct AgentJobEvents {
+    std::function<void(int64_t task_id)> on_task_start;
+    std::function<void(int64_t task_id, const store::Step& step)> on_step;  // after each stored step
+    std::function<void(int64_t task_id, const std::string& note)> on_note;
+    std::function<void(int64_t task_id, const TaskRunOutcome& outcome)> on_task_done;
+};
+
+struct AgentJobOutcome {
+    std::string status;  // the run's status now: "finished" or "cancelled"
+    std::vector<std::pair<int64_t, TaskRunOutcome>> tasks;  // per task run (in the settings' order)
+};
+
+// Runs (or resumes) every task of the run in order; tasks finished earlier come back as stored. The run's status
+// becomes "running", then "finished", or "cancelled" when `cancel` was set (every finished step is kept; calling
+// this again carries on), or "failed" with the error when a task could not be run (the error is returned).
+Result<AgentJobOutcome> run_agent_job(store::Database& db, int64_t run_id, const AgentRunSettings& settings,
+                                      Controller& controller, const ToolRegistry& tools,
+                                      const AgentJobEvents& events = {}, const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace matrix::agent
