@@ -94,7 +94,8 @@ void TestAgentRun::dialogFromKeyboard() {
     {
         AgentRunDialog d(42, QStringLiteral("t-run \u00b7 I ran 5 km and 7.5 km. Total?"));
         d.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&d));
+        d.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&d));
         // No model folder: Run is disabled and says why; Return does nothing.
         QVERIFY(d.localButton()->isChecked());
         QVERIFY(!d.runButton()->isEnabled());
@@ -102,7 +103,7 @@ void TestAgentRun::dialogFromKeyboard() {
         QCOMPARE(d.runButton()->toolTip(), d.validationLabel()->text());
         QVERIFY(!d.endpointButton()->isEnabled());
         QVERIFY(d.endpointButton()->toolTip().contains(QStringLiteral("not in this build yet")));
-        QCOMPARE(d.modelDirEdit(), QApplication::focusWidget());
+        QVERIFY(QApplication::focusWidget() == d.modelDirEdit());
         QTest::keyClick(d.modelDirEdit(), Qt::Key_Return);
         QVERIFY(d.isVisible());
         QCOMPARE(d.result(), int(QDialog::Rejected));
@@ -237,9 +238,9 @@ void TestAgentRun::workerRunsTinyModel() {
              m_work.filePath("runs/run-%1").arg(o.runId).toStdString());
     auto trajectories = must(store::TrajectoryRepo(project.db()).list_for_run(o.runId));
     QCOMPARE(trajectories.size(), size_t(1));
-    QCOMPARE(trajectories[0].id, o.trajectoryId);
+    QCOMPARE(qint64(trajectories[0].id), o.trajectoryId);
     QCOMPARE(trajectories[0].source, std::string("run"));
-    QCOMPARE(trajectories[0].task_id, task);
+    QCOMPARE(qint64(trajectories[0].task_id), task);
     QCOMPARE(trajectories[0].n_steps, 2);
     QCOMPARE(trajectories[0].final_answer.value_or("<none>"), o.answer.toStdString());
     QCOMPARE(must(store::TrajectoryRepo(project.db()).get(o.trajectoryId, true))->steps.size(), size_t(2));
@@ -291,7 +292,7 @@ void TestAgentRun::cancelThenResume() {
     QCOMPARE(started.count(), 1);
     const AgentRunStart start = started.at(0).at(0).value<AgentRunStart>();
     QCOMPARE(start.trajectoryId, first.trajectoryId);
-    QCOMPARE(start.storedSteps.size(), 1);
+    QCOMPARE(int(start.storedSteps.size()), 1);
     QCOMPARE(steps.count(), 2);
     QCOMPARE(steps.at(1).at(3).value<StepData>().index, 1);
     auto project = must(store::Project::open(f.path.toStdString()));
@@ -313,8 +314,8 @@ void TestAgentRun::mainWindowShowsRunLive() {
     w.resize(1500, 950);
     w.show();
     w.openProject(f.path);
-    QTRY_VERIFY_WITH_TIMEOUT(w.session()->isOpen(), 10000);
     QVERIFY(w.waitForIdle());
+    QVERIFY(w.session()->isOpen());
     w.browser()->selectRow(0);  // t-shapes: an image and an M-TRACE trajectory of 2 steps
     QVERIFY(w.waitForIdle());
     const qint64 task = f.tasks[0];
@@ -364,7 +365,7 @@ void TestAgentRun::mainWindowShowsRunLive() {
     QVERIFY(w.waitForIdle());
     QCOMPARE(w.trajectory()->task().trajectoryId, o.trajectoryId);
     QVERIFY(!w.trajectory()->task().live);
-    QCOMPARE(w.trajectory()->task().steps.size(), 2);
+    QCOMPARE(int(w.trajectory()->task().steps.size()), 2);
     QComboBox* box = w.trajectory()->trajectoryBox();
     QCOMPARE(box->count(), 2);
     QCOMPARE(box->itemText(0), QStringLiteral("M-TRACE \u00b7 2 steps"));

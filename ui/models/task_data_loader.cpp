@@ -69,7 +69,7 @@ QString TrajectoryEntry::label() const {
         name = QObject::tr("Pref-X");
     else
         name = source;
-    return QObject::tr("%1 \u00b7 %n step(s)", "", steps).arg(name);
+    return steps == 1 ? QObject::tr("%1 \u00b7 1 step").arg(name) : QObject::tr("%1 \u00b7 %2 steps").arg(name).arg(steps);
 }
 
 StepData stepData(const store::Step& s) {

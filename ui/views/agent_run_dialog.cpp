@@ -255,7 +255,7 @@ QWidget* AgentRunDialog::buildSampling() {
     m_seed->setValue(int(gen.seed));
     m_seed->setToolTip(tr("Call k of the run samples with seed + k: a run is reproducible"));
     f->addRow(m_greedy);
-    f->addRow(tr("Tem&perature:"), m_temperature);
+    f->addRow(tr("Temperat&ure:"), m_temperature);
     f->addRow(tr("Top-p:"), m_topP);
     f->addRow(tr("Top-k:"), m_topK);
     f->addRow(tr("Repetition penalty:"), m_repetitionPenalty);

@@ -179,7 +179,9 @@ QString TrajectoryView::codeText() const { return m_code->toPlainText(); }
 void TrajectoryView::showStep(int index) {
     m_current = index;
     if (index < 0) {
-        m_stepTitle->setText(m_task.valid() ? tr("<i>This task has no steps.</i>") : QString());
+        m_stepTitle->setText(!m_task.valid() ? QString()
+                             : m_task.live ? tr("<i>Waiting for the agent's first step ...</i>")
+                                           : tr("<i>This task has no steps.</i>"));
         m_thought->clear();
         m_code->clear();
         m_badges->setBadges({});
