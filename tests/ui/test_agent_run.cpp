@@ -9,6 +9,7 @@
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListView>
 #include <QListWidget>
 #include <QPushButton>
 #include <QRadioButton>
@@ -311,7 +312,7 @@ void TestAgentRun::mainWindowShowsRunLive() {
 #endif
     UiFixture f;
     MainWindow w;
-    w.resize(1500, 950);
+    w.resize(1800, 1000);
     w.show();
     w.openProject(f.path);
     QVERIFY(w.waitForIdle());
@@ -346,6 +347,7 @@ void TestAgentRun::mainWindowShowsRunLive() {
         }
     });
     QSignalSpy finished(&w, &MainWindow::agentRunFinished);
+    QSignalSpy isolation(w.agentWorker(), &AgentWorker::isolation);
     QVERIFY(w.startAgentRun(tinyRun(task), m_work.filePath("window")));
     QVERIFY(w.isAgentRunning());
     QVERIFY(!w.actions().runAgent->isEnabled());
@@ -357,6 +359,9 @@ void TestAgentRun::mainWindowShowsRunLive() {
     QVERIFY2(barTexts.value(0).contains(QStringLiteral("step 1/2")), qPrintable(barTexts.value(0)));
     QVERIFY(barTexts.value(1).contains(QStringLiteral("step 2/2")));
     QVERIFY(!w.agentBar()->isolationText().isEmpty());
+    QCOMPARE(w.agentBar()->isolationText(), isolation.at(0).at(0).toString());
+    QVERIFY2(w.agentBar()->controllerText().startsWith(QStringLiteral("Controller: local model tiny-qwen2vl \u00b7 loaded in ")),
+             qPrintable(w.agentBar()->controllerText()));
     QVERIFY2(w.agentBar()->resultText().contains(QStringLiteral("Forced answer")), qPrintable(w.agentBar()->resultText()));
     QVERIFY(w.actions().runAgent->isEnabled());
     QVERIFY(!w.actions().resumeAgent->isEnabled());
@@ -372,6 +377,8 @@ void TestAgentRun::mainWindowShowsRunLive() {
     QCOMPARE(box->itemText(1), QStringLiteral("Run %1 \u00b7 forced \u00b7 2 steps").arg(o.runId));
     QCOMPARE(box->currentIndex(), 1);
     QCOMPARE(w.trajectory()->task().answer, o.answer);
+    // The M-TRACE steps' pairs are not the run's.
+    QCOMPARE(w.trajectory()->stepList()->model()->index(0, 0).data().toString(), QStringLiteral("\u2717 Step 0"));
     QCOMPARE(w.imageViewer()->count(), 1);
     for (const QString& p : takeAgentScreenshots(w, m_shots)) QVERIFY2(!p.startsWith("error"), qPrintable(p));
 

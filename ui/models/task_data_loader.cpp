@@ -219,7 +219,9 @@ TaskData loadTaskData(store::Project& project, qint64 taskId, const QStringList&
             d.pairTaskIds << id;
         }
     }
-    for (qint64 id : d.pairTaskIds) {
+    // Pairs are for the dataset's trajectory steps, not for an agent run's.
+    const bool runShown = shown && shown->source == "run";
+    for (qint64 id : runShown ? QVector<qint64>{} : d.pairTaskIds) {
         auto st = db.prepare("SELECT step_index, count(*) FROM pairs WHERE task_id = ?1 GROUP BY step_index");
         if (!st) break;
         st->bind(1, int64_t(id));

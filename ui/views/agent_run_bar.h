@@ -1,5 +1,5 @@
-// AgentRunBar: the live agent run above the trajectory stepper: "Agent run 3 · step 2/8 · 0:14", the sandbox's
-// isolation (bubblewrap in green, the reduced-isolation warning in orange), the latest note, and Cancel; when the
+// AgentRunBar: the live agent run above the trajectory stepper: "Agent run 3 · step 2/8 · 0:14", the controller
+// (loading / loaded), the sandbox's isolation (bubblewrap in green, the reduced-isolation warning in orange), the latest note, and Cancel; when the
 // run ends, its result (answered / forced / invalid with the reason / cancelled, with Resume). Hidden until a run
 // starts. Fed by the main window from AgentWorker's signals; UI thread only.
 #pragma once
@@ -23,6 +23,8 @@ public:
     void runStarted(const AgentRunStart& start);
     void stepStored(int stepsSoFar);
     void setIsolation(const QString& text, bool reduced);
+    void controllerLoading(const QString& description);
+    void controllerReady(double seconds, bool reused);
     void setNote(const QString& text);
     void runFinished(const AgentRunOutcome& outcome);
 
@@ -30,6 +32,7 @@ public:
     qint64 runId() const { return m_runId; }
     QString statusText() const;  // the first line as shown (tests)
     QString isolationText() const;
+    QString controllerText() const;
     QString resultText() const;
     QPushButton* cancelButton() const { return m_cancel; }
     QPushButton* resumeButton() const { return m_resume; }
@@ -50,6 +53,7 @@ private:
     qint64 m_elapsedMs = 0;
     QTimer* m_tick;
     QLabel* m_status;
+    QLabel* m_controllerLine;
     QLabel* m_isolation;
     QLabel* m_note;
     QLabel* m_result;

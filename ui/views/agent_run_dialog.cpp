@@ -145,6 +145,8 @@ QWidget* AgentRunDialog::buildController() {
         if (!local) w->setToolTip(why);
     }
     const bool endpoint = endpointControllerAvailable(&why);
+    if (!endpoint) m_endpoint->setText(tr("E&ndpoint (not in this build yet)"));
+    if (!local) m_local->setText(tr("&Local model (this build has no LibTorch)"));
     for (QWidget* w : std::initializer_list<QWidget*>{m_endpoint, m_endpointUrl, m_endpointModel}) {
         w->setEnabled(endpoint);
         if (!endpoint) w->setToolTip(why);

@@ -139,6 +139,8 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_agentWorker, &AgentWorker::stepStored, this, &MainWindow::onAgentStep);
     connect(m_agentWorker, &AgentWorker::note, m_agentBar, &AgentRunBar::setNote);
     connect(m_agentWorker, &AgentWorker::isolation, m_agentBar, &AgentRunBar::setIsolation);
+    connect(m_agentWorker, &AgentWorker::controllerLoading, m_agentBar, &AgentRunBar::controllerLoading);
+    connect(m_agentWorker, &AgentWorker::controllerReady, m_agentBar, &AgentRunBar::controllerReady);
     connect(m_agentWorker, &AgentWorker::finished, this, &MainWindow::onAgentFinished);
     connect(m_agentBar, &AgentRunBar::cancelRequested, this, &MainWindow::cancelAgentRun);
     connect(m_agentBar, &AgentRunBar::resumeRequested, this, &MainWindow::resumeAgentRun);

@@ -2,6 +2,8 @@
 // automatically because the worker lives on another thread.
 #include "ui/workers/agent_worker.h"
 
+#include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 
 #include "core/agent/agent_job.h"
@@ -39,11 +41,15 @@ Result<std::unique_ptr<agent::Controller>> makeController(const nlohmann::json& 
 }
 }  // namespace
 
-QString describeController(const nlohmann::json& c) {
+QString describeController(const nlohmann::json& c, bool fullPaths) {
+    auto folder = [fullPaths](const std::string& p) {
+        const QString path = qs(p);
+        return fullPaths ? path : QFileInfo(QDir::cleanPath(path)).fileName();
+    };
     const std::string kind = c.value("kind", "");
     if (kind == "local") {
-        QString s = QObject::tr("local model %1").arg(qs(c.value("model", "")));
-        if (!c.value("adapter", "").empty()) s += QObject::tr(" (adapter %1)").arg(qs(c.value("adapter", "")));
+        QString s = QObject::tr("local model %1").arg(folder(c.value("model", "")));
+        if (!c.value("adapter", "").empty()) s += QObject::tr(" + adapter %1").arg(folder(c.value("adapter", "")));
         return s;
     }
     if (kind == "endpoint") return QObject::tr("endpoint %1 \u00b7 %2").arg(qs(c.value("url", "")), qs(c.value("model", "")));
@@ -114,7 +120,8 @@ AgentRunOutcome AgentWorker::run() {
     start.runId = run_id;
     start.taskId = settings.task_ids.front();
     start.maxSteps = settings.loop.max_steps;
-    start.controller = describeController(settings.controller);
+    start.controller = describeController(settings.controller, false);
+    start.controllerDetail = describeController(settings.controller, true);
     if (auto t = trajectoryOf(start.taskId)) {
         start.trajectoryId = t->id;
         if (auto full = trajectories.get(t->id, true); full && full->has_value())
@@ -126,9 +133,13 @@ AgentRunOutcome AgentWorker::run() {
 
     // The controller: kept from the last run when its settings are the same.
     const std::string key = settings.controller.dump();
-    if (!m_controller || key != m_controllerKey) {
+    if (m_controller && key == m_controllerKey) {
+        emit controllerReady(0, true);
+    } else {
         m_controller.reset();
-        emit note(tr("Loading %1 ...").arg(describeController(settings.controller)));
+        emit controllerLoading(describeController(settings.controller));
+        QElapsedTimer clock;
+        clock.start();
         auto made = makeController(settings.controller);
         if (!made.ok()) {
             (void)store::RunRepo(db).set_status(run_id, "failed", made.error().to_string());
@@ -136,6 +147,7 @@ AgentRunOutcome AgentWorker::run() {
         }
         m_controller = std::move(*made);
         m_controllerKey = key;
+        emit controllerReady(clock.elapsed() / 1000.0, false);
     }
 
     qint64 currentTrajectory = 0;

@@ -34,7 +34,8 @@ struct AgentRunStart {
     qint64 taskId = 0;
     qint64 trajectoryId = 0;  // > 0 when resuming a task that has stored steps
     int maxSteps = 0;
-    QString controller;  // "local model /m (adapter /a)", "endpoint URL · model"
+    QString controller;        // "local model tiny-qwen2vl + adapter dpo", "endpoint URL · model"
+    QString controllerDetail;  // the same with full paths
     QVector<StepData> storedSteps;  // a resumed task's steps so far (not signalled again)
 };
 
@@ -67,8 +68,12 @@ signals:
     void runStarted(const matrix::ui::AgentRunStart& start);
     // A step was stored (the trajectory grows in the store first, so a reader sees it too).
     void stepStored(qint64 runId, qint64 taskId, qint64 trajectoryId, const matrix::ui::StepData& step);
-    // Notes: loading the model, files the task names that were not found, resumed steps.
+    // Notes: files the task names that were not found, resumed steps.
     void note(const QString& text);
+    // The controller is being loaded (a 7B model takes a while) / is ready (seconds it took; reused: kept from
+    // the last run with the same controller settings).
+    void controllerLoading(const QString& description);
+    void controllerReady(double seconds, bool reused);
     // What protects the host (the sandbox's isolation() text); reduced: no bubblewrap, rlimits only.
     void isolation(const QString& text, bool reduced);
     void finished(const matrix::ui::AgentRunOutcome& outcome);
@@ -82,8 +87,9 @@ private:
     std::string m_controllerKey;  // the controller settings m_controller was made from
 };
 
-// "local model DIR (adapter DIR)" / "endpoint URL · MODEL" for the run's controller settings.
-QString describeController(const nlohmann::json& controller);
+// "local model NAME + adapter NAME" (folder names; full paths with fullPaths) / "endpoint URL · MODEL" for the
+// run's controller settings.
+QString describeController(const nlohmann::json& controller, bool fullPaths = true);
 
 }  // namespace matrix::ui
 
