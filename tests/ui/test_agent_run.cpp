@@ -12,6 +12,7 @@
 #include <QListView>
 #include <QListWidget>
 #include <QPushButton>
+#include <QAction>
 #include <QRadioButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -72,6 +73,7 @@ private slots:
     void workerRunsTinyModel();
     void cancelThenResume();
     void mainWindowShowsRunLive();
+    void reducedIsolationIsShown();
 
 private:
     // Runs `worker` once on its thread; returns the outcome.
@@ -325,6 +327,8 @@ void TestAgentRun::mainWindowShowsRunLive() {
     QVERIFY(w.actions().runAgent->isEnabled());
     QVERIFY(!w.actions().cancelAgent->isEnabled());
     QCOMPARE(w.actions().runAgent->shortcut(), QKeySequence(QStringLiteral("Ctrl+Shift+A")));
+    QVERIFY(!w.actions().runAgent->statusTip().isEmpty());
+    QVERIFY(w.browser()->contextActions().contains(w.actions().runAgent));
 
     // The action opens the dialog for the selected task.
     AgentRunDialog* dlg = w.openAgentDialog();
@@ -391,6 +395,45 @@ void TestAgentRun::mainWindowShowsRunLive() {
     QVERIFY(QFileInfo::exists(m_shots + "/agent_run_live.png"));
     QVERIFY(QFileInfo::exists(m_shots + "/agent_run.png"));
     QVERIFY(QFileInfo::exists(m_shots + "/agent_run_dialog.png"));
+}
+
+void TestAgentRun::reducedIsolationIsShown() {
+#ifndef MATRIX_HAVE_TORCH
+    QSKIP("built without LibTorch: no local controller");
+#endif
+    // Without bubblewrap (forced here) the sandbox says so, and the bar shows it as a warning.
+    UiFixture f;
+    auto* worker = new AgentWorker;
+    m_thread.start();
+    worker->moveToThread(&m_thread);
+    QSignalSpy started(worker, &AgentWorker::runStarted);
+    QSignalSpy isolation(worker, &AgentWorker::isolation);
+    AgentRequest r;
+    r.projectPath = f.path;
+    r.settings = tinyRun(f.tasks[3]);
+    r.settings.loop.max_steps = 1;
+    r.settings.sandbox.isolation = agent::IsolationMode::RlimitsOnly;
+    r.workRoot = m_work.filePath("reduced");
+    const AgentRunOutcome o = runOnce(worker, r);
+    QCOMPARE(o.status, QStringLiteral("forced"));
+    QCOMPARE(isolation.count(), 1);
+    const QString text = isolation.at(0).at(0).toString();
+    QVERIFY2(text.startsWith(QStringLiteral("reduced isolation")), qPrintable(text));
+    QCOMPARE(isolation.at(0).at(1).toBool(), true);
+
+    AgentRunBar bar;
+    bar.resize(900, 10);
+    bar.runStarted(started.at(0).at(0).value<AgentRunStart>());
+    bar.setIsolation(text, true);
+    bar.runFinished(o);
+    bar.adjustSize();
+    QCOMPARE(bar.isolationText(), text);
+    QVERIFY(bar.isolationLabel()->text().startsWith(QStringLiteral("\u26a0 reduced isolation")));
+    QVERIFY(bar.isolationLabel()->styleSheet().contains(QStringLiteral("#b35900")));
+    QVERIFY(bar.grab().save(m_shots + "/agent_run_bar_reduced.png"));
+    m_thread.quit();
+    m_thread.wait();
+    delete worker;
 }
 
 QTEST_MAIN(TestAgentRun)

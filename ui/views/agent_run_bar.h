@@ -34,6 +34,7 @@ public:
     QString isolationText() const;
     QString controllerText() const;
     QString resultText() const;
+    QLabel* isolationLabel() const { return m_isolation; }
     QPushButton* cancelButton() const { return m_cancel; }
     QPushButton* resumeButton() const { return m_resume; }
 

@@ -36,6 +36,7 @@ public:
     void setTools(const QStringList& tools);
     // Actions offered in the table's context menu (on the task under the cursor, which is selected first).
     void setContextActions(const QList<QAction*>& actions) { m_contextActions = actions; }
+    const QList<QAction*>& contextActions() const { return m_contextActions; }
     TaskTableModel* model() const { return m_model; }
     QTableView* table() const { return m_table; }
     QLineEdit* searchBox() const { return m_search; }
