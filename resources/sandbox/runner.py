@@ -282,6 +282,18 @@ def _remove_folder(path):
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _fork_retrying(seconds=3.0):
+    import time
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return os.fork()
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return -1
+            time.sleep(0.02)
+
+
 def _fork(chan, n, step):
     pids, host_ends, own, folders = [], [], [], []
     isolate = n > 1 and _CONFIG.get("forks_dir")
@@ -304,7 +316,19 @@ def _fork(chan, n, step):
                 return
         folders.append(folder)
         host_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        pid = os.fork()
+        pid = _fork_retrying()
+        if pid < 0:  # the process limit is still full (a killed fork bomb's processes being reaped)
+            host_end.close()
+            child_end.close()
+            for f in folders:
+                _remove_folder(f)
+            for s in own:
+                s.close()
+            for p in pids:
+                _kill(p)
+                _CHILDREN.pop(p, None)
+            chan.send({"op": "error", "error": "cannot start a process for the step: the sandbox's process limit is reached"})
+            return
         if pid == 0:
             chan.sock.close()
             host_end.close()
