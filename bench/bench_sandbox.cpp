@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "core/agent/sandbox.h"
 
 using namespace matrix::agent;
@@ -46,7 +48,7 @@ int main(int argc, char** argv) {
     o.preload = {"numpy", "pandas", "PIL.Image", "cv2"};
     o.tools = {{"echo", "returns its text", {{"text", "string", "", true}}, "string"}};
     auto tools = [](const std::string&, const nlohmann::json& args, int, const std::string&) -> matrix::Result<nlohmann::json> {
-        return args.value("text", "");
+        return nlohmann::json(args.value("text", ""));
     };
     const auto t_start = Clock::now();
     auto sandbox = Sandbox::start(o, tools);

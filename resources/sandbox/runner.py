@@ -167,7 +167,9 @@ _REAL_IMPORT = builtins.__import__
 
 
 def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
-    if level == 0 and not _import_allowed(name):
+    # Import statements pass fromlist None or a tuple; C code importing its helpers (datetime.strptime imports
+    # _strptime through PyImport_Import) passes a list: those are the allowed modules' own business.
+    if level == 0 and not isinstance(fromlist, list) and not _import_allowed(name):
         raise ImportError("Import of %s is not allowed. Authorized imports are: %s"
                           % (name, str(_CONFIG.get("authorized_imports", []))))
     return _REAL_IMPORT(name, globals, locals, fromlist, level)
