@@ -304,18 +304,6 @@ def _fork(chan, n, step):
         if isolate:
             folder = os.path.join(_CONFIG["forks_dir"], "step%s-c%d-%d" % (step, j, os.getpid()))
             _remove_folder(folder)
-            try:
-                _copy_work_folder(folder)
-            except OSError as exc:
-                for f in folders:
-                    _remove_folder(f)
-                _remove_folder(folder)
-                for s in own:
-                    s.close()
-                for pid in pids:
-                    _kill(pid)
-                chan.send({"op": "error", "error": "cannot copy the work folder for candidate %d: %s" % (j, exc)})
-                return
         folders.append(folder)
         host_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         pid = _fork_retrying()
@@ -341,9 +329,14 @@ def _fork(chan, n, step):
                 os.setpgid(0, 0)
             except OSError:
                 pass
-            if folder:
-                os.chdir(folder)
-            _serve(Channel(child_end), root=False)
+            copy_error = None
+            if folder:  # each candidate copies the folder itself: the copies run in parallel
+                try:
+                    _copy_work_folder(folder)
+                    os.chdir(folder)
+                except OSError as exc:
+                    copy_error = "cannot copy the work folder for this candidate: %s" % exc
+            _serve(Channel(child_end), root=False, refuse=copy_error)
             os._exit(0)
         child_end.close()
         _CHILDREN[pid] = folder
@@ -355,7 +348,7 @@ def _fork(chan, n, step):
         s.close()
 
 
-def _serve(chan, root):
+def _serve(chan, root, refuse=None):
     global _CHANNEL
     _CHANNEL = chan
     while True:
@@ -363,7 +356,9 @@ def _serve(chan, root):
         if msg is None:
             os._exit(0)
         op = msg.get("op")
-        if op == "exec":
+        if op == "exec" and refuse:
+            chan.send({"op": "result", "output": "", "error": refuse, "final": False})
+        elif op == "exec":
             chan.send(_exec(msg))
         elif op == "fork":
             _fork(chan, int(msg.get("n", 1)), msg.get("step", "x"))
@@ -409,6 +404,9 @@ def main():
             _REAL_IMPORT(module)
         except Exception:
             pass
+    import gc
+    gc.collect()
+    gc.freeze()  # the preloaded modules' objects are never scanned again: forks touch fewer shared pages
     chan.send({"op": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})
     _serve(chan, root=True)
 
