@@ -1,7 +1,7 @@
 // Sandbox round trips: one step (fork of the state, exec, result, keep) and the fork of K candidates from one
 // state (fork + per-candidate folder copy + exec + choose), with a real tool call per step, with the modules the
 // agent prompts allow preloaded (numpy, pandas, PIL, cv2: the forks share them copy-on-write).
-// Targets: step round trip < 20 ms, fork of 5 candidates < 50 ms. Usage: bench_sandbox [N] [--rlimits]
+// Targets: step round trip < 20 ms, fork of 5 candidates < 50 ms. Usage: bench_sandbox [N] [--rlimits] [--no-preload]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "core/agent/sandbox.h"
 
@@ -32,9 +34,12 @@ void report(const char* what, std::vector<double> v) {
 int main(int argc, char** argv) {
     int n = 50;
     IsolationMode mode = IsolationMode::Auto;
+    bool preload = true;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--rlimits") == 0) {
             mode = IsolationMode::RlimitsOnly;
+        } else if (std::strcmp(argv[i], "--no-preload") == 0) {
+            preload = false;
         } else {
             n = std::atoi(argv[i]);
         }
@@ -43,10 +48,10 @@ int main(int argc, char** argv) {
     SandboxOptions o;
     o.work_dir = work;
     o.isolation = mode;
-    o.preload = {"numpy", "pandas", "PIL.Image", "cv2"};
+    if (preload) o.preload = {"numpy", "pandas", "PIL.Image", "cv2"};
     o.tools = {{"echo", "returns its text", {{"text", "string", "", true}}, "string"}};
     auto tools = [](const std::string&, const nlohmann::json& args, int, const std::string&) -> matrix::Result<nlohmann::json> {
-        return args.value("text", "");
+        return nlohmann::json(args.value("text", ""));
     };
     const auto t_start = Clock::now();
     auto sandbox = Sandbox::start(o, tools);

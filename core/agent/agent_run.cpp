@@ -253,7 +253,8 @@ Status update_run_settings(store::Database& db, int64_t run_id, const AgentRunSe
     nlohmann::json config = nlohmann::json::parse(run->config, nullptr, false);
     if (!config.is_object()) config = nlohmann::json::object();
     const nlohmann::json description = config.value("controller", nlohmann::json::object()).value("description", nlohmann::json());
-    for (auto& [k, v] : settings.to_json().items()) config[k] = v;
+    const nlohmann::json fresh = settings.to_json();
+    for (auto& [k, v] : fresh.items()) config[k] = v;
     if (!description.is_null()) config["controller"]["description"] = description;
     return runs.set_config(run_id, config.dump());
 }

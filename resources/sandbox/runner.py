@@ -167,7 +167,9 @@ _REAL_IMPORT = builtins.__import__
 
 
 def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
-    if level == 0 and not _import_allowed(name):
+    # Import statements pass fromlist None or a tuple; C code importing its helpers (datetime.strptime imports
+    # _strptime through PyImport_Import) passes a list: those are the allowed modules' own business.
+    if level == 0 and not isinstance(fromlist, list) and not _import_allowed(name):
         raise ImportError("Import of %s is not allowed. Authorized imports are: %s"
                           % (name, str(_CONFIG.get("authorized_imports", []))))
     return _REAL_IMPORT(name, globals, locals, fromlist, level)
@@ -282,6 +284,18 @@ def _remove_folder(path):
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _fork_retrying(seconds=3.0):
+    import time
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return os.fork()
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return -1
+            time.sleep(0.02)
+
+
 def _fork(chan, n, step):
     pids, host_ends, own, folders = [], [], [], []
     isolate = n > 1 and _CONFIG.get("forks_dir")
@@ -290,21 +304,21 @@ def _fork(chan, n, step):
         if isolate:
             folder = os.path.join(_CONFIG["forks_dir"], "step%s-c%d-%d" % (step, j, os.getpid()))
             _remove_folder(folder)
-            try:
-                _copy_work_folder(folder)
-            except OSError as exc:
-                for f in folders:
-                    _remove_folder(f)
-                _remove_folder(folder)
-                for s in own:
-                    s.close()
-                for pid in pids:
-                    _kill(pid)
-                chan.send({"op": "error", "error": "cannot copy the work folder for candidate %d: %s" % (j, exc)})
-                return
         folders.append(folder)
         host_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        pid = os.fork()
+        pid = _fork_retrying()
+        if pid < 0:  # the process limit is still full (a killed fork bomb's processes being reaped)
+            host_end.close()
+            child_end.close()
+            for f in folders:
+                _remove_folder(f)
+            for s in own:
+                s.close()
+            for p in pids:
+                _kill(p)
+                _CHILDREN.pop(p, None)
+            chan.send({"op": "error", "error": "cannot start a process for the step: the sandbox's process limit is reached"})
+            return
         if pid == 0:
             chan.sock.close()
             host_end.close()
@@ -315,9 +329,14 @@ def _fork(chan, n, step):
                 os.setpgid(0, 0)
             except OSError:
                 pass
-            if folder:
-                os.chdir(folder)
-            _serve(Channel(child_end), root=False)
+            copy_error = None
+            if folder:  # each candidate copies the folder itself: the copies run in parallel
+                try:
+                    _copy_work_folder(folder)
+                    os.chdir(folder)
+                except OSError as exc:
+                    copy_error = "cannot copy the work folder for this candidate: %s" % exc
+            _serve(Channel(child_end), root=False, refuse=copy_error)
             os._exit(0)
         child_end.close()
         _CHILDREN[pid] = folder
@@ -329,7 +348,7 @@ def _fork(chan, n, step):
         s.close()
 
 
-def _serve(chan, root):
+def _serve(chan, root, refuse=None):
     global _CHANNEL
     _CHANNEL = chan
     while True:
@@ -337,7 +356,9 @@ def _serve(chan, root):
         if msg is None:
             os._exit(0)
         op = msg.get("op")
-        if op == "exec":
+        if op == "exec" and refuse:
+            chan.send({"op": "result", "output": "", "error": refuse, "final": False})
+        elif op == "exec":
             chan.send(_exec(msg))
         elif op == "fork":
             _fork(chan, int(msg.get("n", 1)), msg.get("step", "x"))
@@ -383,6 +404,9 @@ def main():
             _REAL_IMPORT(module)
         except Exception:
             pass
+    import gc
+    gc.collect()
+    gc.freeze()  # the preloaded modules' objects are never scanned again: forks touch fewer shared pages
     chan.send({"op": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})
     _serve(chan, root=True)
 

@@ -7,6 +7,8 @@
 
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "core/store/project.h"
 #include "core/store/run_repo.h"
 #include "core/store/trajectory_repo.h"

@@ -90,6 +90,37 @@ Result<std::vector<Candidate>> LocalController::generate(const std::vector<tok::
             return m->tokenizer->decode(std::vector<int32_t>(t.begin(), t.end()));
         };
         std::vector<Candidate> out;
+        auto collect = [&](const model::GenerationResult& r) {
+            for (size_t s = 0; s < r.tokens.size(); ++s) {
+                const std::string text =
+                    m->tokenizer->decode(std::vector<int32_t>(r.tokens[s].begin(), r.tokens[s].end()), true);
+                out.push_back({cut_at_stop(text, settings.stop), r.finish_reasons[s],
+                               static_cast<int64_t>(r.tokens[s].size())});
+            }
+        };
+        // Groups that differ only in temperature, repetition penalty or greedy choice are one batch sharing the
+        // prompt's cache (one prefill for all K candidates).
+        bool shared_filters = true;
+        for (const SamplingGroup& g : settings.groups)
+            shared_filters &= g.top_k == settings.groups.front().top_k && g.top_p == settings.groups.front().top_p;
+        if (settings.groups.size() > 1 && shared_filters) {
+            model::SamplingOptions opt;
+            opt.max_new_tokens = settings.max_new_tokens;
+            opt.do_sample = true;
+            opt.top_p = settings.groups.front().top_p;
+            opt.top_k = settings.groups.front().top_k;
+            opt.seed = settings.seed + m->calls++;
+            opt.stop_strings = settings.stop;
+            opt.n = 0;
+            for (const SamplingGroup& g : settings.groups) {
+                opt.n += g.n;
+                for (int i = 0; i < g.n; ++i)
+                    opt.per_candidate.push_back({g.do_sample, g.temperature, g.repetition_penalty});
+            }
+            MATRIX_TRY(auto r, model::generate(m->model, req, opt, decode, {}, cancel));
+            collect(r);
+            return out;
+        }
         for (const SamplingGroup& g : settings.groups) {
             model::SamplingOptions opt;
             opt.max_new_tokens = settings.max_new_tokens;
@@ -102,12 +133,7 @@ Result<std::vector<Candidate>> LocalController::generate(const std::vector<tok::
             opt.n = g.n;
             opt.stop_strings = settings.stop;
             MATRIX_TRY(auto r, model::generate(m->model, req, opt, decode, {}, cancel));
-            for (size_t s = 0; s < r.tokens.size(); ++s) {
-                const std::string text =
-                    m->tokenizer->decode(std::vector<int32_t>(r.tokens[s].begin(), r.tokens[s].end()), true);
-                out.push_back({cut_at_stop(text, settings.stop), r.finish_reasons[s],
-                               static_cast<int64_t>(r.tokens[s].size())});
-            }
+            collect(r);
         }
         return out;
     } catch (const std::exception& e) {

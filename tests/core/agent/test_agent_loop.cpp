@@ -6,6 +6,7 @@
 #include <QtTest>
 
 #include "core/agent/agent_run.h"
+#include "core/store/dataset_repo.h"
 #include "core/store/project.h"
 #include "core/store/run_repo.h"
 #include "core/store/task_repo.h"

@@ -193,6 +193,9 @@ private slots:
         ExecResult ok = run(*s, "import numpy as np\nfrom PIL import Image\nimport cv2, pandas\nprint(int(np.arange(5).sum()))");
         QVERIFY2(!ok.error, ok.error.value_or("").c_str());
         QCOMPARE(ok.output, std::string("10\n"));
+        // Allowed modules may import their own helpers (datetime.strptime imports _strptime from C).
+        ExecResult helper = run(*s, "from datetime import datetime\nprint(datetime.strptime('18:15', '%H:%M').minute)");
+        QCOMPARE(helper.output, std::string("15\n"));
         ExecResult big = run(*s, "print('x' * 250)");
         QCOMPARE(big.output, std::string(100, 'x') +
                                  "\n[Output truncated: 151 more characters were printed. Print less, or only what you need.]\n");
