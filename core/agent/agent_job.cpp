@@ -27,22 +27,7 @@ Result<int64_t> create_agent_run_in(store::Database& db, AgentRunSettings& setti
                                     const std::string& controller_description, const std::string& work_root) {
     MATRIX_TRY(int64_t run_id, create_agent_run(db, settings, tools, controller_description));
     settings.sandbox.work_dir = (fs::path(work_root) / ("run-" + std::to_string(run_id))).string();
-    // The stored settings get the folder; what create_agent_run() recorded besides them (the controller's
-    // description, the tools' status, bubblewrap's state) stays. (Not update_run_settings(): it iterates over the
-    // items of a temporary JSON, which are gone by the loop body.)
-    store::RunRepo runs(db);
-    MATRIX_TRY(auto run, runs.get(run_id));
-    if (!run) return make_error("no run " + std::to_string(run_id));
-    nlohmann::json config = nlohmann::json::parse(run->config, nullptr, false);
-    if (!config.is_object()) config = nlohmann::json::object();
-    const nlohmann::json description = config.value("controller", nlohmann::json::object()).value("description", nlohmann::json());
-    const nlohmann::json fresh = settings.to_json();
-    nlohmann::json sandbox = config.value("sandbox", nlohmann::json::object());
-    for (const auto& [k, v] : fresh["sandbox"].items()) sandbox[k] = v;
-    for (const auto& [k, v] : fresh.items()) config[k] = v;
-    config["sandbox"] = sandbox;  // keeps "bubblewrap" (whether it was usable when the run was made)
-    if (!description.is_null()) config["controller"]["description"] = description;
-    MATRIX_CHECK(runs.set_config(run_id, config.dump()));
+    MATRIX_CHECK(update_run_settings(db, run_id, settings));
     return run_id;
 }
 
