@@ -543,7 +543,7 @@ void MainWindow::showTaskAtStep(qint64 taskId, int step, qint64 trajectoryId) {
 }
 
 void MainWindow::applyLiveRun(TaskData& d, qint64 requested) const {
-    if (!m_live.running || d.id != m_live.taskId || m_live.runId <= 0) return;
+    if (!m_live.running || d.id != m_live.taskId || m_live.runId <= 0 || m_live.projectPath != m_session->path()) return;
     const qint64 liveId = m_live.trajectoryId > 0 ? m_live.trajectoryId : kLiveTrajectory;
     bool listed = false;
     for (TrajectoryEntry& e : d.trajectories) {
@@ -622,6 +622,7 @@ bool MainWindow::launchAgent(const AgentRequest& request) {
     if (!m_session->isOpen() || m_live.running || m_agentWorker->isRunning()) return false;
     m_live = {};
     m_live.running = true;  // until finished(): no second run
+    m_live.projectPath = request.projectPath;
     updateAgentActions();
     m_agentWorker->setRequest(request);
     QMetaObject::invokeMethod(m_agentWorker, &AgentWorker::start, Qt::QueuedConnection);
@@ -640,6 +641,7 @@ void MainWindow::onAgentStarted(const AgentRunStart& start) {
     if (m_cancelledRunId == start.runId) m_cancelledRunId = 0;
     m_agentBar->runStarted(start);
     updateAgentActions();
+    if (m_live.projectPath != m_session->path()) return;
     if (m_trajectory->task().id == start.taskId) {
         // The task is on screen: it turns live at once, so no step can come before the view is ready for it.
         TaskData d = m_trajectory->task();
@@ -657,14 +659,14 @@ void MainWindow::onAgentStep(qint64 runId, qint64 taskId, qint64 trajectoryId, c
     if (m_live.trajectoryId <= 0 && trajectoryId > 0) m_live.trajectoryId = trajectoryId;
     m_live.steps.push_back(step);
     m_agentBar->stepStored(int(m_live.steps.size()));
-    if (m_trajectory->task().id == taskId && m_trajectory->task().live) {
+    if (m_live.projectPath == m_session->path() && m_trajectory->task().id == taskId && m_trajectory->task().live) {
         m_trajectory->appendStep(step);
         m_task = m_trajectory->task();
     }
 }
 
 void MainWindow::onAgentFinished(const AgentRunOutcome& o) {
-    const bool showing = m_trajectory->task().id == o.taskId && o.taskId > 0;
+    const bool showing = m_trajectory->task().id == o.taskId && o.taskId > 0 && m_live.projectPath == m_session->path();
     m_live.running = false;
     m_cancelledRunId = o.status == QLatin1String("cancelled") ? o.runId : 0;
     m_agentBar->runFinished(o);

@@ -142,6 +142,7 @@ private:
     struct LiveRun {
         bool running = false;
         qint64 runId = 0, taskId = 0, trajectoryId = 0;
+        QString projectPath;  // the run's project: another project opened meanwhile does not show it
         QVector<StepData> steps;
     };
     QThread* m_agentThread;
