@@ -66,7 +66,7 @@ void TestScreenshot::fixtureProject() {
     runAndCheck({"--project", fx.path},
                 {"main_window", "task_browser", "trajectory_stepper", "image_viewer", "pair_curation",
                  "dataset_overview", "run_comparison", "training_panel", "trajectory_error_step", "image_viewer_missing", "task_browser_search",
-                 "import_dialog", "export_dialog", "action_editor", "action_editor_warnings"});
+                 "import_dialog", "export_dialog", "action_editor", "action_editor_warnings", "agent_run_dialog"});
 }
 
 void TestScreenshot::demoProject() {
@@ -74,7 +74,7 @@ void TestScreenshot::demoProject() {
     runAndCheck({},
                 {"main_window", "task_browser", "trajectory_stepper", "image_viewer", "pair_curation",
                  "dataset_overview", "run_comparison", "training_panel", "image_viewer_tool_output", "trajectory_error_step", "image_viewer_missing",
-                 "task_browser_search", "import_dialog", "export_dialog", "action_editor", "action_editor_warnings"},
+                 "task_browser_search", "import_dialog", "export_dialog", "action_editor", "action_editor_warnings", "agent_run_dialog"},
                 demo.path());
 }
 
