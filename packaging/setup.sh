@@ -15,14 +15,16 @@ jobs=${JOBS:-$(nproc)}
 mode=${1:-build}
 
 # Debian packages: toolchain, Qt 6 Widgets/Charts/Svg, LibTorch (CPU), OpenCV (the three modules we use),
-# SQLite, nlohmann-json, PCRE2, OpenBLAS (LibTorch's BLAS: the reference BLAS is ~30x slower), Tesseract OCR
-# for the ocr tool, Xvfb for screenshots without a display.
+# SQLite, nlohmann-json, PCRE2, libcurl (chat endpoints), cpp-httplib (the endpoint tests' local server),
+# OpenBLAS (LibTorch's BLAS: the reference BLAS is ~30x slower), Tesseract OCR for the ocr tool, Xvfb for
+# screenshots without a display.
 packages=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-svg-dev libgl-dev libxkbcommon-dev
   libtorch-dev libopenblas0-pthread
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libsqlite3-dev nlohmann-json3-dev libpcre2-dev
+  libcurl4-openssl-dev libcpp-httplib-dev
   tesseract-ocr tesseract-ocr-eng
   xvfb xauth fonts-dejavu-core
 )

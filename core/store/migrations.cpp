@@ -337,6 +337,21 @@ Status rewrite_in_list_checks(Database& db) {
     return db.exec("PRAGMA writable_schema=OFF");
 }
 
+// Migration 6: replies of chat endpoints by request (core/net/chat_client.h, store/request_cache_repo.h), so an
+// interrupted job run again gets the same answers without paying twice. key = sha256 of the endpoint, the
+// canonical request JSON and the sample index; request holds that JSON with images replaced by their hashes;
+// response is a chat.completion JSON object. (Migration 5 is another branch's.)
+const char* kSchemaV6 = R"SQL(
+CREATE TABLE request_cache(
+  key        TEXT PRIMARY KEY,
+  endpoint   TEXT NOT NULL,
+  model      TEXT NOT NULL,
+  request    TEXT NOT NULL,
+  response   TEXT NOT NULL,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+)SQL";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -346,6 +361,7 @@ const std::vector<Migration>& migrations() {
          [](Database& db) { return fts_rebuild(db); }},
         {3, "indexes for the task browser's sort orders", kSchemaV3, {}},
         {4, "CHECK constraints without IN lists (no ephemeral table per inserted row)", "", rewrite_in_list_checks},
+        {6, "request cache: chat endpoint replies by request", kSchemaV6, {}},
     };
     return list;
 }

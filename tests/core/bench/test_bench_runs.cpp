@@ -475,7 +475,12 @@ private slots:
         auto r = judge_score(cfg, "grounding", "q", "gold", "pred");
         QVERIFY(!r.ok());
         QCOMPARE(r.error().message, std::string("judge not configured"));
-        QVERIFY(!http_post_json("https://example.com/v1", "{}", "", 100).ok());  // TLS is not supported
+        cfg.endpoint = "ftp://127.0.0.1:1/v1/chat/completions";  // http:// and https:// only
+        cfg.model = "m";
+        auto scheme = judge_score(cfg, "grounding", "q", "gold", "pred");
+        QVERIFY(!scheme.ok());
+        QVERIFY2(scheme.error().message.find("only http:// and https:// URLs are supported") != std::string::npos,
+                 scheme.error().to_string().c_str());
         QCOMPARE(int(agentx_judge_metrics().size()), 8);
     }
 
