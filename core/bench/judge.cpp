@@ -61,7 +61,7 @@ Result<JudgeVerdict> judge_score(const JudgeConfig& config, const std::string& m
     client_config.api_key = config.api_key;
     client_config.api_key_env.clear();  // only the key the judge was given
     client_config.timeout_ms = config.timeout_ms;
-    client_config.connect_timeout_ms = std::min(config.timeout_ms, 10000);
+    client_config.connect_timeout_ms = config.timeout_ms > 0 ? std::min(config.timeout_ms, 10000) : 10000;
     client_config.retry.max_attempts = config.max_attempts;
     client_config.max_concurrency = 1;
     const net::ChatClient client(client_config);
