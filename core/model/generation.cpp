@@ -114,7 +114,14 @@ Result<GenerationResult> generate(Qwen2VL& model, const GenerationRequest& reque
         // Greedy without a repetition penalty picks tokens on the model's device: per step only the R chosen ids
         // come back to the host (one small copy, the step's only sync) and go straight into the next forward,
         // instead of the [R, vocab] float32 logits going to the host and the ids coming back.
-        const bool device_greedy = !opt.do_sample && opt.repetition_penalty == 1.0;
+        if (!opt.per_candidate.empty() && static_cast<int64_t>(opt.per_candidate.size()) != opt.n)
+            return make_error("per_candidate sampling needs one entry per candidate (n = " + std::to_string(opt.n) + ")");
+        bool any_sampling = opt.do_sample || opt.repetition_penalty != 1.0;
+        if (!opt.per_candidate.empty()) {
+            any_sampling = false;
+            for (const auto& c : opt.per_candidate) any_sampling |= c.do_sample || c.repetition_penalty != 1.0;
+        }
+        const bool device_greedy = !any_sampling;
         torch::Tensor logits;  // [R, V] float32 on the host (sampling / penalty path)
         torch::Tensor next_dev;  // [R] int64 on the device (device_greedy)
         if (device_greedy) next_dev = out.logits.select(1, 0).to(torch::kFloat32).argmax(-1);
@@ -156,15 +163,19 @@ Result<GenerationResult> generate(Qwen2VL& model, const GenerationRequest& reque
                     tok = next_host.data_ptr<int64_t>()[r];
                 } else {
                     auto row = logits[r];
-                    if (opt.repetition_penalty != 1.0) {
+                    const bool per = !opt.per_candidate.empty();
+                    const double penalty = per ? opt.per_candidate[r % opt.n].repetition_penalty : opt.repetition_penalty;
+                    const bool sample = per ? opt.per_candidate[r % opt.n].do_sample : opt.do_sample;
+                    const double temperature = per ? opt.per_candidate[r % opt.n].temperature : opt.temperature;
+                    if (penalty != 1.0) {
                         std::vector<int64_t> seen = prompt_tokens[r / opt.n];
                         seen.insert(seen.end(), res.tokens[r].begin(), res.tokens[r].end());
-                        row = apply_repetition_penalty(row, seen, opt.repetition_penalty);
+                        row = apply_repetition_penalty(row, seen, penalty);
                     }
-                    if (!opt.do_sample) {
+                    if (!sample) {
                         tok = row.argmax().item<int64_t>();
                     } else {
-                        if (opt.temperature > 0 && opt.temperature != 1.0) row = row / opt.temperature;
+                        if (temperature > 0 && temperature != 1.0) row = row / temperature;
                         row = apply_top_k_top_p(row, opt.top_k, opt.top_p);
                         auto probs = row.softmax(0);
                         tok = torch::multinomial(probs, 1, false, gen).item<int64_t>();

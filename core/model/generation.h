@@ -30,6 +30,15 @@ struct SamplingOptions {
     bool ignore_eos = false;  // generate max_new_tokens regardless (reference tests)
     std::vector<int64_t> eos_token_ids;     // empty: the model config's
     std::vector<std::string> stop_strings;  // e.g. "<end_action>", "Observation:" (needs a DecodeFn)
+    // Per-candidate sampling (empty, or one entry per candidate c < n): candidate c of every prompt uses these
+    // instead of do_sample / temperature / repetition_penalty, so groups sampled differently share the prompt's
+    // cache (Pref-X: 1 at T 0.7 with penalty 1.05, K-1 at T 1.2). top_k, top_p and the seed stay shared.
+    struct CandidateSampling {
+        bool do_sample = true;
+        double temperature = 1.0;
+        double repetition_penalty = 1.0;
+    };
+    std::vector<CandidateSampling> per_candidate;
     // Greedy on CUDA without a repetition penalty: replay one captured decode step (CUDA graph, see
     // cuda_graph_decode.h) instead of launching every kernel per token. Ignored (eager decoding) elsewhere and in
     // builds whose LibTorch has no CUDA; GenerationResult::cuda_graph says whether it was used.

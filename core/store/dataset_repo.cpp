@@ -28,7 +28,8 @@ Dataset read_dataset(const Statement& st) {
 }  // namespace
 
 bool is_valid_dataset_kind(const std::string& k) {
-    return k == "mtrace" || k == "prefx" || k == "beam" || k == "gta" || k == "gaia" || k == "agentx" || k == "demo";
+    return k == "mtrace" || k == "prefx" || k == "beam" || k == "gta" || k == "gaia" || k == "agentx" || k == "demo" ||
+           k == "adhoc";
 }
 
 Result<int64_t> DatasetRepo::create(const Dataset& d) {

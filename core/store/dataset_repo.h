@@ -15,7 +15,7 @@ namespace matrix::store {
 struct Dataset {
     int64_t id = 0;
     std::string name;
-    std::string kind;  // mtrace | prefx | beam | gta | gaia | agentx | demo
+    std::string kind;  // mtrace | prefx | beam | gta | gaia | agentx | demo | adhoc (typed-in agent tasks)
     std::string source_path;
     std::vector<std::string> image_roots;
     std::string description;

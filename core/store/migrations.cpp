@@ -4,6 +4,8 @@
 // already present. Times are ISO-8601 UTC text; JSON columns hold compact JSON text.
 #include "core/store/migrations.h"
 
+#include <cstring>
+
 #include <regex>
 
 #include "core/store/fts.h"
@@ -337,10 +339,50 @@ Status rewrite_in_list_checks(Database& db) {
     return db.exec("PRAGMA writable_schema=OFF");
 }
 
+// Migration 5: agent runs. runs.kind gains 'agent' (a run of the agent runtime: `matrix agent run`, the GUI's
+// "Run agent"), datasets.kind gains 'adhoc' (tasks typed in by a user rather than imported). The CHECK
+// constraints are extended in place like migration 4 (every existing row stays valid).
+Status allow_agent_runs(Database& db) {
+    struct Edit {
+        const char* table;
+        const char* from;
+        const char* to;
+    };
+    const Edit edits[] = {
+        {"runs", "kind='import')", "kind='import' OR kind='agent')"},
+        {"datasets", "kind='demo')", "kind='demo' OR kind='adhoc')"},
+    };
+    MATRIX_TRY(int64_t schema_version, db.query_int64("PRAGMA schema_version"));
+    std::vector<std::pair<std::string, std::string>> rewritten;
+    for (const Edit& e : edits) {
+        MATRIX_TRY(Statement st, db.prepare("SELECT sql FROM sqlite_schema WHERE type='table' AND name=?"));
+        st.bind_all(std::string(e.table));
+        MATRIX_TRY(bool row, st.step());
+        if (!row) return make_error(std::string("no table ") + e.table);
+        std::string sql = st.column_text(0);
+        const size_t at = sql.find(e.from);
+        if (at == std::string::npos || sql.find(e.from, at + 1) != std::string::npos)
+            return make_error(std::string("unexpected CHECK constraint in table ") + e.table + " (looked for " + e.from + ")");
+        sql.replace(at, std::strlen(e.from), e.to);
+        rewritten.emplace_back(e.table, sql);
+    }
+    MATRIX_CHECK(db.exec("PRAGMA writable_schema=ON"));
+    for (const auto& [name, sql] : rewritten) {
+        MATRIX_TRY(Statement update, db.prepare("UPDATE sqlite_schema SET sql=? WHERE type='table' AND name=?"));
+        update.bind_all(sql, name);
+        if (auto s = update.run(); !s.ok()) {
+            (void)db.exec("PRAGMA writable_schema=OFF");
+            return s;
+        }
+    }
+    MATRIX_CHECK(db.exec("PRAGMA schema_version=" + std::to_string(schema_version + 1)));
+    return db.exec("PRAGMA writable_schema=OFF");
+}
+
 // Migration 6: replies of chat endpoints by request (core/net/chat_client.h, store/request_cache_repo.h), so an
 // interrupted job run again gets the same answers without paying twice. key = sha256 of the endpoint, the
 // canonical request JSON and the sample index; request holds that JSON with images replaced by their hashes;
-// response is a chat.completion JSON object. (Migration 5 is another branch's.)
+// response is a chat.completion JSON object.
 const char* kSchemaV6 = R"SQL(
 CREATE TABLE request_cache(
   key        TEXT PRIMARY KEY,
@@ -361,6 +403,7 @@ const std::vector<Migration>& migrations() {
          [](Database& db) { return fts_rebuild(db); }},
         {3, "indexes for the task browser's sort orders", kSchemaV3, {}},
         {4, "CHECK constraints without IN lists (no ephemeral table per inserted row)", "", rewrite_in_list_checks},
+        {5, "agent runs and ad-hoc task datasets", "", allow_agent_runs},
         {6, "request cache: chat endpoint replies by request", kSchemaV6, {}},
     };
     return list;

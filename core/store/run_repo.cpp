@@ -95,6 +95,12 @@ Status RunRepo::set_summary(int64_t id, const std::string& summary_json) {
     return st.run();
 }
 
+Status RunRepo::set_config(int64_t id, const std::string& config_json) {
+    MATRIX_TRY(Statement st, m_db.prepare("UPDATE runs SET config=? WHERE id=?"));
+    st.bind_all(config_json, id);
+    return st.run();
+}
+
 Status RunRepo::set_paths(int64_t id, const std::optional<std::string>& model_path,
                           const std::optional<std::string>& adapter_path) {
     MATRIX_TRY(Statement st, m_db.prepare("UPDATE runs SET model_path=?, adapter_path=? WHERE id=?"));

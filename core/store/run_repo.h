@@ -15,7 +15,7 @@ namespace matrix::store {
 
 struct Run {
     int64_t id = 0;
-    std::string kind;  // sft | dpo | eval | import
+    std::string kind;  // sft | dpo | eval | import | agent
     std::string name;
     std::string status = "created";  // created | running | paused | finished | failed | cancelled
     std::string config = "{}";       // JSON text
@@ -73,6 +73,7 @@ public:
     Status set_status(int64_t id, const std::string& status, const std::optional<std::string>& error = std::nullopt);
     Status append_log(int64_t id, const std::string& text);  // appended verbatim (add '\n' yourself)
     Status set_summary(int64_t id, const std::string& summary_json);
+    Status set_config(int64_t id, const std::string& config_json);
     Status set_paths(int64_t id, const std::optional<std::string>& model_path,
                      const std::optional<std::string>& adapter_path);
 

@@ -164,6 +164,32 @@ Result<std::vector<Trajectory>> TrajectoryRepo::list_for_task(int64_t task_id) {
     return out;
 }
 
+Result<std::vector<Trajectory>> TrajectoryRepo::list_for_run(int64_t run_id) {
+    MATRIX_TRY(Statement * st, m_db.cached(std::string("SELECT ") + kTrajCols + " FROM trajectories WHERE run_id=? ORDER BY id"));
+    st->bind(1, run_id);
+    std::vector<Trajectory> out;
+    for (;;) {
+        MATRIX_TRY(bool row, st->step());
+        if (!row) break;
+        out.push_back(read_traj(*st));
+    }
+    st->reset();
+    return out;
+}
+
+Status TrajectoryRepo::set_outcome(int64_t id, const std::optional<std::string>& final_answer,
+                                   const std::string& extra_json) {
+    MATRIX_TRY(Statement * st, m_db.cached("UPDATE trajectories SET final_answer=?, extra=? WHERE id=?"));
+    if (final_answer) {
+        st->bind(1, *final_answer);
+    } else {
+        st->bind_null(1);
+    }
+    st->bind(2, extra_json);
+    st->bind(3, id);
+    return st->run();
+}
+
 Result<std::optional<Trajectory>> TrajectoryRepo::get(int64_t id, bool with_steps) {
     Trajectory t;
     {

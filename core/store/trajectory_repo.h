@@ -90,6 +90,10 @@ public:
     Result<std::optional<Trajectory>> get(int64_t id, bool with_steps = true);
     // The task's primary trajectory with steps (first not produced by a run), nullopt when none.
     Result<std::optional<Trajectory>> primary_for_task(int64_t task_id);
+    // Trajectories a run produced, without steps, by id.
+    Result<std::vector<Trajectory>> list_for_run(int64_t run_id);
+    // Records how a run's trajectory ended: its final answer (nullopt: none) and extra JSON.
+    Status set_outcome(int64_t id, const std::optional<std::string>& final_answer, const std::string& extra_json);
 
 private:
     Database& m_db;

@@ -339,6 +339,40 @@ private slots:
         QCOMPARE(r->tokens[3], a->tokens[0]);
     }
 
+    void candidates_with_their_own_sampling_share_the_prompt() {
+        // Pref-X's groups in one batch: candidate 0 greedy with repetition penalty 1.3, candidate 1 plain greedy,
+        // candidate 2 sampled. The greedy rows must equal the same settings generated alone.
+        GenerationRequest req;
+        req.input_ids = ref("case2.input_ids").narrow(0, 0, 1).clone();
+        SamplingOptions opt;
+        opt.max_new_tokens = 10;
+        opt.ignore_eos = true;
+        opt.seed = 3;
+        opt.n = 3;
+        opt.top_k = 50;
+        opt.per_candidate = {{false, 1.0, 1.3}, {false, 1.0, 1.0}, {true, 1.2, 1.0}};
+        auto batch = generate(tiny(), req, opt);
+        QVERIFY2(batch.ok(), batch.ok() ? "" : batch.error().to_string().c_str());
+        QCOMPARE(batch->tokens.size(), size_t(3));
+        SamplingOptions penalised;
+        penalised.max_new_tokens = 10;
+        penalised.ignore_eos = true;
+        penalised.repetition_penalty = 1.3;
+        auto p = generate(tiny(), req, penalised);
+        SamplingOptions plain = penalised;
+        plain.repetition_penalty = 1.0;
+        auto g = generate(tiny(), req, plain);
+        QVERIFY(p.ok() && g.ok());
+        QCOMPARE(batch->tokens[0], p->tokens[0]);
+        QCOMPARE(batch->tokens[1], g->tokens[0]);
+        QVERIFY(p->tokens[0] != g->tokens[0]);  // the penalty changes this continuation, so the check can fail
+        QCOMPARE(batch->tokens[2].size(), size_t(10));
+        auto again = generate(tiny(), req, opt);
+        QCOMPARE(again->tokens, batch->tokens);  // seeded
+        opt.per_candidate.pop_back();
+        QVERIFY(!generate(tiny(), req, opt).ok());  // one entry per candidate
+    }
+
     void sampling_is_seeded_and_stops() {
         GenerationRequest req;
         req.input_ids = ref("case2.input_ids").narrow(0, 0, 1).clone();

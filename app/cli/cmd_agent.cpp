@@ -1,0 +1,315 @@
+// `matrix agent`: run the agent runtime from the shell.
+//   run     the controller (local Qwen2-VL [+ adapter] or an endpoint) on a stored or typed-in task, with tools,
+//           in the sandbox; prints each step as it happens and the stored trajectory id last
+//   resume  carries on a killed run from its stored steps
+//   replay  runs a JSON list of code strings in one sandbox state and prints what each printed (or its error)
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "app/cli/args.h"
+#include "app/cli/command.h"
+#include "core/agent/agent_run.h"
+#include "core/agent/sandbox.h"
+#include "core/agent/tool.h"
+#include "core/store/project.h"
+#include "core/store/run_repo.h"
+#ifdef MATRIX_HAVE_TORCH
+#include "core/agent/local/local_controller.h"
+#endif
+
+namespace {
+
+using namespace matrix;
+namespace fs = std::filesystem;
+
+const char* k_usage =
+    "usage: matrix agent run --db FILE (--model DIR [--adapter DIR] | --endpoint URL --endpoint-model NAME)\n"
+    "                        (--task-id ID | --task TEXT [--image F]...) [--tools a,b,c] [--max-steps N]\n"
+    "                        [--seed S] [--name NAME] [--set key=value]...\n"
+    "       matrix agent resume --db FILE --run ID [--set key=value]...\n"
+    "       matrix agent replay --actions F.json --workdir DIR [--json] [--tools a,b,c] [--set key=value]...\n"
+    "  run: prints each step as it happens, then the stored trajectory id on the last line.\n"
+    "  resume: carries on the run's unfinished tasks from their stored steps (their code runs again to rebuild\n"
+    "          the interpreter state); finished tasks are kept as they are.\n"
+    "  replay: F.json is a JSON list of code strings, run one after another in one sandbox state; prints a JSON\n"
+    "          list of {\"observation\": str, \"error\": str|null} (with --json; else one block per step).\n"
+    "  --tools: the MATRIX tools offered to the agent (default: all of them); a tool without a backend here is\n"
+    "           listed as unavailable and a call to it fails with the reason.\n"
+    "  --set keys: max_errors, max_new_tokens, temperature, top_p, top_k, repetition_penalty, greedy (true/false),\n"
+    "           system_prompt (auto|dataset|bundled|file:PATH), step_timeout_s, isolation (auto|bubblewrap|\n"
+    "           rlimits), address_space_mib, cpu_seconds, processes, file_size_mib, work_dir, dtype, device,\n"
+    "           forced_final_answer (true/false), api_key_env, max_output_chars\n";
+
+std::atomic<bool> g_cancel{false};
+void on_sigint(int) { g_cancel.store(true); }
+
+bool parse_bool(const std::string& v) { return v == "1" || v == "true" || v == "yes" || v == "on"; }
+
+std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream in(s);
+    for (std::string item; std::getline(in, item, ',');)
+        if (!item.empty()) out.push_back(item);
+    return out;
+}
+
+// Applies --set key=value pairs to the run settings; unknown keys are an error.
+Status apply_sets(const std::vector<std::string>& sets, agent::AgentRunSettings& s) {
+    for (const std::string& kv : sets) {
+        const size_t eq = kv.find('=');
+        if (eq == std::string::npos) return make_error("--set needs key=value, got \"" + kv + "\"");
+        const std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+        try {
+            auto& g = s.loop.generation.groups.front();
+            if (k == "max_errors") s.loop.max_errors = std::stoi(v);
+            else if (k == "max_steps") s.loop.max_steps = std::stoi(v);
+            else if (k == "max_new_tokens") s.loop.generation.max_new_tokens = std::stoi(v);
+            else if (k == "temperature") g.temperature = std::stod(v);
+            else if (k == "top_p") g.top_p = std::stod(v);
+            else if (k == "top_k") g.top_k = std::stoi(v);
+            else if (k == "repetition_penalty") g.repetition_penalty = std::stod(v);
+            else if (k == "greedy") g.do_sample = !parse_bool(v);
+            else if (k == "seed") s.loop.generation.seed = std::stoull(v);
+            else if (k == "system_prompt") s.system_prompt = v;
+            else if (k == "step_timeout_s") s.sandbox.step_timeout_s = std::stod(v);
+            else if (k == "max_output_chars") s.sandbox.max_output_chars = std::stoll(v);
+            else if (k == "isolation") {
+                if (v != "auto" && v != "bubblewrap" && v != "rlimits") return make_error("isolation: auto, bubblewrap or rlimits");
+                s.sandbox.isolation = v == "bubblewrap" ? agent::IsolationMode::Bubblewrap
+                                      : v == "rlimits" ? agent::IsolationMode::RlimitsOnly : agent::IsolationMode::Auto;
+            } else if (k == "address_space_mib") s.sandbox.limits.address_space_mib = std::stoll(v);
+            else if (k == "cpu_seconds") s.sandbox.limits.cpu_seconds = std::stoll(v);
+            else if (k == "processes") s.sandbox.limits.processes = std::stoll(v);
+            else if (k == "file_size_mib") s.sandbox.limits.file_size_mib = std::stoll(v);
+            else if (k == "work_dir") s.sandbox.work_dir = v;
+            else if (k == "forced_final_answer") s.loop.forced_final_answer = parse_bool(v);
+            else if (k == "dtype" || k == "device" || k == "api_key_env") s.controller[k] = v;
+            else return make_error("unknown --set key \"" + k + "\" (see matrix agent --help)");
+        } catch (const std::exception&) {
+            return make_error("--set " + k + ": bad value \"" + v + "\"");
+        }
+    }
+    return {};
+}
+
+Result<agent::ToolRegistry> tool_registry(const std::vector<std::string>& names) {
+    agent::ToolRegistry all = agent::matrix_tools_without_backends(
+        "no backend for this tool in this installation (tool plugins not installed)");
+    if (names.empty()) return all;
+    return all.subset(names);
+}
+
+Result<std::unique_ptr<agent::Controller>> make_controller(const nlohmann::json& c) {
+    const std::string kind = c.value("kind", "");
+    if (kind == "local") {
+#ifdef MATRIX_HAVE_TORCH
+        agent::LocalControllerOptions o;
+        o.model_dir = c.value("model", "");
+        o.adapter_dir = c.value("adapter", "");
+        o.dtype = c.value("dtype", "f32");
+        o.device = c.value("device", "cpu");
+        MATRIX_TRY(auto local, agent::LocalController::load(o));
+        return std::unique_ptr<agent::Controller>(std::move(local));
+#else
+        return make_error("this build has no LibTorch engine: use --endpoint");
+#endif
+    }
+    if (kind == "endpoint") return make_error("endpoint controllers are not in this build yet");
+    return make_error("no controller: give --model DIR or --endpoint URL --endpoint-model NAME");
+}
+
+std::string one_line(const std::string& s, size_t max = 160) {
+    std::string out;
+    for (char c : s) out += (c == '\n' ? ' ' : c);
+    if (out.size() > max) out = out.substr(0, max) + "...";
+    return out;
+}
+
+void print_step(const store::Step& s) {
+    std::cout << "step " << s.idx << (s.is_error ? " [error]" : s.is_final ? " [final]" : "") << "\n";
+    if (!s.thought.empty()) std::cout << "  thought: " << one_line(s.thought) << "\n";
+    if (!s.code.empty()) {
+        std::istringstream code(s.code);
+        for (std::string line; std::getline(code, line);) std::cout << "  | " << line << "\n";
+    }
+    if (s.observation) std::cout << "  -> " << one_line(*s.observation, 400) << "\n";
+    std::cout << std::flush;
+}
+
+// Runs the run's tasks (all of them, skipping finished ones); prints steps; returns 0 when every task ended.
+int drive(store::Project& project, int64_t run_id, const agent::AgentRunSettings& settings) {
+    store::RunRepo runs(project.db());
+    auto controller = make_controller(settings.controller);
+    if (!controller.ok()) {
+        (void)runs.set_status(run_id, "failed", controller.error().to_string());
+        return cli::fail(controller.error().to_string());
+    }
+    auto tools = tool_registry(settings.tools);
+    if (!tools.ok()) return cli::fail(tools.error().to_string());
+    (void)runs.set_status(run_id, "running");
+    std::signal(SIGINT, on_sigint);
+    std::signal(SIGTERM, on_sigint);
+    int64_t last_trajectory = 0;
+    for (int64_t task_id : settings.task_ids) {
+        agent::TaskRunEvents events;
+        events.on_step = print_step;
+        events.on_note = [](const std::string& n) { std::cerr << "[" << n << "]\n"; };
+        auto out = agent::run_task(project.db(), run_id, task_id, **controller, *tools, settings, events, &g_cancel);
+        if (!out.ok()) {
+            (void)runs.set_status(run_id, "failed", out.error().to_string());
+            return cli::fail("agent run " + std::to_string(run_id) + ", task " + std::to_string(task_id) + ": " +
+                             out.error().to_string());
+        }
+        const agent::AgentResult& r = out->result;
+        last_trajectory = out->trajectory_id;
+        std::cout << "task " << task_id << ": " << r.status;
+        if (r.status == "answered" || r.status == "forced")
+            std::cout << (r.forced ? " (forced after " + r.stop_reason + ")" : "") << ": " << one_line(r.answer_text, 400);
+        if (r.status == "invalid") std::cout << ": " << r.invalid_reason;
+        std::cout << "\n";
+        if (g_cancel.load()) {
+            (void)runs.set_status(run_id, "cancelled");
+            std::cout << "run " << run_id << " cancelled; `matrix agent resume --run " << run_id << "` carries on\n";
+            std::cout << "trajectory " << last_trajectory << "\n";
+            return 130;
+        }
+    }
+    (void)runs.set_status(run_id, "finished");
+    std::cout << "run " << run_id << "\n";
+    std::cout << "trajectory " << last_trajectory << "\n";
+    return 0;
+}
+
+std::string default_work_dir(const std::string& db_path) {
+    std::error_code ec;
+    fs::path p = fs::absolute(db_path, ec);
+    return (p.parent_path() / (p.stem().string() + ".runs")).string();
+}
+
+int run_run(const cli::Args& args) {
+    if (!args.require({"db"}, "agent run")) return 2;
+    agent::AgentRunSettings s;
+    if (auto m = args.get("model")) {
+        s.controller = {{"kind", "local"}, {"model", *m}, {"adapter", args.get_or("adapter", "")}};
+    } else if (auto e = args.get("endpoint")) {
+        if (!args.has("endpoint-model")) return cli::fail("agent run: --endpoint needs --endpoint-model NAME");
+        s.controller = {{"kind", "endpoint"}, {"url", *e}, {"model", *args.get("endpoint-model")}};
+    } else {
+        return cli::fail("agent run: give --model DIR or --endpoint URL --endpoint-model NAME");
+    }
+    if (args.has("task-id") == args.has("task")) return cli::fail("agent run: give exactly one of --task-id ID and --task TEXT");
+    s.name = args.get_or("name", "agent run");
+    s.tools = split_list(args.get_or("tools", ""));
+    if (auto n = args.get("max-steps")) s.loop.max_steps = std::stoi(*n);
+    if (auto seed = args.get("seed")) s.loop.generation.seed = std::stoull(*seed);
+    if (auto st = apply_sets(args.get_all("set"), s); !st.ok()) return cli::fail(st.error().to_string());
+    if (s.tools.empty()) {
+        for (const auto& spec : agent::matrix_tool_specs()) s.tools.push_back(spec.name);
+    }
+    auto tools = tool_registry(s.tools);
+    if (!tools.ok()) return cli::fail(tools.error().to_string());
+
+    auto project = store::Project::open(*args.get("db"));
+    if (!project.ok()) return cli::fail(project.error().to_string());
+    int64_t task_id = 0;
+    if (auto id = args.get("task-id")) {
+        task_id = std::stoll(*id);
+    } else {
+        auto created = agent::create_adhoc_task(project->db(), *args.get("task"), args.get_all("image"));
+        if (!created.ok()) return cli::fail(created.error().to_string());
+        task_id = *created;
+    }
+    s.task_ids = {task_id};
+    const std::string work_root = s.sandbox.work_dir.empty() ? default_work_dir(*args.get("db")) : s.sandbox.work_dir;
+    auto run_id = agent::create_agent_run(project->db(), s, *tools, s.controller.dump());
+    if (!run_id.ok()) return cli::fail(run_id.error().to_string());
+    // Each run works in its own folder under the work root; the stored settings say which.
+    s.sandbox.work_dir = (fs::path(work_root) / ("run-" + std::to_string(*run_id))).string();
+    if (auto st = agent::update_run_settings(project->db(), *run_id, s); !st.ok()) return cli::fail(st.error().to_string());
+    std::cerr << "[run " << *run_id << ", task " << task_id << ", work folder " << s.sandbox.work_dir << "]\n";
+    return drive(*project, *run_id, s);
+}
+
+int run_resume(const cli::Args& args) {
+    if (!args.require({"db", "run"}, "agent resume")) return 2;
+    store::OpenOptions open;
+    open.create = false;
+    auto project = store::Project::open(*args.get("db"), open);
+    if (!project.ok()) return cli::fail(project.error().to_string());
+    const int64_t run_id = std::stoll(*args.get("run"));
+    auto run = store::RunRepo(project->db()).get(run_id);
+    if (!run.ok()) return cli::fail(run.error().to_string());
+    if (!*run || (*run)->kind != "agent") return cli::fail("no agent run " + std::to_string(run_id));
+    auto settings = agent::AgentRunSettings::from_json(nlohmann::json::parse((*run)->config, nullptr, false));
+    if (!settings.ok()) return cli::fail(settings.error().to_string());
+    if (auto st = apply_sets(args.get_all("set"), *settings); !st.ok()) return cli::fail(st.error().to_string());
+    return drive(*project, run_id, *settings);
+}
+
+int run_replay(const cli::Args& args) {
+    if (!args.require({"actions", "workdir"}, "agent replay")) return 2;
+    std::ifstream in(*args.get("actions"));
+    if (!in) return cli::fail("cannot read " + *args.get("actions"));
+    nlohmann::json actions = nlohmann::json::parse(in, nullptr, false);
+    if (!actions.is_array()) return cli::fail(*args.get("actions") + ": not a JSON list of code strings");
+    for (size_t i = 0; i < actions.size(); ++i)
+        if (!actions[i].is_string()) return cli::fail(*args.get("actions") + ": element " + std::to_string(i) + " is not a string");
+    agent::AgentRunSettings s;
+    if (auto st = apply_sets(args.get_all("set"), s); !st.ok()) return cli::fail(st.error().to_string());
+    auto tools = tool_registry(split_list(args.get_or("tools", "")));
+    if (!tools.ok()) return cli::fail(tools.error().to_string());
+    agent::SandboxOptions o = s.sandbox;
+    o.work_dir = *args.get("workdir");
+    o.tools = tools->specs();
+    const agent::ToolRegistry& registry = *tools;
+    auto sandbox = agent::Sandbox::start(o, [&](const std::string& name, const nlohmann::json& a, int c,
+                                                const std::string& cwd) {
+        return registry.call(name, a, agent::ToolCallContext{cwd, -1, c});
+    });
+    if (!sandbox.ok()) return cli::fail(sandbox.error().to_string());
+    std::cerr << "[sandbox: " << (*sandbox)->isolation() << "]\n";
+    nlohmann::json out = nlohmann::json::array();
+    for (size_t i = 0; i < actions.size(); ++i) {
+        auto r = (*sandbox)->execute(actions[i].get<std::string>(), static_cast<int>(i));
+        if (!r.ok()) return cli::fail("step " + std::to_string(i) + ": " + r.error().to_string());
+        nlohmann::json e = {{"observation", r->output}, {"error", r->error ? nlohmann::json(*r->error) : nlohmann::json()}};
+        if (r->is_final) e["final_answer"] = r->final_answer;
+        if (args.has("json")) {
+            out.push_back(e);
+        } else {
+            std::cout << "--- step " << i << " ---\n" << r->output;
+            if (r->error) std::cout << "Error: " << *r->error << "\n";
+            if (r->is_final) std::cout << "final_answer: " << r->final_answer.dump() << "\n";
+        }
+    }
+    if (args.has("json")) std::cout << out.dump(2) << "\n";
+    return 0;
+}
+
+int run_agent_cmd(int argc, char** argv) {
+    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+        std::cout << k_usage;
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string sub = argv[1];
+    cli::Args args(k_usage,
+                   {"db", "model", "adapter", "endpoint", "endpoint-model", "task-id", "task", "image", "tools",
+                    "max-steps", "seed", "name", "set", "run", "actions", "workdir"},
+                   {"json"});
+    if (!args.parse(argc, argv, 2)) return args.help_requested() ? 0 : 2;
+    try {
+        if (sub == "run") return run_run(args);
+        if (sub == "resume") return run_resume(args);
+        if (sub == "replay") return run_replay(args);
+    } catch (const std::exception& e) {
+        return cli::fail(std::string("agent ") + sub + ": " + e.what());
+    }
+    return cli::fail("agent: unknown subcommand \"" + sub + "\" (run, resume, replay)");
+}
+
+}  // namespace
+
+MATRIX_CLI_COMMAND("agent", "run the agent (controller + tools + sandbox): run, resume, replay", run_agent_cmd);
