@@ -48,14 +48,18 @@ std::vector<tok::ChatMessage> step_turns(const std::vector<store::Step>& steps, 
 
 std::vector<tok::ChatMessage> prefx_history_messages(const std::string& system, const nlohmann::json& history,
                                                      size_t drop_pairs, const std::vector<int64_t>& pads) {
+    return prefx_turn_messages(system, prefx_turns_of_json(history), drop_pairs, pads);
+}
+
+std::vector<tok::ChatMessage> prefx_turn_messages(const std::string& system, const std::vector<PrefxTurn>& turns,
+                                                  size_t drop_pairs, const std::vector<int64_t>& pads) {
     std::vector<tok::ChatMessage> msgs;
     if (!system.empty()) msgs.push_back(tok::ChatMessage::make("system", system));
     size_t image = 0;
-    for (size_t i = 0; i < history.size(); ++i) {
+    for (size_t i = 0; i < turns.size(); ++i) {
         if (i >= 1 && i < 1 + 2 * drop_pairs) continue;  // oldest (gpt, human) pairs dropped
-        const auto& turn = history[i];
-        std::string from = turn.value("from", "human");
-        std::string value = turn.value("value", "");
+        const std::string& from = turns[i].from;
+        const std::string& value = turns[i].value;
         tok::ChatMessage m;
         m.role = (from == "gpt" || from == "assistant") ? "assistant" : (from == "system" ? "system" : "user");
         // "<image>" placeholders become image parts in place (LLaMA-Factory's mm_plugin).

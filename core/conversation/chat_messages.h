@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/conversation/prefx_history.h"
 #include "core/store/trajectory_repo.h"
 #include "core/tokenizer/chat_template.h"
 #include "core/util/result.h"
@@ -45,5 +46,8 @@ std::vector<tok::ChatMessage> step_turns(const std::vector<store::Step>& steps, 
 // (LLaMA-Factory's mm_plugin), taking pad counts from `pads` in order.
 std::vector<tok::ChatMessage> prefx_history_messages(const std::string& system, const nlohmann::json& history,
                                                      size_t drop_pairs, const std::vector<int64_t>& pads);
+// The same from turns (conversation/prefx_history.h: prefx_turns of a stored prefix).
+std::vector<tok::ChatMessage> prefx_turn_messages(const std::string& system, const std::vector<PrefxTurn>& turns,
+                                                  size_t drop_pairs, const std::vector<int64_t>& pads);
 
 }  // namespace matrix::conversation

@@ -13,11 +13,15 @@ using namespace matrix::store;
 class TestMigrations : public QObject {
     Q_OBJECT
 private slots:
-    void versions_are_contiguous() {
+    void versions_increase() {
         int v = 0;
-        for (const auto& m : migrations()) QCOMPARE(m.version, ++v);
+        for (const auto& m : migrations()) {
+            QVERIFY(m.version > v);
+            v = m.version;
+        }
+        QCOMPARE(migrations().front().version, 1);
         QCOMPARE(current_schema_version(), v);
-        QVERIFY(v >= 2);
+        QVERIFY(v >= 7);
     }
 
     void fresh_project_is_current() {
