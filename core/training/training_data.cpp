@@ -294,9 +294,16 @@ Result<DpoDataset> load_dpo_data(store::Database& db, int64_t dataset_id, const 
             MATRIX_TRY(auto text, store::system_prompt_text(db, *pre.system_prompt_id));
             system = text.value_or("");
         }
-        json history = json::parse(pre.history, nullptr, false);
+        // The history as turns: from its steps (schema 7), else parsed from its text.
+        std::vector<conversation::PrefxTurn> history;
+        if (pre.task_turn) {
+            history = conversation::prefx_turns_of_steps(*pre.task_turn, pre.steps);
+        } else {
+            const json h = json::parse(pre.history, nullptr, false);
+            if (!h.is_array() || h.empty()) return make_error("pair " + std::to_string(p.id) + ": bad history");
+            history = conversation::prefx_turns_of_json(h);
+        }
         json image_paths = json::parse(pre.images, nullptr, false);
-        if (!history.is_array() || history.empty()) return make_error("pair " + std::to_string(p.id) + ": bad history");
         DpoSample s;
         s.pair_id = p.id;
         bool missing = false;
@@ -328,7 +335,7 @@ Result<DpoDataset> load_dpo_data(store::Database& db, int64_t dataset_id, const 
         for (size_t drop = 0; drop <= n_history_pairs; ++drop) {
             tok::ChatTemplateOptions opt;
             opt.add_generation_prompt = true;
-            const auto messages = conversation::prefx_history_messages(system, history, drop, pads);
+            const auto messages = conversation::prefx_turn_messages(system, history, drop, pads);
             MATRIX_TRY(auto enc, tok::encode_chat(tokenizer, messages, opt));
             const int64_t len = static_cast<int64_t>(enc.ids.size() + std::max(s.chosen.size(), s.rejected.size()));
             if (len <= config.max_length) {

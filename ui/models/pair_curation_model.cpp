@@ -39,7 +39,7 @@ PairData toPairData(store::Project& p, const store::Pair& pair) {
     d.note = qs(pair.note);
     store::PairRepo repo(p.db());
     if (auto prefix = repo.prefix(pair.prefix_id); prefix && prefix->has_value()) {
-        for (const conversation::PrefxTurn& turn : conversation::prefx_history_turns((*prefix)->history)) {
+        for (const conversation::PrefxTurn& turn : conversation::prefx_turns(**prefix)) {
             if (d.taskQuery.isEmpty() && turn.from == "human") {
                 d.taskQuery = qs(std::string(conversation::task_query_of_turn(turn.value))).trimmed();
                 continue;  // the task is shown separately, not as history
