@@ -1,12 +1,12 @@
 // Python tokenizer for agent code (see python_lexer.h). Follows the Python 3 lexical grammar for the parts
 // agents use; f-strings end at the first unescaped closing quote (Python < 3.12 rules, which the MATRIX
 // interpreter ran under), and indentation is not checked (it does not change which calls the code makes).
-#include "core/formats/python_lexer.h"
+#include "core/conversation/python_lexer.h"
 
 #include <algorithm>
 #include <array>
 
-namespace matrix::formats::py {
+namespace matrix::conversation::py {
 
 namespace {
 
@@ -315,4 +315,4 @@ bool is_keyword(std::string_view n) {
     return std::find(kw.begin(), kw.end(), n) != kw.end();
 }
 
-}  // namespace matrix::formats::py
+}  // namespace matrix::conversation::py

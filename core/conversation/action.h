@@ -1,11 +1,11 @@
-// Parses the agent's turns as they appear in M-TRACE / Pref-X / step-sampling data:
-// an assistant turn "Thought: ...\n\nCode:\n```py\n...\n```" (optionally ending in <end_action>) and an
-// observation turn "[OUTPUT OF STEP k] Observation:\n..." or "[OUTPUT OF STEP k] Error: ...".
+// The agent's action: an assistant turn "Thought: ...\n\nCode:\n```py\n...\n```" (optionally ending in
+// <end_action>) as it appears in M-TRACE / Pref-X / step-sampling data and as the agent writes it. Renders one
+// from thought + code, and parses one (observation turns: core/conversation/observation.h).
 // Tool calls are extracted from the code for any function name (known MATRIX tools are flagged), with
 // keyword or positional arguments; Python literals become JSON values, anything else {"$expr": "<source>"}.
 // What counts as a call: a plain-name callee anywhere in the code (also nested in expressions, arguments and
 // f-string fields); NOT method/attribute calls (x.append(..), os.path.join(..)), Python builtins (print,
-// len, ...), or names the same code block imports or defines (see core/formats/python_calls.h).
+// len, ...), or names the same code block imports or defines (see core/conversation/python_calls.h).
 // Labels are found as in the real data: "Thought:" in any case, also "**Thought:**" / "### Thought:";
 // "Code:" likewise, the first one that a ```py / ```python / ``` fence follows.
 // Pure functions, thread-safe, never throw; all strings put into JSON values are valid UTF-8.
@@ -17,7 +17,27 @@
 #include <string_view>
 #include <vector>
 
-namespace matrix::formats {
+#include "core/conversation/known_tools.h"
+
+namespace matrix::conversation {
+
+// The stop tag that ends an action in Pref-X / step-sampling data and in the agent's prompt examples.
+inline constexpr std::string_view k_end_action = "<end_action>";
+// The labels as render_action writes them (parse_action also reads other cases and markdown decoration).
+inline constexpr std::string_view k_thought_label = "Thought:";
+inline constexpr std::string_view k_code_label = "Code:";
+
+// Where generation of an action stops: "<end_action>" and "Observation:" (agent-runtime.md 1; the reference
+// cuts after generating, we stop at them).
+const std::vector<std::string>& agent_stop_strings();
+
+// "Thought: {thought}\n\nCode:\n```py\n{code}\n```" (M-TRACE's form; no <end_action>).
+std::string render_action(std::string_view thought, std::string_view code);
+// Strips a trailing "<end_action>" (after trailing spaces / newlines; Pref-X / step-sampling actions carry it,
+// M-TRACE's do not); returns `action` unchanged when it has none.
+std::string_view strip_end_action(std::string_view action);
+// The action with "<end_action>" appended unless it already ends with one (Pref-X's form).
+std::string with_end_action(const std::string& action);
 
 struct ToolCall {
     std::string name;  // function name as called ("ocr", "final_answer", "print" is NOT reported)
@@ -57,34 +77,15 @@ struct ParsedAction {
     bool well_formed() const { return has_thought && has_code && code_fence_closed && code_parses; }
 };
 
-struct ParsedObservation {
-    int step = -1;          // k of "[OUTPUT OF STEP k]"; -1 when the header is missing
-    bool is_error = false;  // "Error:" form
-    std::string text;       // the printed output / error message after the header line (verbatim)
-    bool well_formed = false;
-};
-
 ParsedAction parse_action(std::string_view assistant_text);
-ParsedObservation parse_observation(std::string_view observation_turn);
 
 // Tool calls of a bare code block (what parse_action does with the code it finds); `parses` receives the
 // same verdict as ParsedAction::code_parses. For editors that check code as it is typed.
 std::vector<ToolCall> extract_tool_calls(std::string_view code, bool* parses = nullptr);
 
-// MATRIX's own Pref-X filters, exactly as its data_formating.py applies them to step-sampling candidates:
-// a format error is an action without "thought:" or without "code" (case-insensitive substrings), an error
-// observation is one that contains "error" (case-insensitive). Looser than ParsedAction on purpose.
+// MATRIX's own Pref-X filter, exactly as its data_formating.py applies it to step-sampling candidates: a
+// format error is an action without "thought:" or without "code" (case-insensitive substrings). Looser than
+// ParsedAction on purpose. (Its observation filter: matrix_error_observation in observation.h.)
 bool matrix_format_error(std::string_view action);
-bool matrix_error_observation(std::string_view observation);
 
-// Names of the tools an agent may call (MATRIX spec section 7 and GTA's tool set), with their parameter
-// names in declaration order, used to map positional arguments.
-struct KnownTool {
-    std::string name;
-    std::vector<std::string> parameters;
-    std::string family;  // "matrix" (MATRIX agent tools), "gta" (GTA benchmark) or "agentx" (Agent-X)
-};
-const std::vector<KnownTool>& known_tools();
-const KnownTool* find_known_tool(std::string_view name);
-
-}  // namespace matrix::formats
+}  // namespace matrix::conversation

@@ -1,14 +1,14 @@
 // Python literal evaluation over lexed tokens (see python_literal.h): a small recursive-descent reader that
 // accepts exactly what ast.literal_eval would for the literal forms agents write, and refuses the rest so
 // that the caller keeps the source text instead.
-#include "core/formats/python_literal.h"
+#include "core/conversation/python_literal.h"
 
 #include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <limits>
 
-namespace matrix::formats::py {
+namespace matrix::conversation::py {
 
 namespace {
 
@@ -346,4 +346,4 @@ std::optional<nlohmann::json> literal_value(std::string_view src, const std::vec
     return v;
 }
 
-}  // namespace matrix::formats::py
+}  // namespace matrix::conversation::py

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace matrix::formats::py {
+namespace matrix::conversation::py {
 
 struct CallArgument {
     std::string keyword;  // empty for a positional argument
@@ -41,4 +41,4 @@ CallScan scan_calls(std::string_view code);
 // True for names of Python's builtin functions and exception classes (print, len, ValueError, ...).
 bool is_builtin(std::string_view name);
 
-}  // namespace matrix::formats::py
+}  // namespace matrix::conversation::py

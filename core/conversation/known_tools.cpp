@@ -8,9 +8,9 @@
 // GTA: the 14 tools of GTA-1's dataset.json (inputs in their declared order; CountGivenObject is declared
 // with and without its optional bbox, the longer form is used). Agent-X: the names of
 // ../shared/bench/agentx_toolmeta.json that GTA does not already have.
-#include "core/formats/trajectory_parser.h"
+#include "core/conversation/known_tools.h"
 
-namespace matrix::formats {
+namespace matrix::conversation {
 
 const std::vector<KnownTool>& known_tools() {
     static const std::vector<KnownTool> tools = {
@@ -60,4 +60,4 @@ const KnownTool* find_known_tool(std::string_view name) {
     return nullptr;
 }
 
-}  // namespace matrix::formats
+}  // namespace matrix::conversation

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace matrix::formats::py {
+namespace matrix::conversation::py {
 
 enum class TokenKind { Name, Number, String, Op, Newline };
 
@@ -47,4 +47,4 @@ std::vector<std::pair<size_t, size_t>> fstring_fields(std::string_view src, cons
 // Python keywords (hard ones): a keyword followed by "(" is not a call.
 bool is_keyword(std::string_view name);
 
-}  // namespace matrix::formats::py
+}  // namespace matrix::conversation::py

@@ -1,9 +1,9 @@
-// Shared turn parsing for the format converters (see agent_turns.h).
-#include "core/formats/agent_turns.h"
+// Task turn parsing and building (see user_prompt.h).
+#include "core/conversation/user_prompt.h"
 
-#include "core/formats/trajectory_parser.h"
+#include <regex>
 
-namespace matrix::formats {
+namespace matrix::conversation {
 
 namespace {
 std::string_view trim(std::string_view s) {
@@ -63,43 +63,41 @@ UserPrompt parse_user_prompt(std::string_view text) {
     return u;
 }
 
-std::string_view strip_end_action(std::string_view action) {
-    constexpr std::string_view tag = "<end_action>";
-    std::string_view a = action;
-    while (!a.empty() && (a.back() == '\n' || a.back() == ' ')) a.remove_suffix(1);
-    if (a.size() >= tag.size() && a.substr(a.size() - tag.size()) == tag) return a.substr(0, a.size() - tag.size());
-    return action;
+std::string_view task_query_of_turn(std::string_view text) {
+    std::string_view q = text;
+    if (const size_t i = q.find("Task: "); i != std::string_view::npos) q = q.substr(i + 6);
+    if (const size_t a = q.find("Attachment:"); a != std::string_view::npos) q = q.substr(0, a);
+    return q;
 }
 
-store::Step step_from_action(int idx, const std::string& action) {
-    store::Step s;
-    s.idx = idx;
-    s.action = action;
-    ParsedAction a = parse_action(strip_end_action(action));
-    s.thought = std::move(a.thought);
-    s.code = std::move(a.code);
-    s.is_final = a.is_final;
-    int pos = 0;
-    for (auto& c : a.tool_calls) {
-        store::ToolCallRow row;
-        row.position = pos++;
-        row.name = std::move(c.name);
-        row.arguments = c.arguments.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        row.known = c.known;
-        s.tool_calls.push_back(std::move(row));
+std::string task_turn(std::string_view task) { return "Task: " + std::string(task); }
+
+std::string strip_picture_lines(const std::string& text) {
+    // Line by line: every "Picture k: <img>PATH</img>" line goes (a regex consuming each line's newline missed
+    // the second of two consecutive lines).
+    static const std::regex line(R"(^Picture \d+: <img>[^<]*</img>$)");
+    std::string out;
+    size_t start = 0;
+    while (start <= text.size()) {
+        const size_t nl = text.find('\n', start);
+        const size_t end = nl == std::string::npos ? text.size() : nl;
+        const std::string one = text.substr(start, end - start);
+        if (!std::regex_match(one, line)) {
+            out += one;
+            if (nl != std::string::npos) out += '\n';
+        }
+        if (nl == std::string::npos) break;
+        start = nl + 1;
     }
-    return s;
+    while (!out.empty() && out.front() == '\n') out.erase(out.begin());
+    return out;
 }
 
-void set_step_observation(store::Step& step, const std::string& turn) {
-    ParsedObservation o = parse_observation(turn);
-    if (o.well_formed) {
-        step.is_error = o.is_error;
-        step.observation = std::move(o.text);
-    } else {
-        step.observation = turn;
-    }
-    if (store::render_observation_turn(step.idx, step.is_error, *step.observation) != turn) step.observation_raw = turn;
+std::string prefx_task_turn(size_t n_images, std::string_view task_text) {
+    std::string out;
+    for (size_t i = 0; i < n_images; ++i) out += "<image>\n";
+    out += task_text;
+    return out;
 }
 
-}  // namespace matrix::formats
+}  // namespace matrix::conversation

@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "core/formats/python_lexer.h"
+#include "core/conversation/python_lexer.h"
 
-namespace matrix::formats::py {
+namespace matrix::conversation::py {
 
 // The JSON value of tokens[first, last) of src when they form exactly one literal; nullopt otherwise.
 // Mapping: str -> string; int -> integer (int64, or uint64 above it; larger ints are not literals here);
@@ -29,4 +29,4 @@ std::optional<std::string> decode_string(std::string_view src, const Token& t);
 // Replaces each byte sequence that is not valid UTF-8 with U+FFFD, so that the text is safe to put in JSON.
 std::string valid_utf8(std::string_view s);
 
-}  // namespace matrix::formats::py
+}  // namespace matrix::conversation::py

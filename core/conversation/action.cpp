@@ -1,19 +1,17 @@
-// Splits agent turns (see trajectory_parser.h). The code block is found the way MATRIX's runtime finds it
+// Renders and splits agent actions (see action.h). The code block is found the way MATRIX's runtime finds it
 // (transformers.agents' parse_code_blob: the regex ```(?:py|python)?\n(.*?)\n``` then .strip()), but the
 // "Code:" label is the first one that is followed by a fence rather than the last "Code:" in the text
 // (extract_action splits on the last), so a "Code:" inside a code string cannot cut the code in two.
-#include "core/formats/trajectory_parser.h"
+#include "core/conversation/action.h"
 
 #include <cctype>
 
-#include "core/formats/python_calls.h"
-#include "core/formats/python_literal.h"
+#include "core/conversation/python_calls.h"
+#include "core/conversation/python_literal.h"
 
-namespace matrix::formats {
+namespace matrix::conversation {
 
 namespace {
-
-constexpr std::string_view k_end_action = "<end_action>";
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
@@ -98,6 +96,32 @@ std::vector<ToolCall> tool_calls_of(const py::CallScan& scan) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& agent_stop_strings() {
+    static const std::vector<std::string> stops = {std::string(k_end_action), "Observation:"};
+    return stops;
+}
+
+std::string render_action(std::string_view thought, std::string_view code) {
+    std::string out = "Thought: ";
+    out += thought;
+    out += "\n\nCode:\n```py\n";
+    out += code;
+    out += "\n```";
+    return out;
+}
+
+std::string_view strip_end_action(std::string_view action) {
+    std::string_view a = action;
+    while (!a.empty() && (a.back() == '\n' || a.back() == ' ')) a.remove_suffix(1);
+    if (a.size() >= k_end_action.size() && a.substr(a.size() - k_end_action.size()) == k_end_action)
+        return a.substr(0, a.size() - k_end_action.size());
+    return action;
+}
+
+std::string with_end_action(const std::string& action) {
+    return strip_end_action(action).size() == action.size() ? action + std::string(k_end_action) : action;
+}
 
 std::vector<ToolCall> extract_tool_calls(std::string_view code, bool* parses) {
     const py::CallScan scan = py::scan_calls(code);
@@ -196,53 +220,9 @@ ParsedAction parse_action(std::string_view text) {
     return a;
 }
 
-ParsedObservation parse_observation(std::string_view turn) {
-    ParsedObservation o;
-    std::string_view s = turn;
-    size_t lead = 0;
-    while (lead < s.size() && is_space(s[lead])) ++lead;
-    constexpr std::string_view k_head = "[OUTPUT OF STEP ";
-    if (s.substr(lead, k_head.size()) != k_head) {
-        o.text = std::string(turn);
-        return o;
-    }
-    size_t k = lead + k_head.size();
-    size_t d = k;
-    long step = 0;
-    while (d < s.size() && std::isdigit(static_cast<unsigned char>(s[d])) && d - k < 9) step = step * 10 + (s[d++] - '0');
-    if (d == k || d >= s.size() || s[d] != ']') {
-        o.text = std::string(turn);
-        return o;
-    }
-    o.step = int(step);
-    k = d + 1;
-    while (k < s.size() && (s[k] == ' ' || s[k] == '\t')) ++k;
-    auto after_label = [&](size_t p) {
-        if (p < s.size() && s[p] == '\n') return p + 1;
-        if (p + 1 < s.size() && s[p] == '\r' && s[p + 1] == '\n') return p + 2;
-        if (p < s.size() && s[p] == ' ') return p + 1;
-        return p;
-    };
-    if (s.substr(k, 12) == "Observation:") {
-        o.well_formed = true;
-        o.text = std::string(s.substr(after_label(k + 12)));
-    } else if (s.substr(k, 6) == "Error:") {
-        o.well_formed = true;
-        o.is_error = true;
-        o.text = std::string(s.substr(after_label(k + 6)));
-    } else {
-        o.text = std::string(s.substr(k));
-    }
-    return o;
-}
-
 bool matrix_format_error(std::string_view action) {
     const std::string l = lower_ascii(action);
     return l.find("thought:") == std::string::npos || l.find("code") == std::string::npos;
 }
 
-bool matrix_error_observation(std::string_view observation) {
-    return lower_ascii(observation).find("error") != std::string::npos;
-}
-
-}  // namespace matrix::formats
+}  // namespace matrix::conversation

@@ -1,14 +1,14 @@
 // Call extraction over lexed agent code (see python_calls.h for what counts as a call and why).
-#include "core/formats/python_calls.h"
+#include "core/conversation/python_calls.h"
 
 #include <algorithm>
 #include <array>
 #include <set>
 
-#include "core/formats/python_lexer.h"
-#include "core/formats/python_literal.h"
+#include "core/conversation/python_lexer.h"
+#include "core/conversation/python_literal.h"
 
-namespace matrix::formats::py {
+namespace matrix::conversation::py {
 
 namespace {
 
@@ -202,4 +202,4 @@ CallScan scan_calls(std::string_view code) {
     return scan;
 }
 
-}  // namespace matrix::formats::py
+}  // namespace matrix::conversation::py

@@ -1,4 +1,4 @@
-// Hand-written tool-call cases for test_trajectory_parser.cpp, kept out of the Q_OBJECT file because moc
+// Hand-written tool-call cases for test_action.cpp, kept out of the Q_OBJECT file because moc
 // cannot read raw string literals. Each row: name, code, expected calls as JSON, whether the code lexes.
 #pragma once
 

@@ -1,9 +1,9 @@
-// Tests for the trajectory parser (core/formats/trajectory_parser.h) and its Python lexer/literal reader:
-// - every assistant turn of the real M-TRACE subset against tests/core/formats/data/mtrace60_actions.json,
+// Tests for the action parser (core/conversation/action.h) and its Python lexer/literal reader:
+// - every assistant turn of the real M-TRACE subset against tests/core/conversation/data/mtrace60_actions.json,
 //   which gen_mtrace60_actions.py computed independently with Python's ast module (code, flags, tool calls
 //   with their JSON arguments), plus the exact tool-call histogram and the 8 real turns without code;
-// - every observation turn of the real file; the known tools against GTA's dataset.json and the M-TRACE
-//   system prompt's tool list; hand-written tricky cases (strings, f-strings, literals, nesting, errors).
+// - the known tools against GTA's dataset.json and the M-TRACE system prompt's tool list; hand-written tricky
+//   cases (strings, f-strings, literals, nesting, errors). Observation turns: test_observation.cpp.
 #include <QtTest>
 
 #include <fstream>
@@ -11,12 +11,13 @@
 #include <set>
 #include <nlohmann/json.hpp>
 
-#include "core/formats/python_lexer.h"
-#include "core/formats/python_literal.h"
-#include "core/formats/trajectory_parser.h"
+#include "core/conversation/action.h"
+#include "core/conversation/observation.h"
+#include "core/conversation/python_lexer.h"
+#include "core/conversation/python_literal.h"
 #include "parser_cases.h"
 
-using namespace matrix::formats;
+using namespace matrix::conversation;
 using nlohmann::json;
 
 namespace {
@@ -30,7 +31,7 @@ const json& mtrace() {
     return d;
 }
 const json& expected_actions() {
-    static const json d = load(MATRIX_SOURCE_DIR "/tests/core/formats/data/mtrace60_actions.json");
+    static const json d = load(MATRIX_SOURCE_DIR "/tests/core/conversation/data/mtrace60_actions.json");
     return d;
 }
 
@@ -44,7 +45,7 @@ std::string action(const std::string& code) { return "Thought: test.\n\nCode:\n`
 
 }  // namespace
 
-class TestTrajectoryParser : public QObject {
+class TestAction : public QObject {
     Q_OBJECT
 private slots:
     // ---- real data ---------------------------------------------------------------------------------------
@@ -153,39 +154,6 @@ private slots:
         }
     }
 
-    void mtrace_observation_turns() {
-        int observations = 0, errors = 0;
-        for (const json& rec : mtrace()) {
-            const json& conv = rec["conversations"];
-            int assistant_turns = 0;
-            bool first_user = true;
-            for (const json& turn : conv) {
-                if (turn["from"] == "assistant") ++assistant_turns;
-                if (turn["from"] != "user") continue;
-                const std::string v = turn["value"].get<std::string>();
-                if (first_user) {  // the task turn has no header
-                    first_user = false;
-                    const ParsedObservation o = parse_observation(v);
-                    QVERIFY(!o.well_formed && o.step == -1 && o.text == v);
-                    continue;
-                }
-                const ParsedObservation o = parse_observation(v);
-                QVERIFY(o.well_formed);
-                QCOMPARE(o.step, assistant_turns - 1);  // k counts assistant steps from 0
-                const std::string head = "[OUTPUT OF STEP " + std::to_string(o.step) + "] ";
-                if (o.is_error) {
-                    ++errors;
-                    QCOMPARE(o.text, v.substr(head.size() + 7));
-                } else {
-                    ++observations;
-                    QCOMPARE(o.text, v.substr(head.size() + 13));
-                }
-            }
-        }
-        QCOMPARE(observations, 92);
-        QCOMPARE(errors, 13);
-    }
-
     // Every GTA tool (dataset.json's tool lists) is known with its inputs in declared order, and every gold
     // tool call's name is known.
     void gta_tools_known() {
@@ -228,11 +196,11 @@ private slots:
             const std::string name = sys.substr(p + 3, colon - p - 3);
             const size_t line_end = sys.find('\n', inputs);
             const std::string dict = sys.substr(inputs + 14, line_end - inputs - 14);
-            const auto lexed = matrix::formats::py::lex(dict);
+            const auto lexed = matrix::conversation::py::lex(dict);
             QVERIFY(lexed.ok);
             size_t n = lexed.tokens.size();
-            while (n > 0 && lexed.tokens[n - 1].kind == matrix::formats::py::TokenKind::Newline) --n;
-            const auto value = matrix::formats::py::literal_value(dict, lexed.tokens, 0, n);
+            while (n > 0 && lexed.tokens[n - 1].kind == matrix::conversation::py::TokenKind::Newline) --n;
+            const auto value = matrix::conversation::py::literal_value(dict, lexed.tokens, 0, n);
             QVERIFY2(value && value->is_object(), name.c_str());
             const KnownTool* kt = find_known_tool(name);
             QVERIFY2(kt && kt->family == "matrix", name.c_str());
@@ -375,35 +343,6 @@ private slots:
         QVERIFY(!a.has_thought && !a.has_code && a.tool_calls.empty() && a.code_offset == std::string::npos);
     }
 
-    void observations_data() {
-        QTest::addColumn<QString>("turn");
-        QTest::addColumn<int>("step");
-        QTest::addColumn<bool>("is_error");
-        QTest::addColumn<bool>("well_formed");
-        QTest::addColumn<QString>("text");
-        QTest::newRow("observation") << "[OUTPUT OF STEP 0] Observation:\n3.0\n" << 0 << false << true << "3.0\n";
-        QTest::newRow("observation same line") << "[OUTPUT OF STEP 12] Observation: done" << 12 << false << true << "done";
-        QTest::newRow("empty observation") << "[OUTPUT OF STEP 3] Observation:" << 3 << false << true << "";
-        QTest::newRow("error") << "[OUTPUT OF STEP 1] Error: Code execution failed\nretry" << 1 << true << true
-                               << "Code execution failed\nretry";
-        QTest::newRow("no header") << "just printed text" << -1 << false << false << "just printed text";
-        QTest::newRow("bad step") << "[OUTPUT OF STEP x] Observation:\n1" << -1 << false << false
-                                  << "[OUTPUT OF STEP x] Observation:\n1";
-        QTest::newRow("unknown label") << "[OUTPUT OF STEP 2] Result: 5" << 2 << false << false << "Result: 5";
-    }
-    void observations() {
-        QFETCH(QString, turn);
-        QFETCH(int, step);
-        QFETCH(bool, is_error);
-        QFETCH(bool, well_formed);
-        QFETCH(QString, text);
-        const ParsedObservation o = parse_observation(turn.toStdString());
-        QCOMPARE(o.step, step);
-        QCOMPARE(o.is_error, is_error);
-        QCOMPARE(o.well_formed, well_formed);
-        QCOMPARE(QString::fromStdString(o.text), text);
-    }
-
     void matrix_filters() {
         QVERIFY(!matrix_format_error("Thought: x\nCode:\n```py\nprint(1)\n```"));
         QVERIFY(!matrix_format_error("THOUGHT: x ... code"));
@@ -412,6 +351,18 @@ private slots:
         QVERIFY(matrix_error_observation("Code execution failed: NameError"));
         QVERIFY(matrix_error_observation("ERROR"));
         QVERIFY(!matrix_error_observation("All fine"));
+    }
+
+    void render_and_end_action() {
+        const std::string a = render_action("look.", "print(1)");
+        QCOMPARE(a, std::string("Thought: look.\n\nCode:\n```py\nprint(1)\n```"));
+        const ParsedAction p = parse_action(a);
+        QVERIFY(p.well_formed() && p.thought == "look." && p.code == "print(1)");
+        QCOMPARE(with_end_action(a), a + "<end_action>");
+        QCOMPARE(with_end_action(a + "<end_action>"), a + "<end_action>");
+        QCOMPARE(std::string(strip_end_action(a + "<end_action> \n")), a);
+        QCOMPARE(std::string(strip_end_action(a)), a);
+        QCOMPARE(agent_stop_strings(), (std::vector<std::string>{"<end_action>", "Observation:"}));
     }
 
     // Invalid UTF-8 in the input never reaches the JSON values (dump() would throw on it).
@@ -425,5 +376,5 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestTrajectoryParser)
-#include "test_trajectory_parser.moc"
+QTEST_GUILESS_MAIN(TestAction)
+#include "test_action.moc"
