@@ -1,4 +1,4 @@
-// Qwen2-VL engine against the HF transformers fixture (shared/fixtures/qwen2vl-tiny, see its README):
+// Qwen2-VL engine against the HF transformers fixture (tests/data/external/fixtures/qwen2vl-tiny, see its README):
 // vision embeds and logits within 1e-4, M-RoPE position ids and rope deltas exact, 24 greedy tokens exact,
 // PEFT LoRA policy/reference log-probs within 1e-3, config layouts, loading errors, shards, bf16, attention paths.
 // One executable for the whole model so CI compiles LibTorch headers once.
