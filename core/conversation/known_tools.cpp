@@ -7,7 +7,7 @@
 // positional visualizer call ran differently there. The M-TRACE subset has no positional visualizer call.
 // GTA: the 14 tools of GTA-1's dataset.json (inputs in their declared order; CountGivenObject is declared
 // with and without its optional bbox, the longer form is used). Agent-X: the names of
-// ../shared/bench/agentx_toolmeta.json that GTA does not already have.
+// tests/data/external/bench/agentx_toolmeta.json that GTA does not already have.
 #include "core/conversation/known_tools.h"
 
 namespace matrix::conversation {

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-# Writes mtrace60_actions.json: for every assistant turn of ../shared/data/mtrace/mtrace-subset-60.json, what
+# Writes mtrace60_actions.json: for every assistant turn of tests/data/external/data/mtrace/mtrace-subset-60.json, what
 # the trajectory parser must report, computed independently with Python's own ast module:
 #   has_code: MATRIX's regex ```(?:py|python)?\n(.*?)\n``` finds a block; has_thought: "thought:" (any case)
 #   occurs before it; tool_calls: ast.Call nodes whose callee is a plain Name, not a builtin and not a name the
 #   block imports or defines, in source order; arguments: keyword -> value, positional -> the known tool's
 #   parameter name (else "$i"); values: literals as JSON, anything else {"$expr": source segment}.
-# Usage: python3 gen_mtrace60_actions.py /work/shared > mtrace60_actions.json
-import ast, builtins, json, re, sys
+# Usage: python3 gen_mtrace60_actions.py [DATA_DIR] > mtrace60_actions.json   (DATA_DIR default: tests/data/external)
+import ast, builtins, json, os, re, sys
 
 KNOWN = {"visualizer": ["question", "image_path"], "ask_search_agent": ["query"],
          "inspect_file_as_text": ["file_path", "question"], "objectlocation": ["object", "image_path"],
@@ -86,4 +86,4 @@ def main(shared):
     json.dump(rows, sys.stdout, indent=1, ensure_ascii=False)
     sys.stdout.write("\n")
 
-main(sys.argv[1] if len(sys.argv) > 1 else "/work/shared")
+main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../data/external"))
