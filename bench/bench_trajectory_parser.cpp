@@ -9,10 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "core/conversation/action.h"
+#include "core/conversation/observation.h"
 #include "core/formats/char_bleu.h"
-#include "core/formats/trajectory_parser.h"
 
 using namespace matrix::formats;
+using namespace matrix::conversation;
 
 int main(int argc, char** argv) {
     const int repeats = argc > 1 ? std::atoi(argv[1]) : 200;

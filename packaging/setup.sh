@@ -15,8 +15,9 @@ jobs=${JOBS:-$(nproc)}
 mode=${1:-build}
 
 # Debian packages: toolchain, Qt 6 Widgets/Charts/Svg, LibTorch (CPU), OpenCV (the three modules we use),
-# SQLite, nlohmann-json, PCRE2, OpenBLAS (LibTorch's BLAS: the reference BLAS is ~30x slower), Tesseract OCR
-# for the ocr tool, bubblewrap and Debian's python3 with numpy/PIL/OpenCV/pandas for the agent's sandbox, Xvfb for
+# SQLite, nlohmann-json, PCRE2, libcurl (chat endpoints), cpp-httplib (the endpoint tests' local server),
+# OpenBLAS (LibTorch's BLAS: the reference BLAS is ~30x slower), Tesseract OCR for the ocr tool, bubblewrap and
+# Debian's python3 with numpy/PIL/OpenCV/pandas for the agent's sandbox, Xvfb for
 # screenshots without a display.
 packages=(
   build-essential cmake ninja-build pkg-config
@@ -24,6 +25,7 @@ packages=(
   libtorch-dev libopenblas0-pthread
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libsqlite3-dev nlohmann-json3-dev libpcre2-dev
+  libcurl4-openssl-dev libcpp-httplib-dev
   tesseract-ocr tesseract-ocr-eng
   bubblewrap python3 python3-numpy python3-pil python3-opencv python3-pandas
   xvfb xauth fonts-dejavu-core

@@ -12,9 +12,11 @@
 #include "app/cli/args.h"
 #include "app/cli/command.h"
 #include "core/agent/agent_run.h"
+#include "core/agent/endpoint_controller.h"
 #include "core/agent/sandbox.h"
 #include "core/agent/tool.h"
 #include "core/store/project.h"
+#include "core/store/request_cache_repo.h"
 #include "core/store/run_repo.h"
 #ifdef MATRIX_HAVE_TORCH
 #include "core/agent/local/local_controller.h"
@@ -102,7 +104,10 @@ Result<agent::ToolRegistry> tool_registry(const std::vector<std::string>& names)
     return all.subset(names);
 }
 
-Result<std::unique_ptr<agent::Controller>> make_controller(const nlohmann::json& c) {
+// The controller the run's settings name; an endpoint's replies are cached in the project (`cache`), so a resumed
+// run does not pay twice for the same request.
+Result<std::unique_ptr<agent::Controller>> make_controller(const nlohmann::json& c,
+                                                          std::shared_ptr<net::RequestCache> cache = nullptr) {
     const std::string kind = c.value("kind", "");
     if (kind == "local") {
 #ifdef MATRIX_HAVE_TORCH
@@ -117,7 +122,15 @@ Result<std::unique_ptr<agent::Controller>> make_controller(const nlohmann::json&
         return make_error("this build has no LibTorch engine: use --endpoint");
 #endif
     }
-    if (kind == "endpoint") return make_error("endpoint controllers are not in this build yet");
+    if (kind == "endpoint") {
+        agent::EndpointControllerOptions o;
+        o.url = c.value("url", "");
+        o.model = c.value("model", "");
+        o.api_key_env = c.value("api_key_env", "OPENAI_API_KEY");
+        o.cache = cache;
+        MATRIX_TRY(auto endpoint, agent::EndpointController::create(o));
+        return std::unique_ptr<agent::Controller>(std::move(endpoint));
+    }
     return make_error("no controller: give --model DIR or --endpoint URL --endpoint-model NAME");
 }
 
@@ -142,7 +155,13 @@ void print_step(const store::Step& s) {
 // Runs the run's tasks (all of them, skipping finished ones); prints steps; returns 0 when every task ended.
 int drive(store::Project& project, int64_t run_id, const agent::AgentRunSettings& settings) {
     store::RunRepo runs(project.db());
-    auto controller = make_controller(settings.controller);
+    std::shared_ptr<net::RequestCache> cache;
+    if (settings.controller.value("kind", "") == "endpoint") {
+        auto opened = store::RequestCacheRepo::open(project.path());
+        if (!opened.ok()) return cli::fail(opened.error().to_string());
+        cache = std::shared_ptr<net::RequestCache>(std::move(*opened));
+    }
+    auto controller = make_controller(settings.controller, cache);
     if (!controller.ok()) {
         (void)runs.set_status(run_id, "failed", controller.error().to_string());
         return cli::fail(controller.error().to_string());

@@ -31,8 +31,8 @@ const char* kUsage =
     "              (prints the new run id as the last line)\n"
     "  score       --db FILE --run ID [--scorer official|matrix] [--json]\n"
     "              [--judge-url URL --judge-model NAME [--judge-key-env VAR] [--judge-timeout-ms MS]]\n"
-    "              (Agent-X: asks an OpenAI-compatible chat-completions judge at URL (plain http://) for the\n"
-    "              judge metrics and stores the verdicts; the API key is read from the environment\n"
+    "              (Agent-X: asks an OpenAI-compatible chat-completions judge at URL (http:// or https://) for\n"
+    "              the judge metrics and stores the verdicts; the API key is read from the environment\n"
     "              variable VAR, never from the command line; without --judge-url nothing is judged)\n"
     "  compare     --db FILE RUN_A RUN_B [RUN_C ...] [--baseline ID] [--scorer official|matrix] [--json]\n"
     "              [--csv FILE]   (two runs: A is the baseline unless --baseline names B; three or more:\n"
@@ -155,8 +155,8 @@ std::optional<JudgeConfig> judge_args(const cli::Args& args) {
     }
     judge.endpoint = *args.get("judge-url");
     judge.model = *args.get("judge-model");
-    if (judge.endpoint.rfind("http://", 0) != 0) {
-        std::cerr << "matrix bench score: --judge-url must be a plain http:// URL (no TLS support)\n";
+    if (judge.endpoint.rfind("http://", 0) != 0 && judge.endpoint.rfind("https://", 0) != 0) {
+        std::cerr << "matrix bench score: --judge-url must be an http:// or https:// URL\n";
         return std::nullopt;
     }
     if (auto var = args.get("judge-key-env")) {

@@ -71,7 +71,7 @@ gpu_step() {
 }
 
 log "mode $mode, repo $repo, build $build, out $OUT, budget ${budget}s, $jobs jobs"
-if [ ! -f .device/include/sqlite3.h ] || [ ! -d .device/fixtures/qwen2vl-tiny ]; then
+if [ ! -f .device/include/sqlite3.h ]; then
   if [ $mode = cpu ]; then bench/gpu/prepare.sh; else log "WARNING: .device/ missing (run bench/gpu/prepare.sh and carry .device)"; fi
 fi
 
@@ -88,7 +88,7 @@ sed 's/^/  env| /' "$OUT/env.txt" | grep -E 'torch|transformers|peft|cmake|g\+\+
 
 # ---- 1. configure + build (engine only: no Qt, no OpenCV) ----
 cmake_args=(-S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMATRIX_ENGINE_ONLY=ON -DMATRIX_BUILD_TESTS=OFF
-            -DMATRIX_EXTRA_INCLUDE_DIR="$repo/.device/include" -DMATRIX_SHARED_DIR="$repo/.device")
+            -DMATRIX_EXTRA_INCLUDE_DIR="$repo/.device/include")
 if [ $mode = gpu ]; then
   cmake_args+=(-DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')")
 fi
@@ -100,7 +100,7 @@ grep -E 'error|FAILED' "$OUT/build.txt" | head -40 | sed 's/^/  build-errors| /'
 bm=$build/bench/bench_model
 bt=$build/bench/bench_train
 cli=$build/app/matrix
-fx=$repo/.device/fixtures/qwen2vl-tiny
+fx=$repo/tests/data/external/fixtures/qwen2vl-tiny
 
 # ---- 2a. numerics on the device: logits, position ids, greedy tokens, CUDA graph vs eager ----
 if [ -x "$bm" ]; then

@@ -8,16 +8,15 @@
 #include <regex>
 #include <thread>
 
-#include "core/formats/agent_turns.h"
-#include "core/formats/trajectory_parser.h"
+#include "core/conversation/action.h"
+#include "core/conversation/chat_messages.h"
+#include "core/conversation/observation.h"
+#include "core/conversation/steps.h"
 
 namespace matrix::agent {
 
 extern const char* const k_bundled_system_prompt;  // embedded at build time
 
-const char* const k_retry_suffix =
-    "\nNow let's retry: take care not to repeat previous errors! If you have retried several times, try a "
-    "completely different approach.\n";
 const char* const k_no_output_note =
     "The code ran and printed nothing. Values that are not printed are not shown: print() what you need to see.";
 
@@ -67,7 +66,7 @@ std::string memory_transcript(const AgentTask& task, const std::vector<store::St
     std::string out = task.task_text + "\n";
     for (const store::Step& s : steps) {
         out += "\n--- Step " + std::to_string(s.idx) + " ---\n" + s.action.value_or("") + "\n";
-        if (auto turn = store::observation_turn(s)) out += *turn + "\n";
+        if (auto turn = conversation::observation_turn(s)) out += *turn + "\n";
     }
     out += "\nNow give the final answer to the task.";
     return out;
@@ -76,10 +75,12 @@ std::string memory_transcript(const AgentTask& task, const std::vector<store::St
 }  // namespace
 
 std::string execution_error_text(const std::string& exception_text) {
-    return "Code execution failed due to the following error:\n" + exception_text + k_retry_suffix;
+    return conversation::with_retry_suffix(conversation::execution_error(exception_text));
 }
 
-std::string parse_error_text(const std::string& why) { return "Error in code parsing: " + why + k_retry_suffix; }
+std::string parse_error_text(const std::string& why) {
+    return conversation::with_retry_suffix(std::string(conversation::k_parsing_error_prefix) + why);
+}
 
 std::optional<std::vector<std::string>> authorized_imports_in_prompt(const std::string& prompt) {
     static const std::regex listed(R"(list of modules:\s*\[([^\]]*)\])");
@@ -107,15 +108,15 @@ const std::string& bundled_system_prompt() {
 }
 
 std::vector<tok::ChatMessage> agent_prompt(const AgentTask& task, const std::vector<store::Step>& steps) {
-    tok::AgentConversation c;
+    conversation::AgentConversation c;
     c.system = task.system_prompt;
     c.image_paths = task.images;
     c.task = task.task_text;
     for (const store::Step& s : steps) {
         c.turns.push_back(tok::ChatMessage::make("assistant", s.action.value_or("")));
-        if (auto turn = store::observation_turn(s)) c.turns.push_back(tok::ChatMessage::make("user", *turn));
+        if (auto turn = conversation::observation_turn(s)) c.turns.push_back(tok::ChatMessage::make("user", *turn));
     }
-    return tok::agent_messages(c);
+    return conversation::agent_messages(c);
 }
 
 Result<AgentResult> run_agent(const AgentTask& task, Controller& controller, Sandbox& sandbox,
@@ -174,13 +175,13 @@ Result<AgentResult> run_agent(const AgentTask& task, Controller& controller, San
             break;
         }
         const Candidate& cand = generated->front();
-        store::Step step = formats::step_from_action(i, cand.text);
+        store::Step step = conversation::step_from_action(i, cand.text);
         step.action = cand.text;
         nlohmann::json extra = {{"finish_reason", cand.finish_reason}};
         if (cand.tokens >= 0) extra["tokens"] = cand.tokens;
         if (!retries.empty()) extra["infrastructure_retries"] = retries;
 
-        const formats::ParsedAction parsed = formats::parse_action(cand.text);
+        const conversation::ParsedAction parsed = conversation::parse_action(cand.text);
         if (!parsed.has_code || !parsed.code_fence_closed) {
             step.is_error = true;
             step.observation = parse_error_text(

@@ -38,10 +38,11 @@ struct LoopSettings {
     bool forced_final_answer = true;  // at a limit, ask once more for an answer (flagged)
 };
 
-// Error and observation texts of the runtime (the M-TRACE formats; the retry sentence is the data's own).
+// The texts of an error step's observation (core/conversation's formats, with the data's retry sentence):
+// "Code execution failed due to the following error:\n{exception}" and "Error in code parsing: {why}".
 std::string execution_error_text(const std::string& exception_text);
 std::string parse_error_text(const std::string& why);
-extern const char* const k_retry_suffix;
+// The observation of a step that printed nothing.
 extern const char* const k_no_output_note;
 
 struct AgentResult {

@@ -3,8 +3,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
+#include "core/conversation/user_prompt.h"
 #include "core/store/dataset_repo.h"
 #include "core/store/media_repo.h"
 #include "core/store/run_repo.h"
@@ -16,20 +16,6 @@ namespace matrix::agent {
 namespace fs = std::filesystem;
 
 namespace {
-
-// "Picture k: <img>PATH</img>" lines name the images the vision parts already show (M-TRACE's first user turn).
-std::string strip_picture_lines(const std::string& text) {
-    std::istringstream in(text);
-    std::string line, out;
-    bool first = true;
-    while (std::getline(in, line)) {
-        if (line.rfind("Picture ", 0) == 0 && line.find("<img>") != std::string::npos) continue;
-        out += (first ? "" : "\n") + line;
-        first = false;
-    }
-    if (!text.empty() && text.back() == '\n') out += '\n';
-    return out;
-}
 
 Result<std::optional<std::string>> dataset_system_prompt(store::Database& db, int64_t task_id) {
     MATRIX_TRY(store::Statement st,
@@ -118,7 +104,7 @@ Result<PreparedTask> prepare_task(store::Database& db, int64_t task_id, const st
     p.task_id = task_id;
     p.task_key = !task->external_id.empty() ? task->external_id : task->record_key;
     MATRIX_TRY(p.task.system_prompt, choose_system_prompt(db, task_id, system_choice));
-    p.task.task_text = task->prompt_text ? strip_picture_lines(*task->prompt_text) : "Task: " + task->query;
+    p.task.task_text = task->prompt_text ? conversation::strip_picture_lines(*task->prompt_text) : "Task: " + task->query;
     store::MediaRepo media(db);
     MATRIX_TRY(auto links, media.for_task(task_id));
     for (const store::TaskMedia& l : links) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/conversation/action.h"
 #include "core/tokenizer/chat_template.h"
 #include "core/util/result.h"
 
@@ -31,7 +32,7 @@ struct SamplingGroup {
 
 struct GenerationSettings {
     int max_new_tokens = 512;
-    std::vector<std::string> stop = {"<end_action>", "Observation:"};
+    std::vector<std::string> stop = conversation::agent_stop_strings();
     uint64_t seed = 0;
     std::vector<SamplingGroup> groups = {SamplingGroup{}};
 };

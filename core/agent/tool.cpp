@@ -1,5 +1,5 @@
 // Tool registry and the MATRIX tool specs (names and parameters as in the M-TRACE system prompts and
-// core/formats/known_tools.cpp; descriptions are ours).
+// core/conversation/known_tools.cpp; descriptions are ours).
 #include "core/agent/tool.h"
 
 #include <algorithm>

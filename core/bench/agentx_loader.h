@@ -2,7 +2,7 @@
 // list holding it (as the official evaluation reads `gt_data[key][0]`), or a list of records with "id".
 // A record: {query, query_type, file_path | files | image, tool_metadata: {Name: meta}, reasoning_steps:
 // [{step, task, tool, input, output, thought}, ..., optional {"final_answer": {...}}], final_answer}.
-// Tool names are checked against the Agent-X tool metadata (../shared/bench/agentx_toolmeta.json).
+// Tool names are checked against the Agent-X tool metadata (tests/data/external/bench/agentx_toolmeta.json).
 #pragma once
 
 #include <map>

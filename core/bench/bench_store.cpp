@@ -7,6 +7,7 @@
 #include "core/bench/agentx_judge_scoring.h"
 #include "core/bench/json_file.h"
 #include "core/bench/py_compat.h"
+#include "core/conversation/action.h"
 #include "core/store/dataset_repo.h"
 #include "core/store/media_repo.h"
 #include "core/store/provenance.h"
@@ -101,7 +102,7 @@ std::vector<store::Step> run_steps_of(const TaskResult& r) {
         st.idx = s.index;
         st.thought = s.thought;
         st.code = s.code;
-        st.action = "Thought: " + s.thought + "\n\nCode:\n```py\n" + s.code + "\n```";
+        st.action = conversation::render_action(s.thought, s.code);
         if (!s.observation.empty() || s.is_error) st.observation = s.observation;
         st.is_error = s.is_error;
         st.is_final = s.is_final;

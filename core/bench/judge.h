@@ -1,8 +1,8 @@
 // The LLM-judge interface for Agent-X's judge-scored metrics (grounding, tool precision, tool accuracy,
 // faithfulness, context, factual precision, semantic accuracy, goal accuracy). A judge is an
 // OpenAI-compatible chat-completions endpoint; without one the metrics are "not configured" and no score is
-// ever produced. HTTP support is deliberately small: plain http:// (e.g. a local vLLM server) over POSIX
-// sockets, no TLS, no new dependency. Blocking calls: run them off the UI thread.
+// ever produced. Requests go through net::ChatClient (http:// or https://, libcurl). Blocking calls: run them off
+// the UI thread.
 #pragma once
 
 #include <optional>
@@ -14,10 +14,11 @@
 namespace matrix::bench {
 
 struct JudgeConfig {
-    std::string endpoint;  // "http://host:port/v1/chat/completions"; empty = not configured
+    std::string endpoint;  // "http(s)://host:port/v1/chat/completions"; empty = not configured
     std::string model;
     std::string api_key;   // sent as a Bearer token when non-empty
     int timeout_ms = 60000;
+    int max_attempts = 1;  // HTTP requests per verdict: > 1 retries 429, 5xx and timeouts with backoff
 
     bool configured() const { return !endpoint.empty() && !model.empty(); }
     // From MATRIX_JUDGE_URL, MATRIX_JUDGE_MODEL, MATRIX_JUDGE_API_KEY (all optional).
@@ -36,10 +37,6 @@ struct JudgeVerdict {
 // unreachable endpoints, HTTP failures and replies without a number in [0, 1].
 Result<JudgeVerdict> judge_score(const JudgeConfig& config, const std::string& metric, const std::string& query,
                                  const std::string& gold, const std::string& prediction);
-
-// Minimal HTTP/1.1 POST of a JSON body to an http:// URL; returns the response body for 2xx statuses.
-Result<std::string> http_post_json(const std::string& url, const std::string& body, const std::string& bearer,
-                                   int timeout_ms);
 
 // Extracts choices[0].message.content from a chat-completions reply and the first number in it.
 Result<JudgeVerdict> parse_judge_reply(const std::string& body);

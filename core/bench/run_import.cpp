@@ -8,12 +8,12 @@
 #include <ctime>
 #include <filesystem>
 #include <memory>
-#include <regex>
 #include <set>
 
 #include "core/bench/json_file.h"
-#include "core/formats/trajectory_parser.h"
 #include "core/bench/py_compat.h"
+#include "core/conversation/action.h"
+#include "core/conversation/observation.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -46,12 +46,15 @@ std::string content_text(const json& c) {
     return c.is_null() ? std::string() : text_of(c);
 }
 
-// "Thought: ...\nCode:\n```py\n...\n```<end_action>" -> thought, code.
+// "Thought: ...\nCode:\n```py\n...\n```<end_action>" -> thought, code. Looser than conversation::parse_action
+// (any fence tag, Python's str.strip) and kept so, since recorded runs were imported this way.
 void split_action(const std::string& text, std::string& thought, std::string& code) {
-    const size_t code_pos = text.find("Code:");
+    using conversation::k_code_label;
+    using conversation::k_thought_label;
+    const size_t code_pos = text.find(k_code_label);
     std::string head = code_pos == std::string::npos ? text : text.substr(0, code_pos);
-    const size_t t = head.find("Thought:");
-    thought = py::strip(t == std::string::npos ? head : head.substr(t + 8));
+    const size_t t = head.find(k_thought_label);
+    thought = py::strip(t == std::string::npos ? head : head.substr(t + k_thought_label.size()));
     code.clear();
     const size_t search_from = code_pos == std::string::npos ? 0 : code_pos;
     const size_t fence = text.find("```", search_from);
@@ -64,9 +67,9 @@ void split_action(const std::string& text, std::string& thought, std::string& co
             while (!code.empty() && (code.back() == '\n' || code.back() == ' ')) code.pop_back();
         }
     } else if (code_pos != std::string::npos) {
-        code = py::strip(text.substr(code_pos + 5));
+        code = py::strip(text.substr(code_pos + k_code_label.size()));
     }
-    const std::string end_action = "<end_action>";
+    const std::string_view end_action = conversation::k_end_action;
     if (code.size() >= end_action.size() && code.compare(code.size() - end_action.size(), end_action.size(), end_action) == 0) {
         code.erase(code.size() - end_action.size());
     }
@@ -87,9 +90,9 @@ bool calls_final_answer(const std::string& code) {
 }  // namespace
 
 std::vector<RunToolCall> tool_calls_in_code(const std::string& code) {
-    // The project's trajectory parser (core/formats) reads the code: keyword and positional arguments,
+    // The project's action parser (core/conversation) reads the code: keyword and positional arguments,
     // positional ones mapped to the known tool's parameter names, non-literals as {"$expr": source}.
-    const formats::ParsedAction parsed = formats::parse_action("Thought: \n\nCode:\n```py\n" + code + "\n```");
+    const conversation::ParsedAction parsed = conversation::parse_action(conversation::render_action("", code));
     std::vector<RunToolCall> out;
     for (const auto& c : parsed.tool_calls) {
         if (!c.known) continue;
@@ -99,11 +102,6 @@ std::vector<RunToolCall> tool_calls_in_code(const std::string& code) {
 }
 
 namespace {
-
-const std::regex& observation_header() {
-    static const std::regex re(R"(^\[OUTPUT OF STEP (\d+)\]\s*(?:->\s*)?(Observation|Error):?[ \t]*\n?)");
-    return re;
-}
 
 RunStep step_from_action(int index, const std::string& text) {
     RunStep s;
@@ -136,15 +134,16 @@ Result<TaskResult> parse_agent_memory(const json& mem, const std::string& task_i
             if (!msg.is_object()) continue;
             const std::string role = msg.contains("role") ? text_of(msg["role"]) : text_of(msg.value("from", json("")));
             const std::string text = content_text(msg.contains("content") ? msg["content"] : msg.value("value", json()));
-            std::smatch m;
+            const bool observation_role = role == "user" || role == "tool-response" || role == "tool" || role == "human";
+            conversation::ParsedObservation obs;
+            if (observation_role) obs = conversation::parse_logged_observation(text);
             if (role == "assistant" || role == "gpt") {
                 r.steps.push_back(step_from_action(index++, text));
-            } else if ((role == "user" || role == "tool-response" || role == "tool" || role == "human") &&
-                       std::regex_search(text, m, observation_header())) {
+            } else if (observation_role && obs.well_formed) {
                 if (r.steps.empty()) continue;
                 RunStep& last = r.steps.back();
-                last.is_error = m[2] == "Error";
-                last.observation = text.substr(size_t(m.length(0)));
+                last.is_error = obs.is_error;
+                last.observation = std::move(obs.text);
             } else if (role == "user" && r.question.empty()) {
                 r.question = text;
             }
@@ -165,7 +164,8 @@ Result<TaskResult> parse_agent_memory(const json& mem, const std::string& task_i
             }
             if (log.contains("rationale") && log["rationale"].is_string()) {
                 std::string th = py::strip(log["rationale"].get<std::string>());
-                if (th.rfind("Thought:", 0) == 0) th = py::strip(th.substr(8));
+                if (th.rfind(conversation::k_thought_label, 0) == 0)
+                    th = py::strip(th.substr(conversation::k_thought_label.size()));
                 s.thought = th;
             }
             if (log.contains("tool_call") && log["tool_call"].is_object()) {

@@ -4,11 +4,14 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "core/formats/agent_turns.h"
+#include "core/conversation/action.h"
+#include "core/conversation/observation.h"
+#include "core/conversation/prefx_history.h"
+#include "core/conversation/steps.h"
+#include "core/conversation/user_prompt.h"
 #include "core/formats/char_bleu.h"
 #include "core/formats/import_context.h"
 #include "core/formats/json_stream.h"
-#include "core/formats/trajectory_parser.h"
 #include "core/store/media_repo.h"
 #include "core/store/pair_repo.h"
 #include "core/store/task_repo.h"
@@ -130,10 +133,6 @@ Result<BeamTask> parse_beam(const std::vector<nlohmann::json>& elems) {
     return t;
 }
 
-std::string with_end_action(const std::string& action) {
-    return strip_end_action(action).size() == action.size() ? action + "<end_action>" : action;
-}
-
 bool is_error_observation(const std::optional<std::string>& obs) {
     if (!obs) return false;
     std::string_view o = *obs;
@@ -145,7 +144,7 @@ bool is_error_observation(const std::optional<std::string>& obs) {
 }
 
 bool has_format_error(const std::string& action) {
-    ParsedAction a = parse_action(strip_end_action(action));
+    conversation::ParsedAction a = conversation::parse_action(conversation::strip_end_action(action));
     return !a.has_thought || !a.has_code;
 }
 
@@ -224,7 +223,7 @@ Result<ImportReport> import_beam(store::Database& db, const std::string& path, c
             continue;
         }
 
-        UserPrompt up = parse_user_prompt(bt.task);
+        conversation::UserPrompt up = conversation::parse_user_prompt(bt.task);
         store::Task task;
         task.dataset_id = ctx.dataset_id();
         task.record_key = task_key;
@@ -253,7 +252,7 @@ Result<ImportReport> import_beam(store::Database& db, const std::string& path, c
         }
         {
             std::vector<store::Step> best_steps;
-            for (const auto& bs : bt.steps) best_steps.push_back(step_from_action(0, bs.candidates[size_t(bs.best)].action));
+            for (const auto& bs : bt.steps) best_steps.push_back(conversation::step_from_action(0, bs.candidates[size_t(bs.best)].action));
             task.n_steps = int(bt.steps.size());
             task.tools = store::tools_of(best_steps);
         }
@@ -271,7 +270,7 @@ Result<ImportReport> import_beam(store::Database& db, const std::string& path, c
         for (size_t k = 0; k < bt.steps.size(); ++k) {
             const BeamStep& bs = bt.steps[k];
             const Candidate& best = bs.candidates[size_t(bs.best)];
-            store::Step s = step_from_action(int(k), best.action);
+            store::Step s = conversation::step_from_action(int(k), best.action);
             if (best.observation) {
                 s.observation = best.observation;
                 s.is_error = is_error_observation(best.observation);
@@ -298,9 +297,7 @@ Result<ImportReport> import_beam(store::Database& db, const std::string& path, c
         // Pairs per step, with the Pref-X prefix (human task turn, then best actions and their observations).
         nlohmann::json images = bt.images;
         nlohmann::json history = nlohmann::json::array();
-        std::string first;
-        for (size_t i = 0; i < bt.images.size(); ++i) first += "<image>\n";
-        history.push_back({{"from", "human"}, {"value", first + bt.task}});
+        history.push_back({{"from", "human"}, {"value", conversation::prefx_task_turn(bt.images.size(), bt.task)}});
         for (size_t k = 0; k < bt.steps.size(); ++k) {
             const BeamStep& bs = bt.steps[k];
             const Candidate& best = bs.candidates[size_t(bs.best)];
@@ -309,12 +306,12 @@ Result<ImportReport> import_beam(store::Database& db, const std::string& path, c
             prefix.history = history.dump();
             auto prefix_id = pairs.intern_prefix(prefix);
             if (!prefix_id.ok()) return fail(prefix_id.error());
-            const std::string chosen = with_end_action(best.action);
+            const std::string chosen = conversation::with_end_action(best.action);
             int format_rejects = 0;
             for (size_t j = 0; j < bs.candidates.size(); ++j) {
                 if (int(j) == bs.best) continue;
                 const Candidate& c = bs.candidates[j];
-                const double bleu = char_bleu(strip_end_action(c.action), strip_end_action(best.action));
+                const double bleu = char_bleu(conversation::strip_end_action(c.action), conversation::strip_end_action(best.action));
                 const bool format_error = has_format_error(c.action) || is_error_observation(c.observation);
                 if (options.bleu_filter) {
                     bool keep = bleu < options.bleu_threshold;
@@ -333,7 +330,7 @@ Result<ImportReport> import_beam(store::Database& db, const std::string& path, c
                 pair.ordinal = pair_ordinal++;
                 pair.chosen_action = chosen;
                 pair.chosen_observation = best.observation;
-                pair.rejected_action = with_end_action(c.action);
+                pair.rejected_action = conversation::with_end_action(c.action);
                 pair.rejected_observation = c.observation;
                 pair.origin = "sampled";
                 pair.extra = nlohmann::json{{"bleu", bleu}, {"format_error", format_error},
@@ -341,9 +338,8 @@ Result<ImportReport> import_beam(store::Database& db, const std::string& path, c
                 if (auto p = pairs.insert(pair); !p.ok()) return fail(p.error());
                 ++report.pairs;
             }
-            history.push_back({{"from", "gpt"}, {"value", chosen}});
-            history.push_back({{"from", "human"},
-                               {"value", store::render_observation_turn(int(k), false, best.observation.value_or(""))}});
+            conversation::append_prefx_step(history, chosen,
+                                            conversation::render_observation(int(k), best.observation.value_or("")));
         }
         ++report.imported;
         if (auto s = ctx.record_done(); !s.ok()) return fail(s.error());

@@ -3,7 +3,8 @@
 
 #include <algorithm>
 
-#include "core/formats/agent_turns.h"
+#include "core/conversation/steps.h"
+#include "core/conversation/user_prompt.h"
 
 namespace matrix::formats {
 
@@ -37,10 +38,10 @@ J build_record(const store::Task& task, const std::optional<std::string>& system
     };
     if (system_prompt) conv.push_back(turn("system", *system_prompt));
     if (task.prompt_text) conv.push_back(turn("user", *task.prompt_text));
-    for (const auto& s : steps) {
-        if (s.action) conv.push_back(turn("assistant", *s.action));
-        if (auto obs = store::observation_turn(s)) conv.push_back(turn("user", *obs));
-    }
+    conversation::for_each_mtrace_turn(steps, [&](const char* from, const std::string& value) {
+        conv.push_back(turn(from, value));
+        return true;
+    });
     r["conversations"] = std::move(conv);
     r["traj_verification"] = task.verifier_text ? *task.verifier_text : std::string();
     return r;
@@ -73,10 +74,7 @@ bool rows_reproduce(const nlohmann::json& rec, const MtraceRows& rows) {
     };
     if (rows.system_prompt && !turn_is("system", *rows.system_prompt)) return false;
     if (task.prompt_text && !turn_is("user", *task.prompt_text)) return false;
-    for (const auto& s : rows.trajectory.steps) {
-        if (s.action && !turn_is("assistant", *s.action)) return false;
-        if (auto obs = store::observation_turn(s); obs && !turn_is("user", *obs)) return false;
-    }
+    if (!conversation::for_each_mtrace_turn(rows.trajectory.steps, turn_is)) return false;
     return i == conv.size();
 }
 }  // namespace
@@ -147,7 +145,7 @@ Result<MtraceRows> mtrace_record_to_rows(const nlohmann::json& rec) {
     if (i < turns.size() && turns[i]["from"] == "system") rows.system_prompt = turns[i++]["value"].get<std::string>();
     if (i < turns.size() && turns[i]["from"] == "user") {
         task.prompt_text = turns[i++]["value"].get<std::string>();
-        UserPrompt up = parse_user_prompt(*task.prompt_text);
+        conversation::UserPrompt up = conversation::parse_user_prompt(*task.prompt_text);
         task.query = up.task;
         int k = 0;
         for (auto& p : up.pictures) {
@@ -162,18 +160,8 @@ Result<MtraceRows> mtrace_record_to_rows(const nlohmann::json& rec) {
     for (; i < turns.size(); ++i) {
         const std::string& from = turns[i]["from"].get_ref<const std::string&>();
         const std::string& value = turns[i]["value"].get_ref<const std::string&>();
-        if (from == "assistant") {
-            steps.push_back(step_from_action(int(steps.size()), value));
-        } else if (from == "user" && !steps.empty() && !steps.back().observation) {
-            set_step_observation(steps.back(), value);
-        } else if (from == "user") {
-            store::Step s;
-            s.idx = int(steps.size());
-            set_step_observation(s, value);
-            steps.push_back(std::move(s));
-        } else {
+        if (!conversation::add_mtrace_turn(steps, from, value))
             rows.lossless = false;  // a role the rows cannot place (a second system turn ...): kept in raw
-        }
     }
     for (const auto& s : steps) {
         for (const auto& c : s.tool_calls)

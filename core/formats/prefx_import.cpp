@@ -3,7 +3,7 @@
 
 #include <unordered_map>
 
-#include "core/formats/agent_turns.h"
+#include "core/conversation/prefx_history.h"
 #include "core/formats/import_context.h"
 #include "core/formats/json_stream.h"
 #include "core/formats/prefx_record.h"
@@ -17,21 +17,6 @@
 namespace matrix::formats {
 
 namespace {
-// The steps a ShareGPT history describes: gpt turns are actions, the human turns after them observations.
-std::vector<store::Step> steps_of_history(const nlohmann::json& history) {
-    std::vector<store::Step> steps;
-    for (size_t i = 1; i < history.size(); ++i) {
-        const std::string& from = history[i]["from"].get_ref<const std::string&>();
-        const std::string& value = history[i]["value"].get_ref<const std::string&>();
-        if (from == "gpt") {
-            steps.push_back(step_from_action(int(steps.size()), value));
-        } else if (!steps.empty() && !steps.back().observation) {
-            set_step_observation(steps.back(), value);
-        }
-    }
-    return steps;
-}
-
 struct TaskState {
     int64_t trajectory_id = 0;
     std::vector<std::string> actions;  // the trajectory's step actions so far
@@ -143,7 +128,7 @@ Result<ImportReport> import_prefx(store::Database& db, const std::string& path, 
             if (!found.ok()) return fail(found.error());
             linked_task = found.value();
         }
-        std::vector<store::Step> history_steps = steps_of_history(rows.history);
+        std::vector<store::Step> history_steps = conversation::steps_of_prefx_history(rows.history);
         int64_t task_id;
         if (linked_task) {
             // The task (and its trajectory) came from another dataset: the pair only points at it.

@@ -59,7 +59,7 @@ Result<PrefxRows> prefx_record_to_rows(const nlohmann::json& rec) {
     }
     rows.history = conv;
     if (!conv.empty()) rows.first_human = conv[0]["value"].get<std::string>();
-    rows.prompt = parse_user_prompt(rows.first_human);
+    rows.prompt = conversation::parse_user_prompt(rows.first_human);
     for (size_t i = 1; i < conv.size(); ++i)
         if (conv[i]["from"] == "gpt") ++rows.step_index;
     rows.chosen_action = rec["chosen"]["value"].get<std::string>();

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/formats/agent_turns.h"
+#include "core/conversation/user_prompt.h"
 #include "core/store/pair_repo.h"
 #include "core/util/result.h"
 
@@ -22,7 +22,7 @@ struct PrefxRows {
     std::vector<std::string> images;
     nlohmann::json history = nlohmann::json::array();  // the conversations array
     std::string first_human;                          // history[0].value ("" when none)
-    UserPrompt prompt;                                // parsed first_human
+    conversation::UserPrompt prompt;                  // parsed first_human
     int step_index = 0;                               // assistant turns in the history
     std::string chosen_action, rejected_action;
     std::optional<std::string> chosen_observation, rejected_observation;

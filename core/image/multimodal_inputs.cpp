@@ -24,17 +24,13 @@ Result<MultimodalInputs> prepare_inputs(const tok::Tokenizer& tokenizer, std::ve
     return in;
 }
 
-Result<MultimodalInputs> prepare_agent_inputs(const tok::Tokenizer& tokenizer, const tok::AgentConversation& c,
+Result<MultimodalInputs> prepare_agent_inputs(const tok::Tokenizer& tokenizer,
+                                              const conversation::AgentConversation& c,
                                               const PreprocessConfig& config) {
-    for (size_t i = 0; i < c.turns.size(); ++i) {
-        const char* want = i % 2 == 0 ? "assistant" : "user";
-        if (c.turns[i].role != want)
-            return make_error("agent turn " + std::to_string(i) + " has role \"" + c.turns[i].role + "\", expected " +
-                              want + " (turns alternate assistant / user after the task)");
-    }
+    MATRIX_CHECK(conversation::check_agent_turns(c));
     tok::ChatTemplateOptions opt;
     opt.add_generation_prompt = c.add_generation_prompt;
-    return prepare_inputs(tokenizer, tok::agent_messages(c), config, opt);
+    return prepare_inputs(tokenizer, conversation::agent_messages(c), config, opt);
 }
 
 }  // namespace matrix::vision

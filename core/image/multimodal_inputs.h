@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/conversation/chat_messages.h"
 #include "core/image/qwen2vl_preprocess.h"
 #include "core/tokenizer/chat_template.h"
 
@@ -27,7 +28,7 @@ Result<MultimodalInputs> prepare_inputs(const tok::Tokenizer& tokenizer, std::ve
                                         const tok::ChatTemplateOptions& options = {});
 // The MATRIX agent conversation with its task images given as files (conversation.image_paths).
 Result<MultimodalInputs> prepare_agent_inputs(const tok::Tokenizer& tokenizer,
-                                              const tok::AgentConversation& conversation,
+                                              const conversation::AgentConversation& conversation,
                                               const PreprocessConfig& config = {});
 
 }  // namespace matrix::vision

@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "core/store/fts.h"
+#include "core/store/pair_repo.h"
 
 namespace matrix::store {
 
@@ -379,6 +380,41 @@ Status allow_agent_runs(Database& db) {
     return db.exec("PRAGMA writable_schema=OFF");
 }
 
+// Migration 6: replies of chat endpoints by request (core/net/chat_client.h, store/request_cache_repo.h), so an
+// interrupted job run again gets the same answers without paying twice. key = sha256 of the endpoint, the
+// canonical request JSON and the sample index; request holds that JSON with images replaced by their hashes;
+// response is a chat.completion JSON object.
+const char* kSchemaV6 = R"SQL(
+CREATE TABLE request_cache(
+  key        TEXT PRIMARY KEY,
+  endpoint   TEXT NOT NULL,
+  model      TEXT NOT NULL,
+  request    TEXT NOT NULL,
+  response   TEXT NOT NULL,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+)SQL";
+
+// Migration 7: Pref-X histories as steps (pair_prefix_steps), so curation and training read steps rather than
+// parsing ShareGPT text again. Only histories the steps give back byte for byte are converted (their text is
+// then rebuilt on read, so every export stays identical); the others keep their text.
+const char* kSchemaV7 = R"SQL(
+ALTER TABLE pair_prefixes ADD COLUMN task_turn TEXT;  -- history[0].value when the history is stored as steps
+CREATE TABLE pair_prefix_steps(
+  id              INTEGER PRIMARY KEY,
+  prefix_id       INTEGER NOT NULL REFERENCES pair_prefixes(id) ON DELETE CASCADE,
+  idx             INTEGER NOT NULL,         -- 0-based: the (gpt, human) turn pair after the task turn
+  action          TEXT,                     -- the gpt turn verbatim (with <end_action>)
+  thought         TEXT NOT NULL DEFAULT '',
+  code            TEXT NOT NULL DEFAULT '',
+  observation     TEXT,                     -- printed output / error message (no header); NULL when none
+  observation_raw TEXT,                     -- the human turn verbatim when it differs from the canonical form
+  is_error        INTEGER NOT NULL DEFAULT 0,
+  is_final        INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(prefix_id, idx)
+);
+)SQL";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -389,6 +425,8 @@ const std::vector<Migration>& migrations() {
         {3, "indexes for the task browser's sort orders", kSchemaV3, {}},
         {4, "CHECK constraints without IN lists (no ephemeral table per inserted row)", "", rewrite_in_list_checks},
         {5, "agent runs and ad-hoc task datasets", "", allow_agent_runs},
+        {6, "request cache: chat endpoint replies by request", kSchemaV6, {}},
+        {7, "Pref-X pair histories stored as steps", kSchemaV7, store_pair_histories_as_steps},
     };
     return list;
 }

@@ -1,4 +1,5 @@
-// Schema migrations: an ordered list, migration N takes a database from user_version N-1 to N. Opening a
+// Schema migrations: an ordered list, migration N takes a database from the previous migration's
+// user_version to N (versions increase; numbers reserved by other branches may be skipped). Opening a
 // project applies the missing ones, each in its own transaction, so a project made by an older build opens and
 // is upgraded in place. To change the schema, APPEND a migration (never edit a released one).
 #pragma once
@@ -12,7 +13,7 @@
 namespace matrix::store {
 
 struct Migration {
-    int version;            // user_version after this migration (1, 2, 3, ...; contiguous)
+    int version;            // user_version after this migration (1, 2, 3, ...; increasing)
     std::string name;       // one line: what it adds
     std::string sql;        // run first (may be empty)
     std::function<Status(Database&)> apply;  // optional C++ step run after `sql` (data back-fills)

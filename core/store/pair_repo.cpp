@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/conversation/prefx_history.h"
 #include "core/util/sha256.h"
 
 namespace matrix::store {
@@ -58,7 +59,70 @@ std::string where_of(const PairFilter& f, std::vector<std::pair<int, std::string
     return w;
 }
 
+// Writes a prefix's steps and task turn and empties its history text (the steps reproduce it exactly).
+Status write_prefix_steps(Database& db, int64_t prefix_id, const conversation::PrefxSteps& ps) {
+    MATRIX_TRY(Statement * ins, db.cached("INSERT INTO pair_prefix_steps(prefix_id, idx, action, thought, code, "
+                                          "observation, observation_raw, is_error, is_final) VALUES(?,?,?,?,?,?,?,?,?)"));
+    for (const Step& s : ps.steps) {
+        ins->bind_all(prefix_id, int64_t(s.idx), s.action, s.thought, s.code, s.observation, s.observation_raw,
+                      s.is_error, s.is_final);
+        MATRIX_CHECK(ins->run());
+    }
+    MATRIX_TRY(Statement * up, db.cached("UPDATE pair_prefixes SET task_turn=?, history='' WHERE id=?"));
+    up->bind_all(ps.task_turn, prefix_id);
+    return up->run();
+}
+
+Result<std::vector<Step>> read_prefix_steps(Database& db, int64_t prefix_id) {
+    MATRIX_TRY(Statement * st, db.cached("SELECT idx, action, thought, code, observation, observation_raw, is_error, "
+                                         "is_final FROM pair_prefix_steps WHERE prefix_id=? ORDER BY idx"));
+    st->bind(1, prefix_id);
+    std::vector<Step> steps;
+    for (;;) {
+        auto row = st->step();
+        if (!row.ok()) {
+            st->reset();
+            return row.error();
+        }
+        if (!row.value()) break;
+        Step s;
+        s.idx = st->column_int(0);
+        s.action = st->column_optional_text(1);
+        s.thought = st->column_text(2);
+        s.code = st->column_text(3);
+        s.observation = st->column_optional_text(4);
+        s.observation_raw = st->column_optional_text(5);
+        s.is_error = st->column_int(6) != 0;
+        s.is_final = st->column_int(7) != 0;
+        steps.push_back(std::move(s));
+    }
+    st->reset();
+    return steps;
+}
+
 }  // namespace
+
+Status store_pair_histories_as_steps(Database& db) {
+    MATRIX_TRY(Statement st, db.prepare("SELECT id, history FROM pair_prefixes WHERE task_turn IS NULL ORDER BY id"));
+    std::vector<std::pair<int64_t, conversation::PrefxSteps>> converted;
+    for (;;) {
+        MATRIX_TRY(bool row, st.step());
+        if (!row) break;
+        if (auto ps = conversation::prefx_steps_of_history_text(st.column_view(1)))
+            converted.emplace_back(st.column_int64(0), std::move(*ps));
+    }
+    st.reset();
+    for (const auto& [id, ps] : converted) MATRIX_CHECK(write_prefix_steps(db, id, ps));
+    return {};
+}
+
+bool PairRepo::has_prefix_steps() {
+    if (!m_has_prefix_steps) {
+        auto n = m_db.query_int64("SELECT count(*) FROM sqlite_schema WHERE type='table' AND name='pair_prefix_steps'");
+        m_has_prefix_steps = n.ok() && n.value() > 0;
+    }
+    return *m_has_prefix_steps;
+}
 
 const std::vector<std::string>& rejection_reasons() {
     static const std::vector<std::string> r = {"wrong tool",      "wrong argument", "hallucinated content",
@@ -84,12 +148,20 @@ Result<int64_t> PairRepo::intern_prefix(const PairPrefix& p) {
                m_db.cached("INSERT INTO pair_prefixes(sha256, system_prompt_id, images, history) VALUES(?,?,?,?)"));
     ins->bind_all(hash, p.system_prompt_id, p.images, p.history);
     MATRIX_CHECK(ins->run());
-    return m_db.last_insert_rowid();
+    const int64_t id = m_db.last_insert_rowid();
+    if (has_prefix_steps()) {
+        if (auto ps = conversation::prefx_steps_of_history_text(p.history)) MATRIX_CHECK(write_prefix_steps(m_db, id, *ps));
+    }
+    return id;
 }
 
 Result<std::optional<PairPrefix>> PairRepo::prefix(int64_t id) {
+    const bool with_steps = has_prefix_steps();
     MATRIX_TRY(Statement * st,
-               m_db.cached("SELECT id, sha256, system_prompt_id, images, history FROM pair_prefixes WHERE id=?"));
+               m_db.cached(with_steps ? "SELECT id, sha256, system_prompt_id, images, history, task_turn FROM "
+                                        "pair_prefixes WHERE id=?"
+                                      : "SELECT id, sha256, system_prompt_id, images, history, NULL FROM "
+                                        "pair_prefixes WHERE id=?"));
     st->bind(1, id);
     MATRIX_TRY(bool row, st->step());
     std::optional<PairPrefix> p;
@@ -100,9 +172,15 @@ Result<std::optional<PairPrefix>> PairRepo::prefix(int64_t id) {
         x.system_prompt_id = st->column_optional_int64(2);
         x.images = st->column_text(3);
         x.history = st->column_text(4);
+        x.task_turn = st->column_optional_text(5);
         p = std::move(x);
     }
     st->reset();
+    if (p && p->task_turn) {
+        MATRIX_TRY(auto steps, read_prefix_steps(m_db, p->id));
+        p->steps = std::move(steps);
+        p->history = conversation::prefx_history_text(*p->task_turn, p->steps);
+    }
     return p;
 }
 

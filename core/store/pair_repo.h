@@ -1,5 +1,5 @@
 // Preference pairs (Pref-X): a shared prefix (system prompt + images + history up to step k, stored once per
-// distinct prefix), a chosen and a rejected next action each with its observation, and the curation state
+// distinct prefix; since schema 7 the history is stored as the task turn and steps, see PairPrefix), a chosen and a rejected next action each with its observation, and the curation state
 // (status, rejection reason, note). Every change made through this repo is written to pair_edits in the same
 // transaction (field, old, new, time), grouped per user action, so the GUI can show history and undo.
 // Thread safety: like Database (one thread per connection).
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/store/database.h"
+#include "core/store/trajectory_repo.h"
 
 namespace matrix::store {
 
@@ -21,6 +22,13 @@ struct PairPrefix {
     std::optional<int64_t> system_prompt_id;
     std::string images = "[]";   // JSON array of paths as written
     std::string history = "[]";  // JSON array of ShareGPT turns {"from","value"}; ends with a human turn
+    // The history as stored since schema 7: the task turn (history[0].value) and one step per (gpt, human)
+    // pair of turns (table pair_prefix_steps), when these give back `history` byte for byte
+    // (conversation::prefx_steps_of_history_text); nullopt / empty for a history kept as text only (one the
+    // steps cannot reproduce, or a project before schema 7). prefix() fills both forms; intern_prefix()
+    // reads only `history` and makes the steps itself.
+    std::optional<std::string> task_turn;
+    std::vector<Step> steps;  // idx, action, thought, code, observation(_raw), is_error, is_final
 };
 
 struct Pair {
@@ -101,8 +109,14 @@ public:
     Result<std::optional<int64_t>> redo_last(const std::optional<int64_t>& dataset_id = std::nullopt);
 
 private:
+    bool has_prefix_steps();  // the project is at schema 7 or later (table pair_prefix_steps)
     Status apply_group(int64_t id, const std::vector<std::pair<std::string, std::optional<std::string>>>& fields);
     Database& m_db;
+    std::optional<bool> m_has_prefix_steps;
 };
+
+// Migration 7's back-fill: every prefix kept as history text that steps reproduce exactly gets its task turn
+// and steps, and its history text is emptied (prefix() rebuilds it). Others stay as they are.
+Status store_pair_histories_as_steps(Database& db);
 
 }  // namespace matrix::store

@@ -8,11 +8,6 @@
 
 namespace matrix::store {
 
-std::string render_observation_turn(int step_index, bool is_error, const std::string& text) {
-    std::string head = "[OUTPUT OF STEP " + std::to_string(step_index) + "] ";
-    return is_error ? head + "Error: " + text : head + "Observation:\n" + text;
-}
-
 std::string tools_of(const std::vector<Step>& steps) {
     std::set<std::string> names;
     for (const auto& s : steps)
@@ -20,12 +15,6 @@ std::string tools_of(const std::vector<Step>& steps) {
     std::string joined;
     for (const auto& n : names) joined += (joined.empty() ? "" : " ") + n;
     return joined;
-}
-
-std::optional<std::string> observation_turn(const Step& s) {
-    if (s.observation_raw) return s.observation_raw;
-    if (!s.observation) return std::nullopt;
-    return render_observation_turn(s.idx, s.is_error, *s.observation);
 }
 
 // Writes steps with their tool calls and candidates; collects the tool names called.

@@ -37,7 +37,7 @@ struct Step {
     int idx = 0;
     std::optional<std::string> action;  // verbatim assistant turn
     std::string thought, code;
-    std::optional<std::string> observation;      // output / error text without the "[OUTPUT OF STEP k]" header
+    std::optional<std::string> observation;      // output / error text without the observation turn's header
     std::optional<std::string> observation_raw;  // verbatim turn when not the canonical rendering
     bool is_error = false;
     bool is_final = false;
@@ -57,10 +57,7 @@ struct Trajectory {
     std::vector<Step> steps;           // filled by get(id, true) / insert input
 };
 
-// The verbatim observation turn of a step: observation_raw when set, else the canonical rendering
-// "[OUTPUT OF STEP k] Observation:\n<text>" (or "[OUTPUT OF STEP k] Error: <text>"); nullopt when no observation.
-std::optional<std::string> observation_turn(const Step& s);
-std::string render_observation_turn(int step_index, bool is_error, const std::string& text);
+// The observation turn a step stands for: core/conversation/steps.h (observation_turn).
 // The tasks.tools value for these steps: distinct tool names, sorted, space separated.
 std::string tools_of(const std::vector<Step>& steps);
 

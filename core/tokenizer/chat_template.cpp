@@ -103,33 +103,4 @@ std::vector<int32_t> encode_response(const Tokenizer& tokenizer, const std::stri
     return tokenizer.encode(close_turn ? text + k_im_end + "\n" : text);
 }
 
-std::string format_observation(int step, const std::string& output, bool is_error) {
-    std::string head = "[OUTPUT OF STEP " + std::to_string(step) + "] ";
-    return is_error ? head + "Error: " + output : head + "Observation:\n" + output;
-}
-
-std::vector<ChatMessage> agent_messages(const AgentConversation& c) {
-    std::vector<ChatMessage> msgs;
-    msgs.push_back(ChatMessage::make("system", c.system.empty() ? k_default_system_prompt : c.system));
-    ChatMessage user{"user", {}};
-    for (int64_t n : c.image_pad_counts) user.content.push_back(ContentPart::make_image(n));
-    for (const std::string& p : c.image_paths) user.content.push_back(ContentPart::make_image_file(p));
-    user.content.push_back(ContentPart::make_text(c.task));
-    msgs.push_back(std::move(user));
-    for (const ChatMessage& t : c.turns) msgs.push_back(t);
-    return msgs;
-}
-
-Result<EncodedChat> encode_agent_conversation(const Tokenizer& tokenizer, const AgentConversation& c) {
-    for (size_t i = 0; i < c.turns.size(); ++i) {
-        const char* want = i % 2 == 0 ? "assistant" : "user";
-        if (c.turns[i].role != want)
-            return make_error("agent turn " + std::to_string(i) + " has role \"" + c.turns[i].role + "\", expected " +
-                              want + " (turns alternate assistant / user after the task)");
-    }
-    ChatTemplateOptions opt;
-    opt.add_generation_prompt = c.add_generation_prompt;
-    return encode_chat(tokenizer, agent_messages(c), opt);
-}
-
 }  // namespace matrix::tok

@@ -1,5 +1,5 @@
 // Qwen2-VL's chat template (ChatML) rendered without a Jinja engine, plus the SFT encoding of a conversation
-// with its assistant-token mask and the MATRIX agent conversation builder.
+// with its assistant-token mask. Generic: the MATRIX agent conversation is built in core/conversation.
 //
 // Rendering equals HF's chat_template of Qwen2-VL-7B-Instruct:
 //   - if the first message is not `system`: "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n";
@@ -83,24 +83,5 @@ Result<EncodedChat> encode_chat(const Tokenizer& tokenizer, const std::vector<Ch
 // A response to score or train after a prompt (DPO / step-wise candidates): the action's ids alone, and with
 // close_turn its "<|im_end|>\n" too. Tokenized on its own, like LLaMA-Factory's response segment.
 std::vector<int32_t> encode_response(const Tokenizer& tokenizer, const std::string& text, bool close_turn);
-
-// "[OUTPUT OF STEP k] Observation:\n<output>" or, for an error, "[OUTPUT OF STEP k] Error: <output>" (MATRIX).
-std::string format_observation(int step, const std::string& output, bool is_error = false);
-
-// A MATRIX agent conversation: [system, user(images + task), assistant(action 0),
-// user("[OUTPUT OF STEP 0] Observation:\n..."), assistant(action 1), ...].
-struct AgentConversation {
-    std::string system;                     // the agent prompt; "" -> Qwen2-VL's default system prompt
-    std::vector<int64_t> image_pad_counts;  // one per task image, in order (image_pad_count of its grid)
-    std::vector<std::string> image_paths;   // alternatively the files (matrix::vision::prepare_agent_inputs)
-    std::string task;                       // first user text, placed after the images
-    // Turns after the task, alternating assistant / user: actions (thought + code) and observation texts
-    // (already formatted with format_observation, as M-TRACE stores them).
-    std::vector<ChatMessage> turns;
-    bool add_generation_prompt = false;     // true: end with "<|im_start|>assistant\n" for the next step
-};
-
-std::vector<ChatMessage> agent_messages(const AgentConversation& conversation);
-Result<EncodedChat> encode_agent_conversation(const Tokenizer& tokenizer, const AgentConversation& conversation);
 
 }  // namespace matrix::tok

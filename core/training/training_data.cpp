@@ -7,16 +7,16 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 #include <nlohmann/json.hpp>
 
+#include "core/conversation/chat_messages.h"
+#include "core/conversation/user_prompt.h"
 #include "core/image/smart_resize.h"
 #include "core/store/media_repo.h"
 #include "core/store/pair_repo.h"
 #include "core/store/task_repo.h"
 #include "core/store/trajectory_repo.h"
-#include "core/tokenizer/chat_template.h"
 #include "core/util/sha256.h"
 #ifdef MATRIX_HAVE_OPENCV
 #include "core/image/image_io.h"
@@ -113,19 +113,6 @@ Result<SampleImage> resolve_image(store::MediaRepo& media, const store::Media& m
     return img;
 }
 
-// "Picture k: <img>PATH</img>" lines name the images the vision parts already show.
-std::string strip_picture_lines(const std::string& text) {
-    static const std::regex line(R"((^|\n)Picture \d+: <img>[^<]*</img>\n?)");
-    std::string out = std::regex_replace(text, line, "$1");
-    while (!out.empty() && out.front() == '\n') out.erase(out.begin());
-    return out;
-}
-
-std::string action_text(const store::Step& s) {
-    if (s.action) return *s.action;
-    return "Thought: " + s.thought + "\n\nCode:\n```py\n" + s.code + "\n```";
-}
-
 std::vector<int64_t> pad_counts(const std::vector<SampleImage>& images, int merge) {
     std::vector<int64_t> out;
     for (const auto& i : images) out.push_back(tok::image_pad_count(i.grid_thw, merge));
@@ -148,7 +135,7 @@ struct TrajectoryParts {
     std::string system, task_text, verdict;
     std::vector<SampleImage> images;
     bool missing_image = false;
-    std::vector<std::pair<std::string, std::optional<std::string>>> steps;  // action, observation turn
+    std::vector<store::Step> steps;
 };
 
 Result<TrajectoryParts> read_trajectory(store::Database& db, int64_t trajectory_id, const ImageSettings& is) {
@@ -165,7 +152,8 @@ Result<TrajectoryParts> read_trajectory(store::Database& db, int64_t trajectory_
     p.verdict = task->verdict;
     MATRIX_TRY(auto sys, tasks.system_prompt(task->id));
     p.system = sys.value_or("");
-    p.task_text = task->prompt_text ? strip_picture_lines(*task->prompt_text) : "Task: " + task->query;
+    p.task_text = task->prompt_text ? conversation::strip_picture_lines(*task->prompt_text)
+                                    : conversation::task_turn(task->query);
     MATRIX_TRY(auto links, media.for_task(task->id));
     for (const auto& l : links) {
         if (l.role != "image") continue;
@@ -173,30 +161,19 @@ Result<TrajectoryParts> read_trajectory(store::Database& db, int64_t trajectory_
         if (img.resolved.empty()) p.missing_image = true;
         p.images.push_back(img);
     }
-    for (size_t i = 0; i < t->steps.size(); ++i) {
-        const auto& s = t->steps[i];
-        std::optional<std::string> obs;
-        if (i + 1 < t->steps.size()) obs = store::observation_turn(s);
-        p.steps.emplace_back(action_text(s), obs);
-    }
+    p.steps = std::move(t->steps);
     return p;
 }
 
 // Encodes the trajectory keeping its steps from `first_step` on (the oldest dropped by truncate_history).
 Result<tok::EncodedChat> encode_trajectory(const TrajectoryParts& p, size_t first_step, const tok::Tokenizer& tk,
                                            const ImageSettings& is) {
-    tok::AgentConversation c;
+    conversation::AgentConversation c;
     c.system = p.system;
     c.image_pad_counts = pad_counts(p.images, is.merge_size);
     c.task = p.task_text;
-    for (size_t i = first_step; i < p.steps.size(); ++i) {
-        c.turns.push_back(tok::ChatMessage::make("assistant", p.steps[i].first));
-        if (p.steps[i].second && i + 1 < p.steps.size())
-            c.turns.push_back(tok::ChatMessage::make("user", *p.steps[i].second));
-        else if (i + 1 < p.steps.size())
-            c.turns.push_back(tok::ChatMessage::make("user", "[OUTPUT OF STEP " + std::to_string(i) + "] Observation:\n"));
-    }
-    return tok::encode_agent_conversation(tk, c);
+    c.turns = conversation::step_turns(p.steps, first_step);
+    return conversation::encode_agent_conversation(tk, c);
 }
 
 // Applies max_length and the over-long policy. nullopt = dropped.
@@ -287,39 +264,6 @@ Result<SftDataset> load_sft_data(store::Database& db, int64_t dataset_id, const 
     return out;
 }
 
-namespace {
-
-// A pair's prompt messages with history turns from `first_turn` on (turn 0 = the task, always kept).
-std::vector<tok::ChatMessage> pair_messages(const std::string& system, const json& history, size_t drop_pairs,
-                                            const std::vector<int64_t>& pads) {
-    std::vector<tok::ChatMessage> msgs;
-    if (!system.empty()) msgs.push_back(tok::ChatMessage::make("system", system));
-    size_t image = 0;
-    for (size_t i = 0; i < history.size(); ++i) {
-        if (i >= 1 && i < 1 + 2 * drop_pairs) continue;  // oldest (gpt, human) pairs dropped
-        const auto& turn = history[i];
-        std::string from = turn.value("from", "human");
-        std::string value = turn.value("value", "");
-        tok::ChatMessage m;
-        m.role = (from == "gpt" || from == "assistant") ? "assistant" : (from == "system" ? "system" : "user");
-        // "<image>" placeholders become image parts in place (LLaMA-Factory's mm_plugin).
-        size_t pos = 0;
-        const std::string ph = "<image>";
-        while (true) {
-            size_t at = value.find(ph, pos);
-            if (at == std::string::npos) break;
-            if (at > pos) m.content.push_back(tok::ContentPart::make_text(value.substr(pos, at - pos)));
-            if (image < pads.size()) m.content.push_back(tok::ContentPart::make_image(pads[image++]));
-            pos = at + ph.size();
-        }
-        if (pos < value.size() || m.content.empty()) m.content.push_back(tok::ContentPart::make_text(value.substr(pos)));
-        msgs.push_back(std::move(m));
-    }
-    return msgs;
-}
-
-}  // namespace
-
 Result<DpoDataset> load_dpo_data(store::Database& db, int64_t dataset_id, const tok::Tokenizer& tokenizer,
                                  const ImageSettings& images, const TrainingConfig& config,
                                  const Progress& progress) {
@@ -350,9 +294,16 @@ Result<DpoDataset> load_dpo_data(store::Database& db, int64_t dataset_id, const 
             MATRIX_TRY(auto text, store::system_prompt_text(db, *pre.system_prompt_id));
             system = text.value_or("");
         }
-        json history = json::parse(pre.history, nullptr, false);
+        // The history as turns: from its steps (schema 7), else parsed from its text.
+        std::vector<conversation::PrefxTurn> history;
+        if (pre.task_turn) {
+            history = conversation::prefx_turns_of_steps(*pre.task_turn, pre.steps);
+        } else {
+            const json h = json::parse(pre.history, nullptr, false);
+            if (!h.is_array() || h.empty()) return make_error("pair " + std::to_string(p.id) + ": bad history");
+            history = conversation::prefx_turns_of_json(h);
+        }
         json image_paths = json::parse(pre.images, nullptr, false);
-        if (!history.is_array() || history.empty()) return make_error("pair " + std::to_string(p.id) + ": bad history");
         DpoSample s;
         s.pair_id = p.id;
         bool missing = false;
@@ -384,7 +335,8 @@ Result<DpoDataset> load_dpo_data(store::Database& db, int64_t dataset_id, const 
         for (size_t drop = 0; drop <= n_history_pairs; ++drop) {
             tok::ChatTemplateOptions opt;
             opt.add_generation_prompt = true;
-            MATRIX_TRY(auto enc, tok::encode_chat(tokenizer, pair_messages(system, history, drop, pads), opt));
+            const auto messages = conversation::prefx_turn_messages(system, history, drop, pads);
+            MATRIX_TRY(auto enc, tok::encode_chat(tokenizer, messages, opt));
             const int64_t len = static_cast<int64_t>(enc.ids.size() + std::max(s.chosen.size(), s.rejected.size()));
             if (len <= config.max_length) {
                 s.prompt = std::move(enc.ids);

@@ -298,9 +298,10 @@ private slots:
                                 env);
         QCOMPARE(key.code, 2);
         QVERIFY(key.err.contains("NO_SUCH_JUDGE_KEY"));
-        Outcome tls = runMatrix({"bench", "score", "--db", m_agentx, "--run", "2", "--judge-url", "https://api.example.com/v1",
-                                 "--judge-model", "m"});
-        QCOMPARE(tls.code, 2);
+        Outcome scheme = runMatrix({"bench", "score", "--db", m_agentx, "--run", "2", "--judge-url", "ftp://127.0.0.1:1/v1",
+                                    "--judge-model", "m"});
+        QCOMPARE(scheme.code, 2);
+        QVERIFY(scheme.err.contains("--judge-url must be an http:// or https:// URL"));
         // A GTA run has no judge metrics.
         Outcome gta = runMatrix({"bench", "score", "--db", m_gta, "--run", "1", "--judge-url", "http://127.0.0.1:1/",
                                  "--judge-model", "m"});

@@ -1,4 +1,4 @@
-// libFuzzer target for the trajectory parser: any bytes must parse without crashing, hanging or throwing,
+// libFuzzer target for the action and observation parsers (core/conversation): any bytes must parse without crashing, hanging or throwing,
 // every JSON value it produces must serialise (valid UTF-8), `code` must be the input's bytes at
 // code_offset, and char_bleu must stay in [0, 1]. Built only with -DMATRIX_FUZZ=ON and clang:
 //   cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang \
@@ -11,10 +11,12 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "core/conversation/action.h"
+#include "core/conversation/observation.h"
 #include "core/formats/char_bleu.h"
-#include "core/formats/trajectory_parser.h"
 
 using namespace matrix::formats;
+using namespace matrix::conversation;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view in(reinterpret_cast<const char*>(data), size);

@@ -3,7 +3,7 @@
 // decode(encode(s)) == nfc(s) (with invalid UTF-8 replaced by U+FFFD), with and without special tokens.
 // Build: cmake -DMATRIX_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ ... && ninja fuzz_tokenizer
 // Run:   MATRIX_FUZZ_TOKENIZER=path/to/tokenizer.json ./tests/fuzz/fuzz_tokenizer [corpus dir]
-//        (default tokenizer: ../shared/fixtures/qwen2vl-tiny relative to the working directory's repo root)
+//        (default tokenizer: the fixture in tests/data/external/fixtures/qwen2vl-tiny, via MATRIX_SHARED_DIR)
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -12,7 +12,7 @@
 #include "core/tokenizer/tokenizer.h"
 
 #ifndef MATRIX_SHARED_DIR
-#define MATRIX_SHARED_DIR "../shared"
+#define MATRIX_SHARED_DIR "tests/data/external"
 #endif
 #include "core/tokenizer/unicode_normalize.h"
 

@@ -31,10 +31,11 @@ private slots:
     void actionEditorWarnings();
 
 private:
-    void key(MainWindow& w, int k, Qt::KeyboardModifiers m = Qt::NoModifier) {
+    // Presses a key and waits for the work it started; false when that did not finish (QVERIFY(key(...))).
+    [[nodiscard]] bool key(MainWindow& w, int k, Qt::KeyboardModifiers m = Qt::NoModifier) {
         QApplication::setActiveWindow(&w);  // window shortcuts need the window active (after a modal dialog too)
         QTest::keyClick(&w, Qt::Key(k), m);
-        QVERIFY(w.waitForIdle());
+        return w.waitForIdle();
     }
     QTemporaryDir m_settings;
 };
@@ -59,20 +60,20 @@ void TestCuration::approveRejectUndoRedo() {
     QCOMPARE(w.curationView()->progressText(), QString("\u2713 0 approved \u00b7 \u2717 0 rejected \u00b7 4 pending (of 4)"));
 
     // A: approve the first pair.
-    key(w, Qt::Key_A);
+    QVERIFY(key(w, Qt::Key_A));
     QCOMPARE(fx.pair(0).status, std::string("approved"));
     QCOMPARE(c->current().status, QString("approved"));
     QCOMPARE(w.curationView()->progressText(), QString("\u2713 1 approved \u00b7 \u2717 0 rejected \u00b7 3 pending (of 4)"));
     // A again changes nothing and adds no undo step.
-    key(w, Qt::Key_A);
+    QVERIFY(key(w, Qt::Key_A));
     QCOMPARE(c->undoStack()->count(), 1);
 
     // Space: next pending pair; choose a reason, R: reject.
-    key(w, Qt::Key_Space);
+    QVERIFY(key(w, Qt::Key_Space));
     QCOMPARE(c->current().id, fx.pairs[1]);
     QComboBox* reasons = w.curationView()->reasonBox();
     reasons->setCurrentIndex(reasons->findData(QString("wrong tool")));
-    key(w, Qt::Key_R);
+    QVERIFY(key(w, Qt::Key_R));
     {
         const store::Pair p = fx.pair(1);
         QCOMPARE(p.status, std::string("rejected"));
@@ -92,19 +93,19 @@ void TestCuration::approveRejectUndoRedo() {
     }
 
     // Ctrl+Z twice: the reject, then the reason, are reverted in the store.
-    key(w, Qt::Key_Z, Qt::ControlModifier);
+    QVERIFY(key(w, Qt::Key_Z, Qt::ControlModifier));
     QCOMPARE(fx.pair(1).status, std::string("pending"));
     QCOMPARE(fx.pair(1).rejection_reason.value_or(""), std::string("wrong tool"));
-    key(w, Qt::Key_Z, Qt::ControlModifier);
+    QVERIFY(key(w, Qt::Key_Z, Qt::ControlModifier));
     QCOMPARE(fx.pair(1).rejection_reason.has_value(), false);
     QCOMPARE(c->current().id, fx.pairs[1]);
     QCOMPARE(c->current().status, QString("pending"));
     // Ctrl+Shift+Z: redo the reason.
-    key(w, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+    QVERIFY(key(w, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier));
     QCOMPARE(fx.pair(1).rejection_reason.value_or(""), std::string("wrong tool"));
     QCOMPARE(fx.pair(1).status, std::string("pending"));
     // Undo everything: back to the imported state.
-    while (c->undoStack()->canUndo()) key(w, Qt::Key_Z, Qt::ControlModifier);
+    while (c->undoStack()->canUndo()) QVERIFY(key(w, Qt::Key_Z, Qt::ControlModifier));
     QCOMPARE(fx.pair(0).status, std::string("pending"));
     QCOMPARE(fx.pair(1).rejection_reason.has_value(), false);
     QCOMPARE(w.curationView()->progressText(), QString("\u2713 0 approved \u00b7 \u2717 0 rejected \u00b7 4 pending (of 4)"));
@@ -121,7 +122,7 @@ void TestCuration::pickSideAndEdit() {
     const store::Pair before = fx.pair(0);
 
     // 2: the rejected side is better -> swapped and approved, as one undo step.
-    key(w, Qt::Key_2);
+    QVERIFY(key(w, Qt::Key_2));
     {
         const store::Pair p = fx.pair(0);
         QCOMPARE(p.chosen_action, before.rejected_action);
@@ -130,12 +131,12 @@ void TestCuration::pickSideAndEdit() {
         QCOMPARE(p.status, std::string("approved"));
     }
     QCOMPARE(c->undoStack()->count(), 1);
-    key(w, Qt::Key_Z, Qt::ControlModifier);
+    QVERIFY(key(w, Qt::Key_Z, Qt::ControlModifier));
     QCOMPARE(fx.pair(0).chosen_action, before.chosen_action);
     QCOMPARE(fx.pair(0).status, std::string("pending"));
 
     // 1: the chosen side is better -> approved.
-    key(w, Qt::Key_1);
+    QVERIFY(key(w, Qt::Key_1));
     QCOMPARE(fx.pair(0).status, std::string("approved"));
 
     // E: edit the chosen action in the editor (modal): change the code, save.
@@ -149,13 +150,13 @@ void TestCuration::pickSideAndEdit() {
         editor->codeEdit()->setPlainText("boxes = objectlocation(object=\"red circle\", image_path=\"shapes.png\")\nprint(len(boxes))");
         editor->accept();
     });
-    key(w, Qt::Key_E);
+    QVERIFY(key(w, Qt::Key_E));
     QCOMPARE(warningsSeen, QString("Calls unknown tool(s): objectlocaton."));
     const std::string edited =
         "Thought: Locate the circles.\n\nCode:\n```py\nboxes = objectlocation(object=\"red circle\", image_path=\"shapes.png\")\nprint(len(boxes))\n```";
     QCOMPARE(fx.pair(0).chosen_action, edited);
     QCOMPARE(c->current().chosenAction, QString::fromStdString(edited));
-    key(w, Qt::Key_Z, Qt::ControlModifier);
+    QVERIFY(key(w, Qt::Key_Z, Qt::ControlModifier));
     QCOMPARE(fx.pair(0).chosen_action, before.chosen_action);
     QCOMPARE(fx.pair(0).status, std::string("approved"));
 

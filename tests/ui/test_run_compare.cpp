@@ -39,7 +39,7 @@ QStringList shown(RunComparePane& pane, bench::OutcomeFilter f) {
     return ids;
 }
 
-void drawImage(const QString& path, const QColor& colour, const QString& text) {
+[[nodiscard]] bool drawImage(const QString& path, const QColor& colour, const QString& text) {
     QImage img(320, 240, QImage::Format_RGB32);
     img.fill(colour);
     QPainter p(&img);
@@ -47,7 +47,7 @@ void drawImage(const QString& path, const QColor& colour, const QString& text) {
     p.drawText(img.rect(), Qt::AlignCenter, text);
     p.end();
     QDir().mkpath(QFileInfo(path).path());
-    QVERIFY(img.save(path));
+    return img.save(path);
 }
 }  // namespace
 
@@ -65,8 +65,8 @@ private slots:
         m_out = QString(MATRIX_BINARY_DIR) + "/test_output";
         QDir().mkpath(m_out);
         // GTA ships no images: draw task 0's two under an image root.
-        drawImage(m_dir.filePath("images/image/image_1.jpg"), QColor(200, 220, 240), "2 bottles");
-        drawImage(m_dir.filePath("images/image/image_2.jpg"), QColor(240, 230, 200), "Beer 6");
+        QVERIFY(drawImage(m_dir.filePath("images/image/image_1.jpg"), QColor(200, 220, 240), "2 bottles"));
+        QVERIFY(drawImage(m_dir.filePath("images/image/image_2.jpg"), QColor(240, 230, 200), "Beer 6"));
         auto project = store::Project::open(m_db.toStdString());
         QVERIFY(project.ok());
         bench::StoreBenchmarkOptions opt;

@@ -1,8 +1,10 @@
 // `matrix-workbench --screenshot DIR --project FILE` (and with the demo project): the executable renders every
-// main view to PNG offscreen and exits 0; each image exists, has the expected size class and real content
-// (many distinct colours, not an empty pane).
+// main view to PNG offscreen and exits 0; each image exists, windows and dialogs have the sizes the screenshot
+// code gives them, every view shows something of its own (no two images are the same, so a view that failed to
+// render and left an empty pane shows up as a duplicate) and real content (not one flat colour).
 #include <QDir>
 #include <QImage>
+#include <QMap>
 #include <QProcess>
 #include <QSet>
 #include <QtTest>
@@ -51,14 +53,20 @@ void TestScreenshot::runAndCheck(const QStringList& args, const QStringList& exp
     QStringList names;
     for (const QString& f : printed) names << QFileInfo(f).completeBaseName();
     QCOMPARE(names, expected);
+    QMap<QString, QImage> images;
     for (const QString& f : printed) {
         QImage img(f);
         QVERIFY2(!img.isNull(), qPrintable(f));
         QVERIFY2(img.width() >= 300 && img.height() >= 200, qPrintable(f));
         QVERIFY2(distinctColours(img) > 30, qPrintable(QStringLiteral("%1: %2 colours").arg(f).arg(distinctColours(img))));
+        const QImage rgb = img.convertToFormat(QImage::Format_RGB32);
+        for (auto it = images.cbegin(); it != images.cend(); ++it)
+            QVERIFY2(it.value() != rgb, qPrintable(QFileInfo(f).completeBaseName() + " is the same image as " + it.key()));
+        images.insert(QFileInfo(f).completeBaseName(), rgb);
     }
-    QImage main(QDir(out.path()).filePath("main_window.png"));
-    QCOMPARE(main.size(), QSize(1600, 1000));
+    QCOMPARE(images.value("main_window").size(), QSize(1600, 1000));
+    QCOMPARE(images.value("import_dialog").size(), QSize(640, 420));
+    QCOMPARE(images.value("export_dialog").size(), QSize(640, 420));
 }
 
 void TestScreenshot::fixtureProject() {

@@ -11,6 +11,9 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTableView>
+#include <QtCharts/QChart>
+#include <QtCharts/QChartView>
+#include <QtCharts/QLineSeries>
 
 #include "core/store/dataset_repo.h"
 #include "core/store/media_repo.h"
@@ -27,16 +30,19 @@ using namespace matrix;
 namespace {
 const QString kFixture = QString(MATRIX_SHARED_DIR) + "/fixtures/qwen2vl-tiny";
 
-void makeProject(const std::string& path) {
+// Dataset "demo" (3 tasks, the first with img_b) and "prefs" (2 approved pairs). The caller checks the status (a
+// QVERIFY in here would return from this function only).
+Status makeProject(const std::string& path) {
     auto proj = store::Project::open(path);
-    QVERIFY(proj.ok());
+    if (!proj.ok()) return proj.error();
     auto& db = proj->db();
     store::Dataset d;
     d.name = "demo";
     d.kind = "mtrace";
     auto ds = store::DatasetRepo(db).create(d);
-    QVERIFY(ds.ok());
+    if (!ds.ok()) return ds.error();
     auto sys = store::intern_system_prompt(db, "You are an agent.");
+    if (!sys.ok()) return sys.error();
     const char* tasks[] = {"Count the boxes.", "Read the sign.", "What is 2+2?"};
     for (int i = 0; i < 3; ++i) {
         store::Task t;
@@ -48,7 +54,7 @@ void makeProject(const std::string& path) {
         t.verdict = "yes";
         t.system_prompt_id = *sys;
         auto tid = store::TaskRepo(db).insert(t);
-        QVERIFY(tid.ok());
+        if (!tid.ok()) return tid.error();
         if (i == 0) {
             store::Media m;
             m.path = "img_b.png";
@@ -56,7 +62,8 @@ void makeProject(const std::string& path) {
             m.width = 56;
             m.height = 84;
             auto mid = store::MediaRepo(db).upsert(m);
-            QVERIFY(store::MediaRepo(db).link(*tid, "image", 0, *mid).ok());
+            if (!mid.ok()) return mid.error();
+            MATRIX_CHECK(store::MediaRepo(db).link(*tid, "image", 0, *mid));
         }
         store::Trajectory tr;
         tr.task_id = *tid;
@@ -65,16 +72,18 @@ void makeProject(const std::string& path) {
         s0.action = "Thought: answer.\nCode:\n```py\nfinal_answer(" + std::to_string(i) + ")\n```";
         s0.is_final = true;
         tr.steps = {s0};
-        QVERIFY(store::TrajectoryRepo(db).insert(tr).ok());
+        MATRIX_CHECK(store::TrajectoryRepo(db).insert(tr));
     }
     store::Dataset p;
     p.name = "prefs";
     p.kind = "prefx";
     auto ps = store::DatasetRepo(db).create(p);
+    if (!ps.ok()) return ps.error();
     store::PairPrefix pre;
     pre.system_prompt_id = *sys;
     pre.history = R"([{"from":"human","value":"Task: What is 2+2?"}])";
     auto pid = store::PairRepo(db).intern_prefix(pre);
+    if (!pid.ok()) return pid.error();
     for (int i = 0; i < 2; ++i) {
         store::Pair pr;
         pr.dataset_id = *ps;
@@ -84,8 +93,9 @@ void makeProject(const std::string& path) {
         pr.chosen_action = i ? "Thought: add.\nCode:\n```py\nfinal_answer(4)\n```<end_action>" : "Code:\n```py\nprint(2+2)\n```<end_action>";
         pr.rejected_action = i ? "final_answer(5)<end_action>" : "no idea<end_action>";
         pr.status = "approved";
-        QVERIFY(store::PairRepo(db).insert(pr).ok());
+        MATRIX_CHECK(store::PairRepo(db).insert(pr));
     }
+    return {};
 }
 
 template <class W>
@@ -124,7 +134,8 @@ private slots:
 
     void keyboard_starts_a_run() {
         const std::string db = m_dir.filePath("keys.db").toStdString();
-        makeProject(db);
+        const Status made = makeProject(db);
+        QVERIFY2(made.ok(), made.ok() ? "" : made.error().to_string().c_str());
         ui::TrainingPanel panel;
         panel.setProjectPath(QString::fromStdString(db));
         panel.setModelDir(kFixture + "/tiny-qwen2vl");
@@ -151,7 +162,8 @@ private slots:
 
     void trains_from_the_button_and_overlays_runs() {
         const std::string db = m_dir.filePath("panel.db").toStdString();
-        makeProject(db);
+        const Status made = makeProject(db);
+        QVERIFY2(made.ok(), made.ok() ? "" : made.error().to_string().c_str());
         ui::TrainingPanel panel;
         panel.resize(1400, 900);
         panel.setProjectPath(QString::fromStdString(db));
@@ -184,9 +196,29 @@ private slots:
         QVERIFY(table);
         table->selectAll();  // both runs: curves overlaid
         QCoreApplication::processEvents();
+        // Every curve of both runs, by name, with its number of points: SFT loss and lr (12 steps), DPO loss, lr,
+        // reward margin and accuracy (8 steps); no eval curves (no evaluation was asked for).
+        QMap<QString, int> expected;
+        for (int row = 0; row < 2; ++row) {
+            const store::Run* run = panel.runsModel()->run(row);
+            QVERIFY(run);
+            const QString tag = QString("run %1").arg(run->id);
+            const int n = run->kind == "sft" ? 12 : 8;
+            expected[tag + " loss"] = n;
+            expected[tag] = n;  // learning rate
+            if (run->kind == "dpo") expected[tag + " margin"] = expected[tag + " acc"] = n;
+        }
+        QMap<QString, int> shown;
+        for (auto* view : panel.findChildren<QChartView*>())
+            for (auto* s : view->chart()->series())
+                if (auto* line = qobject_cast<QLineSeries*>(s)) shown[line->name()] = int(line->count());
+        QCOMPARE(shown, expected);
         const QString path = QString(MATRIX_BINARY_DIR) + "/training_panel.png";
-        QVERIFY(panel.grab().save(path));
-        QVERIFY(QFileInfo(path).size() > 10000);
+        const QImage grabbed = panel.grab().toImage();
+        QVERIFY(grabbed.save(path));
+        const QImage saved(path);
+        QCOMPARE(saved.size(), QSize(1400, 900) * grabbed.devicePixelRatio());
+        QCOMPARE(saved.convertToFormat(QImage::Format_RGB32), grabbed.convertToFormat(QImage::Format_RGB32));
     }
 };
 

@@ -3,8 +3,8 @@
 
 #include <QUndoCommand>
 #include <QUndoStack>
-#include <nlohmann/json.hpp>
-
+#include "core/conversation/prefx_history.h"
+#include "core/conversation/user_prompt.h"
 #include "core/store/task_repo.h"
 #include "ui/models/project_session.h"
 
@@ -39,21 +39,12 @@ PairData toPairData(store::Project& p, const store::Pair& pair) {
     d.note = qs(pair.note);
     store::PairRepo repo(p.db());
     if (auto prefix = repo.prefix(pair.prefix_id); prefix && prefix->has_value()) {
-        nlohmann::json h = nlohmann::json::parse((*prefix)->history, nullptr, false);
-        if (h.is_array()) {
-            for (const auto& turn : h) {
-                if (!turn.is_object() || !turn.contains("value") || !turn["value"].is_string()) continue;
-                const QString v = qs(turn["value"].get<std::string>());
-                if (d.taskQuery.isEmpty() && turn.value("from", std::string()) == "human") {
-                    const int i = int(v.indexOf(QStringLiteral("Task: ")));
-                    QString q = i >= 0 ? v.mid(i + 6) : v;
-                    const int a = int(q.indexOf(QStringLiteral("Attachment:")));
-                    if (a >= 0) q = q.left(a);
-                    d.taskQuery = q.trimmed();
-                    continue;  // the task is shown separately, not as history
-                }
-                d.history << v;
+        for (const conversation::PrefxTurn& turn : conversation::prefx_turns(**prefix)) {
+            if (d.taskQuery.isEmpty() && turn.from == "human") {
+                d.taskQuery = qs(std::string(conversation::task_query_of_turn(turn.value))).trimmed();
+                continue;  // the task is shown separately, not as history
             }
+            d.history << qs(turn.value);
         }
     }
     if (d.taskQuery.isEmpty() && pair.task_id)

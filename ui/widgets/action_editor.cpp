@@ -10,13 +10,13 @@
 #include <QSet>
 #include <QVBoxLayout>
 
-#include "core/formats/trajectory_parser.h"
+#include "core/conversation/action.h"
 #include "ui/widgets/python_highlighter.h"
 
 namespace matrix::ui {
 
 namespace {
-const QString kEndAction = QStringLiteral("<end_action>");
+const QString kEndAction = QString::fromUtf8(conversation::k_end_action.data(), qsizetype(conversation::k_end_action.size()));
 
 bool isAllowedCall(const QString& name, const QString& code) {
     static const QSet<QString> builtins = {
@@ -59,15 +59,15 @@ ActionEditor::ActionEditor(QWidget* parent)
 }
 
 QString ActionEditor::compose(const QString& thought, const QString& code, bool endAction) {
-    return QStringLiteral("Thought: %1\n\nCode:\n```py\n%2\n```%3")
-        .arg(thought.trimmed(), code.trimmed(), endAction ? kEndAction : QString());
+    const std::string text = conversation::render_action(thought.trimmed().toStdString(), code.trimmed().toStdString());
+    return QString::fromStdString(text) + (endAction ? kEndAction : QString());
 }
 
 void ActionEditor::setAction(const QString& action) {
     QString text = action;
     m_endAction = text.endsWith(kEndAction);
     if (m_endAction) text.chop(kEndAction.size());
-    const auto parsed = formats::parse_action(text.toStdString());
+    const auto parsed = conversation::parse_action(text.toStdString());
     if (parsed.has_thought || parsed.has_code) {
         m_thought->setPlainText(QString::fromStdString(parsed.thought));
         m_code->setPlainText(QString::fromStdString(parsed.code));
@@ -82,7 +82,7 @@ QString ActionEditor::action() const { return compose(m_thought->toPlainText(), 
 
 QStringList ActionEditor::validate(const QString& action) {
     QStringList w;
-    const auto parsed = formats::parse_action(action.toStdString());
+    const auto parsed = conversation::parse_action(action.toStdString());
     if (!parsed.has_thought || QString::fromStdString(parsed.thought).trimmed().isEmpty()) w << tr("The thought is empty.");
     if (!parsed.has_code || QString::fromStdString(parsed.code).trimmed().isEmpty()) {
         w << tr("The code is empty: the agent must call a tool or final_answer.");

@@ -1,7 +1,7 @@
 // ActionEditor: edits an agent action while keeping its `Thought:` / `Code:` structure (two fields, recomposed
 // as "Thought: ...\n\nCode:\n```py\n...\n```"), and warns live when the code does not parse, a part is empty,
 // or the code calls a function that is neither a known tool, a Python builtin nor defined in the code
-// (matrix::formats::parse_action does the parsing). UI thread only.
+// (matrix::conversation::parse_action does the parsing). UI thread only.
 #pragma once
 
 #include <QDialog>

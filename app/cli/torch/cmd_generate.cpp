@@ -8,6 +8,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "core/conversation/action.h"
 #include "core/model/generation.h"
 #include "core/model/lora.h"
 #include "core/model/qwen2vl.h"
@@ -58,7 +59,7 @@ int run_generate(int argc, char** argv) {
         opt.seed = std::stoull(args.get_or("seed", "0"));
         opt.n = std::stoll(args.get_or("n", "1"));
         opt.do_sample = (args.has("temperature") && opt.temperature > 0) || args.has("top-p") || args.has("top-k");
-        opt.stop_strings = args.has("stop") ? args.get_all("stop") : std::vector<std::string>{"<end_action>", "Observation:"};
+        opt.stop_strings = args.has("stop") ? args.get_all("stop") : conversation::agent_stop_strings();
 
         auto tokenizer = tok::Tokenizer::load(model_dir);
         if (!tokenizer.ok()) return cli::fail(tokenizer.error().to_string());

@@ -2,6 +2,7 @@
 // Everything an observation says about an image (text read, boxes [x1,y1,x2,y2], counts) is computed from the
 // same numbers the image is drawn from, so the trajectories are consistent with what the viewer shows.
 // Output is deterministic; the results are committed under resources/demo/ (run it again after editing).
+// Actions, observation and error turns and task turns are written by core/conversation, like the agent's.
 // Usage: make_demo_project <resources-dir>   (with QT_QPA_PLATFORM=offscreen on a headless machine)
 #include <QDir>
 #include <QFile>
@@ -18,6 +19,11 @@
 #include <string>
 #include <vector>
 
+#include "core/conversation/action.h"
+#include "core/conversation/observation.h"
+#include "core/conversation/user_prompt.h"
+
+namespace conversation = matrix::conversation;
 using ojson = nlohmann::ordered_json;
 
 namespace {
@@ -480,29 +486,28 @@ std::string att(const std::string& name) { return std::string(kAttachPrefix) + n
 
 std::string actionText(const Step& s) {
     if (s.rawAction) return s.thought;
-    return "Thought: " + s.thought + "\n\nCode:\n```py\n" + s.code + "\n```";
+    return conversation::render_action(s.thought, s.code);
 }
 std::string action(const std::string& thought, const std::string& code) {
-    return "Thought: " + thought + "\n\nCode:\n```py\n" + code + "\n```";
+    return conversation::render_action(thought, code);
 }
+// Pref-X's form of an action.
+std::string prefxAction(const std::string& action) { return action + std::string(conversation::k_end_action); }
 
+// What the agent printed ends with a newline (print's); an error turn is the runtime's.
 std::string observationTurn(int k, const Step& s) {
-    if (s.error)
-        return "[OUTPUT OF STEP " + std::to_string(k) + "] Error: " + s.observation +
-               "\nNow let's retry: take care not to repeat previous errors! If you have retried several times, "
-               "try a completely different approach.\n";
-    return "[OUTPUT OF STEP " + std::to_string(k) + "] Observation:\n" + s.observation + "\n";
+    if (s.error) return conversation::render_error_turn(k, s.observation);
+    return conversation::render_observation(k, s.observation + "\n");
 }
 
 std::string verification(const std::string& thought, const std::string& correct) {
     return "```json\n{\n\"thought\": \"" + thought + "\",\n\"correct\": \"" + correct + "\"\n}\n```";
 }
 
-const std::string kParseError =
-    "Error in code parsing: \nThe code blob you used is invalid: due to the following error: 'NoneType' object "
-    "has no attribute 'group'\nThis means that the regex pattern ```(?:py|python)?\\n(.*?)\\n``` was not "
-    "respected: make sure to include code with the correct pattern, for instance:\nThoughts: Your thoughts\n"
-    "Code:\n```py\n# Your python code here\n```<end_action>";
+// The missing-fence parsing error as M-TRACE has it, without parsing_error's ". Make sure to provide correct
+// code" tail (the committed demo files were made so).
+const std::string kParseError = std::string(conversation::k_parsing_error_prefix) +
+                                conversation::code_blob_error("'NoneType' object has no attribute 'group'");
 
 std::vector<Task> buildTasks(const std::vector<Box>& circles, const std::vector<Box>& squares,
                              const std::vector<Box>& faces, const std::vector<Box>& apples,
@@ -711,8 +716,8 @@ std::vector<Task> buildTasks(const std::vector<Box>& circles, const std::vector<
                  {{"I will read the invoice file as text.",
                    "text = inspect_file_as_text(file_path=\"" + att("invoice.png") +
                        "\", question=\"What is the due date and total due?\")\nprint(text)",
-                   "Code execution failed due to the following error:\nUnsupportedFormatException: Could not "
-                   "convert '" + att("invoice.png") + "' to Markdown. The formats ['.png'] are not supported.",
+                   conversation::execution_error("UnsupportedFormatException: Could not convert '" + att("invoice.png") +
+                                         "' to Markdown. The formats ['.png'] are not supported."),
                    true},
                   {"`inspect_file_as_text` does not handle images. I will use the `visualizer` tool instead.",
                    "info = visualizer(question=\"What is the due date and the total due on this invoice?\", "
@@ -838,7 +843,7 @@ std::string firstUserTurn(const Task& t) {
     std::string s;
     for (size_t i = 0; i < t.images.size(); ++i)
         s += "Picture " + std::to_string(i + 1) + ": <img>" + img(t.images[i]) + "</img>\n";
-    s += "Task: " + t.task + "\n";
+    s += conversation::task_turn(t.task) + "\n";
     if (!t.images.empty()) {
         s += "Attachment: ";
         for (const auto& i : t.images) s += att(i) + "; ";
@@ -889,24 +894,23 @@ ojson prefxRecord(const Task& t, const Rejected& rej, const std::string& system)
     for (const auto& i : t.images) images.push_back(img(i));
     r["images"] = images;
     r["system"] = system;
-    std::string first;
-    for (size_t i = 0; i < t.images.size(); ++i) first += "<image>\n";
-    first += "Task: " + t.task + "\n";
+    std::string task = conversation::task_turn(t.task) + "\n";
     if (!t.images.empty()) {
-        first += " Attachment: ";
-        for (const auto& i : t.images) first += att(i) + "; ";
+        task += " Attachment: ";
+        for (const auto& i : t.images) task += att(i) + "; ";
     }
+    const std::string first = conversation::prefx_task_turn(t.images.size(), task);
     ojson conv = ojson::array();
     conv.push_back({{"from", "human"}, {"value", first}});
     for (int k = 0; k < rej.step; ++k) {
-        conv.push_back({{"from", "gpt"}, {"value", actionText(t.steps[size_t(k)]) + "<end_action>"}});
+        conv.push_back({{"from", "gpt"}, {"value", prefxAction(actionText(t.steps[size_t(k)]))}});
         conv.push_back({{"from", "human"}, {"value", observationTurn(k, t.steps[size_t(k)])}});
     }
     r["conversations"] = conv;
     r["chosen"] = {{"from", "gpt"},
-                   {"value", actionText(t.steps[size_t(rej.step)]) + "<end_action>"},
+                   {"value", prefxAction(actionText(t.steps[size_t(rej.step)]))},
                    {"observation", stepObservation(t, size_t(rej.step))}};
-    r["rejected"] = {{"from", "gpt"}, {"value", rej.action + "<end_action>"}, {"observation", rej.observation}};
+    r["rejected"] = {{"from", "gpt"}, {"value", prefxAction(rej.action)}, {"observation", rej.observation}};
     return r;
 }
 

@@ -6,6 +6,8 @@
 #include <QtTest>
 
 #include "core/agent/agent_run.h"
+#include "core/conversation/observation.h"
+#include "core/conversation/steps.h"
 #include "core/store/dataset_repo.h"
 #include "core/store/project.h"
 #include "core/store/run_repo.h"
@@ -140,18 +142,18 @@ private slots:
         QCOMPARE(out.result.errors, 2);
         store::Trajectory t = stored(f, out.trajectory_id);
         QVERIFY(t.steps[0].is_error);
-        QCOMPARE(*store::observation_turn(t.steps[0]),
+        QCOMPARE(*conversation::observation_turn(t.steps[0]),
                  std::string("[OUTPUT OF STEP 0] Error: Error in code parsing: the reply has no code block. Write "
                              "\"Thought:\" with your reasoning, then \"Code:\" and one ```py block that ends with "
                              "```<end_action>.\nNow let's retry: take care not to repeat previous errors! If you have "
                              "retried several times, try a completely different approach.\n"));
         QVERIFY(t.steps[1].is_error);
-        QCOMPARE(*store::observation_turn(t.steps[1]),
+        QCOMPARE(*conversation::observation_turn(t.steps[1]),
                  std::string("[OUTPUT OF STEP 1] Error: Code execution failed due to the following error:\nno entry for "
                              "\"capital of Spain\"\nNow let's retry: take care not to repeat previous errors! If you "
                              "have retried several times, try a completely different approach.\n"));
         // The error turns are what the controller saw next.
-        QCOMPARE(c.calls()[2].back().content[0].text, *store::observation_turn(t.steps[1]));
+        QCOMPARE(c.calls()[2].back().content[0].text, *conversation::observation_turn(t.steps[1]));
         // A step that prints nothing gets the note.
         Fixture g = fixture();
         ScriptedController quiet({action("Set.", "x = 1"), action("Done.", "final_answer(x)")});
@@ -174,7 +176,7 @@ private slots:
         store::Trajectory t = stored(f, out.trajectory_id);
         QCOMPARE(t.steps.size(), size_t(5));
         QCOMPARE(*t.steps[4].observation,
-                 std::string("Code execution failed due to the following error:\ndivision by zero") + k_retry_suffix);
+                 std::string("Code execution failed due to the following error:\ndivision by zero") + std::string(conversation::k_retry_suffix));
         QCOMPARE(*t.final_answer, std::string("The capital is Paris."));
         QCOMPARE(nlohmann::json::parse(*t.extra)["forced"].get<bool>(), true);
         // The forced call: no images, a system text and the memory, ending with the request.

@@ -11,7 +11,8 @@
 #include "core/agent/agent_loop.h"
 #include "core/agent/sandbox.h"
 #include "core/agent/tool.h"
-#include "core/formats/trajectory_parser.h"
+#include "core/conversation/action.h"
+#include "core/conversation/observation.h"
 
 using namespace matrix;
 using namespace matrix::agent;
@@ -54,7 +55,7 @@ private slots:
                 if (conv[i]["from"] != "assistant") continue;
                 const int step = k++;
                 ++steps;
-                const auto parsed = formats::parse_action(conv[i]["value"].get<std::string>());
+                const auto parsed = conversation::parse_action(conv[i]["value"].get<std::string>());
                 if (!parsed.has_code) {
                     continue;  // a parse-error step: nothing runs (the record's runtime answered with the error)
                 }
@@ -77,7 +78,7 @@ private slots:
                     continue;
                 }
                 if (i + 1 >= conv.size()) continue;
-                const auto observed = formats::parse_observation(conv[i + 1]["value"].get<std::string>());
+                const auto observed = conversation::parse_observation(conv[i + 1]["value"].get<std::string>());
                 if (!observed.well_formed || observed.is_error) {
                     in_sync = false;  // an error turn (e.g. the rate-limit errors of the data) is not a program output
                     continue;

@@ -1,6 +1,6 @@
 // Loader tests: the real GTA-1 dataset.json (229 items: 156 objective, 16 subjective, 57 image generation;
 // every gold tool call parsed), GAIA metadata.jsonl lines written for this test (GAIA itself is gated), and
-// an Agent-X data.json written for this test checked against ../shared/bench/agentx_toolmeta.json.
+// an Agent-X data.json written for this test checked against tests/data/external/bench/agentx_toolmeta.json.
 #include <QtTest>
 
 #include <map>

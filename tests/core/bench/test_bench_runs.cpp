@@ -60,6 +60,12 @@ std::vector<std::string> ids_matching(const MultiComparison& c, OutcomeFilter f)
     return out;
 }
 
+// The error a call returned, as users see it ("context: message"), or "(no error)".
+template <class T>
+std::string error_of(const matrix::Result<T>& r) {
+    return r.ok() ? std::string("(no error)") : r.error().to_string();
+}
+
 std::vector<std::string> ids_with(const Comparison& c, FlipKind k) {
     std::vector<std::string> out;
     for (const auto& t : c.tasks) {
@@ -121,10 +127,17 @@ private slots:
     }
 
     void import_errors() {
-        QVERIFY(!import_matrix_gta_run(kData + "no-such-run").ok());
-        QVERIFY(!import_matrix_gaia_run(kData + "gaia/metadata.jsonl").ok());  // not SQLite
-        QVERIFY(!import_run("matrix-gta", kData + "matrix-gta/run-a", BenchKind::gaia).ok());
-        QVERIFY(!import_run("csv", kData + "x", BenchKind::gta).ok());
+        // Each error names the file (the context) and the reason (the message).
+        QCOMPARE(error_of(import_matrix_gta_run(kData + "no-such-run")), kData + "no-such-run: not a folder");
+        QCOMPARE(error_of(import_matrix_gaia_run(kData + "no-such.db")), kData + "no-such.db: no such file");
+        QCOMPARE(error_of(import_matrix_gaia_run(kData + "gaia/metadata.jsonl")),  // not SQLite
+                 kData + "gaia/metadata.jsonl: not a MATRIX GAIA result database: file is not a database");
+        QCOMPARE(error_of(import_run("matrix-gta", kData + "matrix-gta/run-a", BenchKind::gaia)),
+                 std::string("format matrix-gta is for the gta benchmark"));
+        QCOMPARE(error_of(import_run("matrix-gaia", kData + "matrix-gaia/validation.db", BenchKind::gta)),
+                 std::string("format matrix-gaia is for the gaia benchmark"));
+        QCOMPARE(error_of(import_run("csv", kData + "x", BenchKind::gta)),
+                 std::string("unknown run format 'csv' (matrix-gta, matrix-gaia, jsonl)"));
     }
 
     void tool_calls_in_code_forms() {
@@ -321,11 +334,13 @@ private slots:
         QCOMPARE(two.tasks[6].not_scored_a, std::string("needs embedding model"));
         QCOMPARE(two.to_json()["not_scored"]["b"]["needs embedding model"].get<int>(), 1);
         // Errors: one run, a baseline out of range, different primary metrics.
-        QVERIFY(!compare_many({base}).ok());
-        QVERIFY(!compare_many({base, tuned}, 2).ok());
+        QCOMPARE(error_of(compare_many({base})), std::string("a comparison needs at least two runs"));
+        QCOMPARE(error_of(compare_many({base, tuned}, 2)), std::string("baseline index out of range"));
         RunScore f1 = base;
         f1.primary_metric = "toolset_f1";
-        QVERIFY(!compare_many({base, f1}).ok());
+        QCOMPARE(error_of(compare_many({base, f1})),
+                 "runs have different primary metrics (" + base.primary_metric +
+                     " vs toolset_f1): were they scored on the same benchmark with the same scorer?");
     }
 
     void gaia_import_score_compare() {
@@ -475,7 +490,12 @@ private slots:
         auto r = judge_score(cfg, "grounding", "q", "gold", "pred");
         QVERIFY(!r.ok());
         QCOMPARE(r.error().message, std::string("judge not configured"));
-        QVERIFY(!http_post_json("https://example.com/v1", "{}", "", 100).ok());  // TLS is not supported
+        cfg.endpoint = "ftp://127.0.0.1:1/v1/chat/completions";  // http:// and https:// only
+        cfg.model = "m";
+        auto scheme = judge_score(cfg, "grounding", "q", "gold", "pred");
+        QVERIFY(!scheme.ok());
+        QVERIFY2(scheme.error().message.find("only http:// and https:// URLs are supported") != std::string::npos,
+                 scheme.error().to_string().c_str());
         QCOMPARE(int(agentx_judge_metrics().size()), 8);
     }
 
@@ -524,7 +544,8 @@ private slots:
         const json sent = json::parse(request.substr(request.find("\r\n\r\n") + 4));
         QCOMPARE(sent["model"].get<std::string>(), std::string("judge-model"));
         QVERIFY(sent["messages"][0]["content"].get<std::string>().find("goal_accuracy") != std::string::npos);
-        QVERIFY(!parse_judge_reply(R"({"choices": [{"message": {"content": "7"}}]})").ok());  // outside [0, 1]
+        QCOMPARE(error_of(parse_judge_reply(R"({"choices": [{"message": {"content": "7"}}]})")),
+                 std::string("judge score outside [0, 1]: 7"));
     }
 };
 

@@ -56,7 +56,7 @@ private slots:
     }
 
     void agent_with_files() {
-        tok::AgentConversation c;
+        conversation::AgentConversation c;
         c.system = "Agent rules.";
         c.image_paths = {k_fixture + "/img_c.png"};
         c.task = "Task: describe.";

@@ -1,4 +1,4 @@
-// Qwen2-VL engine against the HF transformers fixture (shared/fixtures/qwen2vl-tiny, see its README):
+// Qwen2-VL engine against the HF transformers fixture (tests/data/external/fixtures/qwen2vl-tiny, see its README):
 // vision embeds and logits within 1e-4, M-RoPE position ids and rope deltas exact, 24 greedy tokens exact,
 // PEFT LoRA policy/reference log-probs within 1e-3, config layouts, loading errors, shards, bf16, attention paths.
 // One executable for the whole model so CI compiles LibTorch headers once.
@@ -80,8 +80,9 @@ void write_file(const std::string& p, const std::string& s) {
     o << s;
 }
 
-// Copies the tiny checkpoint into `dir` with tensors renamed/dropped/split by `edit` (returns "" to drop).
-void write_variant(const std::string& dir, const std::function<std::string(const std::string&)>& rename,
+// Copies the tiny checkpoint into `dir` with tensors renamed/dropped/split by `edit` (returns "" to drop); the
+// caller checks the status.
+Status write_variant(const std::string& dir, const std::function<std::string(const std::string&)>& rename,
                    bool sharded = false) {
     write_file(dir + "/config.json", read_file(k_model_dir + "/config.json"));
     auto f = *SafetensorsFile::open(k_model_dir + "/model.safetensors");
@@ -95,12 +96,9 @@ void write_variant(const std::string& dir, const std::function<std::string(const
         auto& dst = (sharded && (a.size() > b.size())) ? b : a;
         dst.push_back({names.back(), t.dtype, t.shape, t.data});
     }
-    if (!sharded) {
-        QVERIFY(write_safetensors(dir + "/model.safetensors", a).ok());
-        return;
-    }
-    QVERIFY(write_safetensors(dir + "/model-00001-of-00002.safetensors", a).ok());
-    QVERIFY(write_safetensors(dir + "/model-00002-of-00002.safetensors", b).ok());
+    if (!sharded) return write_safetensors(dir + "/model.safetensors", a);
+    MATRIX_CHECK(write_safetensors(dir + "/model-00001-of-00002.safetensors", a));
+    MATRIX_CHECK(write_safetensors(dir + "/model-00002-of-00002.safetensors", b));
     std::string idx = "{\"metadata\": {}, \"weight_map\": {";
     bool first = true;
     for (auto* part : {&a, &b})
@@ -110,6 +108,7 @@ void write_variant(const std::string& dir, const std::function<std::string(const
             first = false;
         }
     write_file(dir + "/model.safetensors.index.json", idx + "}}");
+    return {};
 }
 
 torch::Tensor case1_logits(Qwen2VL& m) {
@@ -508,8 +507,9 @@ private slots:
     void missing_and_unexpected_tensors() {
         {
             QTemporaryDir dir;
-            write_variant(dir.path().toStdString(),
-                          [](const std::string& n) { return n == "model.layers.1.mlp.up_proj.weight" ? "" : n; });
+            QVERIFY(write_variant(dir.path().toStdString(), [](const std::string& n) {
+                        return n == "model.layers.1.mlp.up_proj.weight" ? "" : n;
+                    }).ok());
             auto m = load_qwen2vl(dir.path().toStdString());
             QVERIFY(!m.ok());
             QVERIFY2(m.error().to_string().find("model.layers.1.mlp.up_proj.weight is missing") != std::string::npos,
@@ -517,9 +517,9 @@ private slots:
         }
         {
             QTemporaryDir dir;
-            write_variant(dir.path().toStdString(), [](const std::string& n) {
-                return n == "model.norm.weight" ? std::string("model.extra_norm.weight") : n;
-            });
+            QVERIFY(write_variant(dir.path().toStdString(), [](const std::string& n) {
+                        return n == "model.norm.weight" ? std::string("model.extra_norm.weight") : n;
+                    }).ok());
             auto m = load_qwen2vl(dir.path().toStdString());
             QVERIFY(!m.ok());
             const std::string e = m.error().to_string();
@@ -531,13 +531,14 @@ private slots:
 
     void sharded_transformers5_names() {
         QTemporaryDir dir;
-        write_variant(dir.path().toStdString(),
-                      [](const std::string& n) {
-                          if (n.rfind("model.", 0) == 0) return "model.language_model." + n.substr(6);
-                          if (n.rfind("visual.", 0) == 0) return "model." + n;
-                          return n;
-                      },
-                      /*sharded=*/true);
+        QVERIFY(write_variant(dir.path().toStdString(),
+                              [](const std::string& n) {
+                                  if (n.rfind("model.", 0) == 0) return "model.language_model." + n.substr(6);
+                                  if (n.rfind("visual.", 0) == 0) return "model." + n;
+                                  return n;
+                              },
+                              /*sharded=*/true)
+                    .ok());
         auto m = load_qwen2vl(dir.path().toStdString());
         QVERIFY2(m.ok(), m.ok() ? "" : m.error().to_string().c_str());
         QVERIFY(max_abs_diff(case1_logits(*m), ref("case1.logits")) < 1e-4);

@@ -17,7 +17,7 @@ private slots:
         int v = 0;
         for (const auto& m : migrations()) QCOMPARE(m.version, ++v);
         QCOMPARE(current_schema_version(), v);
-        QVERIFY(v >= 2);
+        QVERIFY(v >= 7);
     }
 
     void fresh_project_is_current() {

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/conversation/steps.h"
 #include "core/store/database.h"
 #include "core/store/dataset_repo.h"
 #include "core/store/fts.h"
@@ -306,12 +307,12 @@ private slots:
         QCOMPARE(t->steps[1].tool_calls[0].name, std::string("ocr"));
         QCOMPARE(nlohmann::json::parse(t->steps[1].tool_calls[0].arguments)["image_path"], nlohmann::json("a.jpg"));
         QVERIFY(t->steps[3].is_final);
-        QCOMPARE(*observation_turn(t->steps[0]), std::string("[OUTPUT OF STEP 0] Observation:\nobservation number 1"));
+        QCOMPARE(*conversation::observation_turn(t->steps[0]), std::string("[OUTPUT OF STEP 0] Observation:\nobservation number 1"));
         Step e;
         e.idx = 2;
         e.observation = "boom";
         e.is_error = true;
-        QCOMPARE(*observation_turn(e), std::string("[OUTPUT OF STEP 2] Error: boom"));
+        QCOMPARE(*conversation::observation_turn(e), std::string("[OUTPUT OF STEP 2] Error: boom"));
         // A run's trajectory does not replace the primary one.
         RunRepo runs(f.project.db());
         Run rr;

@@ -21,18 +21,21 @@ int64_t file_size(const std::string& path) {
     return ec ? 0 : int64_t(n);
 }
 
-// One batch: 100 rows of 2 KB in one transaction (~60 pages).
-void write_batch(Database& db, int batch) {
+// One batch: 100 rows of 2 KB in one transaction (~60 pages). The caller checks the status (a QVERIFY in here
+// would return from this function only).
+Status write_batch(Database& db, int batch) {
     Transaction tx(db);
-    QVERIFY(tx.begin_status().ok());
+    MATRIX_CHECK(tx.begin_status());
     for (int i = 0; i < 100; ++i) {
-        auto st = db.prepare("INSERT INTO settings(key, value) VALUES(?, ?)");
-        QVERIFY(st.ok());
-        st->bind_all("k" + std::to_string(batch) + "_" + std::to_string(i), std::string(2000, char('a' + batch % 26)));
-        QVERIFY(st->run().ok());
+        MATRIX_TRY(auto st, db.prepare("INSERT INTO settings(key, value) VALUES(?, ?)"));
+        st.bind_all("k" + std::to_string(batch) + "_" + std::to_string(i), std::string(2000, char('a' + batch % 26)));
+        MATRIX_CHECK(st.run());
     }
-    QVERIFY(tx.commit().ok());
+    return tx.commit();
 }
+
+// The message of a failed status, for QVERIFY2.
+std::string why(const Status& s) { return s.ok() ? std::string() : s.error().to_string(); }
 
 }  // namespace
 
@@ -60,7 +63,8 @@ private slots:
             QCOMPARE(db.query_int64("PRAGMA wal_autocheckpoint").value(), int64_t(0));
             for (int b = 0; b < 30; ++b) {
                 checkpointer->before_transaction();
-                write_batch(db, b);
+                const Status written = write_batch(db, b);
+                QVERIFY2(written.ok(), why(written).c_str());
                 checkpointer->committed();
                 largest_wal = std::max(largest_wal, file_size(path + "-wal"));
             }
@@ -91,7 +95,8 @@ private slots:
             QVERIFY(checkpointer != nullptr);
             for (int b = 0; b < 10; ++b) {
                 checkpointer->before_transaction();
-                write_batch(db, b);
+                const Status written = write_batch(db, b);
+                QVERIFY2(written.ok(), why(written).c_str());
                 checkpointer->committed();
             }
         }  // the destructor runs the last checkpoint

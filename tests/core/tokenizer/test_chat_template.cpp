@@ -1,6 +1,7 @@
 // Chat template and SFT encoding against the HF fixture: the case-1 prompt (two images) renders to
 // reference.json's prompt1 and encodes to case1.input_ids; prompt + SFT response gives case3.input_ids with
-// the assistant mask equal to case3.labels != -100; DPO responses round-trip; agent conversations.
+// the assistant mask equal to case3.labels != -100; DPO responses round-trip. (Agent conversations:
+// tests/core/conversation/test_chat_messages.cpp.)
 #include <QtTest>
 
 #include <nlohmann/json.hpp>
@@ -144,45 +145,6 @@ private slots:
         auto enc = encode_chat(*m_tok, {ChatMessage::make("user", text.substr(a, b - a))}, opt);
         QVERIFY(enc.ok());
         QCOMPARE(enc->ids, row);
-    }
-
-    void agent_conversation() {
-        AgentConversation c;
-        c.system = "You are an agent. Use tools.";
-        c.image_pad_counts = {24, 6};
-        c.task = "Task: How many objects are in the two pictures?";
-        c.turns.push_back(ChatMessage::make("assistant", "Thought: count.\nCode:\n```py\nprint(2)\n```<end_action>"));
-        c.turns.push_back(ChatMessage::make("user", format_observation(0, "2\n")));
-        c.turns.push_back(ChatMessage::make("assistant", "Thought: done.\nCode:\n```py\nfinal_answer(2)\n```<end_action>"));
-        auto enc = encode_agent_conversation(*m_tok, c);
-        QVERIFY2(enc.ok(), enc.ok() ? "" : enc.error().to_string().c_str());
-        QCOMPARE(format_observation(0, "2\n"), std::string("[OUTPUT OF STEP 0] Observation:\n2\n"));
-        QCOMPARE(format_observation(3, "boom", true), std::string("[OUTPUT OF STEP 3] Error: boom"));
-        QCOMPARE(enc->n_images, int64_t(2));
-        QCOMPARE(int(std::count(enc->ids.begin(), enc->ids.end(), m_tok->special_ids().image_pad)), 30);
-        // The masked tokens decode to exactly the two actions, each closed by <|im_end|>\n.
-        std::vector<int32_t> trained;
-        for (size_t i = 0; i < enc->ids.size(); ++i)
-            if (enc->assistant_mask[i]) trained.push_back(enc->ids[i]);
-        QCOMPARE(m_tok->decode(trained), c.turns[0].content[0].text + "<|im_end|>\n" + c.turns[2].content[0].text +
-                                             "<|im_end|>\n");
-        // The whole text tokenized at once gives the same ids (no whitespace at segment boundaries here).
-        QCOMPARE(m_tok->encode(enc->text), enc->ids);
-        QVERIFY(enc->text.find("<|im_start|>user\n[OUTPUT OF STEP 0] Observation:\n2\n<|im_end|>\n<|im_start|>assistant\n") !=
-                std::string::npos);
-
-        // Next-step prompt: ends with the assistant header, nothing trained.
-        c.turns.pop_back();
-        c.add_generation_prompt = true;
-        auto prompt = encode_agent_conversation(*m_tok, c);
-        QVERIFY(prompt.ok());
-        QVERIFY(prompt->text.size() > 22 && prompt->text.substr(prompt->text.size() - 22) == "<|im_start|>assistant\n");
-
-        // Turns must alternate.
-        c.turns.push_back(ChatMessage::make("user", "again"));
-        auto bad = encode_agent_conversation(*m_tok, c);
-        QVERIFY(!bad.ok());
-        QVERIFY(bad.error().message.find("turn 2") != std::string::npos);
     }
 };
 

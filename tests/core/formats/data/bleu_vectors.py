@@ -4,10 +4,12 @@
 # data_formating.py calls it: sentence_bleu([chosen], rejected, smoothing_function=SmoothingFunction().method1).
 # NLTK is not installed on the build machine, so this loads bleu_score.py from a checkout with a stub
 # nltk.util.ngrams (the only thing it imports from NLTK).
-# Usage: python3 bleu_vectors.py /path/to/nltk/translate/bleu_score.py /work/shared
+# Usage: python3 bleu_vectors.py /path/to/nltk/translate/bleu_score.py [DATA_DIR]
+#        (DATA_DIR: the folder with data/mtrace/, default tests/data/external of this repository)
 import json, os, sys, tempfile
 
-bleu_py, shared = sys.argv[1], sys.argv[2]
+bleu_py = sys.argv[1]
+shared = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../data/external")
 root = tempfile.mkdtemp()
 os.makedirs(os.path.join(root, "nltk", "translate"))
 open(os.path.join(root, "nltk", "__init__.py"), "w").close()
