@@ -104,8 +104,8 @@ void TestAgentRun::dialogFromKeyboard() {
         QVERIFY(!d.runButton()->isEnabled());
         QCOMPARE(d.validationLabel()->text(), QStringLiteral("Choose the model folder: a Qwen2-VL checkpoint with config.json."));
         QCOMPARE(d.runButton()->toolTip(), d.validationLabel()->text());
-        QVERIFY(!d.endpointButton()->isEnabled());
-        QVERIFY(d.endpointButton()->toolTip().contains(QStringLiteral("not in this build yet")));
+        QVERIFY(d.endpointButton()->isEnabled());
+        QVERIFY(!d.endpointUrlEdit()->isEnabled());  // until the endpoint is chosen
         QVERIFY(QApplication::focusWidget() == d.modelDirEdit());
         QTest::keyClick(d.modelDirEdit(), Qt::Key_Return);
         QVERIFY(d.isVisible());
@@ -121,6 +121,25 @@ void TestAgentRun::dialogFromKeyboard() {
         typeInto(d.adapterDirEdit(), m_work.path());
         QCOMPARE(d.validationLabel()->text(), QStringLiteral("%1 has no adapter_config.json: not a PEFT adapter folder.").arg(m_work.path()));
         typeInto(d.adapterDirEdit(), QString());
+        QVERIFY(d.runButton()->isEnabled());
+
+        // The endpoint instead: URL and model name are checked, then back to the local model.
+        d.endpointButton()->setFocus();
+        QTest::keyClick(d.endpointButton(), Qt::Key_Space);
+        QVERIFY(d.endpointButton()->isChecked());
+        QVERIFY(d.endpointUrlEdit()->isEnabled());
+        QVERIFY(!d.modelDirEdit()->isEnabled());
+        QCOMPARE(d.validationLabel()->text(), QStringLiteral("Give the endpoint URL."));
+        typeInto(d.endpointUrlEdit(), QStringLiteral("ftp://127.0.0.1/v1"));
+        QCOMPARE(d.validationLabel()->text(), QStringLiteral("The endpoint URL must start with http:// or https://."));
+        typeInto(d.endpointUrlEdit(), QStringLiteral("http://127.0.0.1:8000/v1"));
+        QCOMPARE(d.validationLabel()->text(), QStringLiteral("Give the model name the endpoint serves."));
+        typeInto(d.endpointModelEdit(), QStringLiteral("qwen2-vl-7b"));
+        QVERIFY(d.runButton()->isEnabled());
+        QCOMPARE(d.settings().controller.dump(),
+                 std::string("{\"kind\":\"endpoint\",\"model\":\"qwen2-vl-7b\",\"url\":\"http://127.0.0.1:8000/v1\"}"));
+        d.localButton()->setChecked(true);
+        QVERIFY(d.modelDirEdit()->isEnabled());
         QVERIFY(d.runButton()->isEnabled());
 
         // Tools: every MATRIX tool, checked, each unavailable here; uncheck ocr from the keyboard.

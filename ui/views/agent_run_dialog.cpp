@@ -54,10 +54,8 @@ bool AgentRunDialog::localControllerAvailable(QString* why) {
 }
 
 bool AgentRunDialog::endpointControllerAvailable(QString* why) {
-    // The endpoint controller (core/agent/endpoint_controller.h) is not in this build yet; the option stays off
-    // until it is, rather than pretending to run.
-    if (why) *why = tr("The endpoint controller is not in this build yet: run a local model for now.");
-    return false;
+    (void)why;  // core/agent/endpoint_controller.h is part of matrix_core: every build has it
+    return true;
 }
 
 AgentRunDialog::AgentRunDialog(qint64 taskId, const QString& taskTitle, QWidget* parent)
@@ -162,6 +160,7 @@ QWidget* AgentRunDialog::buildController() {
         validate();
     };
     connect(m_local, &QRadioButton::toggled, this, toggle);
+    toggle();
     connect(m_modelBrowse, &QPushButton::clicked, this, [this] { browseDir(m_modelDir, tr("Model folder")); });
     connect(m_adapterBrowse, &QPushButton::clicked, this, [this] { browseDir(m_adapterDir, tr("Adapter folder")); });
     return box;

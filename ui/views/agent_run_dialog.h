@@ -1,5 +1,5 @@
 // AgentRunDialog: "Run agent on this task". The controller (a local Qwen2-VL model folder with an optional PEFT
-// adapter, or an OpenAI-compatible endpoint and its model name), the MATRIX tools offered (each with its backend
+// adapter, or an OpenAI-compatible endpoint and its model name; the API key is read from $OPENAI_API_KEY), the MATRIX tools offered (each with its backend
 // status), the limits (steps, errors, step timeout), sampling (MATRIX defaults: T 0.7, top-p 0.8, top-k 100,
 // repetition penalty 1.05, 512 new tokens; or greedy), seed and the system prompt choice. Keyboard first: Return
 // runs, Esc cancels; the Run button stays disabled while the form cannot run, and the reason is shown.
@@ -43,6 +43,8 @@ public:
     // For tests and screenshots.
     QLineEdit* modelDirEdit() const { return m_modelDir; }
     QLineEdit* adapterDirEdit() const { return m_adapterDir; }
+    QLineEdit* endpointUrlEdit() const { return m_endpointUrl; }
+    QLineEdit* endpointModelEdit() const { return m_endpointModel; }
     QRadioButton* localButton() const { return m_local; }
     QRadioButton* endpointButton() const { return m_endpoint; }
     QListWidget* toolList() const { return m_tools; }

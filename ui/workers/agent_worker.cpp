@@ -7,7 +7,9 @@
 #include <QFileInfo>
 
 #include "core/agent/agent_job.h"
+#include "core/agent/endpoint_controller.h"
 #include "core/store/project.h"
+#include "core/store/request_cache_repo.h"
 #include "core/store/run_repo.h"
 #include "core/store/trajectory_repo.h"
 #include "ui/models/task_data_loader.h"
@@ -20,8 +22,9 @@ namespace matrix::ui {
 namespace {
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 
-// The controller the settings name. Which engines exist depends on the build.
-Result<std::unique_ptr<agent::Controller>> makeController(const nlohmann::json& c) {
+// The controller the settings name. Which engines exist depends on the build (the local one needs LibTorch). An
+// endpoint's replies are cached in the project (`cache`), so a resumed run does not pay twice for a request.
+Result<std::unique_ptr<agent::Controller>> makeController(const nlohmann::json& c, std::shared_ptr<net::RequestCache> cache) {
     const std::string kind = c.value("kind", "");
     if (kind == "local") {
 #ifdef MATRIX_HAVE_TORCH
@@ -36,7 +39,15 @@ Result<std::unique_ptr<agent::Controller>> makeController(const nlohmann::json& 
         return make_error("this build has no LibTorch engine, so it cannot run a local model");
 #endif
     }
-    if (kind == "endpoint") return make_error("endpoint controllers are not in this build yet");
+    if (kind == "endpoint") {
+        agent::EndpointControllerOptions o;
+        o.url = c.value("url", "");
+        o.model = c.value("model", "");
+        o.api_key_env = c.value("api_key_env", "OPENAI_API_KEY");
+        o.cache = std::move(cache);
+        MATRIX_TRY(auto endpoint, agent::EndpointController::create(o));
+        return std::unique_ptr<agent::Controller>(std::move(endpoint));
+    }
     return make_error("no controller: choose a local model folder or an endpoint");
 }
 }  // namespace
@@ -140,7 +151,13 @@ AgentRunOutcome AgentWorker::run() {
         emit controllerLoading(describeController(settings.controller));
         QElapsedTimer clock;
         clock.start();
-        auto made = makeController(settings.controller);
+        std::shared_ptr<net::RequestCache> cache;
+        if (settings.controller.value("kind", "") == "endpoint") {
+            auto opened = store::RequestCacheRepo::open(m_request.projectPath.toStdString());
+            if (!opened.ok()) return fail(opened.error().to_string());
+            cache = std::shared_ptr<net::RequestCache>(std::move(*opened));
+        }
+        auto made = makeController(settings.controller, cache);
         if (!made.ok()) {
             (void)store::RunRepo(db).set_status(run_id, "failed", made.error().to_string());
             return fail(made.error().to_string());
