@@ -11,6 +11,7 @@
 
 #include "app/cli/args.h"
 #include "app/cli/command.h"
+#include "core/agent/agent_job.h"
 #include "core/agent/agent_run.h"
 #include "core/agent/endpoint_controller.h"
 #include "core/agent/sandbox.h"
@@ -97,13 +98,6 @@ Status apply_sets(const std::vector<std::string>& sets, agent::AgentRunSettings&
     return {};
 }
 
-Result<agent::ToolRegistry> tool_registry(const std::vector<std::string>& names) {
-    agent::ToolRegistry all = agent::matrix_tools_without_backends(
-        "no backend for this tool in this installation (tool plugins not installed)");
-    if (names.empty()) return all;
-    return all.subset(names);
-}
-
 // The controller the run's settings name; an endpoint's replies are cached in the project (`cache`), so a resumed
 // run does not pay twice for the same request.
 Result<std::unique_ptr<agent::Controller>> make_controller(const nlohmann::json& c,
@@ -152,9 +146,9 @@ void print_step(const store::Step& s) {
     std::cout << std::flush;
 }
 
-// Runs the run's tasks (all of them, skipping finished ones); prints steps; returns 0 when every task ended.
+// Runs the run's tasks (tasks finished earlier come back as stored), printing each step as it is stored;
+// 0 when the run finished, 130 when it was interrupted (it can be resumed).
 int drive(store::Project& project, int64_t run_id, const agent::AgentRunSettings& settings) {
-    store::RunRepo runs(project.db());
     std::shared_ptr<net::RequestCache> cache;
     if (settings.controller.value("kind", "") == "endpoint") {
         auto opened = store::RequestCacheRepo::open(project.path());
@@ -163,49 +157,35 @@ int drive(store::Project& project, int64_t run_id, const agent::AgentRunSettings
     }
     auto controller = make_controller(settings.controller, cache);
     if (!controller.ok()) {
-        (void)runs.set_status(run_id, "failed", controller.error().to_string());
+        (void)store::RunRepo(project.db()).set_status(run_id, "failed", controller.error().to_string());
         return cli::fail(controller.error().to_string());
     }
-    auto tools = tool_registry(settings.tools);
+    auto tools = agent::agent_tool_registry(settings.tools);
     if (!tools.ok()) return cli::fail(tools.error().to_string());
-    (void)runs.set_status(run_id, "running");
     std::signal(SIGINT, on_sigint);
     std::signal(SIGTERM, on_sigint);
-    int64_t last_trajectory = 0;
-    for (int64_t task_id : settings.task_ids) {
-        agent::TaskRunEvents events;
-        events.on_step = print_step;
-        events.on_note = [](const std::string& n) { std::cerr << "[" << n << "]\n"; };
-        auto out = agent::run_task(project.db(), run_id, task_id, **controller, *tools, settings, events, &g_cancel);
-        if (!out.ok()) {
-            (void)runs.set_status(run_id, "failed", out.error().to_string());
-            return cli::fail("agent run " + std::to_string(run_id) + ", task " + std::to_string(task_id) + ": " +
-                             out.error().to_string());
-        }
-        const agent::AgentResult& r = out->result;
-        last_trajectory = out->trajectory_id;
+    agent::AgentJobEvents events;
+    events.on_step = [](int64_t, const store::Step& s) { print_step(s); };
+    events.on_note = [](int64_t, const std::string& n) { std::cerr << "[" << n << "]\n"; };
+    events.on_task_done = [](int64_t task_id, const agent::TaskRunOutcome& out) {
+        const agent::AgentResult& r = out.result;
         std::cout << "task " << task_id << ": " << r.status;
         if (r.status == "answered" || r.status == "forced")
             std::cout << (r.forced ? " (forced after " + r.stop_reason + ")" : "") << ": " << one_line(r.answer_text, 400);
         if (r.status == "invalid") std::cout << ": " << r.invalid_reason;
         std::cout << "\n";
-        if (g_cancel.load()) {
-            (void)runs.set_status(run_id, "cancelled");
-            std::cout << "run " << run_id << " cancelled; `matrix agent resume --run " << run_id << "` carries on\n";
-            std::cout << "trajectory " << last_trajectory << "\n";
-            return 130;
-        }
+    };
+    auto job = agent::run_agent_job(project.db(), run_id, settings, **controller, *tools, events, &g_cancel);
+    if (!job.ok()) return cli::fail(job.error().to_string());
+    const int64_t last_trajectory = job->tasks.empty() ? 0 : job->tasks.back().second.trajectory_id;
+    if (job->status == "cancelled") {
+        std::cout << "run " << run_id << " cancelled; `matrix agent resume --run " << run_id << "` carries on\n";
+        std::cout << "trajectory " << last_trajectory << "\n";
+        return 130;
     }
-    (void)runs.set_status(run_id, "finished");
     std::cout << "run " << run_id << "\n";
     std::cout << "trajectory " << last_trajectory << "\n";
     return 0;
-}
-
-std::string default_work_dir(const std::string& db_path) {
-    std::error_code ec;
-    fs::path p = fs::absolute(db_path, ec);
-    return (p.parent_path() / (p.stem().string() + ".runs")).string();
 }
 
 int run_run(const cli::Args& args) {
@@ -228,7 +208,7 @@ int run_run(const cli::Args& args) {
     if (s.tools.empty()) {
         for (const auto& spec : agent::matrix_tool_specs()) s.tools.push_back(spec.name);
     }
-    auto tools = tool_registry(s.tools);
+    auto tools = agent::agent_tool_registry(s.tools);
     if (!tools.ok()) return cli::fail(tools.error().to_string());
 
     auto project = store::Project::open(*args.get("db"));
@@ -242,12 +222,10 @@ int run_run(const cli::Args& args) {
         task_id = *created;
     }
     s.task_ids = {task_id};
-    const std::string work_root = s.sandbox.work_dir.empty() ? default_work_dir(*args.get("db")) : s.sandbox.work_dir;
-    auto run_id = agent::create_agent_run(project->db(), s, *tools, s.controller.dump());
+    const std::string work_root =
+        s.sandbox.work_dir.empty() ? agent::default_runs_folder(*args.get("db")) : s.sandbox.work_dir;
+    auto run_id = agent::create_agent_run_in(project->db(), s, *tools, s.controller.dump(), work_root);
     if (!run_id.ok()) return cli::fail(run_id.error().to_string());
-    // Each run works in its own folder under the work root; the stored settings say which.
-    s.sandbox.work_dir = (fs::path(work_root) / ("run-" + std::to_string(*run_id))).string();
-    if (auto st = agent::update_run_settings(project->db(), *run_id, s); !st.ok()) return cli::fail(st.error().to_string());
     std::cerr << "[run " << *run_id << ", task " << task_id << ", work folder " << s.sandbox.work_dir << "]\n";
     return drive(*project, *run_id, s);
 }
@@ -259,10 +237,7 @@ int run_resume(const cli::Args& args) {
     auto project = store::Project::open(*args.get("db"), open);
     if (!project.ok()) return cli::fail(project.error().to_string());
     const int64_t run_id = std::stoll(*args.get("run"));
-    auto run = store::RunRepo(project->db()).get(run_id);
-    if (!run.ok()) return cli::fail(run.error().to_string());
-    if (!*run || (*run)->kind != "agent") return cli::fail("no agent run " + std::to_string(run_id));
-    auto settings = agent::AgentRunSettings::from_json(nlohmann::json::parse((*run)->config, nullptr, false));
+    auto settings = agent::load_agent_run_settings(project->db(), run_id);
     if (!settings.ok()) return cli::fail(settings.error().to_string());
     if (auto st = apply_sets(args.get_all("set"), *settings); !st.ok()) return cli::fail(st.error().to_string());
     return drive(*project, run_id, *settings);
@@ -278,7 +253,7 @@ int run_replay(const cli::Args& args) {
         if (!actions[i].is_string()) return cli::fail(*args.get("actions") + ": element " + std::to_string(i) + " is not a string");
     agent::AgentRunSettings s;
     if (auto st = apply_sets(args.get_all("set"), s); !st.ok()) return cli::fail(st.error().to_string());
-    auto tools = tool_registry(split_list(args.get_or("tools", "")));
+    auto tools = agent::agent_tool_registry(split_list(args.get_or("tools", "")));
     if (!tools.ok()) return cli::fail(tools.error().to_string());
     agent::SandboxOptions o = s.sandbox;
     o.work_dir = *args.get("workdir");

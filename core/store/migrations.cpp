@@ -294,6 +294,24 @@ CREATE INDEX tasks_sort_images ON tasks(n_images);
 CREATE INDEX tasks_sort_missing ON tasks(n_missing_media);
 )SQL";
 
+// Replaces the CREATE TABLE text of tables by SQLite's documented procedure for changing constraints in place
+// (writable_schema, then a new schema_version so every connection reloads the schema); inside the migration's
+// transaction. {table name, new CREATE TABLE text}.
+Status replace_table_sql(Database& db, const std::vector<std::pair<std::string, std::string>>& rewritten) {
+    MATRIX_TRY(int64_t schema_version, db.query_int64("PRAGMA schema_version"));
+    MATRIX_CHECK(db.exec("PRAGMA writable_schema=ON"));
+    for (const auto& [name, sql] : rewritten) {
+        MATRIX_TRY(Statement update, db.prepare("UPDATE sqlite_schema SET sql=? WHERE type='table' AND name=?"));
+        update.bind_all(sql, name);
+        if (auto s = update.run(); !s.ok()) {
+            (void)db.exec("PRAGMA writable_schema=OFF");
+            return s;
+        }
+    }
+    MATRIX_CHECK(db.exec("PRAGMA schema_version=" + std::to_string(schema_version + 1)));
+    return db.exec("PRAGMA writable_schema=OFF");
+}
+
 // Migration 4: the schema's `CHECK(col IN ('a','b',...))` constraints become `CHECK(col='a' OR col='b' ...)`.
 // Why: SQLite evaluates an IN list of three or more constants through an ephemeral table built on every
 // execution of the INSERT, so each task row, media link and pair paid for creating, filling and dropping a
@@ -326,18 +344,7 @@ Status rewrite_in_list_checks(Database& db) {
     }
     tables.reset();
     if (rewritten.empty()) return {};
-    MATRIX_TRY(int64_t schema_version, db.query_int64("PRAGMA schema_version"));
-    MATRIX_CHECK(db.exec("PRAGMA writable_schema=ON"));
-    for (const auto& [name, sql] : rewritten) {
-        MATRIX_TRY(Statement update, db.prepare("UPDATE sqlite_schema SET sql=? WHERE type='table' AND name=?"));
-        update.bind_all(sql, name);
-        if (auto s = update.run(); !s.ok()) {
-            (void)db.exec("PRAGMA writable_schema=OFF");
-            return s;
-        }
-    }
-    MATRIX_CHECK(db.exec("PRAGMA schema_version=" + std::to_string(schema_version + 1)));
-    return db.exec("PRAGMA writable_schema=OFF");
+    return replace_table_sql(db, rewritten);
 }
 
 // Migration 5: agent runs. runs.kind gains 'agent' (a run of the agent runtime: `matrix agent run`, the GUI's
@@ -353,7 +360,6 @@ Status allow_agent_runs(Database& db) {
         {"runs", "kind='import')", "kind='import' OR kind='agent')"},
         {"datasets", "kind='demo')", "kind='demo' OR kind='adhoc')"},
     };
-    MATRIX_TRY(int64_t schema_version, db.query_int64("PRAGMA schema_version"));
     std::vector<std::pair<std::string, std::string>> rewritten;
     for (const Edit& e : edits) {
         MATRIX_TRY(Statement st, db.prepare("SELECT sql FROM sqlite_schema WHERE type='table' AND name=?"));
@@ -367,17 +373,7 @@ Status allow_agent_runs(Database& db) {
         sql.replace(at, std::strlen(e.from), e.to);
         rewritten.emplace_back(e.table, sql);
     }
-    MATRIX_CHECK(db.exec("PRAGMA writable_schema=ON"));
-    for (const auto& [name, sql] : rewritten) {
-        MATRIX_TRY(Statement update, db.prepare("UPDATE sqlite_schema SET sql=? WHERE type='table' AND name=?"));
-        update.bind_all(sql, name);
-        if (auto s = update.run(); !s.ok()) {
-            (void)db.exec("PRAGMA writable_schema=OFF");
-            return s;
-        }
-    }
-    MATRIX_CHECK(db.exec("PRAGMA schema_version=" + std::to_string(schema_version + 1)));
-    return db.exec("PRAGMA writable_schema=OFF");
+    return replace_table_sql(db, rewritten);
 }
 
 // Migration 6: replies of chat endpoints by request (core/net/chat_client.h, store/request_cache_repo.h), so an

@@ -370,13 +370,24 @@ def _serve(chan, root, refuse=None):
                     _remove_folder(_CHILDREN.pop(p))
             chan.send({"op": "killed", "status": status})
         elif op == "retire":
+            # Answer first: the kept candidate goes on while this process kills and reaps its siblings (a large
+            # interpreter takes a while to tear down) and removes their folders.
             keep = msg.get("keep")
-            for pid, folder in list(_CHILDREN.items()):
-                if pid != keep:
-                    _kill(pid)
-                    _remove_folder(folder)
+            others = [(pid, folder) for pid, folder in _CHILDREN.items() if pid != keep]
             _CHILDREN.clear()
             chan.send({"op": "retired"})
+            for pid, _ in others:
+                for kill in (os.killpg, os.kill):
+                    try:
+                        kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+            for pid, folder in others:
+                try:
+                    os.waitpid(pid, 0)
+                except ChildProcessError:
+                    pass
+                _remove_folder(folder)
             if not root:
                 os._exit(0)
         elif op == "ping":

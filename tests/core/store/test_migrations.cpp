@@ -20,6 +20,27 @@ private slots:
         QVERIFY(v >= 7);
     }
 
+    void v4_project_accepts_agent_runs_after_migration_5() {
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/v4.matrix").toStdString();
+        {
+            auto db = Database::open(path);
+            QVERIFY(db.ok());
+            QVERIFY(migrate(*db, 4).ok());
+            QVERIFY(db->exec("INSERT INTO runs(kind, name) VALUES('sft', 'old run')").ok());
+            QVERIFY(!db->exec("INSERT INTO runs(kind, name) VALUES('agent', 'too early')").ok());
+            QVERIFY(migrate(*db, 5).ok());
+            QCOMPARE(db->user_version(), 5);
+            QVERIFY(db->exec("INSERT INTO runs(kind, name) VALUES('agent', 'now')").ok());
+            QVERIFY(!db->exec("INSERT INTO runs(kind, name) VALUES('bogus', 'never')").ok());
+            QVERIFY(db->exec("INSERT INTO datasets(name, kind) VALUES('typed', 'adhoc')").ok());
+            QVERIFY(!db->exec("INSERT INTO datasets(name, kind) VALUES('odd', 'bogus')").ok());
+            QCOMPARE(*db->query_text("SELECT group_concat(kind || ':' || name, ',') FROM runs ORDER BY id").value(),
+                     std::string("sft:old run,agent:now"));
+            QCOMPARE(*db->query_text("PRAGMA integrity_check").value(), std::string("ok"));
+        }
+    }
+
     void fresh_project_is_current() {
         auto p = Project::open(":memory:");
         QVERIFY(p.ok());
