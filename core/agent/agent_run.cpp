@@ -238,10 +238,13 @@ Status update_run_settings(store::Database& db, int64_t run_id, const AgentRunSe
     if (!run) return make_error("no run " + std::to_string(run_id));
     nlohmann::json config = nlohmann::json::parse(run->config, nullptr, false);
     if (!config.is_object()) config = nlohmann::json::object();
+    // What was recorded at creation and is not a setting: the controller's description, bubblewrap's verdict.
     const nlohmann::json description = config.value("controller", nlohmann::json::object()).value("description", nlohmann::json());
+    const nlohmann::json bubblewrap = config.value("sandbox", nlohmann::json::object()).value("bubblewrap", nlohmann::json());
     const nlohmann::json fresh = settings.to_json();
     for (auto& [k, v] : fresh.items()) config[k] = v;
     if (!description.is_null()) config["controller"]["description"] = description;
+    if (!bubblewrap.is_null()) config["sandbox"]["bubblewrap"] = bubblewrap;
     return runs.set_config(run_id, config.dump());
 }
 

@@ -94,6 +94,7 @@ private slots:
         QCOMPARE(config["controller"]["kind"].get<std::string>(), std::string("local"));
         QCOMPARE(config["tool_status"]["ocr"]["available"].get<bool>(), false);
         QVERIFY(config["sandbox"]["work_dir"].get<std::string>().find("/runs/run-") != std::string::npos);
+        QVERIFY(config["sandbox"]["bubblewrap"].is_string());  // "usable" or why not, kept after the work folder is set
         // The image reached the model: the task's media row, and the prompt text names it.
         // Resume of a finished run keeps it as it is.
         auto again = run_matrix({"agent", "resume", "--db", db, "--run", QString::number(*traj.run_id)},
