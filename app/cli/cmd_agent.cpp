@@ -13,15 +13,13 @@
 #include "app/cli/command.h"
 #include "core/agent/agent_job.h"
 #include "core/agent/agent_run.h"
+#include "core/agent/controller_factory.h"
 #include "core/agent/endpoint_controller.h"
 #include "core/agent/sandbox.h"
 #include "core/agent/tool.h"
 #include "core/store/project.h"
 #include "core/store/request_cache_repo.h"
 #include "core/store/run_repo.h"
-#ifdef MATRIX_HAVE_TORCH
-#include "core/agent/local/local_controller.h"
-#endif
 
 namespace {
 
@@ -98,36 +96,6 @@ Status apply_sets(const std::vector<std::string>& sets, agent::AgentRunSettings&
     return {};
 }
 
-// The controller the run's settings name; an endpoint's replies are cached in the project (`cache`), so a resumed
-// run does not pay twice for the same request.
-Result<std::unique_ptr<agent::Controller>> make_controller(const nlohmann::json& c,
-                                                          std::shared_ptr<net::RequestCache> cache = nullptr) {
-    const std::string kind = c.value("kind", "");
-    if (kind == "local") {
-#ifdef MATRIX_HAVE_TORCH
-        agent::LocalControllerOptions o;
-        o.model_dir = c.value("model", "");
-        o.adapter_dir = c.value("adapter", "");
-        o.dtype = c.value("dtype", "f32");
-        o.device = c.value("device", "cpu");
-        MATRIX_TRY(auto local, agent::LocalController::load(o));
-        return std::unique_ptr<agent::Controller>(std::move(local));
-#else
-        return make_error("this build has no LibTorch engine: use --endpoint");
-#endif
-    }
-    if (kind == "endpoint") {
-        agent::EndpointControllerOptions o;
-        o.url = c.value("url", "");
-        o.model = c.value("model", "");
-        o.api_key_env = c.value("api_key_env", "OPENAI_API_KEY");
-        o.cache = cache;
-        MATRIX_TRY(auto endpoint, agent::EndpointController::create(o));
-        return std::unique_ptr<agent::Controller>(std::move(endpoint));
-    }
-    return make_error("no controller: give --model DIR or --endpoint URL --endpoint-model NAME");
-}
-
 std::string one_line(const std::string& s, size_t max = 160) {
     std::string out;
     for (char c : s) out += (c == '\n' ? ' ' : c);
@@ -155,7 +123,7 @@ int drive(store::Project& project, int64_t run_id, const agent::AgentRunSettings
         if (!opened.ok()) return cli::fail(opened.error().to_string());
         cache = std::shared_ptr<net::RequestCache>(std::move(*opened));
     }
-    auto controller = make_controller(settings.controller, cache);
+    auto controller = agent::make_controller(settings.controller, cache);
     if (!controller.ok()) {
         (void)store::RunRepo(project.db()).set_status(run_id, "failed", controller.error().to_string());
         return cli::fail(controller.error().to_string());

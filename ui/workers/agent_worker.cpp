@@ -7,49 +7,19 @@
 #include <QFileInfo>
 
 #include "core/agent/agent_job.h"
+#include "core/agent/controller_factory.h"
 #include "core/agent/endpoint_controller.h"
 #include "core/store/project.h"
 #include "core/store/request_cache_repo.h"
 #include "core/store/run_repo.h"
 #include "core/store/trajectory_repo.h"
 #include "ui/models/task_data_loader.h"
-#ifdef MATRIX_HAVE_TORCH
-#include "core/agent/local/local_controller.h"
-#endif
 
 namespace matrix::ui {
 
 namespace {
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 
-// The controller the settings name. Which engines exist depends on the build (the local one needs LibTorch). An
-// endpoint's replies are cached in the project (`cache`), so a resumed run does not pay twice for a request.
-Result<std::unique_ptr<agent::Controller>> makeController(const nlohmann::json& c, std::shared_ptr<net::RequestCache> cache) {
-    const std::string kind = c.value("kind", "");
-    if (kind == "local") {
-#ifdef MATRIX_HAVE_TORCH
-        agent::LocalControllerOptions o;
-        o.model_dir = c.value("model", "");
-        o.adapter_dir = c.value("adapter", "");
-        o.dtype = c.value("dtype", "f32");
-        o.device = c.value("device", "cpu");
-        MATRIX_TRY(auto local, agent::LocalController::load(o));
-        return std::unique_ptr<agent::Controller>(std::move(local));
-#else
-        return make_error("this build has no LibTorch engine, so it cannot run a local model");
-#endif
-    }
-    if (kind == "endpoint") {
-        agent::EndpointControllerOptions o;
-        o.url = c.value("url", "");
-        o.model = c.value("model", "");
-        o.api_key_env = c.value("api_key_env", "OPENAI_API_KEY");
-        o.cache = std::move(cache);
-        MATRIX_TRY(auto endpoint, agent::EndpointController::create(o));
-        return std::unique_ptr<agent::Controller>(std::move(endpoint));
-    }
-    return make_error("no controller: choose a local model folder or an endpoint");
-}
 }  // namespace
 
 QString describeController(const nlohmann::json& c, bool fullPaths) {
@@ -157,7 +127,7 @@ AgentRunOutcome AgentWorker::run() {
             if (!opened.ok()) return fail(opened.error().to_string());
             cache = std::shared_ptr<net::RequestCache>(std::move(*opened));
         }
-        auto made = makeController(settings.controller, cache);
+        auto made = agent::make_controller(settings.controller, cache);
         if (!made.ok()) {
             (void)store::RunRepo(db).set_status(run_id, "failed", made.error().to_string());
             return fail(made.error().to_string());
