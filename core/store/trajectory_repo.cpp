@@ -139,31 +139,31 @@ Trajectory read_traj(const Statement& st) {
 }
 }  // namespace
 
+namespace {
+// Every row of a bound trajectory query (kTrajCols), in the query's order; the statement is reset.
+Result<std::vector<Trajectory>> read_all(Statement& st) {
+    std::vector<Trajectory> out;
+    for (;;) {
+        MATRIX_TRY(bool row, st.step());
+        if (!row) break;
+        out.push_back(read_traj(st));
+    }
+    st.reset();
+    return out;
+}
+}  // namespace
+
 Result<std::vector<Trajectory>> TrajectoryRepo::list_for_task(int64_t task_id) {
     MATRIX_TRY(Statement * st, m_db.cached(std::string("SELECT ") + kTrajCols +
                                            " FROM trajectories WHERE task_id=? ORDER BY run_id IS NOT NULL, id"));
     st->bind(1, task_id);
-    std::vector<Trajectory> out;
-    for (;;) {
-        MATRIX_TRY(bool row, st->step());
-        if (!row) break;
-        out.push_back(read_traj(*st));
-    }
-    st->reset();
-    return out;
+    return read_all(*st);
 }
 
 Result<std::vector<Trajectory>> TrajectoryRepo::list_for_run(int64_t run_id) {
     MATRIX_TRY(Statement * st, m_db.cached(std::string("SELECT ") + kTrajCols + " FROM trajectories WHERE run_id=? ORDER BY id"));
     st->bind(1, run_id);
-    std::vector<Trajectory> out;
-    for (;;) {
-        MATRIX_TRY(bool row, st->step());
-        if (!row) break;
-        out.push_back(read_traj(*st));
-    }
-    st->reset();
-    return out;
+    return read_all(*st);
 }
 
 Status TrajectoryRepo::set_outcome(int64_t id, const std::optional<std::string>& final_answer,
