@@ -228,6 +228,14 @@ struct Sandbox::Impl {
     std::vector<Pending> pending;
     std::vector<std::string> pending_folders;
     std::string current_folder;  // where the state process runs
+    size_t last_fork_size = 0;   // candidates of the last step: the state keeps that many spares ready
+
+    // One-way: the state keeps forks of itself ready while the host is busy (runner.py "spares").
+    void ask_for_spares() {
+        if (options.spare_forks <= 0) return;
+        const size_t n = std::max(static_cast<size_t>(options.spare_forks), last_fork_size);
+        if (state && n > 0) (void)state->send({{"op", "spares"}, {"n", n}});
+    }
 
     ~Impl() { shutdown(); }
 
@@ -424,6 +432,7 @@ Status Sandbox::Impl::spawn() {
     }
     python_version = ready->value("python", "");
     current_folder = work;
+    ask_for_spares();
     return {};
 }
 
@@ -458,6 +467,7 @@ Result<std::vector<ExecResult>> Sandbox::Impl::run_candidates(const std::vector<
     const size_t n = codes.size();
     std::vector<ExecResult> results(n);
     if (n == 0) return results;
+    last_fork_size = n;
 
     MATRIX_CHECK(state->send({{"op", "fork"}, {"n", n}, {"step", step}}));
     std::vector<int> fds;
@@ -618,6 +628,7 @@ Status Sandbox::choose(size_t index) {
     m->pending.clear();
     m->adopted = std::move(chosen);  // the old adopted state process has exited (retire)
     m->state = m->adopted.get();
+    m->ask_for_spares();
     return {};
 }
 

@@ -59,6 +59,10 @@ struct SandboxOptions {
     SandboxLimits limits;
     double step_timeout_s = 120;     // wall clock per step, not counting time spent in tools
     int64_t max_output_chars = 50000;  // printed output kept per step (then a truncation note)
+    // Forks of the state kept ready while the host is busy (the controller generating), so a step does not wait
+    // for its fork; the state keeps as many as the last step had candidates, at least this many. 0: no spares (fork when a
+    // step comes).
+    int spare_forks = 1;
     std::string python = "/usr/bin/python3";
     std::string bwrap = "/usr/bin/bwrap";
 };

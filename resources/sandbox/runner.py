@@ -3,13 +3,17 @@
 # Runs agent code in a persistent interpreter state inside an isolated OS process (bubblewrap where it works,
 # rlimits always). The host (C++) speaks JSON lines over a Unix stream socket (fd given as argv[1]):
 #   host -> process: {"op":"init", ...}, {"op":"fork","n":K}, {"op":"exec","code":..,"step":i},
-#                    {"op":"kill","pids":[..]}, {"op":"retire","keep":pid}, {"op":"ping"}
+#                    {"op":"kill","pids":[..]}, {"op":"retire","keep":pid}, {"op":"ping"},
+#                    {"op":"spares","n":K} (no reply: keep K forks of this state ready while idle)
 #   process -> host: one reply per request; during "exec" also {"op":"tool","name":..,"args":{..}} requests,
 #                    answered by the host with {"ok":true,"value":..} or {"ok":false,"error":".."}.
 # Every step runs in a forked child ("fork"), so a step that times out or crashes leaves the state as it was,
 # and K candidates of one step run from the same state without seeing each other's effects: the host keeps
 # the chosen child and the parent "retires" (kills the other children and exits; the first process stays,
-# since the sandbox ends with it). Tools are stubs that forward calls to the host. final_answer() ends the
+# since the sandbox ends with it). A state process keeps "spares" ready while the host is busy (the controller
+# generating): forks of itself parked on their own socket, so a step's fork is already done when the step comes.
+# The state never runs agent code itself, so a spare is exactly what a fork made later would be. Tools are stubs
+# that forward calls to the host. final_answer() ends the
 # step even when agent code catches the exception it raises. The import allow-list is policy, not isolation.
 import builtins
 import io
@@ -25,6 +29,8 @@ _CONFIG = {}
 _CHILDREN = {}  # pid -> the candidate's own work folder ("" when it shares this process's folder)
 _FINAL = []  # [value] once final_answer() was called in this step
 _STEP_PID = None  # pid of the process that runs the current step (forks inside agent code must not reply)
+_SPARES = []  # [(pid, host end socket)]: parked forks of this state, oldest first
+_SPARE_TARGET = 0  # how many spares this process keeps while idle (set by the host once it is the state)
 
 
 class Channel:
@@ -296,6 +302,77 @@ def _fork_retrying(seconds=3.0):
             time.sleep(0.02)
 
 
+def _become_child(own_sockets):
+    """In a freshly forked child of the state: drop what belongs to the parent."""
+    global _SPARE_TARGET
+    for sock in own_sockets:
+        sock.close()
+    for _, sock in _SPARES:
+        sock.close()
+    del _SPARES[:]
+    _SPARE_TARGET = 0
+    _CHILDREN.clear()
+    try:
+        os.setpgid(0, 0)
+    except OSError:
+        pass
+
+
+def _start_candidate(chan, folder):
+    """Runs in the candidate's process: its own copy of the work folder (when isolated), then serve the host."""
+    copy_error = None
+    if folder:  # each candidate copies the folder itself: the copies run in parallel
+        try:
+            _copy_work_folder(folder)
+            os.chdir(folder)
+        except OSError as exc:
+            copy_error = "cannot copy the work folder for this candidate: %s" % exc
+    _serve(chan, root=False, refuse=copy_error)
+    os._exit(0)
+
+
+def _park(child_end):
+    """A spare's life until the state hands it a step: wait for its folder, then become a candidate."""
+    chan = Channel(child_end)
+    msg = chan.recv()
+    if msg is None or msg.get("op") != "assign":
+        os._exit(0)
+    _start_candidate(chan, msg.get("folder", ""))  # the same Channel: it may have buffered the first request
+
+
+def _make_spare(parent_chan):
+    host_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        pid = os.fork()
+    except OSError:  # the process limit: no spare now, the step forks when it comes
+        host_end.close()
+        child_end.close()
+        return False
+    if pid == 0:
+        parent_chan.sock.close()
+        _become_child([host_end])
+        _park(child_end)
+        os._exit(0)
+    child_end.close()
+    _SPARES.append((pid, host_end))
+    return True
+
+
+def _idle(chan):
+    """True when no request from the host is waiting."""
+    if b"\n" in chan.buf:
+        return False
+    import select
+    readable, _, _ = select.select([chan.sock], [], [], 0)
+    return not readable
+
+
+def _refill_spares(chan):
+    while len(_SPARES) < _SPARE_TARGET and _idle(chan):
+        if not _make_spare(chan):
+            break
+
+
 def _fork(chan, n, step):
     pids, host_ends, own, folders = [], [], [], []
     isolate = n > 1 and _CONFIG.get("forks_dir")
@@ -305,6 +382,19 @@ def _fork(chan, n, step):
             folder = os.path.join(_CONFIG["forks_dir"], "step%s-c%d-%d" % (step, j, os.getpid()))
             _remove_folder(folder)
         folders.append(folder)
+        if _SPARES:  # already forked while the host was busy
+            pid, host_end = _SPARES.pop(0)
+            try:
+                Channel(host_end).send({"op": "assign", "folder": folder})
+            except OSError:  # the spare died (it should not): fork a fresh one instead
+                host_end.close()
+                _kill(pid)
+            else:
+                _CHILDREN[pid] = folder
+                pids.append(pid)
+                host_ends.append(host_end)
+                own.append(host_end)
+                continue
         host_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         pid = _fork_retrying()
         if pid < 0:  # the process limit is still full (a killed fork bomb's processes being reaped)
@@ -321,23 +411,8 @@ def _fork(chan, n, step):
             return
         if pid == 0:
             chan.sock.close()
-            host_end.close()
-            for s in own:
-                s.close()
-            _CHILDREN.clear()
-            try:
-                os.setpgid(0, 0)
-            except OSError:
-                pass
-            copy_error = None
-            if folder:  # each candidate copies the folder itself: the copies run in parallel
-                try:
-                    _copy_work_folder(folder)
-                    os.chdir(folder)
-                except OSError as exc:
-                    copy_error = "cannot copy the work folder for this candidate: %s" % exc
-            _serve(Channel(child_end), root=False, refuse=copy_error)
-            os._exit(0)
+            _become_child([host_end] + own)
+            _start_candidate(Channel(child_end), folder)
         child_end.close()
         _CHILDREN[pid] = folder
         pids.append(pid)
@@ -349,9 +424,10 @@ def _fork(chan, n, step):
 
 
 def _serve(chan, root, refuse=None):
-    global _CHANNEL
+    global _CHANNEL, _SPARE_TARGET
     _CHANNEL = chan
     while True:
+        _refill_spares(chan)
         msg = chan.recv()
         if msg is None:
             os._exit(0)
@@ -374,6 +450,11 @@ def _serve(chan, root, refuse=None):
             # interpreter takes a while to tear down) and removes their folders.
             keep = msg.get("keep")
             others = [(pid, folder) for pid, folder in _CHILDREN.items() if pid != keep]
+            others += [(pid, "") for pid, _ in _SPARES]
+            for _, sock in _SPARES:
+                sock.close()
+            del _SPARES[:]
+            _SPARE_TARGET = 0
             _CHILDREN.clear()
             chan.send({"op": "retired"})
             for pid, _ in others:
@@ -390,6 +471,8 @@ def _serve(chan, root, refuse=None):
                 _remove_folder(folder)
             if not root:
                 os._exit(0)
+        elif op == "spares":
+            _SPARE_TARGET = max(0, min(int(msg.get("n", 0)), 16))
         elif op == "ping":
             chan.send({"op": "pong", "pid": os.getpid()})
         elif op == "exit":

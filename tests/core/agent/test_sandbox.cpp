@@ -13,7 +13,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 
 #include "core/agent/sandbox.h"
 #include "core/store/project.h"
@@ -22,6 +25,37 @@ using namespace matrix;
 using namespace matrix::agent;
 
 namespace {
+
+// Processes below this one (walking /proc's parent links).
+int descendants() {
+    std::map<int, int> parent;
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = e.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream in(e.path() / "stat");
+        std::string stat((std::istreambuf_iterator<char>(in)), {});
+        const size_t close = stat.rfind(')');
+        if (close == std::string::npos) continue;
+        std::istringstream rest(stat.substr(close + 2));
+        std::string state;
+        int ppid = 0;
+        rest >> state >> ppid;
+        if (state != "Z") parent[std::stoi(name)] = ppid;
+    }
+    int n = 0;
+    for (const auto& [pid, ppid] : parent) {
+        for (int p = ppid; p > 1;) {
+            if (p == getpid()) {
+                ++n;
+                break;
+            }
+            auto it = parent.find(p);
+            if (it == parent.end()) break;
+            p = it->second;
+        }
+    }
+    return n;
+}
 
 std::string read_file(const std::string& path) {
     std::ifstream in(path);
@@ -350,6 +384,44 @@ private slots:
         QCOMPARE((*mixed)[1].output, std::string("quick\n"));
         QVERIFY(!s->choose(0).ok());
         QCOMPARE(run(*s, "print(mine)").output, std::string("b\n"));
+    }
+
+    // Spare forks made while the host is busy carry exactly the state they were forked from: after kept steps,
+    // discarded candidates and a chosen candidate (whose folder is its own copy), and they all end with the sandbox.
+    void spare_forks_hold_their_state() {
+        SandboxOptions o = options("spares", IsolationMode::Auto);
+        o.spare_forks = 3;
+        o.authorized_imports.push_back("pathlib");
+        const int before = descendants();
+        auto s = start(o);
+        const auto pause = [] { QTest::qWait(250); };  // the controller "generating": the state makes its spares
+        pause();
+        QVERIFY(descendants() - before >= 4);  // the state and its 3 spares (and bubblewrap's own processes)
+        run(*s, "x = 1\nopen('f.txt', 'w').write('1')");
+        pause();
+        QCOMPARE(run(*s, "x += 1\nprint(x, open('f.txt').read())").output, std::string("2 1\n"));
+        pause();
+        auto c = s->explore({"x += 10\nopen('f.txt', 'w').write('a')\nprint(x)", "x += 20\nprint(x, open('f.txt').read())",
+                             "del x\nimport pathlib\npathlib.Path('f.txt').unlink()\nprint('gone')", "print(x, open('f.txt').read())"}, 2);
+        QVERIFY(c.ok());
+        QCOMPARE((*c)[0].output, std::string("12\n"));
+        QCOMPARE((*c)[1].output, std::string("22 1\n"));
+        QCOMPARE((*c)[2].output, std::string("gone\n"));
+        QCOMPARE((*c)[3].output, std::string("2 1\n"));
+        QVERIFY(s->discard().ok());
+        pause();
+        auto d = s->explore({"x *= 5\nprint(x)", "x *= 7\nopen('f.txt', 'w').write('seven')\nprint(x)"}, 3);
+        QVERIFY(d.ok());
+        QCOMPARE((*d)[0].output, std::string("10\n"));
+        QCOMPARE((*d)[1].output, std::string("14\n"));
+        QVERIFY(s->choose(1).ok());
+        pause();
+        QCOMPARE(run(*s, "print(x, open('f.txt').read())").output, std::string("14 seven\n"));
+        // Back to back (no time for spares): the same answers.
+        QCOMPARE(run(*s, "x += 1").output, std::string(""));
+        QCOMPARE(run(*s, "print(x)").output, std::string("15\n"));
+        s.reset();
+        QTRY_COMPARE_WITH_TIMEOUT(descendants() - before, 0, 10000);
     }
 };
 
