@@ -20,6 +20,7 @@
 #include "core/store/project.h"
 #include "core/store/request_cache_repo.h"
 #include "core/store/run_repo.h"
+#include "core/util/json_input.h"
 
 namespace {
 
@@ -213,9 +214,9 @@ int run_resume(const cli::Args& args) {
 
 int run_replay(const cli::Args& args) {
     if (!args.require({"actions", "workdir"}, "agent replay")) return 2;
-    std::ifstream in(*args.get("actions"));
-    if (!in) return cli::fail("cannot read " + *args.get("actions"));
-    nlohmann::json actions = nlohmann::json::parse(in, nullptr, false);
+    auto read = read_json_file(*args.get("actions"));
+    if (!read.ok()) return cli::fail(read.error().to_string());
+    nlohmann::json actions = std::move(read).value();
     if (!actions.is_array()) return cli::fail(*args.get("actions") + ": not a JSON list of code strings");
     for (size_t i = 0; i < actions.size(); ++i)
         if (!actions[i].is_string()) return cli::fail(*args.get("actions") + ": element " + std::to_string(i) + " is not a string");

@@ -8,8 +8,9 @@
 
 namespace {
 const char* kUsage =
-    "usage: matrix export --db FILE --format mtrace|prefx --dataset NAME --out FILE [--status approved|all]\n"
-    "  Writes dataset NAME of project FILE to --out (atomically).\n"
+    "usage: matrix export --db FILE --format mtrace|prefx --dataset NAME --out FILE [--status approved|all] [--force]\n"
+    "  Writes dataset NAME of project FILE to --out (atomically: a temporary file, then renamed).\n"
+    "  --force           replace --out when it exists (never the project database or an import source)\n"
     "  --format mtrace   M-TRACE JSON: the dataset's tasks and trajectories in import order\n"
     "  --format prefx    Pref-X JSON: the dataset's pairs, and their entry in dataset_info.json beside --out\n"
     "                    (LLaMA-Factory: formatting sharegpt, ranking true)\n"
@@ -17,7 +18,7 @@ const char* kUsage =
     "  --no-dataset-info prefx: do not write dataset_info.json\n";
 
 int run_export(int argc, char** argv) {
-    matrix::cli::Args args(kUsage, {"db", "format", "dataset", "out", "status"}, {"no-dataset-info"});
+    matrix::cli::Args args(kUsage, {"db", "format", "dataset", "out", "status"}, {"no-dataset-info", "force"});
     if (!args.parse(argc, argv)) return args.help_requested() ? 0 : 2;
     if (!args.require({"db", "format", "dataset", "out"}, "export")) return 2;
     const std::string format = *args.get("format");
@@ -32,6 +33,7 @@ int run_export(int argc, char** argv) {
     matrix::formats::ExportOptions options;
     options.status = args.get_or("status", "approved");
     options.write_dataset_info = !args.has("no-dataset-info");
+    options.overwrite = args.has("force");
     auto report = format == "mtrace"
                       ? matrix::formats::export_mtrace(project->db(), *args.get("dataset"), *args.get("out"), options)
                       : matrix::formats::export_prefx(project->db(), *args.get("dataset"), *args.get("out"), options);

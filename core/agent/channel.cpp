@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/util/json_input.h"
+
 namespace matrix::agent {
 
 Channel::~Channel() {
@@ -72,11 +74,9 @@ Result<nlohmann::json> Channel::take_line() {
     if (nl == std::string::npos) return make_error("no complete message");
     std::string line = m_buf.substr(0, nl);
     m_buf.erase(0, nl + 1);
-    try {
-        return nlohmann::json::parse(line);
-    } catch (const std::exception& e) {
-        return make_error(std::string("malformed message from the sandbox: ") + e.what());
-    }
+    auto parsed = parse_json(line);
+    if (!parsed.ok()) return make_error("malformed message from the sandbox: " + parsed.error().message);
+    return parsed;
 }
 
 Result<std::optional<nlohmann::json>> Channel::recv(std::chrono::steady_clock::time_point deadline,

@@ -6,6 +6,7 @@
 
 #include "core/bench/json_file.h"
 #include "core/bench/py_compat.h"
+#include "core/util/json_input.h"
 
 namespace fs = std::filesystem;
 
@@ -143,7 +144,12 @@ Result<Benchmark> load_agentx(const std::string& path, const AgentXToolMeta& met
             }
             rec = rec[0];
         }
-        auto item = parse_record(id, rec, root, meta, bench.warnings);
+        Result<BenchItem> item = make_error("not parsed");
+        try {
+            item = parse_record(id, rec, root, meta, bench.warnings);
+        } catch (const nlohmann::json::exception& e) {  // a field of an unexpected type: this record only
+            item = make_error("a field has an unexpected type (" + json_exception_reason(e) + ")", "task " + id);
+        }
         if (!item.ok()) bench.warnings.push_back(item.error().within(file.string()).to_string());
         else bench.items.push_back(std::move(item).value());
     };

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/bench/json_file.h"
+#include "core/util/json_input.h"
 
 namespace fs = std::filesystem;
 
@@ -60,10 +61,13 @@ Result<BenchItem> parse_gta_item(const std::string& id, const nlohmann::json& re
         }
     }
     if (rec.contains("files") && rec["files"].is_array()) {
-        for (const auto& f : rec["files"]) {
+        for (size_t k = 0; k < rec["files"].size(); ++k) {
+            const auto& f = rec["files"][k];
             if (!f.is_object()) continue;
             BenchFile bf;
-            bf.type = f.value("type", std::string());
+            if (f.contains("type") && !f["type"].is_string() && !f["type"].is_null())
+                return make_error("files[" + std::to_string(k) + "].type is not a string (" + f["type"].dump() + ")", "item " + id);
+            bf.type = f.contains("type") && f["type"].is_string() ? f["type"].get<std::string>() : std::string();
             bf.path = f.contains("path") && f["path"].is_string() ? f["path"].get<std::string>() : std::string();
             bf.url = f.contains("url") && f["url"].is_string() ? f["url"].get<std::string>() : std::string();
             std::error_code ec;
@@ -104,11 +108,9 @@ Result<BenchItem> parse_gta_item(const std::string& id, const nlohmann::json& re
                     if (fn.contains("arguments")) {
                         const auto& args = fn["arguments"];
                         if (args.is_string()) {  // some GTA-style files keep arguments as JSON text
-                            try {
-                                call.arguments = nlohmann::json::parse(args.get<std::string>());
-                            } catch (const nlohmann::json::exception&) {
-                                return make_error("tool call arguments are not JSON", ctx);
-                            }
+                            auto parsed = parse_json(args.get<std::string>());
+                            if (!parsed.ok()) return make_error("tool call arguments are not JSON (" + parsed.error().message + ")", ctx);
+                            call.arguments = std::move(parsed).value();
                         } else if (args.is_object()) {
                             call.arguments = args;
                         } else if (!args.is_null()) {
@@ -141,7 +143,12 @@ Result<Benchmark> load_gta(const std::string& path) {
     bench.source_path = fs::absolute(file, ec).string();
     const std::string root = file.parent_path().empty() ? std::string(".") : file.parent_path().string();
     for (auto it = doc.begin(); it != doc.end(); ++it) {
-        auto item = parse_gta_item(it.key(), to_json(it.value()), root);
+        Result<BenchItem> item = make_error("not parsed");
+        try {
+            item = parse_gta_item(it.key(), to_json(it.value()), root);
+        } catch (const nlohmann::json::exception& e) {  // a field of an unexpected type: this item only
+            item = make_error("a field has an unexpected type (" + json_exception_reason(e) + ")", "item " + it.key());
+        }
         if (!item.ok()) {
             bench.warnings.push_back(item.error().within(file.string()).to_string());
             continue;

@@ -1,30 +1,17 @@
 // Whole-file JSON / JSONL reading with file and byte-offset context (see json_file.h).
 #include "core/bench/json_file.h"
 
-#include <fstream>
 #include <sstream>
 
 #include "core/bench/py_compat.h"
+#include "core/util/json_input.h"
 
 namespace matrix::bench {
 
-Result<std::string> read_text_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error("cannot open file", path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) return make_error("read error", path);
-    return ss.str();
-}
+Result<std::string> read_text_file(const std::string& path) { return read_regular_file(path, k_max_benchmark_file_bytes); }
 
 Result<nlohmann::ordered_json> read_json_file(const std::string& path) {
-    MATRIX_TRY(std::string text, read_text_file(path));
-    try {
-        return nlohmann::ordered_json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-        return make_error(std::string("JSON syntax error at byte ") + std::to_string(e.byte) + ": " + e.what(),
-                          path);
-    }
+    return read_ordered_json_file(path, k_max_benchmark_file_bytes);
 }
 
 nlohmann::json to_json(const nlohmann::ordered_json& v) {
@@ -50,8 +37,8 @@ nlohmann::json to_json(const nlohmann::ordered_json& v) {
 }
 
 Result<std::vector<JsonlLine>> read_jsonl_file(const std::string& path, std::vector<std::string>& errors) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error("cannot open file", path);
+    MATRIX_TRY(std::string text, read_regular_file(path, k_max_benchmark_file_bytes));
+    std::istringstream in(std::move(text));
     std::vector<JsonlLine> out;
     std::string line;
     int n = 0;
@@ -59,11 +46,11 @@ Result<std::vector<JsonlLine>> read_jsonl_file(const std::string& path, std::vec
         ++n;
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.find_first_not_of(" \t") == std::string::npos) continue;
-        try {
-            out.push_back({n, nlohmann::ordered_json::parse(line)});
-        } catch (const nlohmann::json::parse_error& e) {
-            errors.push_back(path + ":" + std::to_string(n) + ": JSON syntax error at column " +
-                             std::to_string(e.byte) + ": " + e.what());
+        auto value = parse_ordered_json(line);
+        if (value.ok()) {
+            out.push_back({n, std::move(value).value()});
+        } else {
+            errors.push_back(path + ":" + std::to_string(n) + ": " + value.error().message);
         }
     }
     return out;

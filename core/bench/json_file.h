@@ -10,6 +10,9 @@
 
 namespace matrix::bench {
 
+// Benchmark and run files are small (GTA-1 is ~1 MB); anything past this is not one (or is /dev/zero).
+constexpr uint64_t k_max_benchmark_file_bytes = uint64_t{256} << 20;
+// A regular file of at most k_max_benchmark_file_bytes; JSON nested at most k_max_json_depth levels.
 Result<std::string> read_text_file(const std::string& path);
 // Parses in source key order (ordered_json) so "the benchmark's order" is the file's order.
 Result<nlohmann::ordered_json> read_json_file(const std::string& path);

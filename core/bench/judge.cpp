@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "core/net/chat_client.h"
+#include "core/util/json_input.h"
 
 namespace matrix::bench {
 
@@ -26,12 +27,9 @@ const std::vector<std::string>& agentx_judge_metrics() {
 }
 
 Result<JudgeVerdict> parse_judge_reply(const std::string& body) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(body);
-    } catch (const nlohmann::json::exception& e) {
-        return make_error(std::string("judge reply is not JSON: ") + e.what());
-    }
+    auto parsed = parse_json(body);
+    if (!parsed.ok()) return make_error("judge reply is not JSON: " + parsed.error().message);
+    const nlohmann::json j = std::move(parsed).value();
     if (!j.contains("choices") || !j["choices"].is_array() || j["choices"].empty() ||
         !j["choices"][0].contains("message") || !j["choices"][0]["message"].contains("content") ||
         !j["choices"][0]["message"]["content"].is_string()) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -14,6 +15,7 @@
 #include "core/bench/py_compat.h"
 #include "core/conversation/action.h"
 #include "core/conversation/observation.h"
+#include "core/util/json_input.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -359,10 +361,9 @@ Result<ImportedRun> import_jsonl_run(const std::string& path, BenchKind benchmar
                                 if (fn.contains("arguments")) {
                                     call.arguments = fn["arguments"];
                                     if (call.arguments.is_string()) {
-                                        try {
-                                            call.arguments = json::parse(call.arguments.get<std::string>());
-                                        } catch (const json::exception&) {
-                                        }
+                                        // Arguments kept as text when that text is not JSON.
+                                        if (auto parsed = parse_json(call.arguments.get<std::string>()); parsed.ok())
+                                            call.arguments = std::move(parsed).value();
                                     }
                                 }
                                 if (!call.name.empty()) step.tool_calls.push_back(std::move(call));
@@ -385,8 +386,9 @@ Result<ImportedRun> import_jsonl_run(const std::string& path, BenchKind benchmar
     return run;
 }
 
-Result<ImportedRun> import_run(const std::string& format, const std::string& path, BenchKind benchmark,
-                               const Progress& progress) {
+namespace {
+Result<ImportedRun> import_run_as(const std::string& format, const std::string& path, BenchKind benchmark,
+                                  const Progress& progress) {
     if (format == "matrix-gta") {
         if (benchmark != BenchKind::gta) return make_error("format matrix-gta is for the gta benchmark");
         return import_matrix_gta_run(path, progress);
@@ -395,8 +397,35 @@ Result<ImportedRun> import_run(const std::string& format, const std::string& pat
         if (benchmark != BenchKind::gaia) return make_error("format matrix-gaia is for the gaia benchmark");
         return import_matrix_gaia_run(path, progress);
     }
-    if (format == "jsonl") return import_jsonl_run(path, benchmark, progress);
+    if (format == "jsonl") {
+        std::error_code ec;
+        if (fs::is_directory(path, ec)) return make_error("is a folder; the jsonl format reads one file", path);
+        return import_jsonl_run(path, benchmark, progress);
+    }
     return make_error("unknown run format '" + format + "' (matrix-gta, matrix-gaia, jsonl)");
+}
+}  // namespace
+
+Result<ImportedRun> import_run(const std::string& format, const std::string& path, BenchKind benchmark,
+                               const Progress& progress) {
+    MATRIX_TRY(ImportedRun run, import_run_as(format, path, benchmark, progress));
+    // One result per task: a task id seen again is reported, and the first result kept.
+    std::map<std::string, int> seen;
+    std::vector<TaskResult> unique;
+    for (TaskResult& r : run.results)
+        if (seen[r.task_id]++ == 0) unique.push_back(std::move(r));
+    for (const auto& [id, n] : seen)
+        if (n > 1)
+            run.warnings.push_back(path + ": task " + id + " appears " + std::to_string(n) +
+                                   " times; the first result is kept");
+    run.results = std::move(unique);
+    // Nothing to import is an error, not an empty run.
+    if (run.results.empty())
+        return make_error("no task results found" +
+                              (run.warnings.empty() ? std::string() : " (" + std::to_string(run.warnings.size()) +
+                                                                          " problems, the first: " + run.warnings[0] + ")"),
+                          path);
+    return run;
 }
 
 }  // namespace matrix::bench

@@ -57,8 +57,35 @@ nlohmann::ordered_json llamafactory_prefx_entry(const std::string& file_name) {
     return e;
 }
 
-Result<ExportReport> export_mtrace(store::Database& db, const std::string& dataset, const std::string& out_path,
+Result<std::string> export_target(store::Database& db, const std::string& out_path, bool overwrite) {
+    std::error_code ec;
+    fs::path target = fs::absolute(out_path, ec);
+    if (fs::is_symlink(fs::symlink_status(target, ec))) {
+        target = fs::weakly_canonical(target, ec);  // write through the link: its target is the file replaced
+        if (ec) return make_error("cannot follow the symbolic link: " + ec.message(), out_path);
+    }
+    const fs::file_status st = fs::status(target, ec);
+    if (fs::is_directory(st)) return make_error("is a folder; give a file name", out_path);
+    if (!fs::exists(st)) return target.string();
+    if (!fs::is_regular_file(st)) return make_error("is not a regular file", out_path);
+    const auto same = [&](const std::string& other) {
+        std::error_code e2;
+        return !other.empty() && fs::exists(other, e2) && fs::equivalent(target, other, e2);
+    };
+    const std::string db_path = db.path();
+    if (same(db_path) || same(db_path + "-wal") || same(db_path + "-shm"))
+        return make_error("is the project database itself; export to another file", out_path);
+    MATRIX_TRY(auto datasets, store::DatasetRepo(db).list());
+    for (const store::Dataset& d : datasets)
+        if (same(d.source_path))
+            return make_error("is the file dataset \"" + d.name + "\" was imported from; export to another file", out_path);
+    if (!overwrite) return make_error("exists; choose another file or replace it (--force)", out_path);
+    return target.string();
+}
+
+Result<ExportReport> export_mtrace(store::Database& db, const std::string& dataset, const std::string& out_path_as_given,
                                    const ExportOptions& options) {
+    MATRIX_TRY(const std::string out_path, export_target(db, out_path_as_given, options.overwrite));
     MATRIX_TRY(store::Dataset ds, dataset_named(db, dataset));
     MATRIX_TRY(int64_t total, db.query_int64("SELECT count(*) FROM tasks WHERE dataset_id=" + std::to_string(ds.id)));
     JsonArrayWriter writer;
@@ -94,8 +121,9 @@ Result<ExportReport> export_mtrace(store::Database& db, const std::string& datas
     return report;
 }
 
-Result<ExportReport> export_prefx(store::Database& db, const std::string& dataset, const std::string& out_path,
+Result<ExportReport> export_prefx(store::Database& db, const std::string& dataset, const std::string& out_path_as_given,
                                   const ExportOptions& options) {
+    MATRIX_TRY(const std::string out_path, export_target(db, out_path_as_given, options.overwrite));
     if (options.status != "all" && options.status != "approved" && options.status != "pending" &&
         options.status != "rejected")
         return make_error("unknown status '" + options.status + "' (approved, pending, rejected or all)");

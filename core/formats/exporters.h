@@ -17,7 +17,14 @@ struct ExportOptions {
     std::string status = "approved";  // Pref-X: approved | pending | rejected | all
     bool write_dataset_info = true;   // Pref-X: merge the entry into dataset_info.json beside the output
     Progress progress;                // done/total in records; cancel between records
+    // Replace an existing output file (the CLI's --force; the GUI asks first). Never the project's own database
+    // (or its -wal/-shm), nor a file a dataset of the project was imported from: those are refused always.
+    bool overwrite = false;
 };
+
+// Where an export may write: the real target of `out_path` (a symbolic link is followed, so the link stays and
+// its target is replaced), or an error naming the path and the reason.
+Result<std::string> export_target(store::Database& db, const std::string& out_path, bool overwrite);
 
 struct ExportReport {
     int64_t records = 0;

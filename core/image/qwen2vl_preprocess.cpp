@@ -10,6 +10,7 @@
 
 #include "core/image/resize_bicubic.h"
 #include "core/image/smart_resize.h"
+#include "core/util/json_input.h"
 
 namespace matrix::vision {
 
@@ -17,11 +18,9 @@ Result<PreprocessConfig> load_preprocess_config(const std::string& path) {
     std::string file = path;
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) file = path + "/preprocessor_config.json";
-    std::ifstream in(file);
-    if (!in) return make_error("cannot open preprocessor config", file);
     PreprocessConfig c;
     try {
-        nlohmann::json j = nlohmann::json::parse(in);
+        MATRIX_TRY(nlohmann::json j, read_json_file(file));
         if (j.contains("size") && j["size"].is_object()) {
             const auto& s = j["size"];
             if (s.contains("shortest_edge") && s["shortest_edge"].is_number()) c.min_pixels = s["shortest_edge"];

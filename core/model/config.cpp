@@ -2,19 +2,37 @@
 // configuration_qwen2_vl.py: Qwen2VLTextConfig / Qwen2VLVisionConfig and the legacy flat Qwen2VLConfig.
 #include "core/model/config.h"
 
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
+#include <type_traits>
+
+#include "core/util/json_input.h"
 
 namespace matrix::model {
 
 namespace {
 using nlohmann::json;
 
+// A field when present: integers must be whole numbers (64.5 is not a width), the wrong JSON type is an error
+// naming the key (never the JSON library's message).
 template <class T>
 void read_opt(const json& j, const char* key, T& out) {
     auto it = j.find(key);
-    if (it != j.end() && !it->is_null()) out = it->get<T>();
+    if (it == j.end() || it->is_null()) return;
+    if constexpr (std::is_same_v<T, bool>) {
+        if (!it->is_boolean()) throw std::runtime_error(std::string(key) + " must be true or false, not " + it->dump());
+    } else if constexpr (std::is_integral_v<T>) {
+        if (!it->is_number_integer())
+            throw std::runtime_error(std::string(key) + " must be a whole number, not " + it->dump());
+    } else if constexpr (std::is_floating_point_v<T>) {
+        if (!it->is_number()) throw std::runtime_error(std::string(key) + " must be a number, not " + it->dump());
+    } else if constexpr (std::is_same_v<T, std::string>) {
+        if (!it->is_string()) throw std::runtime_error(std::string(key) + " must be a string, not " + it->dump());
+    }
+    out = it->get<T>();
 }
 
 std::vector<int64_t> id_list(const json& v) {
@@ -44,7 +62,9 @@ std::string shape_str(const std::vector<int64_t>& s) {
 Result<Qwen2VLConfig> parse_config(const std::string& json_text, const std::string& context) {
     Qwen2VLConfig cfg;
     try {
-        json root = json::parse(json_text);
+        auto parsed = parse_json(json_text);
+        if (!parsed.ok()) return parsed.error().within(context);
+        json root = std::move(parsed).value();
         if (!root.is_object()) return make_error("not a JSON object", context);
         const bool nested = root.contains("text_config") && root["text_config"].is_object();
         cfg.layout = nested ? "nested" : "flat";
@@ -117,6 +137,27 @@ Result<Qwen2VLConfig> parse_config(const std::string& json_text, const std::stri
         return make_error(e.what(), context);
     }
     const auto& tc = cfg.text;
+    const auto positive = [&](const char* what, double v) -> Status {
+        if (!(v > 0) || !std::isfinite(v))
+            return make_error(std::string(what) + " must be a positive finite number, not " + json(v).dump(), context);
+        return {};
+    };
+    // Values that give NaN logits or empty tensors downstream rather than an error.
+    MATRIX_CHECK(positive("rope_theta", tc.rope_theta));
+    MATRIX_CHECK(positive("rms_norm_eps", tc.rms_norm_eps));
+    MATRIX_CHECK(positive("vision rope_theta", cfg.vision.rope_theta));
+    MATRIX_CHECK(positive("vision mlp_ratio", cfg.vision.mlp_ratio));
+    for (auto [what, v] : std::initializer_list<std::pair<const char*, int64_t>>{
+             {"vocab_size", tc.vocab_size}, {"hidden_size", tc.hidden_size}, {"intermediate_size", tc.intermediate_size},
+             {"num_hidden_layers", tc.num_hidden_layers}, {"max_position_embeddings", tc.max_position_embeddings},
+             {"vision depth", cfg.vision.depth}, {"vision embed_dim", cfg.vision.embed_dim},
+             {"vision hidden_size", cfg.vision.hidden_size}, {"vision in_channels", cfg.vision.in_channels},
+             {"vision patch_size", cfg.vision.patch_size}, {"vision spatial_merge_size", cfg.vision.spatial_merge_size},
+             {"vision temporal_patch_size", cfg.vision.temporal_patch_size}})
+        if (v <= 0) return make_error(std::string(what) + " must be positive, not " + std::to_string(v), context);
+    if (tc.head_dim < 0) return make_error("head_dim must not be negative", context);
+    for (int64_t s : tc.mrope_section)
+        if (s < 0) return make_error("mrope_section entries must not be negative", context);
     if (tc.num_attention_heads <= 0 || tc.num_key_value_heads <= 0 ||
         tc.num_attention_heads % tc.num_key_value_heads != 0)
         return make_error("num_attention_heads must be a positive multiple of num_key_value_heads", context);
@@ -142,7 +183,9 @@ Result<Qwen2VLConfig> load_config(const std::string& model_dir) {
     if (probe) {
         MATRIX_TRY(std::string gtext, read_text(gen_path));
         try {
-            auto g = nlohmann::json::parse(gtext);
+            auto parsed = parse_json(gtext);
+            if (!parsed.ok()) return parsed.error().within(gen_path);
+            auto g = std::move(parsed).value();
             if (g.contains("eos_token_id") && !g["eos_token_id"].is_null()) {
                 auto ids = id_list(g["eos_token_id"]);
                 if (!ids.empty()) cfg.eos_token_ids = ids;

@@ -111,6 +111,12 @@ Result<GenerationResult> generate(Qwen2VL& model, const GenerationRequest& reque
         in.cache = &cache;
         in.logits_to_keep = 1;
         auto out = model->forward(in);
+        // A broken config (rope_theta 0, a negative rms_norm_eps) or damaged weights give NaN logits and, from them,
+        // token 0 over and over; fail loudly instead. The check synchronises the device once, so prefill_seconds
+        // below is the prefill's real time (with the first token picked).
+        if (!torch::isfinite(out.logits).all().item<bool>())
+            return make_error("the model produced non-finite logits (NaN or infinity) for the prompt: check the model's "
+                              "config.json (rope_theta, rms_norm_eps) and weights");
         // Greedy without a repetition penalty picks tokens on the model's device: per step only the R chosen ids
         // come back to the host (one small copy, the step's only sync) and go straight into the next forward,
         // instead of the [R, vocab] float32 logits going to the host and the ids coming back.

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/model/lora.h"
+#include "core/util/json_input.h"
 
 namespace matrix::model {
 
@@ -67,8 +68,7 @@ Result<Checkpoint> Checkpoint::open(const std::string& path) {
     const std::string index = path + "/model.safetensors.index.json";
     if (file_exists(index)) {
         try {
-            std::ifstream in(index);
-            auto j = nlohmann::json::parse(in);
+            MATRIX_TRY(auto j, read_json_file(index));
             std::set<std::string> shards;
             for (auto& [name, file] : j.at("weight_map").items()) shards.insert(file.get<std::string>());
             for (auto& s : shards) paths.push_back(path + "/" + s);

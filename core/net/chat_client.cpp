@@ -9,6 +9,8 @@
 #include <random>
 #include <thread>
 
+#include "core/util/json_input.h"
+
 namespace matrix::net {
 
 using nlohmann::json;
@@ -31,7 +33,8 @@ bool sleep_ms(int ms, const std::atomic<bool>* cancel) {
 // One line about an error reply: the server's error.message when it sent one, else the start of the body.
 std::string reply_excerpt(const std::string& body) {
     try {
-        const json j = json::parse(body);
+        auto parsed = parse_json(body);
+        const json j = parsed.ok() ? std::move(parsed).value() : json();
         if (j.is_object() && j.contains("error")) {
             const json& e = j["error"];
             if (e.is_object() && e.contains("message") && e["message"].is_string()) return e["message"].get<std::string>();

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "core/net/image_data_url.h"
+#include "core/util/json_input.h"
 #include "core/util/sha256.h"
 
 namespace matrix::net {
@@ -131,12 +132,9 @@ std::string canonical_request_without_images(const json& body) {
 }
 
 Result<ChatResponse> parse_chat_response(const std::string& body) {
-    json j;
-    try {
-        j = json::parse(body);
-    } catch (const json::exception& e) {
-        return make_error(std::string("reply is not JSON: ") + e.what());
-    }
+    auto parsed = parse_json(body);
+    if (!parsed.ok()) return make_error("reply is not JSON: " + parsed.error().message);
+    json j = std::move(parsed).value();
     if (!j.is_object()) return make_error("reply is not a JSON object");
     const auto choices = j.find("choices");
     if (choices == j.end() || !choices->is_array() || choices->empty()) {
@@ -195,12 +193,9 @@ Status ChatStreamAssembler::dispatch(const std::string& data) {
         m_done = true;
         return {};
     }
-    json j;
-    try {
-        j = json::parse(data);
-    } catch (const json::exception& e) {
-        return make_error(std::string("stream event is not JSON: ") + e.what());
-    }
+    auto parsed = parse_json(data);
+    if (!parsed.ok()) return make_error("stream event is not JSON: " + parsed.error().message);
+    json j = std::move(parsed).value();
     if (!j.is_object()) return make_error("stream event is not a JSON object");
     if (j.contains("error")) return make_error("server error in stream: " + error_text(j["error"]));
     ++m_events;

@@ -1,6 +1,12 @@
 // Run rows, metric series, checkpoints, snapshots and results (see run_repo.h).
 #include "core/store/run_repo.h"
 
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "core/util/file_lock.h"
+
 namespace matrix::store {
 
 namespace {
@@ -76,7 +82,8 @@ Status RunRepo::set_status(int64_t id, const std::string& status, const std::opt
                                  "UPDATE runs SET status=?1, "
                                  "started_at = CASE WHEN ?1='running' AND started_at IS NULL THEN ?2 ELSE started_at END, "
                                  "finished_at = CASE WHEN ?3 THEN ?2 WHEN ?1='running' THEN NULL ELSE finished_at END, "
-                                 "error = COALESCE(?4, error) WHERE id=?5"));
+                                 // a run going (again) has no error: an old one stays in the log only
+                                 "error = CASE WHEN ?1='running' THEN ?4 ELSE COALESCE(?4, error) END WHERE id=?5"));
     st.bind_all(status, now_iso8601(), final, error, id);
     MATRIX_CHECK(st.run());
     if (m_db.changes() == 0) return make_error("no run " + std::to_string(id));
@@ -153,6 +160,47 @@ Result<int64_t> RunRepo::add_checkpoint(const Checkpoint& c) {
     st.bind_all(c.run_id, c.step, c.path, c.sha256, c.extra);
     MATRIX_CHECK(st.run());
     return m_db.last_insert_rowid();
+}
+
+std::string training_run_lock_path(const std::string& out_dir) { return out_dir + "/.matrix-training.lock"; }
+
+Result<std::vector<int64_t>> RunRepo::mark_interrupted_runs() {
+    MATRIX_TRY(Statement st, m_db.prepare("SELECT id, config FROM runs WHERE status='running' AND kind IN ('sft','dpo')"));
+    std::vector<std::pair<int64_t, std::string>> running;
+    for (;;) {
+        MATRIX_TRY(bool row, st.step());
+        if (!row) break;
+        running.emplace_back(st.column_int64(0), st.column_text(1));
+    }
+    std::vector<int64_t> marked;
+    for (const auto& [id, config] : running) {
+        const auto j = nlohmann::json::parse(config, nullptr, false);
+        const std::string out_dir = j.is_object() ? j.value("out_dir", std::string()) : std::string();
+        if (out_dir.empty() || file_lock_held(training_run_lock_path(out_dir))) continue;
+        MATRIX_CHECK(set_status(id, "failed",
+                                "interrupted: the training process ended without finishing (killed, crashed or the "
+                                "machine restarted); `matrix train resume --resume " + std::to_string(id) +
+                                    "` continues from its last checkpoint"));
+        marked.push_back(id);
+    }
+    return marked;
+}
+
+Result<int> RunRepo::prune_missing_checkpoints(int64_t run_id) {
+    MATRIX_TRY(auto all, checkpoints(run_id));
+    int removed = 0;
+    for (const Checkpoint& c : all) {
+        std::error_code ec;
+        if (std::filesystem::exists(c.path, ec)) continue;
+        MATRIX_TRY(Statement del, m_db.prepare("DELETE FROM checkpoints WHERE id=?"));
+        del.bind(1, c.id);
+        MATRIX_CHECK(del.run());
+        MATRIX_TRY(Statement prov, m_db.prepare("DELETE FROM provenance WHERE to_kind='checkpoint' AND to_id=?"));
+        prov.bind(1, c.id);
+        MATRIX_CHECK(prov.run());
+        ++removed;
+    }
+    return removed;
 }
 
 Result<std::vector<Checkpoint>> RunRepo::checkpoints(int64_t run_id) {

@@ -13,6 +13,9 @@
 
 namespace matrix::store {
 
+// The lock a training process holds on its output folder while it runs (core/util/file_lock.h).
+std::string training_run_lock_path(const std::string& out_dir);
+
 struct Run {
     int64_t id = 0;
     std::string kind;  // sft | dpo | eval | import | agent
@@ -69,7 +72,8 @@ public:
     Result<int64_t> create(const Run& r);
     Result<std::optional<Run>> get(int64_t id);
     Result<std::vector<Run>> list(const std::optional<std::string>& kind = std::nullopt);  // newest first
-    // Sets status; "running" also sets started_at (first time), a final status sets finished_at; error kept.
+    // Sets status; "running" also sets started_at (first time) and clears an old error (a resumed run), a final
+    // status sets finished_at; otherwise the error is kept unless a new one is given.
     Status set_status(int64_t id, const std::string& status, const std::optional<std::string>& error = std::nullopt);
     Status append_log(int64_t id, const std::string& text);  // appended verbatim (add '\n' yourself)
     Status set_summary(int64_t id, const std::string& summary_json);
@@ -86,6 +90,13 @@ public:
     Result<int64_t> add_checkpoint(const Checkpoint& c);
     Result<std::vector<Checkpoint>> checkpoints(int64_t run_id);  // by step
     Result<std::optional<Checkpoint>> latest_checkpoint(int64_t run_id);
+    // Training runs still marked "running" whose trainer process is gone (killed, crashed, machine rebooted: its
+    // lock, training_run_lock_path(out_dir), is free) become "failed" with an error saying so and how to resume.
+    // Returns the ids marked. Called when a project is opened by the GUI and before training starts.
+    Result<std::vector<int64_t>> mark_interrupted_runs();
+    // Deletes the run's checkpoint rows (and their provenance links) whose folder no longer exists (pruned by
+    // keep_checkpoints, or removed by hand); returns how many.
+    Result<int> prune_missing_checkpoints(int64_t run_id);
 
     Status add_samples(int64_t run_id, const std::vector<RunSample>& samples);  // one transaction
     Result<std::vector<RunSample>> samples(int64_t run_id);

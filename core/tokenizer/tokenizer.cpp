@@ -17,6 +17,7 @@
 #include "core/tokenizer/byte_level.h"
 #include "core/tokenizer/regex_splitter.h"
 #include "core/tokenizer/unicode_normalize.h"
+#include "core/util/json_input.h"
 
 namespace matrix::tok {
 
@@ -186,7 +187,9 @@ Result<Tokenizer> Tokenizer::from_json(std::string_view json_text, const std::st
     using nlohmann::json;
     auto impl = std::make_shared<Impl>();
     try {
-        json j = json::parse(json_text);
+        auto parsed = parse_json(json_text);
+        if (!parsed.ok()) return parsed.error().within(context);
+        json j = std::move(parsed).value();
         // --- model
         const json& model = j.at("model");
         std::string type = model.value("type", "BPE");
@@ -305,6 +308,17 @@ Result<Tokenizer> Tokenizer::from_json(std::string_view json_text, const std::st
     int32_t max_id = -1;
     for (const auto& [tok, id] : impl->bpe->vocab()) max_id = std::max(max_id, id);
     for (const AddedToken& t : impl->added) max_id = std::max(max_id, t.id);
+    // Ids index tables sized by the largest one: a vocabulary is dense (Qwen2's 151,657 tokens use ids 0..151,656),
+    // so an id far past the number of tokens is a broken (or hostile) file, not a few holes.
+    const int64_t n_tokens = int64_t(impl->bpe->vocab().size()) + int64_t(impl->added.size());
+    for (const auto& [tok, id] : impl->bpe->vocab())
+        if (id < 0) return make_error("invalid tokenizer.json: vocab token has a negative id " + std::to_string(id), context);
+    for (const AddedToken& t : impl->added)
+        if (t.id < 0) return make_error("invalid tokenizer.json: added token has a negative id " + std::to_string(t.id), context);
+    if (int64_t(max_id) >= 2 * n_tokens + 1024)
+        return make_error("invalid tokenizer.json: token id " + std::to_string(max_id) + " is far past the " +
+                              std::to_string(n_tokens) + " tokens the file defines",
+                          context);
     impl->id_to_token.assign(size_t(max_id + 1), std::string());
     for (const auto& [tok, id] : impl->bpe->vocab())
         if (id >= 0) impl->id_to_token[size_t(id)] = tok;

@@ -14,6 +14,7 @@
 
 #include "core/model/lora.h"
 #include "core/model/weights.h"
+#include "core/util/json_input.h"
 #include "core/util/safetensors.h"
 
 namespace fs = std::filesystem;
@@ -132,8 +133,9 @@ Result<std::vector<LoraPair>> read_peft_adapter(const std::string& path, LoraSpe
         }
         LoraSpec s;
         if (fs::exists(config_path)) {
-            std::ifstream in(config_path);
-            json cfg = json::parse(in);
+            auto parsed = read_json_file(config_path);
+            if (!parsed.ok()) return parsed.error().within(ctx);
+            json cfg = std::move(parsed).value();
             if (cfg.value("peft_type", "LORA") != "LORA") return make_error("peft_type is not LORA", ctx);
             if (cfg.value("use_dora", false)) return make_error("DoRA adapters are not supported", ctx);
             if (cfg.value("fan_in_fan_out", false)) return make_error("fan_in_fan_out adapters are not supported", ctx);
@@ -233,8 +235,9 @@ Status merge_adapter_into_checkpoint(const std::string& base_dir, const std::str
         std::vector<std::string> shards;
         fs::path index = fs::path(base_dir) / "model.safetensors.index.json";
         if (fs::exists(index)) {
-            std::ifstream in(index);
-            json j = json::parse(in);
+            auto parsed = read_json_file(index.string());
+            if (!parsed.ok()) return parsed.error();
+            json j = std::move(parsed).value();
             std::set<std::string> names;
             for (auto& [k, v] : j.at("weight_map").items()) names.insert(v.get<std::string>());
             shards.assign(names.begin(), names.end());

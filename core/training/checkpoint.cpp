@@ -1,6 +1,10 @@
 // Checkpoint directories: checkpoint-<step>/{trainable.safetensors, optimizer.pt, rng.safetensors,
-// trainer_state.json, adapter/}. Written under a .tmp name and renamed, so readers only ever see complete ones.
+// trainer_state.json, adapter/}. Written under a .tmp name, flushed to disk (files, then folders) and renamed, so
+// readers only ever see complete ones, also after a power cut.
 #include "core/training/checkpoint.h"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -8,12 +12,28 @@
 #include <map>
 
 #include "core/model/weights.h"
+#include "core/util/json_input.h"
 #include "core/util/safetensors.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace matrix::train {
+
+namespace {
+// fsync of a file or folder; every file under a folder, then the folder.
+void sync_path(const fs::path& p) {
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    (void)::fsync(fd);
+    ::close(fd);
+}
+void sync_tree(const fs::path& dir) {
+    std::error_code ec;
+    for (const auto& e : fs::recursive_directory_iterator(dir, ec)) sync_path(e.path());
+    sync_path(dir);
+}
+}  // namespace
 
 Status save_tensors(const std::string& path, const NamedTensors& tensors,
                     const std::map<std::string, std::string>& metadata) {
@@ -94,6 +114,13 @@ std::string latest_checkpoint(const std::string& run_dir) {
     return all.empty() ? std::string() : all.back().second.string();
 }
 
+std::vector<std::string> checkpoints_newest_first(const std::string& run_dir) {
+    std::vector<std::string> out;
+    auto all = list_checkpoints(run_dir);
+    for (auto it = all.rbegin(); it != all.rend(); ++it) out.push_back(it->second.string());
+    return out;
+}
+
 Result<std::string> write_checkpoint(const std::string& run_dir, const std::vector<NamedParam>& trainable,
                                      const std::vector<LoraPair>& lora, const LoraSpec& spec,
                                      const Optimizer& optimizer, const TrainerState& state, int keep) {
@@ -115,9 +142,11 @@ Result<std::string> write_checkpoint(const std::string& run_dir, const std::vect
             out << state.to_json().dump(1) << "\n";
             if (!out) return make_error("cannot write trainer_state.json", ctx);
         }
+        sync_tree(tmp_dir);
         // A checkpoint of the same step from an earlier attempt is replaced.
         if (fs::exists(final_dir)) fs::remove_all(final_dir);
         fs::rename(tmp_dir, final_dir);
+        sync_path(run_dir);
         auto all = list_checkpoints(run_dir);
         for (size_t i = 0; i + static_cast<size_t>(std::max(1, keep)) < all.size(); ++i)
             fs::remove_all(all[i].second, ec);
@@ -131,9 +160,9 @@ Result<TrainerState> read_checkpoint(const std::string& ckpt_dir, const std::vec
                                      Optimizer* optimizer) {
     const std::string ctx = "reading checkpoint " + ckpt_dir;
     try {
-        std::ifstream in(fs::path(ckpt_dir) / "trainer_state.json");
-        if (!in) return make_error("trainer_state.json missing", ctx);
-        TrainerState state = TrainerState::from_json(json::parse(in));
+        if (!fs::exists(fs::path(ckpt_dir) / "trainer_state.json")) return make_error("trainer_state.json missing", ctx);
+        MATRIX_TRY(json state_json, read_json_file((fs::path(ckpt_dir) / "trainer_state.json").string()));
+        TrainerState state = TrainerState::from_json(state_json);
         MATRIX_TRY(auto saved, load_tensors((fs::path(ckpt_dir) / "trainable.safetensors").string()));
         std::map<std::string, torch::Tensor> by_name(saved.begin(), saved.end());
         torch::NoGradGuard ng;

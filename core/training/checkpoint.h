@@ -53,5 +53,7 @@ Result<TrainerState> read_checkpoint(const std::string& ckpt_dir, const std::vec
 
 // The newest complete checkpoint directory in run_dir ("" when none).
 std::string latest_checkpoint(const std::string& run_dir);
+// Every complete checkpoint directory, newest first (resume falls back to an older one when the newest is damaged).
+std::vector<std::string> checkpoints_newest_first(const std::string& run_dir);
 
 }  // namespace matrix::train

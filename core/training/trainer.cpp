@@ -33,6 +33,8 @@
 #include "core/training/optimizer.h"
 #include "core/training/shared_context.h"
 #include "core/training/training_data.h"
+#include "core/util/file_lock.h"
+#include "core/util/json_input.h"
 #include "core/util/safetensors.h"
 #include "core/util/sha256.h"
 #ifdef MATRIX_HAVE_OPENCV
@@ -162,6 +164,7 @@ struct Session {
     int64_t run_id = 0;
     int64_t dataset_id = 0;
     std::string out_dir, ckpt_dir;
+    FileLock lock;  // held on out_dir while training: tells a live run from one whose process died
     torch::Device device{torch::kCPU};
     bool autocast = false;
     std::optional<model::Qwen2VL> net;
@@ -404,6 +407,12 @@ Status open_run(Session& s) {
     std::error_code ec;
     fs::create_directories(s.ckpt_dir, ec);
     if (ec) return make_error("cannot create " + s.ckpt_dir + ": " + ec.message());
+    auto lock = FileLock::try_acquire(store::training_run_lock_path(s.out_dir));
+    if (!lock.ok())
+        return make_error("another training process is writing to " + s.out_dir + " (" + lock.error().message + ")");
+    s.lock = std::move(lock).value();
+    // Runs whose process died are marked now (this one, when resumed, goes back to "running" below).
+    if (auto marked = runs.mark_interrupted_runs(); !marked.ok()) return marked.error();
     if (!s.req.resume_run) {
         store::Run run;
         run.kind = stage_name(s.req.stage);
@@ -627,6 +636,7 @@ Status save_checkpoint(Session& s) {
     c.extra = json{{"epoch", s.state.epoch}, {"micro", s.state.micro}}.dump();
     MATRIX_TRY(int64_t cid, runs.add_checkpoint(c));
     (void)store::ProvenanceRepo(s.project->db()).link("run", s.run_id, "checkpoint", cid, "produced");
+    if (auto pruned = runs.prune_missing_checkpoints(s.run_id); !pruned.ok()) return pruned.error();
     s.log("checkpoint step " + std::to_string(s.state.step) + " -> " + dir);
     return {};
 }
@@ -652,14 +662,26 @@ Result<TrainOutcome> train_loop(Session& s) {
     s.opt = std::make_unique<Optimizer>(s.trainable, s.cfg, total);
 
     // Resume: tensors, optimiser, RNG and position from the newest checkpoint.
-    std::string resume_from = s.req.resume_run ? latest_checkpoint(s.ckpt_dir) : "";
-    if (!resume_from.empty()) {
-        MATRIX_TRY(auto st, read_checkpoint(resume_from, s.trainable, s.opt.get()));
-        s.state = st;
-        s.log("resumed from " + resume_from + " (step " + std::to_string(st.step) + ", epoch " +
-              std::to_string(st.epoch + 1) + ")");
-    } else if (s.req.resume_run) {
-        s.log("no checkpoint yet: starting the run over");
+    // A damaged newest checkpoint (a torn file after a crash or a full disk) falls back to the one before it.
+    std::string resume_from;
+    if (s.req.resume_run) {
+        const auto candidates = checkpoints_newest_first(s.ckpt_dir);
+        for (const std::string& dir : candidates) {
+            auto st = read_checkpoint(dir, s.trainable, s.opt.get());
+            if (!st.ok()) {
+                s.log("warning: " + st.error().to_string() + "; trying an older checkpoint");
+                continue;
+            }
+            resume_from = dir;
+            s.state = *st;
+            s.log("resumed from " + resume_from + " (step " + std::to_string(st->step) + ", epoch " +
+                  std::to_string(st->epoch + 1) + ")");
+            break;
+        }
+        if (resume_from.empty() && !candidates.empty())
+            return make_error("none of the run's " + std::to_string(candidates.size()) + " checkpoints could be read",
+                              s.ckpt_dir);
+        if (candidates.empty()) s.log("no checkpoint yet: starting the run over");
     }
     s.state.total_steps = total;
     s.state.config = s.cfg.to_json();
@@ -867,9 +889,10 @@ std::string ModelInfo::summary() const {
 
 Result<ModelInfo> inspect_model_dir(const std::string& dir) {
     ModelInfo info;
-    std::ifstream in(fs::path(dir) / "config.json");
-    if (!in) return make_error("config.json not found", dir);
-    json cfg = json::parse(in, nullptr, false);
+    if (!fs::exists(fs::path(dir) / "config.json")) return make_error("config.json not found", dir);
+    auto parsed = read_json_file((fs::path(dir) / "config.json").string());
+    if (!parsed.ok()) return parsed.error();
+    json cfg = std::move(parsed).value();
     if (!cfg.is_object()) return make_error("config.json is not JSON", dir);
     if (cfg.contains("architectures") && cfg["architectures"].is_array() && !cfg["architectures"].empty())
         info.architecture = cfg["architectures"][0].get<std::string>();
@@ -884,8 +907,8 @@ Result<ModelInfo> inspect_model_dir(const std::string& dir) {
     info.has_tokenizer = fs::exists(fs::path(dir) / "tokenizer.json");
     std::vector<std::string> files;
     if (fs::exists(fs::path(dir) / "model.safetensors.index.json")) {
-        std::ifstream ix(fs::path(dir) / "model.safetensors.index.json");
-        json j = json::parse(ix, nullptr, false);
+        auto index = read_json_file((fs::path(dir) / "model.safetensors.index.json").string());
+        const json j = index.ok() ? std::move(index).value() : json();
         std::set<std::string> shards;
         if (j.is_object() && j.contains("weight_map"))
             for (auto& [k, v] : j["weight_map"].items()) shards.insert(v.get<std::string>());

@@ -17,6 +17,7 @@
 #include "core/store/pair_repo.h"
 #include "core/store/task_repo.h"
 #include "core/store/trajectory_repo.h"
+#include "core/util/json_input.h"
 #include "core/util/sha256.h"
 #ifdef MATRIX_HAVE_OPENCV
 #include "core/image/image_io.h"
@@ -50,10 +51,12 @@ std::string DataReport::summary() const {
 
 ImageSettings load_image_settings(const std::string& model_dir) {
     ImageSettings s;
-    std::ifstream in(fs::path(model_dir) / "preprocessor_config.json");
-    if (!in) return s;
+    const fs::path path = fs::path(model_dir) / "preprocessor_config.json";
+    if (!fs::exists(path)) return s;
     try {
-        json j = json::parse(in);
+        auto parsed = read_json_file(path.string());
+        if (!parsed.ok()) return s;
+        json j = std::move(parsed).value();
         if (j.contains("min_pixels")) s.min_pixels = j["min_pixels"].get<int64_t>();
         if (j.contains("max_pixels")) s.max_pixels = j["max_pixels"].get<int64_t>();
         if (j.contains("size") && j["size"].is_object()) {

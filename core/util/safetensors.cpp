@@ -11,6 +11,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/util/json_input.h"
+
 namespace matrix {
 
 namespace {
@@ -74,7 +76,9 @@ Result<std::shared_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
     nlohmann::json header;
     try {
         // ordered parse keeps header order, which is the order tensors were written in
-        header = nlohmann::ordered_json::parse(bytes + 8, bytes + 8 + header_len);
+        auto parsed = parse_ordered_json(std::string_view(reinterpret_cast<const char*>(bytes + 8), header_len));
+        if (!parsed.ok()) return make_error("bad JSON header: " + parsed.error().message, path);
+        header = std::move(parsed).value();
     } catch (const std::exception& e) {
         return make_error(std::string("bad JSON header: ") + e.what(), path);
     }

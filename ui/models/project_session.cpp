@@ -5,6 +5,8 @@
 #include <QDeadlineTimer>
 #include <QEventLoop>
 
+#include "core/store/run_repo.h"
+
 namespace matrix::ui {
 
 // Lives on the session's thread and owns the connection.
@@ -79,8 +81,11 @@ void ProjectSession::open(const QString& path) {
             w->project.reset();
             auto r = store::Project::open(p);
             QString error;
-            if (r)
+            if (r) {
                 w->project.emplace(std::move(r).value());
+                // Training runs whose process died while the project was closed show as interrupted, not running.
+                (void)store::RunRepo(w->project->db()).mark_interrupted_runs();
+            }
             else
                 error = QString::fromStdString(r.error().to_string());
             QMetaObject::invokeMethod(qApp, [self, error] {

@@ -5,6 +5,7 @@
 #include <QFileInfo>
 #include <nlohmann/json.hpp>
 
+#include "core/formats/media_resolver.h"
 #include "core/store/dataset_repo.h"
 #include "core/store/media_repo.h"
 #include "core/store/pair_repo.h"
@@ -21,23 +22,23 @@ QString qs(const std::optional<std::string>& s) { return s ? QString::fromStdStr
 bool isBoxTool(const std::string& name) { return name == "objectlocation" || name == "facedetection"; }
 }  // namespace
 
+namespace {
+formats::MediaResolver resolverFor(const QStringList& roots) {
+    std::vector<std::string> r;
+    for (const QString& root : roots) r.push_back(root.toStdString());
+    return formats::MediaResolver(std::move(r));
+}
+}  // namespace
+
 QStringList candidatePaths(const QString& path, const QStringList& roots) {
     QStringList out;
-    if (QDir::isAbsolutePath(path)) out << path;
-    const QStringList parts = QDir::fromNativeSeparators(path).split('/', Qt::SkipEmptyParts);
-    for (const QString& root : roots) {
-        for (int skip = 0; skip < parts.size(); ++skip) {
-            const QString c = QDir(root).filePath(parts.mid(skip).join('/'));
-            if (!out.contains(c)) out << c;
-        }
-    }
+    for (const auto& c : resolverFor(roots).locate(path.toStdString()).looked_at) out << qs(c);
     return out;
 }
 
 QString resolveImagePath(const QString& path, const QStringList& roots) {
-    for (const QString& c : candidatePaths(path, roots))
-        if (QFileInfo(c).isFile()) return QFileInfo(c).absoluteFilePath();
-    return {};
+    const auto located = resolverFor(roots).locate(path.toStdString());
+    return located.path ? qs(*located.path) : QString();
 }
 
 QString formatArguments(const std::string& argumentsJson) {

@@ -20,11 +20,11 @@ StepData stepData(const store::Step& step);
 // The chooser's entry for a trajectory (a run's status read from its extra JSON).
 TrajectoryEntry trajectoryEntry(const store::Trajectory& t);
 
-// Where a path as written in a record is looked for: each root joined with the path, then with the path minus
-// its leading directories ("data/x/images/a.png" under root R: R/data/x/images/a.png, R/x/images/a.png,
-// R/images/a.png, R/a.png). Absolute paths are tried as they are first.
+// Where a path as written in a record is looked for, in core's order (formats::MediaResolver, the importers'
+// resolver): an absolute path as it is, then each root joined with the path, then with the path minus its
+// leading directories ("data/x/images/a.png" under root R: R/data/x/images/a.png, R/x/images/a.png, ...).
 QStringList candidatePaths(const QString& path, const QStringList& roots);
-// The first candidate that exists, or an empty string.
+// The first candidate that exists inside a root (real path), or an empty string.
 QString resolveImagePath(const QString& path, const QStringList& roots);
 
 // "object=\"apple\", image_path=\"a.png\"" from a JSON arguments object text.

@@ -12,6 +12,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
@@ -152,6 +153,7 @@ void JobDialog::start() {
         m_status->setText(why);
         return;
     }
+    if (!confirmStart()) return;
     m_report->clear();
     m_bar->setRange(0, 0);  // busy until the first progress report
     m_status->setText(tr("Starting..."));
@@ -268,8 +270,20 @@ bool ExportDialog::validateInputs(QString& why) const {
     return true;
 }
 
+bool ExportDialog::confirmStart() {
+    // An existing file is replaced only when the user says so (the file chooser asks too; a typed name does not).
+    m_overwrite = false;
+    const QString file = m_file->text().trimmed();
+    if (!QFileInfo::exists(file)) return true;
+    m_overwrite = QMessageBox::question(this, tr("Replace file?"), tr("%1 exists. Replace it with the export?").arg(file),
+                                        QMessageBox::Yes | QMessageBox::No, QMessageBox::No) == QMessageBox::Yes;
+    return m_overwrite;
+}
+
 BackgroundJob::Function ExportDialog::makeJob() {
-    return [req = request()](const Progress& p) { return runExport(req, p); };
+    ExportRequest req = request();
+    req.overwrite = m_overwrite;
+    return [req](const Progress& p) { return runExport(req, p); };
 }
 
 }  // namespace matrix::ui

@@ -41,6 +41,8 @@ protected:
     explicit JobDialog(const QString& projectPath, QWidget* parent);
     virtual BackgroundJob::Function makeJob() = 0;
     virtual bool validateInputs(QString& why) const = 0;
+    // Last word before the job starts (e.g. "replace the existing file?"); false leaves the dialog as it is.
+    virtual bool confirmStart() { return true; }
     void addFormRow(const QString& label, QWidget* field);
     void finishLayout();
 
@@ -88,8 +90,10 @@ public:
 protected:
     BackgroundJob::Function makeJob() override;
     bool validateInputs(QString& why) const override;
+    bool confirmStart() override;
 
 private:
+    bool m_overwrite = false;
     QLineEdit* m_file;
     QComboBox* m_format;
     QComboBox* m_dataset;

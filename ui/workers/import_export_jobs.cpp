@@ -71,6 +71,7 @@ JobOutcome runExport(const ExportRequest& request, const Progress& progress) {
     }
     formats::ExportOptions options;
     options.status = request.approvedOnly ? "approved" : "all";
+    options.overwrite = request.overwrite;
     options.progress = progress;
     const std::string dataset = request.dataset.toStdString(), file = request.file.toStdString();
     auto report = request.format == DataFormat::Prefx ? formats::export_prefx(project->db(), dataset, file, options)

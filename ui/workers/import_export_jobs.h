@@ -26,6 +26,7 @@ struct ExportRequest {
     DataFormat format = DataFormat::Mtrace;
     QString dataset;      // dataset name
     bool approvedOnly = true;  // Pref-X: only approved pairs
+    bool overwrite = false;    // the user agreed to replace an existing file
 };
 
 JobOutcome runImport(const ImportRequest& request, const Progress& progress);

@@ -86,6 +86,9 @@ int run_forward_cmd(int argc, char** argv) {
             w.push_back({name, *dt, t.sizes().vec(), keep.back().data_ptr()});
         };
         keep.reserve(8);
+        if (!torch::isfinite(out->logits).all().item<bool>())
+            return cli::fail("forward: the model produced non-finite logits (NaN or infinity): check the model's "
+                             "config.json (rope_theta, rms_norm_eps) and weights");
         add("logits", out->logits.to(torch::kFloat32));
         add("position_ids", out->position_ids.to(torch::kInt64));
         add("rope_deltas", out->rope_deltas.to(torch::kInt64));

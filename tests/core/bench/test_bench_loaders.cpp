@@ -1,8 +1,10 @@
 // Loader tests: the real GTA-1 dataset.json (229 items: 156 objective, 16 subjective, 57 image generation;
 // every gold tool call parsed), GAIA metadata.jsonl lines written for this test (GAIA itself is gated), and
 // an Agent-X data.json written for this test checked against tests/data/external/bench/agentx_toolmeta.json.
+#include <QTemporaryDir>
 #include <QtTest>
 
+#include <fstream>
 #include <map>
 
 #include "core/bench/agentx_loader.h"
@@ -77,6 +79,29 @@ private slots:
         auto r = load_gta(kData + "no-such-dir/dataset.json");
         QVERIFY(!r.ok());
         QVERIFY(r.error().context.find("no-such-dir") != std::string::npos);
+    }
+
+    // One item with a field of the wrong type is a warning naming the file and the item; the others load. A
+    // dataset nested 200,000 deep, /dev/zero and a folder are errors, never a crash or a read without end.
+    void gta_hostile_files() {
+        QTemporaryDir dir;
+        const std::string f = dir.path().toStdString() + "/dataset.json";
+        {
+            std::ofstream out(f);
+            out << R"({"1": {"dialogs": [], "gt_answer": null, "files": [{"type": 3, "path": "a.png"}]},
+                       "2": {"dialogs": [], "gt_answer": ["x"]}})";
+        }
+        auto b = load_gta(f);
+        QVERIFY2(b.ok(), b.ok() ? "" : b.error().to_string().c_str());
+        QCOMPARE(int(b->items.size()), 1);
+        QCOMPARE(b->items[0].id, std::string("2"));
+        QCOMPARE(b->warnings, std::vector<std::string>{f + ": item 1: files[0].type is not a string (3)"});
+        {
+            std::ofstream out(f);
+            out << std::string(200000, '[') << std::string(200000, ']');
+        }
+        QCOMPARE(load_gta(f).error().to_string(), f + ": JSON nesting deeper than 512 levels at byte 512");
+        QCOMPARE(load_gta("/dev/zero").error().to_string(), std::string("/dev/zero: not a regular file (a device, FIFO or socket)"));
     }
 
     void gaia_own_lines() {

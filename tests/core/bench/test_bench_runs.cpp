@@ -1,6 +1,7 @@
 // Run import, scoring and comparison on small MATRIX-format folders / databases and a JSONL written for these
 // tests (tests/data/bench/), with known answers and therefore known flips; plus the judge interface
 // (disabled when not configured; a stub OpenAI-compatible server on localhost when configured).
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <arpa/inet.h>
@@ -8,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "core/bench/agentx_judge_scoring.h"
@@ -138,6 +141,37 @@ private slots:
                  std::string("format matrix-gaia is for the gaia benchmark"));
         QCOMPARE(error_of(import_run("csv", kData + "x", BenchKind::gta)),
                  std::string("unknown run format 'csv' (matrix-gta, matrix-gaia, jsonl)"));
+    }
+
+    // Hostile run files: an empty file or folder is an error (no empty run), a line with invalid UTF-8 or
+    // nesting 50,000 deep is one warning naming file and line while the good lines import, and a task id seen
+    // twice is reported (the first result kept).
+    void hostile_run_files() {
+        QTemporaryDir dir;
+        const std::string d = dir.path().toStdString();
+        { std::ofstream(d + "/empty.jsonl"); }
+        QCOMPARE(error_of(import_run("jsonl", d + "/empty.jsonl", BenchKind::gta)), d + "/empty.jsonl: no task results found");
+        QCOMPARE(error_of(import_run("jsonl", d, BenchKind::gta)), d + ": is a folder; the jsonl format reads one file");
+        std::filesystem::create_directories(d + "/emptyrun");
+        QCOMPARE(error_of(import_run("matrix-gta", d + "/emptyrun", BenchKind::gta)), d + "/emptyrun: no task results found");
+        {
+            std::ofstream out(d + "/run.jsonl", std::ios::binary);
+            out << "{\"task_id\": \"1\", \"answer\": \"a\"}\n";
+            out << "{\"task_id\": \"2\", \"answer\": \"b\xff\xfe\"}\n";
+            out << "{\"task_id\": \"3\", \"extra\": " << std::string(50000, '[') << std::string(50000, ']') << "}\n";
+            out << "{\"task_id\": \"1\", \"answer\": \"again\"}\n";
+            out << "{\"task_id\": \"4\", \"answer\": \"d\"}\n";
+        }
+        auto run = import_run("jsonl", d + "/run.jsonl", BenchKind::gta);
+        QVERIFY2(run.ok(), run.ok() ? "" : run.error().to_string().c_str());
+        QCOMPARE(int(run->results.size()), 2);
+        QCOMPARE(run->results[0].answer, std::string("a"));
+        QCOMPARE(run->results[1].task_id, std::string("4"));
+        QCOMPARE(int(run->warnings.size()), 3);
+        QVERIFY2(run->warnings[0].rfind(d + "/run.jsonl:2: JSON syntax error at byte ", 0) == 0, run->warnings[0].c_str());
+        QVERIFY2(run->warnings[0].find("\\xff") != std::string::npos, run->warnings[0].c_str());  // printable
+        QCOMPARE(run->warnings[1], d + "/run.jsonl:3: JSON nesting deeper than 512 levels at byte 537");
+        QCOMPARE(run->warnings[2], d + "/run.jsonl: task 1 appears 2 times; the first result is kept");
     }
 
     void tool_calls_in_code_forms() {

@@ -399,6 +399,62 @@ private slots:
         QCOMPARE(more->step_losses.size(), size_t(12));
     }
 
+    // A killed run is marked interrupted when the project is next looked at (its lock is free); a torn newest
+    // checkpoint (a truncated trainable.safetensors) makes resume fall back to the previous one; the resumed
+    // run has no stale error and no checkpoint rows whose folders were pruned.
+    void torn_checkpoint_falls_back_and_killed_runs_are_marked() {
+        auto config = sft_config();
+        config.epochs = 3;
+        config.save_every = 2;
+        config.keep_checkpoints = 2;
+        std::string db = m_dir.filePath("torn.db").toStdString();
+        make_project(db);
+        TrainRequest req;
+        req.db_path = db;
+        req.dataset = "demo";
+        req.model_dir = kModel;
+        req.config = config;
+        req.out_dir = m_dir.filePath("torn").toStdString();
+        TrainCallbacks kill;
+        kill.simulate_kill_after_step = 7;  // checkpoints at 2, 4, 6 (2 kept: 4 and 6), step 7 lost
+        auto killed = run_training(req, kill);
+        QVERIFY(killed.ok());
+        QCOMPARE(killed->status, std::string("killed"));
+        {
+            auto project = store::Project::open(db);
+            QVERIFY(project.ok());
+            store::RunRepo runs(project->db());
+            QCOMPARE(runs.get(killed->run_id).value()->status, std::string("running"));
+            auto marked = runs.mark_interrupted_runs();
+            QVERIFY(marked.ok());
+            QCOMPARE(*marked, std::vector<int64_t>{killed->run_id});
+            auto run = runs.get(killed->run_id).value();
+            QCOMPARE(run->status, std::string("failed"));
+            QVERIFY2(run->error.value_or("").rfind("interrupted: the training process ended without finishing", 0) == 0,
+                     run->error.value_or("").c_str());
+            auto rows = runs.checkpoints(killed->run_id).value();
+            QCOMPARE(rows.size(), size_t(2));  // the pruned checkpoint-2's row went with its folder
+            QCOMPARE(rows[0].step, int64_t(4));
+        }
+        const std::string newest = req.out_dir + "/checkpoints/checkpoint-6/trainable.safetensors";
+        QVERIFY(std::filesystem::exists(newest));
+        std::filesystem::resize_file(newest, 10);
+        TrainRequest again;
+        again.db_path = db;
+        again.resume_run = killed->run_id;
+        auto resumed = run_training(again);
+        QVERIFY2(resumed.ok(), resumed.ok() ? "" : resumed.error().to_string().c_str());
+        QCOMPARE(resumed->status, std::string("finished"));
+        QCOMPARE(resumed->step_losses.size(), size_t(9));
+        auto project = store::Project::open(db);
+        auto run = store::RunRepo(project->db()).get(killed->run_id).value();
+        QCOMPARE(run->status, std::string("finished"));
+        QVERIFY(!run->error);
+        QVERIFY(run->log.find("checkpoint-6") != std::string::npos);
+        QVERIFY(run->log.find("trying an older checkpoint") != std::string::npos);
+        QVERIFY(run->log.find("resumed from " + req.out_dir + "/checkpoints/checkpoint-4 (step 4") != std::string::npos);
+    }
+
     void errors_are_clear_and_recorded_data() {
         QTest::addColumn<QString>("set");
         QTest::addColumn<QString>("needle");
