@@ -2,9 +2,10 @@
 // sharing its weights), starts the continuous-batching engine and the HTTP server, prints
 // "matrix serve: listening on http://HOST:PORT" on stdout once it accepts connections (--port 0 picks a free
 // port, which that line names), and serves until SIGINT or SIGTERM.
-#include <pthread.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -40,6 +41,12 @@ std::string base_name(std::string dir) {
     return slash == std::string::npos ? dir : dir.substr(slash + 1);
 }
 
+int g_signal_pipe[2] = {-1, -1};
+void on_signal(int) {
+    const char c = 1;
+    [[maybe_unused]] ssize_t n = ::write(g_signal_pipe[1], &c, 1);
+}
+
 int run_serve(int argc, char** argv) {
     cli::Args args(k_usage,
                    {"model", "adapter", "host", "port", "api-key-env", "device", "dtype", "max-batch", "min-pixels",
@@ -47,6 +54,15 @@ int run_serve(int argc, char** argv) {
     if (!args.parse(argc, argv)) return args.help_requested() ? 0 : 2;
     if (!args.require({"model"}, "serve")) return 2;
     const std::string model_dir = *args.get("model");
+    // SIGINT / SIGTERM (whichever thread gets them) write one byte to a pipe; a watcher thread reading it stops the
+    // server, since stopping is not async-signal-safe.
+    if (::pipe(g_signal_pipe) != 0) return cli::fail("serve: pipe() failed");
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
     try {
         serve::ServerOptions so;
         so.host = args.get_or("host", "127.0.0.1");
@@ -103,21 +119,14 @@ int run_serve(int argc, char** argv) {
         if (eo.max_batch < 1) return cli::fail("serve: --max-batch must be >= 1");
         so.max_n = eo.max_batch;
 
-        // SIGINT / SIGTERM are taken by a watcher thread (blocked everywhere else), which stops the server.
-        sigset_t sigs;
-        sigemptyset(&sigs);
-        sigaddset(&sigs, SIGINT);
-        sigaddset(&sigs, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-        std::signal(SIGPIPE, SIG_IGN);
-
         serve::BatchEngine engine(std::move(*models), *tokenizer, eo);
         serve::ChatServer server(engine, so);
         auto port = server.bind();
         if (!port.ok()) return cli::fail("serve: " + port.error().to_string());
         std::thread watcher([&] {
-            int sig = 0;
-            sigwait(&sigs, &sig);
+            char c = 0;
+            while (::read(g_signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
+            }
             server.stop();
         });
         std::cout << "matrix serve: listening on http://" << so.host << ":" << *port << " (models:";
@@ -125,7 +134,7 @@ int run_serve(int argc, char** argv) {
         std::cout << "; device " << lo.device.str() << ", max batch " << eo.max_batch << ")" << std::endl;
         server.run();
         // run() also returns when the watcher did not stop it (a listen error): wake the watcher to let it end.
-        pthread_kill(watcher.native_handle(), SIGTERM);
+        on_signal(0);
         watcher.join();
         std::cout << "matrix serve: stopped" << std::endl;
         return 0;
