@@ -182,6 +182,10 @@ int main(int argc, char** argv) {
     std::printf("# bench_serve: %s, %s %s, max batch %d, prompt ~%d words, %lld new tokens per request (greedy)\n",
                 big ? "Qwen2-VL-7B-shaped (random weights)" : "tiny Qwen2-VL fixture", device.c_str(), dtype.c_str(),
                 max_batch, words, static_cast<long long>(max_tokens));
+    {
+        auto enc = tok::encode_chat(*tokenizer, {tok::ChatMessage::make("user", prompt_text(0, words))});
+        std::printf("prompt tokens: %zu (request 0, chat template included)\n", enc.ok() ? enc->ids.size() : size_t(0));
+    }
     std::printf("torch threads: %d\n\n", at::get_num_threads());
     stream_one(*port, prompt_text(999, words), 4);  // warm-up
 
