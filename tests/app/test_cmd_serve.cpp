@@ -213,6 +213,30 @@ private slots:
         QCOMPARE(r.body["prompt_token_ids"].size(), size_t(90));
     }
 
+    // The adapter (its LoRA over the base's shared weights) answers as `matrix generate --adapter`, the base as
+    // plain `matrix generate`, also when both are decoded at the same time (two batches, one per model).
+    void adapter_equals_generate() {
+        const QString prompt = "Hello, who are you?";
+        auto run_gen = [&](bool adapter) {
+            QStringList a = {"generate", "--model", QString::fromStdString(k_model), "--prompt", prompt,
+                             "--max-new-tokens", "20", "--stop", "@@none@@"};
+            if (adapter) a << "--adapter" << k_fixture + "/peft-adapter";
+            return matrix::testing::run_matrix(a).out;
+        };
+        const QByteArray want_base = run_gen(false), want_lora = run_gen(true);
+        QVERIFY(want_base != want_lora);
+        Reply base, lora;
+        std::thread t1([&] { base = post(m_server.port, {{"model", "tiny-qwen2vl"}, {"messages", user(prompt.toStdString())}, {"temperature", 0}, {"max_tokens", 20}}); });
+        std::thread t2([&] { lora = post(m_server.port, {{"model", "lora"}, {"messages", user(prompt.toStdString())}, {"temperature", 0}, {"max_tokens", 20}}); });
+        t1.join();
+        t2.join();
+        QCOMPARE(base.status, 200);
+        QCOMPARE(lora.status, 200);
+        QCOMPARE(lora.body["model"].get<std::string>(), std::string("lora"));
+        QCOMPARE(QByteArray::fromStdString(base.body["choices"][0]["message"]["content"].get<std::string>() + "\n"), want_base);
+        QCOMPARE(QByteArray::fromStdString(lora.body["choices"][0]["message"]["content"].get<std::string>() + "\n"), want_lora);
+    }
+
     // 64 streamed requests at once over 8 prompts of different lengths: each gets exactly its prompt's solo greedy
     // answer (batched, left-padded decoding changes nothing), none is lost, and memory returns near idle.
     void concurrent_streams() {
