@@ -311,6 +311,31 @@ private slots:
         QCOMPARE(get_json(port, "/stats")["tokens_generated"], s["tokens_generated"]);  // nothing decodes any more
     }
 
+    // The same for a plain (not streamed) request: the client gives up waiting, the server notices on its next
+    // keep-alive write and cancels the job (8 candidates x 4000 tokens would take far longer than that).
+    void client_gone_plain_request() {
+        const int port = m_server.port;
+        const json before = get_json(port, "/stats");
+        httplib::Client cli("127.0.0.1", port);
+        cli.set_read_timeout(0, 500000);
+        auto r = cli.Post("/v1/chat/completions",
+                          json{{"messages", user("Tell me a long story")}, {"temperature", 0}, {"max_tokens", 4000}, {"n", 8}}.dump(),
+                          "application/json");
+        QVERIFY(!r);  // timed out: the client closed the connection
+        cli.stop();
+        json s;
+        for (int i = 0; i < 200; ++i) {
+            s = get_json(port, "/stats");
+            if (s["jobs_cancelled"].get<int64_t>() > before["jobs_cancelled"].get<int64_t>() && s["rows_running"] == 0) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        QCOMPARE(s["jobs_cancelled"].get<int64_t>() - before["jobs_cancelled"].get<int64_t>(), int64_t(1));
+        QCOMPARE(s["rows_running"].get<int64_t>(), int64_t(0));
+        const int64_t generated = s["tokens_generated"].get<int64_t>() - before["tokens_generated"].get<int64_t>();
+        qInfo("plain request: %lld of 32000 tokens generated before the cancel", static_cast<long long>(generated));
+        QVERIFY(generated < 32000);
+    }
+
     void bad_requests_data() {
         QTest::addColumn<QString>("path");
         QTest::addColumn<QString>("body");

@@ -213,7 +213,7 @@ struct ChatServer::Impl {
         struct State {
             std::vector<ChoiceOut> choices;
             int64_t completion = 0;
-            bool done = false;
+            std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
         };
         auto st = std::make_shared<State>();
         st->choices.resize(static_cast<size_t>(r.n));
@@ -225,12 +225,14 @@ struct ChatServer::Impl {
             "application/json",
             [this, st, channel, meta, ids, prompt_ids](size_t, httplib::DataSink& sink) {
                 auto events = channel->pop_all(std::chrono::milliseconds(1000));
-                if (events.empty()) {
+                // A space at least every second, also while tokens arrive: a write is how a gone client shows.
+                const auto now = std::chrono::steady_clock::now();
+                if (now - st->last_write >= std::chrono::seconds(1)) {
+                    st->last_write = now;
                     if (!sink.write(" ", 1)) {
                         channel->cancel();
                         return false;
                     }
-                    return true;
                 }
                 for (auto& e : events) {
                     if (e.kind == JobEvent::Kind::token) {
