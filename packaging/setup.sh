@@ -48,6 +48,28 @@ install_deps() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# The real-client test of `matrix serve` (tests/node) runs the official `openai` npm package: Node from Debian's nodejs
+# only where no node is installed (a NodeSource node brings its own npm, which Debian's npm package would conflict
+# with), then the package pinned in tests/node/package.json, unless that exact version is already there.
+install_node_tests() {
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
+  if ! command -v node >/dev/null 2>&1; then
+    echo "setup: installing nodejs npm"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm
+  fi
+  local dir="$root/tests/node" want have
+  want=$(sed -n 's/.*"openai": *"\([^"]*\)".*/\1/p' "$dir/package.json")
+  have=$(sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' "$dir/node_modules/openai/package.json" 2>/dev/null || true)
+  if [ "$want" = "$have" ]; then
+    echo "setup: openai $have (npm) present in tests/node"
+    return
+  fi
+  echo "setup: installing openai $want (npm) into tests/node"
+  (cd "$dir" && npm ci --no-audit --no-fund)
+}
+
 build() {
   # shellcheck disable=SC2086
   cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-Release} ${MATRIX_CMAKE_ARGS:-}
@@ -59,6 +81,7 @@ case "$mode" in
   build) install_deps; build ;;
   test)
     install_deps
+    install_node_tests
     build
     cd "$build_dir"
     QT_QPA_PLATFORM=offscreen ctest --output-on-failure -j "$jobs"

@@ -92,6 +92,10 @@ Actions Actions::create(QMainWindow* w, QUndoStack* undoStack) {
                          style->standardIcon(QStyle::SP_MediaStop));
     a.resumeAgent = make(QObject::tr("Res&ume Agent Run"), QKeySequence(QStringLiteral("Ctrl+Shift+R")),
                          QObject::tr("Carry on the cancelled agent run from its stored steps"));
+    a.startServer = make(QObject::tr("Start Local &Server..."), QKeySequence(),
+                         QObject::tr("Serve a model over the OpenAI API from this machine (matrix serve); its address and "
+                                     "load show in the status bar"));
+    a.stopServer = make(QObject::tr("Stop Local Ser&ver"), QKeySequence(), QObject::tr("Stop the local matrix serve process"));
     a.toggleBoxes = make(QObject::tr("Show Tool &Boxes"), QKeySequence(Qt::Key_B), QObject::tr("Draw the boxes returned by tools over the image"));
     a.toggleBoxes->setCheckable(true);
     a.toggleBoxes->setChecked(true);

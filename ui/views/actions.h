@@ -45,6 +45,8 @@ struct Actions {
     QAction* runAgent;
     QAction* cancelAgent;
     QAction* resumeAgent;
+    QAction* startServer;  // a local `matrix serve` (ui/workers/local_server.h)
+    QAction* stopServer;
     // View
     QAction* toggleBoxes;
     QAction* fitImage;

@@ -158,6 +158,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_busy->hide();
     statusBar()->addPermanentWidget(m_busy);
     m_pathLabel->setText(tr("No project open"));
+    setupLocalServer();
 
     m_defaultState = saveState();
     Settings settings;
@@ -255,6 +256,9 @@ void MainWindow::createMenus() {
     agent->addAction(a.runAgent);
     agent->addAction(a.cancelAgent);
     agent->addAction(a.resumeAgent);
+    agent->addSeparator();
+    agent->addAction(a.startServer);
+    agent->addAction(a.stopServer);
 
     m_viewMenu = menuBar()->addMenu(tr("&View"));
     for (const char* name : {"dock_tasks", "dock_images", "dock_curation", "dock_overview", "dock_runs", "dock_training"})

@@ -13,6 +13,7 @@
 #include "ui/views/actions.h"
 #include "ui/views/task_browser.h"
 #include "ui/workers/agent_worker.h"
+#include "ui/workers/local_server.h"
 
 class QDockWidget;
 class QLabel;
@@ -89,7 +90,15 @@ signals:
 protected:
     void closeEvent(QCloseEvent* event) override;
 
+public:
+    // The local `matrix serve` process of Agent > Start Local Server (see main_window_server.cpp).
+    LocalServer* localServer() const { return m_localServer; }
+    void startLocalServer(const LocalServerOptions& options);
+    QLabel* serverLabel() const { return m_serverLabel; }
+
 private:
+    void setupLocalServer();
+    void updateServerStatus();
     void createDocks();
     void createMenus();
     void createToolBar();
@@ -127,6 +136,8 @@ private:
     QLabel* m_pathLabel;
     QLabel* m_countsLabel;
     QLabel* m_progressLabel;
+    LocalServer* m_localServer = nullptr;
+    QLabel* m_serverLabel = nullptr;
     QProgressBar* m_busy;
     BackgroundJob* m_demoJob;
     QByteArray m_defaultState;
