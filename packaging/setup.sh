@@ -17,7 +17,8 @@ mode=${1:-build}
 # Debian packages: toolchain, Qt 6 Widgets/Charts/Svg, LibTorch (CPU), OpenCV (the three modules we use),
 # SQLite, nlohmann-json, PCRE2, libcurl (chat endpoints), cpp-httplib (the endpoint tests' local server),
 # OpenBLAS (LibTorch's BLAS: the reference BLAS is ~30x slower), Tesseract OCR (library + English data) for the
-# ocr tool, OpenCV's objdetect + opencv-data cascades for face detection, poppler-cpp for PDF reading, bubblewrap and
+# ocr tool, OpenCV's objdetect + opencv-data cascades for face detection, poppler-cpp for PDF reading and libarchive
+# for DOCX/XLSX/PPTX (zip) in inspect_file_as_text, bubblewrap and
 # Debian's python3 with numpy/PIL/OpenCV/pandas for the agent's sandbox, Xvfb for
 # screenshots without a display.
 packages=(
@@ -27,7 +28,7 @@ packages=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-objdetect-dev opencv-data
   libsqlite3-dev nlohmann-json3-dev libpcre2-dev
   libcurl4-openssl-dev libcpp-httplib-dev
-  tesseract-ocr tesseract-ocr-eng libtesseract-dev libleptonica-dev libpoppler-cpp-dev
+  tesseract-ocr tesseract-ocr-eng libtesseract-dev libleptonica-dev libpoppler-cpp-dev libarchive-dev
   bubblewrap python3 python3-numpy python3-pil python3-opencv python3-pandas
   xvfb xauth fonts-dejavu-core
 )

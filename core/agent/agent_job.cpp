@@ -9,12 +9,21 @@ namespace matrix::agent {
 
 namespace fs = std::filesystem;
 
-const char* const k_no_tool_backend_reason = "no backend for this tool in this installation (tool plugins not installed)";
+const char* const k_no_tool_backend_reason = "no tool plugin gives this tool a backend in this installation";
 
-Result<ToolRegistry> agent_tool_registry(const std::vector<std::string>& names) {
+Result<ToolRegistry> agent_tool_registry(const std::vector<std::string>& names, const ToolHost& host,
+                                         PluginLoadReport* report) {
     ToolRegistry all = matrix_tools_without_backends(k_no_tool_backend_reason);
+    PluginLoadReport loaded = add_tool_plugins(all, host, default_plugin_folders());
+    if (report) *report = std::move(loaded);
     if (names.empty()) return all;
     return all.subset(names);
+}
+
+Result<ToolHost> tool_host_for(Controller* controller) {
+    MATRIX_TRY(ToolHost host, default_tool_host());
+    if (controller) host.vlm = controller->tool_engine();
+    return host;
 }
 
 std::string default_runs_folder(const std::string& db_path) {

@@ -14,15 +14,25 @@
 #include <vector>
 
 #include "core/agent/agent_run.h"
+#include "core/agent/plugin_loader.h"
+#include "core/agent/tool_host.h"
 
 namespace matrix::agent {
 
 // The reason every MATRIX tool gives in an installation without tool plugins.
 extern const char* const k_no_tool_backend_reason;
 
-// The MATRIX tools named (all of them when `names` is empty), each with its backend status; an unknown name is
-// an error naming it.
-Result<ToolRegistry> agent_tool_registry(const std::vector<std::string>& names);
+// The tools named (every tool when `names` is empty: the MATRIX tools, then tools that only plugins offer), each
+// with its backend status: the MATRIX tools listed as unavailable, then every tool plugin found in
+// default_plugin_folders() registered over them, made for `host` (the engine a controller lends, the user's tool
+// settings). An unknown name is an error naming it; plugins that failed to load are in `report` when given.
+// `host`'s engine must outlive the registry.
+Result<ToolRegistry> agent_tool_registry(const std::vector<std::string>& names, const ToolHost& host = {},
+                                         PluginLoadReport* report = nullptr);
+
+// default_tool_host() with the controller's engine lent to the tools (the tools' settings file unreadable: an
+// error naming it).
+Result<ToolHost> tool_host_for(Controller* controller);
 
 // Where runs of the project at `db_path` work by default: "<folder of the project>/<project stem>.runs".
 std::string default_runs_folder(const std::string& db_path);

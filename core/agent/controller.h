@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/agent/tool_host.h"
 #include "core/conversation/action.h"
 #include "core/tokenizer/chat_template.h"
 #include "core/util/result.h"
@@ -52,6 +53,10 @@ public:
     virtual Result<std::vector<Candidate>> generate(const std::vector<tok::ChatMessage>& messages,
                                                     const GenerationSettings& settings,
                                                     const std::atomic<bool>* cancel = nullptr) = 0;
+    // The engine this controller lends to tools (visualizer, objectlocation, a question to inspect_file_as_text):
+    // the same weights and queue, greedy, without moving the run's seed sequence. Default: none. The engine
+    // refers to this controller, which must outlive every tool registry made with it.
+    virtual VlmEngine tool_engine() { return {}; }
 };
 
 // An error the loop must not treat as the model's answer (see above).

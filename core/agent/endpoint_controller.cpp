@@ -24,6 +24,21 @@ std::string EndpointController::describe() const {
     return "endpoint " + m_client->endpoint() + " model " + m_options.model;
 }
 
+VlmEngine EndpointController::tool_engine() {
+    VlmEngine e;
+    e.backend = describe();
+    e.generate = [this](const std::vector<tok::ChatMessage>& messages, int max_new_tokens) -> Result<std::string> {
+        GenerationSettings g;
+        g.max_new_tokens = max_new_tokens;
+        g.stop.clear();
+        g.groups = {SamplingGroup{1, false, 0.0, 1.0, -1, 1.0}};
+        MATRIX_TRY(auto candidates, generate(messages, g));
+        if (candidates.empty()) return make_error("the endpoint gave no answer");
+        return candidates.front().text;
+    };
+    return e;
+}
+
 Result<std::vector<Candidate>> EndpointController::generate(const std::vector<tok::ChatMessage>& messages,
                                                             const GenerationSettings& settings,
                                                             const std::atomic<bool>* cancel) {

@@ -34,6 +34,8 @@ public:
     Result<std::vector<Candidate>> generate(const std::vector<tok::ChatMessage>& messages,
                                             const GenerationSettings& settings,
                                             const std::atomic<bool>* cancel = nullptr) override;
+    // Greedy answers (temperature 0) through the same client, for the tools.
+    VlmEngine tool_engine() override;
     const net::ChatClient& client() const { return *m_client; }
 
 private:

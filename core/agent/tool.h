@@ -86,11 +86,13 @@ private:
     std::vector<std::shared_ptr<Tool>> m_tools;
 };
 
-// The MATRIX agent tools (matrix-spec.md 7, agent-runtime.md 2) as specs, in the order of the M-TRACE prompts:
-// visualizer, ask_search_agent, inspect_file_as_text, objectlocation, facedetection, segmentation, image_edit,
-// image_generator, ocr. final_answer is not a tool: the sandbox provides it as control flow.
-const std::vector<ToolSpec>& matrix_tool_specs();
 // A registry with every MATRIX tool listed as unavailable (the plugins that give them backends register over it).
 ToolRegistry matrix_tools_without_backends(const std::string& reason);
 
 }  // namespace matrix::agent
+
+// The MATRIX agent tools (matrix-spec.md 7, agent-runtime.md 2) as specs, in the order of the M-TRACE prompts:
+// visualizer, ask_search_agent, inspect_file_as_text, objectlocation, facedetection, segmentation, image_edit,
+// image_generator, ocr: matrix_tool_specs() and matrix_tool_spec(name). final_answer is not a tool: the sandbox
+// provides it as control flow.
+#include "core/agent/tool_specs.h"  // IWYU pragma: export

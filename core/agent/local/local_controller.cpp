@@ -3,6 +3,8 @@
 
 #include <sys/stat.h>
 
+#include <mutex>
+
 #include "core/model/generation.h"
 #include "core/model/qwen2vl.h"
 #include "core/tokenizer/tokenizer.h"
@@ -21,6 +23,7 @@ struct LocalController::Impl {
     vision::PreprocessConfig preprocess;
 #endif
     uint64_t calls = 0;
+    std::mutex mutex;  // one generation at a time: the agent's and the tools'
 };
 
 LocalController::LocalController(std::unique_ptr<Impl> impl) : m(std::move(impl)) {}
@@ -62,6 +65,33 @@ std::string LocalController::describe() const {
 Result<std::vector<Candidate>> LocalController::generate(const std::vector<tok::ChatMessage>& messages,
                                                          const GenerationSettings& settings,
                                                          const std::atomic<bool>* cancel) {
+    std::lock_guard<std::mutex> lock(m->mutex);
+    return generate_locked(messages, settings, cancel);
+}
+
+VlmEngine LocalController::tool_engine() {
+    VlmEngine e;
+    e.backend = describe();
+    e.box_format = "qwen2vl";
+    e.generate = [this](const std::vector<tok::ChatMessage>& messages, int max_new_tokens) -> Result<std::string> {
+        GenerationSettings g;
+        g.max_new_tokens = max_new_tokens;
+        g.stop.clear();
+        g.groups = {SamplingGroup{1, false, 1.0, 1.0, 0, 1.0}};
+        std::lock_guard<std::mutex> lock(m->mutex);
+        const uint64_t calls = m->calls;  // a tool's call does not move the agent's seeds
+        auto out = generate_locked(messages, g, nullptr);
+        m->calls = calls;
+        if (!out.ok()) return out.error();
+        if (out->empty()) return make_error("the local engine gave no answer");
+        return out->front().text;
+    };
+    return e;
+}
+
+Result<std::vector<Candidate>> LocalController::generate_locked(const std::vector<tok::ChatMessage>& messages,
+                                                                const GenerationSettings& settings,
+                                                                const std::atomic<bool>* cancel) {
     try {
         model::GenerationRequest req;
         std::vector<int32_t> ids;

@@ -2,7 +2,8 @@
 // The prompt is rendered with the Qwen2-VL chat template (the task's images preprocessed as HF does); every
 // sampling group is generated as n candidates sharing the prompt's KV cache (core/model/generation), stopped at
 // the stop strings. Seeds: call k of a run uses seed + k, so a run is reproducible and its steps differ.
-// Compiled into matrix_engine (LibTorch). Thread safety: one call at a time.
+// Compiled into matrix_engine (LibTorch). Thread safety: generate() and the lent tool engine may be called from
+// any thread; calls are served one at a time.
 #pragma once
 
 #include <memory>
@@ -28,8 +29,12 @@ public:
     Result<std::vector<Candidate>> generate(const std::vector<tok::ChatMessage>& messages,
                                             const GenerationSettings& settings,
                                             const std::atomic<bool>* cancel = nullptr) override;
+    // Greedy answers from the same model (box format "qwen2vl"), queued with generate() on one mutex.
+    VlmEngine tool_engine() override;
 
 private:
+    Result<std::vector<Candidate>> generate_locked(const std::vector<tok::ChatMessage>& messages,
+                                                   const GenerationSettings& settings, const std::atomic<bool>* cancel);
     struct Impl;
     explicit LocalController(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> m;
