@@ -131,7 +131,7 @@ Result<VerifierVerdict> LlmStepVerifier::rank(const VerifierRequest& request, co
     auto verdict = parse_verifier_reply(replies.front().text, static_cast<int>(request.candidates.size()));
     if (!verdict.ok()) {
         Error e = verdict.error();
-        e.message += " (reply: " + cut(replies.front().text, 300) + ")";
+        e.message += " (reply: " + nlohmann::json(cut(replies.front().text, 300)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ")";
         return e;
     }
     return verdict;

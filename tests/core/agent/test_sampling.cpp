@@ -27,9 +27,11 @@
 #include "core/store/run_repo.h"
 #include "core/store/sampled_pair_repo.h"
 #include "core/store/trajectory_repo.h"
+#include "tests/support/nltk_bleu.h"
 
 using namespace matrix;
 using namespace matrix::agent;
+using matrix::testing::independent_bleu;
 
 namespace {
 
@@ -44,42 +46,6 @@ void must(Status s) {
 
 std::string action(const std::string& thought, const std::string& code) {
     return "Thought: " + thought + "\nCode:\n```py\n" + code + "\n```";
-}
-
-// ---- an independent character BLEU (NLTK sentence_bleu, uniform 4-gram weights, method1 smoothing) ----------
-std::u32string code_points(const std::string& s) {
-    std::u32string out;
-    for (size_t i = 0; i < s.size();) {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        const int len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-        char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-        for (int k = 1; k < len && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-        out.push_back(cp);
-        i += len;
-    }
-    return out;
-}
-double independent_bleu(const std::string& candidate, const std::string& reference) {
-    const std::u32string h = code_points(candidate), r = code_points(reference);
-    double log_sum = 0;
-    for (size_t n = 1; n <= 4; ++n) {
-        std::map<std::u32string, int> hc, rc;
-        for (size_t i = 0; i + n <= h.size(); ++i) ++hc[h.substr(i, n)];
-        for (size_t i = 0; i + n <= r.size(); ++i) ++rc[r.substr(i, n)];
-        int clipped = 0, total = 0;
-        for (const auto& [g, c] : hc) {
-            total += c;
-            auto it = rc.find(g);
-            clipped += std::min(c, it == rc.end() ? 0 : it->second);
-        }
-        const double denom = std::max(1, total);
-        if (n == 1 && clipped == 0) return 0.0;  // NLTK: no unigram match scores 0
-        const double p = clipped == 0 ? 0.1 / denom : clipped / denom;
-        log_sum += 0.25 * std::log(p);
-    }
-    const double c = double(h.size()), rl = double(r.size());
-    const double bp = c > rl ? 1.0 : c == 0 ? 0.0 : std::exp(1.0 - rl / c);
-    return bp * std::exp(log_sum);
 }
 
 // Replies by step (the number of assistant turns in the prompt), so a call's answer depends only on the step.
@@ -228,7 +194,7 @@ private slots:
         QVERIFY(user.find("=== Candidate 2 ===\nAction:\n" + action("b", "print(2)") + "\nObservation:\n2\n") != std::string::npos);
         auto bad = v.rank(r);
         QVERIFY(!bad.ok());
-        QCOMPARE(bad.error().message, std::string("no JSON object with best_id in the verifier's reply (reply: I like number 9)"));
+        QCOMPARE(bad.error().message, std::string("no JSON object with best_id in the verifier's reply (reply: \"I like number 9\")"));
         auto infra = v.rank(r);
         QVERIFY(!infra.ok());
         QVERIFY(is_infrastructure_error(infra.error()));
