@@ -10,8 +10,8 @@
 #include "app/cli/args.h"
 #include "app/cli/command.h"
 #include "core/agent/agent_job.h"
-#include "core/agent/controller_factory.h"
 #include "core/agent/sampling.h"
+#include "core/agent/sampling_models.h"
 #include "core/store/project.h"
 #include "core/store/request_cache_repo.h"
 #include "core/store/run_repo.h"
@@ -67,9 +67,7 @@ std::string one_line(const std::string& s, size_t max = 120) {
 
 int drive(store::Project& project, int64_t run_id, const agent::SamplingSettings& settings) {
     std::shared_ptr<net::RequestCache> cache;
-    const bool controller_endpoint = settings.agent.controller.value("kind", "") == "endpoint";
-    const std::string verifier_kind = settings.verifier.value("kind", "controller");
-    if (controller_endpoint || verifier_kind == "endpoint") {
+    if (agent::sampling_uses_endpoint(settings)) {
         auto opened = store::RequestCacheRepo::open(project.path());
         if (!opened.ok()) return cli::fail(opened.error().to_string());
         cache = std::shared_ptr<net::RequestCache>(std::move(*opened));
@@ -79,17 +77,8 @@ int drive(store::Project& project, int64_t run_id, const agent::SamplingSettings
         (void)runs.set_status(run_id, "failed", e.to_string());
         return cli::fail(e.to_string());
     };
-    auto controller = agent::make_controller(settings.agent.controller, cache);
-    if (!controller.ok()) return fail_run(controller.error());
-    std::unique_ptr<agent::Controller> verifier_model;
-    if (verifier_kind == "endpoint" || verifier_kind == "local") {
-        auto made = agent::make_controller(settings.verifier, cache);
-        if (!made.ok()) return fail_run(made.error().within("verifier"));
-        verifier_model = std::move(*made);
-    } else if (verifier_kind != "controller") {
-        return fail_run(make_error("unknown verifier kind \"" + verifier_kind + "\" (endpoint, local or controller)"));
-    }
-    agent::LlmStepVerifier verifier(verifier_model ? *verifier_model : **controller, settings.verifier_max_new_tokens);
+    auto models = agent::make_sampling_models(settings, cache);
+    if (!models.ok()) return fail_run(models.error());
     auto tools = agent::agent_tool_registry(settings.agent.tools);
     if (!tools.ok()) return fail_run(tools.error());
     std::signal(SIGINT, on_signal);
@@ -116,9 +105,8 @@ int drive(store::Project& project, int64_t run_id, const agent::SamplingSettings
         std::cerr << "]\n";
     };
     // Endpoints take concurrent requests; a local model is one call at a time (the job serialises workers).
-    const bool thread_safe = controller_endpoint && (verifier_kind == "endpoint" || verifier_kind == "controller");
-    auto job = agent::run_sampling_job(project.db(), run_id, settings, **controller, verifier, *tools, events, &g_cancel,
-                                       thread_safe);
+    auto job = agent::run_sampling_job(project.db(), run_id, settings, *models->controller, *models->verifier, *tools,
+                                       events, &g_cancel, models->thread_safe);
     if (!job.ok()) return cli::fail(job.error().to_string());
     std::cout << "pairs " << job->pairs << "\n";
     if (job->status == "cancelled") {
