@@ -110,14 +110,16 @@ class TestSampling : public QObject {
         int64_t run_id = 0;
         int64_t task_id = 0;
     };
-    Fixture make(const QString& name, int k) {
+    Fixture make(const QString& name, int k, int n_tasks = 1) {
         Fixture f{must(store::Project::open((m_dir.path() + "/" + name + ".matrix").toStdString())), default_sampling_settings(k), {}, 0, 0};
         f.task_id = must(create_adhoc_task(f.project.db(), "Count the apples in " + name.toStdString(), {}));
+        f.settings.agent.task_ids = {f.task_id};
+        for (int i = 1; i < n_tasks; ++i)
+            f.settings.agent.task_ids.push_back(must(create_adhoc_task(f.project.db(), "Task " + std::to_string(i), {})));
         f.settings.agent.name = name.toStdString();
         f.settings.agent.controller = {{"kind", "scripted"}};
         f.settings.agent.tools = {"ocr"};
         f.settings.agent.sandbox.step_timeout_s = 20;
-        f.settings.agent.task_ids = {f.task_id};
         f.settings.dataset = "adhoc";
         f.tools = must(agent_tool_registry(f.settings.agent.tools));
         f.run_id = must(create_sampling_run(f.project.db(), f.settings, f.tools, "table", "table verifier",
@@ -458,6 +460,37 @@ private slots:
         must(repo.undo_last());  // the approval
         must(repo.undo_last());  // the swap
         QCOMPARE(must(links.disagreements(f.run_id)), (std::vector<int64_t>{pairs[0].id}));
+    }
+
+    // Three tasks on two workers (each with its own connection; the table controller serialised by the job) give
+    // the pairs of one worker.
+    void workers_give_the_same_pairs() {
+        auto table = [] {
+            return std::map<int, std::vector<std::string>>{
+                {0, {action("a", "x = 2\nprint(x)"), action("b", "print(undefined)"), "nothing to run"}},
+                {1, {action("c", "final_answer(x * 21)"), action("d", "print(x)"), action("e", "y = [1, 2]\nprint(sum(y))")}}};
+        };
+        std::vector<std::vector<std::string>> got;
+        for (int workers : {1, 2}) {
+            Fixture f = make(workers == 1 ? "one-worker" : "two-workers", 3, 3);
+            f.settings.workers = workers;
+            TableController controller(table());
+            TableVerifier verifier({{0, 0}, {1, 0}});
+            auto out = must(run_sampling_job(f.project.db(), f.run_id, f.settings, controller, verifier, f.tools));
+            QCOMPARE(out.status, std::string("finished"));
+            QCOMPARE(out.tasks.size(), size_t(3));
+            for (const auto& [task, o] : out.tasks) {
+                QCOMPARE(o.final_answer, std::string("42"));
+                QCOMPARE(o.steps, 2);
+            }
+            std::vector<std::string> rows;
+            for (const store::Pair& p : pairs_of(f.project.db()))
+                rows.push_back(p.record_key + "|" + p.chosen_action + "|" + p.rejected_action + "|" + p.rejected_observation.value_or(""));
+            std::sort(rows.begin(), rows.end());
+            got.push_back(rows);
+        }
+        QVERIFY(got[0].size() >= size_t(3 * 2));  // per task at least step 0's error and no-code candidates
+        QCOMPARE(got[1], got[0]);
     }
 
     void settings_round_trip() {
