@@ -82,6 +82,14 @@ std::string parse_error_text(const std::string& why) {
     return conversation::with_retry_suffix(std::string(conversation::k_parsing_error_prefix) + why);
 }
 
+std::optional<std::string> action_format_problem(const conversation::ParsedAction& parsed) {
+    if (!parsed.has_code)
+        return std::string("the reply has no code block. Write \"Thought:\" with your reasoning, then \"Code:\" and one ```py "
+                           "block that ends with ```<end_action>.");
+    if (!parsed.code_fence_closed) return std::string("the code block is not closed. End it with ``` and then <end_action>.");
+    return std::nullopt;
+}
+
 std::optional<std::vector<std::string>> authorized_imports_in_prompt(const std::string& prompt) {
     static const std::regex listed(R"(list of modules:\s*\[([^\]]*)\])");
     static const std::regex sentence(R"(Only these modules may be imported:\s*([^\n]*?)\.?\n)");
@@ -182,12 +190,9 @@ Result<AgentResult> run_agent(const AgentTask& task, Controller& controller, San
         if (!retries.empty()) extra["infrastructure_retries"] = retries;
 
         const conversation::ParsedAction parsed = conversation::parse_action(cand.text);
-        if (!parsed.has_code || !parsed.code_fence_closed) {
+        if (auto problem = action_format_problem(parsed)) {
             step.is_error = true;
-            step.observation = parse_error_text(
-                !parsed.has_code ? "the reply has no code block. Write \"Thought:\" with your reasoning, then \"Code:\" "
-                                   "and one ```py block that ends with ```<end_action>."
-                                 : "the code block is not closed. End it with ``` and then <end_action>.");
+            step.observation = parse_error_text(*problem);
         } else {
             MATRIX_TRY(auto exec, sandbox.execute(parsed.code, i));
             extra["seconds"] = exec.seconds;

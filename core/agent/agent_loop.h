@@ -19,6 +19,7 @@
 
 #include "core/agent/controller.h"
 #include "core/agent/sandbox.h"
+#include "core/conversation/action.h"
 #include "core/store/trajectory_repo.h"
 
 namespace matrix::agent {
@@ -42,6 +43,9 @@ struct LoopSettings {
 // "Code execution failed due to the following error:\n{exception}" and "Error in code parsing: {why}".
 std::string execution_error_text(const std::string& exception_text);
 std::string parse_error_text(const std::string& why);
+// Why a reply cannot be run (no code block, or one that is not closed), as the parse error's text says it;
+// nullopt when it has a closed code block.
+std::optional<std::string> action_format_problem(const conversation::ParsedAction& parsed);
 // The observation of a step that printed nothing.
 extern const char* const k_no_output_note;
 

@@ -248,6 +248,48 @@ Status update_run_settings(store::Database& db, int64_t run_id, const AgentRunSe
     return runs.set_config(run_id, config.dump());
 }
 
+Result<std::unique_ptr<Sandbox>> start_task_sandbox(const PreparedTask& prepared, const AgentRunSettings& settings,
+                                                    const ToolRegistry& tools, const int* current_step) {
+    SandboxOptions sb = settings.sandbox;
+    // The agent is told which modules it may import; the sandbox's policy follows the prompt it was given.
+    if (auto listed = authorized_imports_in_prompt(prepared.task.system_prompt)) sb.authorized_imports = *listed;
+    sb.work_dir = (fs::path(settings.sandbox.work_dir) / ("task-" + std::to_string(prepared.task_id))).string();
+    sb.tools = tools.specs();
+    for (const auto& [resolved, written] : prepared.files) sb.read_only_binds.emplace_back(resolved, written);
+    std::vector<std::pair<std::string, std::string>> path_map;  // as the code writes it -> on the host
+    for (const auto& [resolved, written] : prepared.files) {
+        path_map.emplace_back(written, resolved);
+        if (!written.empty() && written[0] != '/')
+            path_map.emplace_back((fs::path(sb.work_dir) / written).lexically_normal().string(), resolved);
+    }
+    const std::string work_dir = sb.work_dir;
+    ToolHandler handler = [path_map, work_dir, &tools, current_step](const std::string& name, const nlohmann::json& args,
+                                                                     int candidate,
+                                                                     const std::string& cwd) -> Result<nlohmann::json> {
+        // Paths as the code writes them become host paths: the task's files by the map, other relative paths
+        // against the calling code's folder (the sandbox shows host folders at their own paths).
+        nlohmann::json mapped = args;
+        for (auto& [k, v] : mapped.items()) {
+            if (!v.is_string()) continue;
+            const std::string text = v.get<std::string>();
+            bool done = false;
+            for (const auto& [from, to] : path_map) {
+                if (text == from || (fs::path(cwd) / text).lexically_normal().string() == from) {
+                    v = to;
+                    done = true;
+                    break;
+                }
+            }
+            std::error_code ec;
+            if (!done && !text.empty() && text[0] != '/' && text.size() < 4096 && fs::exists(fs::path(cwd) / text, ec))
+                v = (fs::path(cwd) / text).lexically_normal().string();
+        }
+        ToolCallContext ctx{cwd.empty() ? work_dir : cwd, current_step ? *current_step : -1, candidate};
+        return tools.call(name, mapped, ctx);
+    };
+    return Sandbox::start(sb, handler);
+}
+
 Result<TaskRunOutcome> run_task(store::Database& db, int64_t run_id, int64_t task_id, Controller& controller,
                                 const ToolRegistry& tools, const AgentRunSettings& settings,
                                 const TaskRunEvents& events, const std::atomic<bool>* cancel) {
@@ -291,43 +333,8 @@ Result<TaskRunOutcome> run_task(store::Database& db, int64_t run_id, int64_t tas
     outcome.resumed_steps = static_cast<int>(previous.size());
     if (!previous.empty()) note("resuming after " + std::to_string(previous.size()) + " stored steps");
 
-    SandboxOptions sb = settings.sandbox;
-    // The agent is told which modules it may import; the sandbox's policy follows the prompt it was given.
-    if (auto listed = authorized_imports_in_prompt(prepared.task.system_prompt)) sb.authorized_imports = *listed;
-    sb.work_dir = (fs::path(settings.sandbox.work_dir) / ("task-" + std::to_string(task_id))).string();
-    sb.tools = tools.specs();
-    for (const auto& [resolved, written] : prepared.files) sb.read_only_binds.emplace_back(resolved, written);
-    std::vector<std::pair<std::string, std::string>> path_map;  // as the code writes it -> on the host
-    for (const auto& [resolved, written] : prepared.files) {
-        path_map.emplace_back(written, resolved);
-        if (!written.empty() && written[0] != '/')
-            path_map.emplace_back((fs::path(sb.work_dir) / written).lexically_normal().string(), resolved);
-    }
     int current_step = 0;
-    ToolHandler handler = [&](const std::string& name, const nlohmann::json& args, int candidate,
-                              const std::string& cwd) -> Result<nlohmann::json> {
-        // Paths as the code writes them become host paths: the task's files by the map, other relative paths
-        // against the calling code's folder (the sandbox shows host folders at their own paths).
-        nlohmann::json mapped = args;
-        for (auto& [k, v] : mapped.items()) {
-            if (!v.is_string()) continue;
-            const std::string text = v.get<std::string>();
-            bool done = false;
-            for (const auto& [from, to] : path_map) {
-                if (text == from || (fs::path(cwd) / text).lexically_normal().string() == from) {
-                    v = to;
-                    done = true;
-                    break;
-                }
-            }
-            std::error_code ec;
-            if (!done && !text.empty() && text[0] != '/' && text.size() < 4096 && fs::exists(fs::path(cwd) / text, ec))
-                v = (fs::path(cwd) / text).lexically_normal().string();
-        }
-        ToolCallContext ctx{cwd.empty() ? sb.work_dir : cwd, current_step, candidate};
-        return tools.call(name, mapped, ctx);
-    };
-    MATRIX_TRY(auto sandbox, Sandbox::start(sb, handler));
+    MATRIX_TRY(auto sandbox, start_task_sandbox(prepared, settings, tools, &current_step));
     note("sandbox: " + sandbox->isolation());
 
     StepCallback on_step = [&](const store::Step& step) -> Status {

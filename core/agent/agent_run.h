@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -63,6 +64,13 @@ Result<int64_t> create_agent_run(store::Database& db, const AgentRunSettings& se
 
 // Replaces the stored settings of a run (keeping the tool status and controller description recorded at creation).
 Status update_run_settings(store::Database& db, int64_t run_id, const AgentRunSettings& settings);
+
+// The sandbox a task of a run works in: <settings.sandbox.work_dir>/task-<id>, the task's files shown read-only
+// where its text names them, the import policy of its system prompt, the registry's tools (a call's paths as
+// the code writes them mapped to host files; `current_step`, when given, is read at each call for the step the
+// call belongs to). `tools` must outlive the sandbox.
+Result<std::unique_ptr<Sandbox>> start_task_sandbox(const PreparedTask& prepared, const AgentRunSettings& settings,
+                                                    const ToolRegistry& tools, const int* current_step = nullptr);
 
 struct TaskRunEvents {
     std::function<void(const store::Step&)> on_step;  // after each stored step

@@ -35,6 +35,10 @@ struct GenerationSettings {
     int max_new_tokens = 512;
     std::vector<std::string> stop = conversation::agent_stop_strings();
     uint64_t seed = 0;
+    // false: a controller may derive each call's seed from `seed` and its own call count (a run reproduces from
+    // its start). true: `seed` is this call's seed, used as given (group g adds g); step sampling derives one per
+    // task and step, so a resumed run draws the same candidates as an uninterrupted one.
+    bool exact_seed = false;
     std::vector<SamplingGroup> groups = {SamplingGroup{}};
 };
 

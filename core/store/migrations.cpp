@@ -411,6 +411,38 @@ CREATE TABLE pair_prefix_steps(
 );
 )SQL";
 
+// Migration 8: step-wise Pref-X sampling (`matrix sample`, core/agent/sampling.h). runs.kind gains 'sample'
+// (CHECK extended in place as in migration 5); sampled_pairs links each sampled pair to its run, the step record
+// it was cut from (steps + step_candidates: every candidate with its observation), the rejected and chosen
+// candidates' positions, the verifier's reason and the rule that kept the rejected one.
+const char* kSchemaV8 = R"SQL(
+CREATE TABLE sampled_pairs(
+  pair_id          INTEGER PRIMARY KEY REFERENCES pairs(id) ON DELETE CASCADE,
+  run_id           INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  step_id          INTEGER REFERENCES steps(id) ON DELETE SET NULL,  -- the step record the pair was cut from
+  candidate        INTEGER NOT NULL,          -- position of the rejected candidate in the step
+  chosen_candidate INTEGER NOT NULL,          -- position of the verifier's choice
+  verifier_reason  TEXT,
+  rule             TEXT NOT NULL,             -- 'bleu' (below the threshold) | 'error' (one of the first error ones)
+  bleu             REAL NOT NULL
+);
+CREATE INDEX sampled_pairs_run ON sampled_pairs(run_id);
+)SQL";
+
+Status allow_sample_runs(Database& db) {
+    MATRIX_TRY(Statement st, db.prepare("SELECT sql FROM sqlite_schema WHERE type='table' AND name='runs'"));
+    MATRIX_TRY(bool row, st.step());
+    if (!row) return make_error("no table runs");
+    std::string sql = st.column_text(0);
+    const std::string from = "kind='agent')", to = "kind='agent' OR kind='sample')";
+    const size_t at = sql.find(from);
+    if (at == std::string::npos || sql.find(from, at + 1) != std::string::npos)
+        return make_error("unexpected CHECK constraint in table runs (looked for " + from + ")");
+    sql.replace(at, from.size(), to);
+    st.reset();
+    return replace_table_sql(db, {{"runs", sql}});
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -423,6 +455,7 @@ const std::vector<Migration>& migrations() {
         {5, "agent runs and ad-hoc task datasets", "", allow_agent_runs},
         {6, "request cache: chat endpoint replies by request", kSchemaV6, {}},
         {7, "Pref-X pair histories stored as steps", kSchemaV7, store_pair_histories_as_steps},
+        {8, "step-wise Pref-X sampling runs and their pairs' links", kSchemaV8, allow_sample_runs},
     };
     return list;
 }

@@ -5,6 +5,7 @@
 #include <QUndoStack>
 #include "core/conversation/prefx_history.h"
 #include "core/conversation/user_prompt.h"
+#include "core/store/sampled_pair_repo.h"
 #include "core/store/task_repo.h"
 #include "ui/models/project_session.h"
 
@@ -47,6 +48,9 @@ PairData toPairData(store::Project& p, const store::Pair& pair) {
             d.history << qs(turn.value);
         }
     }
+    if (pair.origin == "sampled")
+        if (auto link = store::SampledPairRepo(p.db()).get(pair.id); link.ok() && *link)
+            d.verifierReason = qs((*link)->verifier_reason.value_or(""));
     if (d.taskQuery.isEmpty() && pair.task_id)
         if (auto t = store::TaskRepo(p.db()).get(*pair.task_id); t && t->has_value()) d.taskQuery = qs((*t)->query);
     return d;
@@ -170,6 +174,13 @@ void PairCurationModel::nextPending() {
 
 bool PairCurationModel::showFirstPairOfTask(qint64 taskId) {
     const int i = int(m_taskIds.indexOf(taskId));
+    if (i < 0) return false;
+    if (i != m_position) goTo(i);
+    return true;
+}
+
+bool PairCurationModel::showPair(qint64 pairId) {
+    const int i = int(m_ids.indexOf(pairId));
     if (i < 0) return false;
     if (i != m_position) goTo(i);
     return true;

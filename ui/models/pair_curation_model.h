@@ -41,7 +41,8 @@ public slots:
     void previous();
     void nextPending();
     bool showFirstPairOfTask(qint64 taskId);  // false when no pair in scope belongs to the task
-    bool showPairOfStep(qint64 taskId, int step);  // the task's first pair for that step; false when none
+    bool showPairOfStep(qint64 taskId, int step);
+    bool showPair(qint64 pairId);  // false when the pair is not in scope  // the task's first pair for that step; false when none
 
     void approve();
     void reject();  // uses the current rejection reason (set before or after)

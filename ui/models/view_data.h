@@ -71,6 +71,7 @@ struct PairData {
     QString status;  // pending / approved / rejected
     QString rejectionReason;
     QString note;
+    QString verifierReason;  // a sampled pair: why the verifier picked the chosen action
     bool valid() const { return id > 0; }
 };
 

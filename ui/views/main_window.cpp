@@ -35,6 +35,7 @@
 #include "ui/views/import_dialog.h"
 #include "ui/views/pair_curation_view.h"
 #include "ui/views/run_compare_pane.h"
+#include "ui/views/sample_panel.h"
 #ifdef MATRIX_HAVE_TORCH
 #include "ui/views/training_panel.h"
 #endif
@@ -203,6 +204,15 @@ void MainWindow::createDocks() {
                                  tr("Training"), "dock_training", Qt::BottomDockWidgetArea);
 #endif
     tabifyDockWidget(runs, training);
+    // Step-wise Pref-X sampling: its job runs on the panel's worker thread; the pairs land in curation as pending.
+    auto* samplePanel = new SamplePanel(m_session);
+    QDockWidget* sample = make(samplePanel, tr("Sample"), "dock_sample", Qt::BottomDockWidgetArea);
+    tabifyDockWidget(training, sample);
+    connect(samplePanel, &SamplePanel::pairsChanged, m_curation, &PairCurationModel::reload);
+    connect(samplePanel, &SamplePanel::showPairRequested, this, [this, curation](qint64 pairId) {
+        curation->raise();
+        m_curation->showPair(pairId);
+    });
     curation->raise();
     resizeDocks({browser, images}, {600, 420}, Qt::Horizontal);
     resizeDocks({curation}, {380}, Qt::Vertical);
@@ -483,6 +493,8 @@ void MainWindow::onProjectOpened(const QString& path) {
     if (QDockWidget* training = dock(QStringLiteral("dock_training")))
         if (auto* panel = qobject_cast<TrainingPanel*>(training->widget())) panel->setProjectPath(path);
 #endif
+    if (QDockWidget* sample = dock(QStringLiteral("dock_sample")))
+        if (auto* panel = qobject_cast<SamplePanel*>(sample->widget())) panel->setProjectPath(path);
     refreshProjectInfo();
     m_cancelledRunId = 0;
     updateAgentActions();

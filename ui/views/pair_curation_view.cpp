@@ -142,7 +142,9 @@ void PairCurationView::setPair(const PairData& pair, int position, int count) {
     const auto diff = wordDiff(pair.chosenAction, pair.rejectedAction);
     m_chosen->setHtml(diffHtml(diff, 0));
     m_rejected->setHtml(diffHtml(diff, 1));
-    m_similarity->setText(tr("Word overlap between the two actions: %1%").arg(qRound(diffSimilarity(diff) * 100)));
+    QString similarity = tr("Word overlap between the two actions: %1%").arg(qRound(diffSimilarity(diff) * 100));
+    if (!pair.verifierReason.isEmpty()) similarity += tr(" \u00b7 Verifier's reason: %1").arg(pair.verifierReason);
+    m_similarity->setText(similarity);
     const auto isErr = [](const QString& o) {
         return o.startsWith(QStringLiteral("Error")) || o.contains(QStringLiteral("Error:")) ||
                o.contains(QStringLiteral("Exception"));

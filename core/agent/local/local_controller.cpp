@@ -139,7 +139,7 @@ Result<std::vector<Candidate>> LocalController::generate_locked(const std::vecto
             opt.do_sample = true;
             opt.top_p = settings.groups.front().top_p;
             opt.top_k = settings.groups.front().top_k;
-            opt.seed = settings.seed + m->calls++;
+            opt.seed = settings.exact_seed ? settings.seed : settings.seed + m->calls++;
             opt.stop_strings = settings.stop;
             opt.n = 0;
             for (const SamplingGroup& g : settings.groups) {
@@ -151,7 +151,8 @@ Result<std::vector<Candidate>> LocalController::generate_locked(const std::vecto
             collect(r);
             return out;
         }
-        for (const SamplingGroup& g : settings.groups) {
+        for (size_t gi = 0; gi < settings.groups.size(); ++gi) {
+            const SamplingGroup& g = settings.groups[gi];
             model::SamplingOptions opt;
             opt.max_new_tokens = settings.max_new_tokens;
             opt.do_sample = g.do_sample;
@@ -159,7 +160,7 @@ Result<std::vector<Candidate>> LocalController::generate_locked(const std::vecto
             opt.top_p = g.top_p;
             opt.top_k = g.top_k;
             opt.repetition_penalty = g.repetition_penalty;
-            opt.seed = settings.seed + m->calls++;
+            opt.seed = settings.exact_seed ? settings.seed + gi : settings.seed + m->calls++;
             opt.n = g.n;
             opt.stop_strings = settings.stop;
             MATRIX_TRY(auto r, model::generate(m->model, req, opt, decode, {}, cancel));

@@ -1,7 +1,8 @@
 // The local controller: the LibTorch Qwen2-VL engine (+ an optional PEFT adapter) writes the agent's actions.
 // The prompt is rendered with the Qwen2-VL chat template (the task's images preprocessed as HF does); every
 // sampling group is generated as n candidates sharing the prompt's KV cache (core/model/generation), stopped at
-// the stop strings. Seeds: call k of a run uses seed + k, so a run is reproducible and its steps differ.
+// the stop strings. Seeds: call k of a run uses seed + k, so a run is reproducible and its steps differ (with
+// GenerationSettings::exact_seed the given seed, for callers that derive one per task and step).
 // Compiled into matrix_engine (LibTorch). Thread safety: generate() and the lent tool engine may be called from
 // any thread; calls are served one at a time.
 #pragma once

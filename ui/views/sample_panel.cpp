@@ -1,0 +1,361 @@
+// See sample_panel.h.
+#include "ui/views/sample_panel.h"
+
+#include <QComboBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTableView>
+#include <QThread>
+#include <QVBoxLayout>
+
+#include "core/store/dataset_repo.h"
+#include "ui/models/project_session.h"
+#include "ui/models/sample_review_model.h"
+
+namespace matrix::ui {
+
+namespace {
+QString eta_text(double seconds) {
+    if (seconds < 0) return QObject::tr("ETA unknown");
+    const qint64 s = qint64(seconds + 0.5);
+    if (s < 60) return QObject::tr("ETA %1 s").arg(s);
+    if (s < 3600) return QObject::tr("ETA %1 min").arg((s + 30) / 60);
+    return QObject::tr("ETA %1 h %2 min").arg(s / 3600).arg((s % 3600) / 60);
+}
+}  // namespace
+
+SamplePanel::SamplePanel(ProjectSession* session, QWidget* parent)
+    : QWidget(parent),
+      m_session(session),
+      m_thread(new QThread(this)),
+      m_worker(new SamplingWorker),
+      m_dataset(new QComboBox(this)),
+      m_controllerKind(new QComboBox(this)),
+      m_model(new QLineEdit(this)),
+      m_adapter(new QLineEdit(this)),
+      m_endpoint(new QLineEdit(this)),
+      m_endpointModel(new QLineEdit(this)),
+      m_verifierUrl(new QLineEdit(this)),
+      m_verifierModel(new QLineEdit(this)),
+      m_k(new QSpinBox(this)),
+      m_limit(new QSpinBox(this)),
+      m_seed(new QSpinBox(this)),
+      m_maxSteps(new QSpinBox(this)),
+      m_maxNewTokens(new QSpinBox(this)),
+      m_start(new QPushButton(tr("&Start Sampling"), this)),
+      m_resume(new QPushButton(tr("&Resume Run"), this)),
+      m_cancel(new QPushButton(tr("&Cancel"), this)),
+      m_progress(new QProgressBar(this)),
+      m_status(new QLabel(tr("Idle"), this)),
+      m_log(new QPlainTextEdit(this)),
+      m_reviewRun(new QComboBox(this)),
+      m_counts(new DecisionCountModel(this)),
+      m_disagreements(new DisagreementModel(this)),
+      m_countView(new QTableView(this)),
+      m_disagreementView(new QTableView(this)) {
+    m_worker->moveToThread(m_thread);
+    connect(m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    m_thread->start();
+
+    m_dataset->setEditable(true);
+    m_dataset->setToolTip(tr("The dataset whose tasks are sampled"));
+    m_controllerKind->addItems({tr("Local model"), tr("Endpoint")});
+    m_model->setPlaceholderText(tr("model folder (Qwen2-VL)"));
+    m_adapter->setPlaceholderText(tr("adapter folder (SFT), optional"));
+    m_endpoint->setPlaceholderText(tr("http://127.0.0.1:8000/v1"));
+    m_endpointModel->setPlaceholderText(tr("served model name"));
+    m_verifierUrl->setPlaceholderText(tr("verifier endpoint URL (empty: the controller's model verifies)"));
+    m_verifierModel->setPlaceholderText(tr("verifier model name"));
+    m_k->setRange(2, 16);
+    m_k->setValue(5);
+    m_k->setToolTip(tr("Candidates per step: 1 at T 0.7 with repetition penalty 1.05, the others at T 1.2"));
+    m_limit->setRange(0, 1000000);
+    m_limit->setSpecialValueText(tr("all"));
+    m_seed->setRange(0, 1000000000);
+    m_maxSteps->setRange(1, 64);
+    m_maxSteps->setValue(8);
+    m_maxNewTokens->setRange(1, 8192);
+    m_maxNewTokens->setValue(512);
+
+    auto* form = new QFormLayout;
+    form->addRow(tr("Dataset:"), m_dataset);
+    form->addRow(tr("Controller:"), m_controllerKind);
+    auto* local = new QHBoxLayout;
+    local->addWidget(m_model);
+    local->addWidget(m_adapter);
+    form->addRow(tr("Model / adapter:"), local);
+    auto* endpoint = new QHBoxLayout;
+    endpoint->addWidget(m_endpoint);
+    endpoint->addWidget(m_endpointModel);
+    form->addRow(tr("Endpoint:"), endpoint);
+    auto* verifier = new QHBoxLayout;
+    verifier->addWidget(m_verifierUrl);
+    verifier->addWidget(m_verifierModel);
+    form->addRow(tr("Verifier:"), verifier);
+    auto* numbers = new QHBoxLayout;
+    for (auto [label, box] : {std::pair<QString, QSpinBox*>{tr("K"), m_k}, {tr("Tasks"), m_limit}, {tr("Seed"), m_seed},
+                              {tr("Max steps"), m_maxSteps}, {tr("Max new tokens"), m_maxNewTokens}}) {
+        numbers->addWidget(new QLabel(label + QStringLiteral(":"), this));
+        numbers->addWidget(box);
+    }
+    numbers->addStretch();
+    form->addRow(numbers);
+
+    auto* buttons = new QHBoxLayout;
+    m_start->setToolTip(tr("Sample the dataset's tasks step by step: K candidates, each run in its own sandbox fork, "
+                           "the verifier's pick continued; pairs go to curation as pending"));
+    m_resume->setToolTip(tr("Carry on the run chosen below: finished tasks are kept, unfinished ones continue"));
+    m_cancel->setToolTip(tr("Stop at the next step; every stored step and pair is kept and the run can be resumed"));
+    buttons->addWidget(m_start);
+    buttons->addWidget(m_resume);
+    buttons->addWidget(m_cancel);
+    buttons->addWidget(m_progress, 1);
+    buttons->addWidget(m_status);
+
+    m_log->setReadOnly(true);
+    m_log->setMaximumBlockCount(2000);
+    m_log->setPlaceholderText(tr("Stored steps appear here."));
+
+    auto* review = new QGroupBox(tr("Review: the verifier vs you"), this);
+    auto* rl = new QVBoxLayout(review);
+    auto* runRow = new QHBoxLayout;
+    runRow->addWidget(new QLabel(tr("Sampling run:"), review));
+    runRow->addWidget(m_reviewRun, 1);
+    auto* refresh = new QPushButton(tr("Refresh"), review);
+    runRow->addWidget(refresh);
+    rl->addLayout(runRow);
+    m_countView->setModel(m_counts);
+    m_countView->horizontalHeader()->setStretchLastSection(true);
+    m_countView->verticalHeader()->hide();
+    m_disagreementView->setModel(m_disagreements);
+    m_disagreementView->horizontalHeader()->setStretchLastSection(true);
+    m_disagreementView->verticalHeader()->hide();
+    m_disagreementView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_disagreementView->setToolTip(tr("Pairs you rejected, or whose chosen action you swapped or edited: where your "
+                                      "decision disagrees with the verifier. Double-click to open in Pair Curation."));
+    auto* tables = new QHBoxLayout;
+    tables->addWidget(m_countView, 1);
+    tables->addWidget(m_disagreementView, 2);
+    rl->addLayout(tables);
+
+    auto* outer = new QVBoxLayout(this);
+    outer->addLayout(form);
+    outer->addLayout(buttons);
+    outer->addWidget(m_log, 1);
+    outer->addWidget(review, 1);
+
+    connect(m_start, &QPushButton::clicked, this, &SamplePanel::startSampling);
+    connect(m_resume, &QPushButton::clicked, this, &SamplePanel::resumeSampling);
+    connect(m_cancel, &QPushButton::clicked, this, &SamplePanel::cancelSampling);
+    connect(refresh, &QPushButton::clicked, this, &SamplePanel::refreshReview);
+    connect(m_controllerKind, &QComboBox::currentIndexChanged, this, &SamplePanel::updateButtons);
+    connect(m_reviewRun, &QComboBox::activated, this, [this](int i) {
+        m_reviewRunId = m_reviewRun->itemData(i).toLongLong();
+        refreshReview();
+    });
+    connect(m_disagreementView, &QTableView::activated, this, [this](const QModelIndex& index) {
+        if (qint64 id = m_disagreements->pairId(index.row())) emit showPairRequested(id);
+    });
+    connect(m_session, &ProjectSession::dataChanged, this, [this](const QString&) { refreshReview(); });
+
+    connect(m_worker, &SamplingWorker::runStarted, this, [this](qint64 runId, int tasks, int k) {
+        m_runId = runId;
+        m_pairs = 0;
+        m_progress->setRange(0, tasks);
+        m_progress->setValue(0);
+        m_status->setText(tr("Run %1: 0/%2 tasks").arg(runId).arg(tasks));
+        log(tr("run %1: %2 tasks, K %3").arg(runId).arg(tasks).arg(k));
+    });
+    connect(m_worker, &SamplingWorker::stepStored, this,
+            [this](qint64, qint64 task, int step, int candidates, int best, int pairs, const QString& reason) {
+                m_pairs += pairs;
+                log(tr("task %1 step %2: %3 candidates, best %4, %5 pairs%6")
+                        .arg(task).arg(step).arg(candidates).arg(best).arg(pairs)
+                        .arg(reason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(reason.simplified().left(100))));
+                if (pairs > 0) emit pairsChanged();
+            });
+    connect(m_worker, &SamplingWorker::progress, this, [this](qint64 done, qint64 total, double eta) {
+        m_progress->setRange(0, int(total));
+        m_progress->setValue(int(done));
+        m_status->setText(tr("Run %1: %2/%3 tasks \u00b7 %4 pairs \u00b7 %5").arg(m_runId).arg(done).arg(total).arg(m_pairs).arg(eta_text(eta)));
+    });
+    connect(m_worker, &SamplingWorker::note, this, [this](const QString& n) { log(n); });
+    connect(m_worker, &SamplingWorker::finished, this, [this](const SamplingOutcome& o) {
+        if (o.status == QLatin1String("failed")) {
+            m_status->setText(tr("Failed: %1").arg(o.error));
+            log(tr("failed: %1").arg(o.error));
+        } else {
+            m_status->setText(tr("Run %1 %2: %3 pairs").arg(o.runId).arg(o.status).arg(o.pairs));
+            log(tr("run %1 %2: %3 pairs").arg(o.runId).arg(o.status).arg(o.pairs));
+        }
+        if (o.runId > 0) m_reviewRunId = o.runId;
+        updateButtons();
+        emit pairsChanged();
+        refreshReview();
+        emit samplingFinished(o);
+    });
+    updateButtons();
+}
+
+SamplePanel::~SamplePanel() {
+    m_worker->cancel();
+    m_thread->quit();
+    m_thread->wait();
+}
+
+void SamplePanel::setProjectPath(const QString& path) {
+    m_projectPath = path;
+    m_reviewRunId = 0;
+    refreshDatasets();
+    refreshReview();
+    updateButtons();
+}
+
+void SamplePanel::setDataset(const QString& name) { m_dataset->setCurrentText(name); }
+void SamplePanel::setModelDir(const QString& dir, const QString& adapter) {
+    m_controllerKind->setCurrentIndex(0);
+    m_model->setText(dir);
+    m_adapter->setText(adapter);
+}
+void SamplePanel::setEndpoint(const QString& url, const QString& model) {
+    m_controllerKind->setCurrentIndex(1);
+    m_endpoint->setText(url);
+    m_endpointModel->setText(model);
+}
+void SamplePanel::setVerifierEndpoint(const QString& url, const QString& model) {
+    m_verifierUrl->setText(url);
+    m_verifierModel->setText(model);
+}
+void SamplePanel::setCandidates(int k) { m_k->setValue(k); }
+void SamplePanel::setLimit(int tasks) { m_limit->setValue(tasks); }
+void SamplePanel::setMaxNewTokens(int tokens) { m_maxNewTokens->setValue(tokens); }
+void SamplePanel::setMaxSteps(int steps) { m_maxSteps->setValue(steps); }
+bool SamplePanel::isSampling() const { return m_worker->isRunning(); }
+QString SamplePanel::progressText() const { return m_status->text(); }
+
+bool SamplePanel::collectSettings(agent::SamplingSettings* out, QString* error) const {
+    agent::SamplingSettings s = agent::default_sampling_settings(m_k->value());
+    s.dataset = m_dataset->currentText().trimmed().toStdString();
+    if (s.dataset.empty()) return *error = tr("Choose a dataset to sample."), false;
+    if (m_controllerKind->currentIndex() == 0) {
+        if (m_model->text().trimmed().isEmpty()) return *error = tr("Give the model folder."), false;
+        s.agent.controller = {{"kind", "local"}, {"model", m_model->text().trimmed().toStdString()},
+                              {"adapter", m_adapter->text().trimmed().toStdString()}};
+    } else {
+        if (m_endpoint->text().trimmed().isEmpty() || m_endpointModel->text().trimmed().isEmpty())
+            return *error = tr("Give the endpoint URL and model name."), false;
+        s.agent.controller = {{"kind", "endpoint"}, {"url", m_endpoint->text().trimmed().toStdString()},
+                              {"model", m_endpointModel->text().trimmed().toStdString()}};
+    }
+    if (!m_verifierUrl->text().trimmed().isEmpty()) {
+        if (m_verifierModel->text().trimmed().isEmpty()) return *error = tr("Give the verifier's model name."), false;
+        s.verifier = {{"kind", "endpoint"}, {"url", m_verifierUrl->text().trimmed().toStdString()},
+                      {"model", m_verifierModel->text().trimmed().toStdString()}};
+    }
+    s.agent.name = "sample " + s.dataset;
+    for (const auto& spec : agent::matrix_tool_specs()) s.agent.tools.push_back(spec.name);
+    s.agent.loop.generation.seed = uint64_t(m_seed->value());
+    s.agent.loop.max_steps = m_maxSteps->value();
+    s.agent.loop.generation.max_new_tokens = m_maxNewTokens->value();
+    *out = s;
+    return true;
+}
+
+void SamplePanel::startSampling() {
+    if (isSampling() || m_projectPath.isEmpty()) return;
+    SamplingRequest r;
+    QString error;
+    if (!collectSettings(&r.settings, &error)) {
+        m_status->setText(error);
+        return;
+    }
+    r.limit = m_limit->value() > 0 ? m_limit->value() : -1;
+    launch(r);
+}
+
+void SamplePanel::resumeSampling() {
+    if (isSampling() || m_projectPath.isEmpty() || m_reviewRunId <= 0) return;
+    SamplingRequest r;
+    r.resumeRunId = m_reviewRunId;
+    launch(r);
+}
+
+void SamplePanel::launch(const SamplingRequest& request) {
+    SamplingRequest r = request;
+    r.projectPath = m_projectPath;
+    r.workRoot = m_workRoot;
+    m_worker->setRequest(r);
+    m_status->setText(r.resumeRunId > 0 ? tr("Resuming run %1...").arg(r.resumeRunId) : tr("Starting..."));
+    QMetaObject::invokeMethod(m_worker, &SamplingWorker::start, Qt::QueuedConnection);
+    // The worker sets its running flag when it starts; the buttons follow the request.
+    m_start->setEnabled(false);
+    m_resume->setEnabled(false);
+    m_cancel->setEnabled(true);
+}
+
+void SamplePanel::cancelSampling() {
+    m_worker->cancel();
+    m_status->setText(tr("Cancelling at the next step..."));
+}
+
+void SamplePanel::updateButtons() {
+    const bool open = !m_projectPath.isEmpty();
+    const bool busy = isSampling();
+    const bool local = m_controllerKind->currentIndex() == 0;
+    m_model->setEnabled(local);
+    m_adapter->setEnabled(local);
+    m_endpoint->setEnabled(!local);
+    m_endpointModel->setEnabled(!local);
+    m_start->setEnabled(open && !busy);
+    m_resume->setEnabled(open && !busy && m_reviewRunId > 0);
+    m_cancel->setEnabled(busy);
+}
+
+void SamplePanel::log(const QString& line) { m_log->appendPlainText(line); }
+
+void SamplePanel::refreshDatasets() {
+    if (!m_session || !m_session->isOpen()) return;
+    m_session->post(
+        this,
+        [](store::Project& p) {
+            QStringList names;
+            if (auto list = store::DatasetRepo(p.db()).list(); list.ok())
+                for (const store::Dataset& d : *list)
+                    if (d.kind != "prefx") names << QString::fromStdString(d.name);
+            return names;
+        },
+        [this](QStringList names) {
+            const QString current = m_dataset->currentText();
+            m_dataset->clear();
+            m_dataset->addItems(names);
+            if (!current.isEmpty()) m_dataset->setCurrentText(current);
+        });
+}
+
+void SamplePanel::refreshReview() {
+    if (!m_session || !m_session->isOpen()) return;
+    const int gen = ++m_reviewGeneration;
+    const qint64 runId = m_reviewRunId;
+    m_session->post(
+        this, [runId](store::Project& p) { return loadSampleReview(p, runId); },
+        [this, gen](SampleReview r) {
+            if (gen != m_reviewGeneration) return;
+            m_reviewRunId = r.runId;
+            m_reviewRun->clear();
+            for (qint64 id : r.runs) m_reviewRun->addItem(tr("Run %1").arg(id), id);
+            m_reviewRun->setCurrentIndex(int(r.runs.indexOf(r.runId)));
+            m_counts->setRows(r.counts);
+            m_disagreements->setRows(r.disagreements);
+            updateButtons();
+        });
+}
+
+}  // namespace matrix::ui
