@@ -67,6 +67,9 @@ Status update_run_settings(store::Database& db, int64_t run_id, const AgentRunSe
 struct TaskRunEvents {
     std::function<void(const store::Step&)> on_step;  // after each stored step
     std::function<void(const std::string&)> on_note;  // isolation, missing files, resumed steps
+    // Called with the prepared task before the loop starts (also on resume), e.g. to write a benchmark's
+    // task text (GTA's "\nAttachment:\n" paths); must give the same result every time for one task.
+    std::function<void(PreparedTask&)> on_prepared;
 };
 
 // Runs (or resumes) the agent on one task of the run; stores steps as they happen, then the outcome.
