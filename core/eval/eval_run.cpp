@@ -590,7 +590,13 @@ Result<EvalOutcome> run_eval(const std::string& db_path, int64_t run_id, const C
     } else if (!is_replay_controller(settings.controller) && !controllers.make) {
         return make_error("no controller for this run");
     }
-    const int n_workers = std::max(1, std::min<int>(settings.workers, int(job.pending.size())));
+    int n_workers = std::max(1, std::min<int>(settings.workers, int(job.pending.size())));
+    if (shared && settings.mode == "e2e" && n_workers > 1) {
+        // One GPU queue already serialises the model; what workers would overlap is sandbox work, and forking a
+        // sandbox while the CPU BLAS (OpenBLAS's thread pool) computes in another thread can stall it for good.
+        n_workers = 1;
+        if (events.on_note) events.on_note("a local model runs end-to-end items one at a time");
+    }
     std::vector<Watch> watches(size_t(std::max(1, n_workers)));
     std::atomic<bool> all_done{false};
     // Watchdog (e2e): per-item deadlines and the run's cancel/pause reach each item's loop.
