@@ -13,6 +13,7 @@
 #include "core/bench/bench_store.h"
 #include "core/bench/gta_loader.h"
 #include "core/conversation/action.h"
+#include "core/eval/demo_runs.h"
 #include "core/eval/eval_run.h"
 #include "core/eval/gta_step.h"
 #include "core/store/run_repo.h"
@@ -358,6 +359,25 @@ private slots:
         QCOMPARE(second.size(), size_t(18));
         for (const auto& k : second) QVERIFY(!first.count(k));
         QCOMPARE(again->metrics["official"]["arg_acc"].get<double>(), 100.0);
+    }
+
+    void demo_project_runs_compare() {
+        const std::string db = m_dir.path().toStdString() + "/demo.matrix";
+        auto ids = eval::add_demo_eval_runs(db, std::string(MATRIX_SOURCE_DIR) + "/resources/demo/gta_demo.json");
+        QVERIFY2(ids.ok(), ids.ok() ? "" : ids.error().to_string().c_str());
+        QCOMPARE(ids->size(), size_t(2));
+        auto project = store::Project::open(db);
+        auto listed = bench::list_eval_runs(*project);
+        QCOMPARE(listed->size(), size_t(2));
+        auto cmp = bench::compare_stored_many(*project, *ids, 0, bench::ScorerKind::official);
+        QVERIFY2(cmp.ok(), cmp.ok() ? "" : cmp.error().to_string().c_str());
+        auto gold = bench::score_stored_run(*project, (*ids)[0], bench::ScorerKind::official);
+        auto pert = bench::score_stored_run(*project, (*ids)[1], bench::ScorerKind::official);
+        QCOMPARE(gold->tasks.size(), size_t(12));
+        QCOMPARE(gold->metrics["arg_acc"], 100.0);
+        QVERIFY(pert->metrics["arg_acc"] < 50.0);
+        QVERIFY(pert->metrics["tool_acc"] < 100.0);
+        QCOMPARE(store::RunRepo(project->db()).get((*ids)[1]).value()->name, std::string("perturbed replay (demo)"));
     }
 
     void errors_name_the_problem() {
