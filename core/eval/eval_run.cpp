@@ -3,10 +3,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
+
+#include <signal.h>
+#include <unistd.h>
 
 #include "core/agent/agent_job.h"
 #include "core/bench/bench_store.h"
@@ -575,6 +579,12 @@ Result<EvalOutcome> run_eval(const std::string& db_path, int64_t run_id, const C
     if (events.on_note && job.progress.done > 0)
         events.on_note("resuming: " + std::to_string(job.progress.done) + " of " + std::to_string(outcome.n_items) +
                        " items are finished and kept");
+    {
+        // Who runs it now: a window that reopens the project reattaches to this process while it lives.
+        json c = config;
+        c["process"] = {{"pid", int64_t(getpid())}, {"started_at", store::now_iso8601()}};
+        MATRIX_CHECK(runs.set_config(run_id, c.dump()));
+    }
     MATRIX_CHECK(runs.set_status(run_id, "running"));
     job.started = Clock::now();
 
@@ -642,6 +652,47 @@ Result<EvalOutcome> run_eval(const std::string& db_path, int64_t run_id, const C
     MATRIX_CHECK(runs.set_status(run_id, "finished"));
     outcome.status = "finished";
     return outcome;
+}
+
+namespace {
+
+bool runs_matrix_eval(int64_t pid) {
+    if (pid <= 0 || ::kill(pid_t(pid), 0) != 0) return false;
+    std::ifstream st("/proc/" + std::to_string(pid) + "/stat");
+    const std::string stat((std::istreambuf_iterator<char>(st)), {});
+    const size_t close = stat.rfind(')');
+    if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z') return false;  // a zombie
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+    const std::string cmd((std::istreambuf_iterator<char>(in)), {});
+    return cmd.find(std::string("eval") + '\0') != std::string::npos;
+}
+
+}  // namespace
+
+Result<std::vector<EvalRunStatus>> eval_run_statuses(store::Database& db) {
+    store::RunRepo runs(db);
+    MATRIX_TRY(auto list, runs.list(std::string("eval")));
+    std::vector<EvalRunStatus> out;
+    for (const auto& r : list) {
+        const json config = parse_or_object(r.config);
+        if (!config.contains("eval")) continue;  // imported runs
+        EvalRunStatus s;
+        s.run_id = r.id;
+        s.name = r.name;
+        s.status = r.status;
+        s.mode = config.value("mode", std::string());
+        s.benchmark = r.benchmark.value_or("");
+        s.total = int(config.value("items", json::array()).size());
+        MATRIX_TRY(auto done, runs.metric_series(r.id, "live/done"));
+        if (!done.empty()) s.done = int(done.back().value);
+        MATRIX_TRY(auto acc, runs.metric_series(r.id, "live/accuracy"));
+        if (!acc.empty()) s.accuracy = acc.back().value;
+        if (r.status == "finished") s.done = s.total;
+        s.pid = config.contains("process") ? config["process"].value("pid", int64_t(0)) : 0;
+        s.process_alive = (r.status == "running") && runs_matrix_eval(s.pid);
+        out.push_back(std::move(s));
+    }
+    return out;
 }
 
 }  // namespace matrix::eval

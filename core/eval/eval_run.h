@@ -99,4 +99,15 @@ Result<EvalOutcome> run_eval(const std::string& db_path, int64_t run_id, const C
                              const EvalEvents& events = {}, const std::atomic<bool>* cancel = nullptr,
                              const std::atomic<bool>* pause = nullptr);
 
+// What a front end needs to show, reattach to or resume the runs `matrix eval` launched: newest first.
+struct EvalRunStatus {
+    int64_t run_id = 0;
+    std::string name, status, mode, benchmark;
+    int done = 0, total = 0;
+    std::optional<double> accuracy;  // live accuracy so far (percent), when anything was scored
+    int64_t pid = 0;                 // the process that last ran it (0: never started)
+    bool process_alive = false;      // that process still runs `matrix eval` (a window can reattach to it)
+};
+Result<std::vector<EvalRunStatus>> eval_run_statuses(store::Database& db);
+
 }  // namespace matrix::eval

@@ -32,6 +32,7 @@
 #include "ui/settings.h"
 #include "ui/views/agent_run_bar.h"
 #include "ui/views/agent_run_dialog.h"
+#include "ui/views/evaluate_panel.h"
 #include "ui/views/import_dialog.h"
 #include "ui/views/pair_curation_view.h"
 #include "ui/views/run_compare_pane.h"
@@ -202,6 +203,15 @@ void MainWindow::createDocks() {
                                  tr("Training"), "dock_training", Qt::BottomDockWidgetArea);
 #endif
     tabifyDockWidget(runs, training);
+    // Evaluation runs from a button: a separate `matrix eval` process the panel follows (and reattaches to).
+    auto* evaluate = new EvaluatePanel(m_session);
+    QDockWidget* evaluateDock = make(evaluate, tr("Evaluate"), "dock_evaluate", Qt::BottomDockWidgetArea);
+    tabifyDockWidget(training, evaluateDock);
+    connect(evaluate, &EvaluatePanel::runFinished, this, [this](qint64, const QString&) {
+        // Finished runs appear in Run Comparison at once.
+        if (QDockWidget* d = dock(QStringLiteral("dock_runs")))
+            if (auto* pane = qobject_cast<RunComparePane*>(d->widget())) pane->reload();
+    });
     curation->raise();
     resizeDocks({browser, images}, {600, 420}, Qt::Horizontal);
     resizeDocks({curation}, {380}, Qt::Vertical);
@@ -479,6 +489,8 @@ void MainWindow::onProjectOpened(const QString& path) {
     if (QDockWidget* training = dock(QStringLiteral("dock_training")))
         if (auto* panel = qobject_cast<TrainingPanel*>(training->widget())) panel->setProjectPath(path);
 #endif
+    if (QDockWidget* d = dock(QStringLiteral("dock_evaluate")))
+        if (auto* panel = qobject_cast<EvaluatePanel*>(d->widget())) panel->refresh();
     refreshProjectInfo();
     m_cancelledRunId = 0;
     updateAgentActions();
