@@ -320,6 +320,7 @@ Result<TaskRunOutcome> run_task(store::Database& db, int64_t run_id, int64_t tas
     }
 
     MATRIX_TRY(PreparedTask prepared, prepare_task(db, task_id, settings.system_prompt));
+    if (events.on_prepared) events.on_prepared(prepared);
     for (const std::string& m : prepared.missing) note("file not found, the task goes on without it: " + m);
 
     if (outcome.trajectory_id == 0) {

@@ -75,6 +75,9 @@ Result<std::unique_ptr<Sandbox>> start_task_sandbox(const PreparedTask& prepared
 struct TaskRunEvents {
     std::function<void(const store::Step&)> on_step;  // after each stored step
     std::function<void(const std::string&)> on_note;  // isolation, missing files, resumed steps
+    // Called with the prepared task before the loop starts (also on resume), e.g. to write a benchmark's
+    // task text (GTA's "\nAttachment:\n" paths); must give the same result every time for one task.
+    std::function<void(PreparedTask&)> on_prepared;
 };
 
 // Runs (or resumes) the agent on one task of the run; stores steps as they happen, then the outcome.

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "core/bench/agentx_judge_scoring.h"
+#include "core/bench/gta_step_scoring.h"
 #include "core/bench/json_file.h"
 #include "core/bench/py_compat.h"
 #include "core/conversation/action.h"
@@ -386,6 +387,9 @@ Result<StoredRun> load_stored_run(store::Project& project, int64_t run_id) {
         const json extra = parse_or(row.extra, json::object());
         if (extra.contains("ground_truth")) t.ground_truth = extra["ground_truth"];
         if (extra.contains("question") && extra["question"].is_string()) t.question = extra["question"];
+        if (extra.contains("step_predictions") && extra["step_predictions"].is_array()) {
+            for (const auto& m : extra["step_predictions"]) t.step_predictions.push_back(m);
+        }
         if (row.trajectory_id) {
             MATRIX_TRY(auto tr, trajectories.get(*row.trajectory_id, true));
             if (tr) {
@@ -431,7 +435,15 @@ Result<RunScore> score_stored_run(store::Project& project, int64_t run_id, Score
         auto b = load_stored_benchmark(project, run.benchmark, dataset_name);
         if (b.ok()) bench = std::move(b).value();
     }
-    MATRIX_TRY(RunScore score, score_run(run.benchmark, run.results, bench ? &*bench : nullptr, scorer));
+    const json config = parse_or(run.run.config, json::object());
+    const bool step_mode = config.is_object() && config.value("mode", std::string()) == "step";
+    RunScore score;
+    if (step_mode && run.benchmark == BenchKind::gta && scorer == ScorerKind::official) {
+        if (!bench) return make_error("a GTA step-by-step run is scored against the gold dialogs: load the benchmark");
+        MATRIX_TRY(score, score_gta_steps(run.results, *bench));
+    } else {
+        MATRIX_TRY(score, score_run(run.benchmark, run.results, bench ? &*bench : nullptr, scorer));
+    }
     if (!bench) score.notes.push_back("benchmark not in the project: scored against the run's recorded ground truth");
 
     store::Database& db = project.db();

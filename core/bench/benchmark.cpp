@@ -48,11 +48,16 @@ nlohmann::json item_to_json(const BenchItem& item) {
         steps.push_back({{"role", s.role}, {"thought", s.thought}, {"content", s.content}, {"tool_calls", calls},
                          {"observation", s.observation}, {"raw", s.raw}});
     }
-    return {{"id", item.id},          {"query", item.query},
-            {"form", to_string(item.form)}, {"level", item.level},
-            {"category", item.category}, {"files", files},
-            {"tools", item.tools},    {"gold_answer", item.gold_answer},
-            {"gold_answer_text", item.gold_answer_text}, {"gold_steps", steps}};
+    json out = {{"id", item.id},          {"query", item.query},
+                {"form", to_string(item.form)}, {"level", item.level},
+                {"category", item.category}, {"files", files},
+                {"tools", item.tools},    {"gold_answer", item.gold_answer},
+                {"gold_answer_text", item.gold_answer_text}, {"gold_steps", steps}};
+    // GTA's tool descriptions (name, inputs, outputs): what a step-mode prompt lists for the item.
+    if (item.raw.is_object() && item.raw.contains("tools") && item.raw["tools"].is_array() && !item.raw["tools"].empty() &&
+        item.raw["tools"][0].is_object())
+        out["tool_meta"] = item.raw["tools"];
+    return out;
 }
 
 BenchItem item_from_json(const nlohmann::json& j) {
@@ -71,6 +76,7 @@ BenchItem item_from_json(const nlohmann::json& j) {
         }
     }
     if (j.contains("tools")) item.tools = j["tools"].get<std::vector<std::string>>();
+    if (j.contains("tool_meta")) item.raw = {{"tools", j["tool_meta"]}};
     item.gold_answer = j.contains("gold_answer") ? j["gold_answer"] : nlohmann::json();
     item.gold_answer_text = j.value("gold_answer_text", std::string());
     if (j.contains("gold_steps")) {

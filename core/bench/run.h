@@ -34,6 +34,8 @@ struct TaskResult {
     std::string error;                   // why the task failed, when it did
     nlohmann::json ground_truth;         // what the run recorded as ground truth (MATRIX files do), or null
     std::string question;                // the question as the run saw it, when recorded
+    // GTA step-by-step runs: the predicted message (GTA dialog form) for each gold assistant turn, in order.
+    std::vector<nlohmann::json> step_predictions;
 };
 
 struct ImportedRun {

@@ -247,6 +247,23 @@ Result<RunScore> score_gaia(const std::vector<TaskResult>& results, const Benchm
     return rs;
 }
 
+// A MATRIX agent tool -> the Agent-X tool it stands for (runs of the workbench's own agent); Agent-X names and
+// unknown names stay as they are.
+std::string agentx_tool_for_agent_tool(const std::string& n) {
+    static const std::map<std::string, std::string> m = {
+        {"ocr", "OCR"},
+        {"visualizer", "SceneDescriber"},
+        {"objectlocation", "LocateObjectByText"},
+        {"facedetection", "LocateObjectByText"},
+        {"segmentation", "RegionDescriber"},
+        {"ask_search_agent", "WebSearch"},
+        {"image_generator", "ImageGenerator"},
+        {"image_edit", "ImageStylization"},
+    };
+    auto it = m.find(n);
+    return it == m.end() ? n : it->second;
+}
+
 Result<RunScore> score_agentx(const std::vector<TaskResult>& results, const Benchmark* bench) {
     RunScore rs;
     rs.scorer = "official";
@@ -267,7 +284,7 @@ Result<RunScore> score_agentx(const std::vector<TaskResult>& results, const Benc
         std::set<std::string> g(item->tools.begin(), item->tools.end()), p;
         for (const auto& s : r.steps) {
             for (const auto& tc : s.tool_calls) {
-                if (tc.name != "final_answer") p.insert(tc.name);
+                if (tc.name != "final_answer") p.insert(agentx_tool_for_agent_tool(tc.name));
             }
         }
         const SetF1 f = toolset_f1(g, p);

@@ -73,7 +73,7 @@ void TestScreenshot::fixtureProject() {
     matrix::test::UiFixture fx;
     runAndCheck({"--project", fx.path},
                 {"main_window", "task_browser", "trajectory_stepper", "image_viewer", "pair_curation",
-                 "dataset_overview", "run_comparison", "training_panel", "trajectory_error_step", "image_viewer_missing", "task_browser_search",
+                 "dataset_overview", "run_comparison", "training_panel", "evaluate_panel", "trajectory_error_step", "image_viewer_missing", "task_browser_search",
                  "import_dialog", "export_dialog", "action_editor", "action_editor_warnings", "agent_run_dialog"});
 }
 
@@ -81,7 +81,8 @@ void TestScreenshot::demoProject() {
     QTemporaryDir demo;
     runAndCheck({},
                 {"main_window", "task_browser", "trajectory_stepper", "image_viewer", "pair_curation",
-                 "dataset_overview", "run_comparison", "training_panel", "image_viewer_tool_output", "trajectory_error_step", "image_viewer_missing",
+                 "dataset_overview", "run_comparison", "run_comparison_metrics", "run_comparison_tasks",
+                 "run_comparison_breakdown", "run_comparison_task", "training_panel", "evaluate_panel", "image_viewer_tool_output", "trajectory_error_step", "image_viewer_missing",
                  "task_browser_search", "import_dialog", "export_dialog", "action_editor", "action_editor_warnings", "agent_run_dialog"},
                 demo.path());
 }

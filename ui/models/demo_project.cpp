@@ -7,6 +7,7 @@
 #include <QFileInfo>
 #include <QStandardPaths>
 
+#include "core/eval/demo_runs.h"
 #include "core/store/pair_repo.h"
 #include "core/store/project.h"
 #include "ui/workers/import_export_jobs.h"
@@ -105,6 +106,13 @@ JobOutcome DemoProject::build(const Progress& progress) {
             }
         }
     }
+    // Two GTA step-by-step runs (gold replay and a perturbed copy) so Run Comparison has content at once.
+    auto runs = eval::add_demo_eval_runs(db.toStdString(), QDir(dir).filePath(QStringLiteral("gta_demo.json")).toStdString());
+    if (!runs) {
+        out.error = QString::fromStdString(runs.error().to_string());
+        return out;
+    }
+    summaries << QObject::tr("%1 evaluation runs").arg(runs->size());
     (void)project->set_setting(kVersionKey, std::to_string(kVersion));
     out.ok = true;
     out.summary = QObject::tr("Demo project built: %1").arg(summaries.join(QStringLiteral("; ")));

@@ -32,6 +32,7 @@
 #include "ui/settings.h"
 #include "ui/views/agent_run_bar.h"
 #include "ui/views/agent_run_dialog.h"
+#include "ui/views/evaluate_panel.h"
 #include "ui/views/import_dialog.h"
 #include "ui/views/pair_curation_view.h"
 #include "ui/views/run_compare_pane.h"
@@ -212,6 +213,15 @@ void MainWindow::createDocks() {
     connect(samplePanel, &SamplePanel::showPairRequested, this, [this, curation](qint64 pairId) {
         curation->raise();
         m_curation->showPair(pairId);
+    });
+    // Evaluation runs from a button: a separate `matrix eval` process the panel follows (and reattaches to).
+    auto* evaluate = new EvaluatePanel(m_session);
+    QDockWidget* evaluateDock = make(evaluate, tr("Evaluate"), "dock_evaluate", Qt::BottomDockWidgetArea);
+    tabifyDockWidget(sample, evaluateDock);
+    connect(evaluate, &EvaluatePanel::runFinished, this, [this](qint64, const QString&) {
+        // Finished runs appear in Run Comparison at once.
+        if (QDockWidget* d = dock(QStringLiteral("dock_runs")))
+            if (auto* pane = qobject_cast<RunComparePane*>(d->widget())) pane->reload();
     });
     curation->raise();
     resizeDocks({browser, images}, {600, 420}, Qt::Horizontal);
@@ -495,6 +505,8 @@ void MainWindow::onProjectOpened(const QString& path) {
 #endif
     if (QDockWidget* sample = dock(QStringLiteral("dock_sample")))
         if (auto* panel = qobject_cast<SamplePanel*>(sample->widget())) panel->setProjectPath(path);
+    if (QDockWidget* d = dock(QStringLiteral("dock_evaluate")))
+        if (auto* panel = qobject_cast<EvaluatePanel*>(d->widget())) panel->refresh();
     refreshProjectInfo();
     m_cancelledRunId = 0;
     updateAgentActions();

@@ -110,6 +110,11 @@ QStringList takeScreenshots(MainWindow& w, const QString& dir) {
     }
     w.dock("dock_training")->raise();
     save(w.dock("dock_training")->widget(), QStringLiteral("training_panel"));
+    if (QDockWidget* evaluate = w.dock("dock_evaluate")) {
+        evaluate->raise();
+        w.waitForIdle();
+        save(evaluate->widget(), QStringLiteral("evaluate_panel"));
+    }
     w.dock("dock_curation")->raise();
 
     // A step whose tool produced an image (image_edit / segmentation), and an error step.

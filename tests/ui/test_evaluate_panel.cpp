@@ -1,0 +1,161 @@
+// The Evaluate dock: the arguments it gives `matrix eval`, a gold step-mode run started from the panel as a
+// separate process and followed to its end (progress, live accuracy, runFinished), resume of a paused run,
+// reattaching to a `matrix eval` process started elsewhere (as after reopening the window), and the panel
+// rendered to PNG ($MATRIX_SCREENSHOT_DIR keeps it).
+#include <QProcess>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "core/bench/bench_store.h"
+#include "core/bench/gta_loader.h"
+#include "core/eval/eval_run.h"
+#include "core/store/run_repo.h"
+#include "tests/support/cli_run.h"
+#include "ui/models/project_session.h"
+#include "ui/views/evaluate_panel.h"
+
+using namespace matrix;
+using namespace matrix::ui;
+
+namespace {
+const std::string kGta = std::string(MATRIX_SHARED_DIR) + "/data/gta/dataset.json";
+const QString k_model = QStringLiteral(MATRIX_SHARED_DIR "/fixtures/qwen2vl-tiny/tiny-qwen2vl");
+}  // namespace
+
+class TestEvaluatePanel : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_dir;
+    QString m_db;
+
+    void openSession(ProjectSession& session) {
+        QSignalSpy opened(&session, &ProjectSession::opened);
+        session.open(m_db);
+        QVERIFY(opened.wait(10000));
+    }
+
+private slots:
+    void initTestCase() {
+        QVERIFY(m_dir.isValid());
+        m_db = m_dir.path() + "/eval.matrix";
+        auto project = store::Project::open(m_db.toStdString());
+        QVERIFY(project.ok());
+        auto b = bench::load_gta(kGta);
+        QVERIFY(b.ok());
+        QVERIFY(bench::store_benchmark(*project, *b).ok());
+    }
+
+    void start_follows_the_process_to_the_end() {
+        ProjectSession session;
+        openSession(session);
+        EvaluatePanel panel(&session);
+        panel.setMatrixBinary(matrix::testing::matrix_binary());
+        QSignalSpy refreshed(&panel, &EvaluatePanel::refreshed);
+        panel.refresh();
+        QVERIFY(refreshed.wait(10000));
+        panel.setBenchmark("gta");
+        panel.setMode("step");
+        panel.setController("gold");
+        panel.setLimit(40);
+        panel.setWorkers(2);
+        QCOMPARE(panel.startArguments(),
+                 QStringList({"eval", "run", "--db", m_db, "--benchmark", "gta", "--mode", "step", "--dataset", "gta",
+                              "--controller", "gold", "--limit", "40", "--workers", "2", "--seed", "0"}));
+        QSignalSpy finished(&panel, &EvaluatePanel::runFinished);
+        panel.start();
+        QVERIFY(panel.isRunning());
+        QVERIFY(finished.wait(60000));
+        const qint64 runId = finished.first().at(0).toLongLong();
+        QCOMPARE(finished.first().at(1).toString(), QStringLiteral("finished"));
+        QVERIFY(runId > 0);
+        QVERIFY2(panel.progressText().contains("40/40 items"), qPrintable(panel.progressText()));
+        QVERIFY2(panel.progressText().contains("accuracy so far 100.0%"), qPrintable(panel.progressText()));
+        QVERIFY(!panel.isRunning());
+        auto project = store::Project::open(m_db.toStdString());
+        auto run = store::RunRepo(project->db()).get(runId);
+        QCOMPARE((*run)->status, std::string("finished"));
+        QCOMPARE(store::RunRepo(project->db()).results(runId)->size(), size_t(40));
+
+        // The panel as a user sees it.
+        panel.resize(1200, 560);
+        panel.show();
+        QTest::qWait(50);
+        const QByteArray keep = qgetenv("MATRIX_SCREENSHOT_DIR");
+        const QString png = (keep.isEmpty() ? m_dir.path() : QString::fromLocal8Bit(keep)) + "/evaluate_panel_finished.png";
+        const QImage img = panel.grab().toImage();
+        QVERIFY(img.save(png));
+        QCOMPARE(QImage(png).size(), img.size());
+        QVERIFY(img.width() >= 1200);
+    }
+
+    void resumes_a_paused_run() {
+        int64_t runId = 0;
+        {
+            auto project = store::Project::open(m_db.toStdString());
+            eval::EvalSettings s;
+            s.mode = "step";
+            s.controller = {{"kind", "gold"}};
+            s.limit = 25;
+            auto id = eval::create_eval_run(*project, s, "gold", m_dir.path().toStdString());
+            QVERIFY(id.ok());
+            runId = *id;
+        }
+        std::atomic<bool> pause{false};
+        eval::EvalEvents ev;
+        ev.on_item_done = [&](const eval::EvalProgress& p) {
+            if (p.done == 7) pause = true;
+        };
+        auto out = eval::run_eval(m_db.toStdString(), runId, {}, ev, nullptr, &pause);
+        QVERIFY(out.ok());
+        QCOMPARE(out->status, std::string("paused"));
+
+        ProjectSession session;
+        openSession(session);
+        EvaluatePanel panel(&session);
+        panel.setMatrixBinary(matrix::testing::matrix_binary());
+        QSignalSpy refreshed(&panel, &EvaluatePanel::refreshed);
+        panel.refresh();
+        QVERIFY(refreshed.wait(10000));
+        QCOMPARE(panel.resumableRunId(), qint64(runId));
+        QSignalSpy finished(&panel, &EvaluatePanel::runFinished);
+        panel.resumeUnfinished();
+        QVERIFY(finished.wait(60000));
+        QCOMPARE(finished.first().at(0).toLongLong(), qint64(runId));
+        QCOMPARE(finished.first().at(1).toString(), QStringLiteral("finished"));
+        QVERIFY2(panel.progressText().contains("25/25 items"), qPrintable(panel.progressText()));
+    }
+
+    void reattaches_to_a_running_process() {
+        QProcess cli;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("OPENBLAS_NUM_THREADS", "1");
+        cli.setProcessEnvironment(env);
+        cli.start(matrix::testing::matrix_binary(),
+                  {"eval", "run", "--db", m_db, "--benchmark", "gta", "--mode", "e2e", "--model", k_model, "--limit", "6",
+                   "--set", "max_steps=3", "--set", "max_new_tokens=6", "--set", "greedy=true", "--set",
+                   "work_dir=" + m_dir.path() + "/runs"});
+        QVERIFY(cli.waitForStarted());
+        QByteArray out;
+        for (int i = 0; i < 600 && !out.contains("[1/6]"); ++i) {
+            cli.waitForReadyRead(200);
+            out += cli.readAllStandardOutput();
+        }
+        QVERIFY(out.contains("[1/6]"));
+        ProjectSession session;
+        openSession(session);
+        EvaluatePanel panel(&session);
+        QSignalSpy refreshed(&panel, &EvaluatePanel::refreshed);
+        panel.refresh();
+        QVERIFY(refreshed.wait(10000));
+        QVERIFY(panel.isRunning());  // following the other process
+        QSignalSpy finished(&panel, &EvaluatePanel::runFinished);
+        QVERIFY(finished.wait(300000));
+        QCOMPARE(finished.first().at(1).toString(), QStringLiteral("finished"));
+        if (cli.state() != QProcess::NotRunning) QVERIFY(cli.waitForFinished(30000));
+        QCOMPARE(cli.exitCode(), 0);
+        QVERIFY2(panel.progressText().contains("6/6 items"), qPrintable(panel.progressText()));
+    }
+};
+
+QTEST_MAIN(TestEvaluatePanel)
+#include "test_evaluate_panel.moc"
