@@ -462,6 +462,24 @@ private slots:
         QCOMPARE(must(links.disagreements(f.run_id)), (std::vector<int64_t>{pairs[0].id}));
     }
 
+    // A candidate's observation shows a broken server at step 1: MATRIX skips the task, so step 0's pairs go too.
+    void server_error_skips_the_task() {
+        Fixture f = make("server", 3);
+        TableController controller({{0, {action("a", "print('a')"), action("b", "print(undefined)"), "no code"}},
+                                    {1, {action("c", "print('ok')"), action("d", "print('500 Internal Server Error')"),
+                                         action("e", "print('e')")}}});
+        TableVerifier verifier({{0, 0}, {1, 0}});
+        auto out = must(run_sampling_job(f.project.db(), f.run_id, f.settings, controller, verifier, f.tools));
+        const TaskSampleOutcome& t = out.tasks.front().second;
+        QCOMPARE(t.status, std::string("skipped"));
+        QCOMPARE(t.stop_reason, std::string("server_error"));
+        QCOMPARE(t.steps, 1);
+        QCOMPARE(t.pairs, 0);
+        QCOMPARE(out.pairs, int64_t(0));
+        QCOMPARE(verifier.requests.size(), size_t(1));  // step 1 never reached the verifier
+        QVERIFY(pairs_of(f.project.db()).empty());
+    }
+
     // Three tasks on two workers (each with its own connection; the table controller serialised by the job) give
     // the pairs of one worker.
     void workers_give_the_same_pairs() {
