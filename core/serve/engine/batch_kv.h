@@ -22,8 +22,9 @@ struct BatchSource {
 };
 
 // Rows of all sources, in order, in a cache of length T = max(cache.length - start) and capacity T + extra.
-// Columns a row never filled are zero with mask 0; `padded` is set when some row starts after column 0.
-// Sources need rope_deltas (set by their prefill).
+// Columns a row never filled are zero with mask 0. `padded` is set when some source's first column lands after
+// column 0; a caller whose rows within one source start at different columns (the running batch) sets it from its
+// own row starts. Sources need rope_deltas (set by their prefill).
 model::KVCache merge_caches(const std::vector<BatchSource>& sources, int64_t extra_capacity,
                             const model::TextConfig& cfg);
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <thread>
 
 #include "core/serve/chat_protocol.h"
 #include "core/serve/image_url.h"
@@ -400,10 +401,22 @@ Result<int> ChatServer::bind() {
     return m_port;
 }
 
-void ChatServer::run() { m->http.listen_after_bind(); }
+// httplib's stop() does nothing before listen has started, so a stop() that comes between bind() and the listen
+// loop would be lost: run() checks the flag after announcing itself, and stop() keeps stopping while run() is inside.
+void ChatServer::run() {
+    m_in_run = true;
+    if (!m_stop) m->http.listen_after_bind();
+    m_in_run = false;
+}
 
 void ChatServer::stop() {
-    if (m) m->http.stop();
+    if (!m) return;
+    m_stop = true;
+    for (;;) {
+        m->http.stop();
+        if (!m_in_run) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
 }
 
 }  // namespace matrix::serve

@@ -4,7 +4,8 @@
 // and pixel values on its own HTTP thread, so only generation runs on the engine thread. A client that goes away
 // cancels its job: streams notice on their next write, and every waiting response writes a keep-alive every second
 // (an SSE comment, or JSON-legal leading whitespace) so that a silent disconnect is noticed too.
-// Thread safety: run() blocks the calling thread; stop() may be called from any other thread.
+// Thread safety: run() blocks the calling thread; stop() may be called from any other thread, also before run()
+// (run() then returns at once) or while it starts; it returns once run() has returned or will not listen.
 #pragma once
 
 #include <atomic>
@@ -49,6 +50,7 @@ public:
 private:
     std::unique_ptr<Impl> m;
     int m_port = -1;
+    std::atomic<bool> m_stop{false}, m_in_run{false};
 };
 
 }  // namespace matrix::serve
