@@ -91,6 +91,30 @@ private slots:
         QCOMPARE(run({"tool"}).code, 1);
     }
 
+    // The agent's code calls the tools through the sandbox's stubs; relative paths are the code's folder's.
+    void tools_from_agent_code() {
+        const QString work = m_dir.filePath("replay");
+        QVERIFY(QDir().mkpath(work));
+        QVERIFY(QFile::copy(QStringLiteral(MATRIX_SOURCE_DIR "/tests/data/images/astronaut.jpg"), work + "/astronaut.jpg"));
+        const QString actions = m_dir.filePath("actions.json");
+        QFile f(actions);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(nlohmann::json::array({"faces = facedetection(image_path='astronaut.jpg')\nprint(len(faces), faces[0])",
+                                       "print(facedetection(image_path='nobody.jpg'))",
+                                       "print(word_count(text='one two'))"})
+                    .dump()
+                    .c_str());
+        f.close();
+        auto r = run({"agent", "replay", "--actions", actions, "--workdir", work, "--json", "--tools", "facedetection,word_count"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const nlohmann::json steps = json_of(r);
+        QCOMPARE(steps[0]["observation"].get<std::string>(), std::string("1 [154, 44, 293, 183]\n"));
+        QVERIFY(steps[0]["error"].is_null());
+        QVERIFY2(steps[1]["error"].get<std::string>().find("facedetection: no such file: nobody.jpg") != std::string::npos,
+                 steps[1].dump().c_str());
+        QCOMPARE(steps[2]["observation"].get<std::string>(), std::string("2\n"));
+    }
+
     void engine_lent_by_model() {
 #ifndef MATRIX_HAVE_TORCH
         QSKIP("this build has no LibTorch engine");
