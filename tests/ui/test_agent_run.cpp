@@ -163,6 +163,14 @@ void TestAgentRun::dialogFromKeyboard() {
         d.toolList()->setCurrentRow(ocr);
         QTest::keyClick(d.toolList(), Qt::Key_Space);
         QCOMPARE(d.toolList()->item(ocr)->checkState(), Qt::Unchecked);
+        // With the endpoint chosen, the engine tools name it; the check marks stay; back to the local model.
+        d.endpointButton()->setChecked(true);
+        d.refreshTools();
+        QCOMPARE(d.toolList()->item(0)->text(),
+                 QStringLiteral("visualizer \u00b7 endpoint http://127.0.0.1:8000/v1 model qwen2-vl-7b (the run's controller)"));
+        QCOMPARE(d.toolList()->item(ocr)->checkState(), Qt::Unchecked);
+        d.localButton()->setChecked(true);
+        d.refreshTools();
 
         typeInto(d.maxStepsBox(), QStringLiteral("2"));
         typeInto(d.maxNewTokensBox(), QStringLiteral("6"));
