@@ -129,8 +129,13 @@ int drive(store::Project& project, int64_t run_id, const agent::AgentRunSettings
         (void)store::RunRepo(project.db()).set_status(run_id, "failed", controller.error().to_string());
         return cli::fail(controller.error().to_string());
     }
-    auto tools = agent::agent_tool_registry(settings.tools);
+    // The tools get the controller's engine (visualizer, objectlocation, questions about files).
+    auto host = agent::tool_host_for(controller->get());
+    if (!host.ok()) return cli::fail(host.error().to_string());
+    agent::PluginLoadReport report;
+    auto tools = agent::agent_tool_registry(settings.tools, *host, &report);
     if (!tools.ok()) return cli::fail(tools.error().to_string());
+    for (const std::string& e : report.errors()) std::cerr << "[tool plugin not loaded: " << e << "]\n";
     std::signal(SIGINT, on_sigint);
     std::signal(SIGTERM, on_sigint);
     agent::AgentJobEvents events;
@@ -177,7 +182,9 @@ int run_run(const cli::Args& args) {
     if (s.tools.empty()) {
         for (const auto& spec : agent::matrix_tool_specs()) s.tools.push_back(spec.name);
     }
-    auto tools = agent::agent_tool_registry(s.tools);
+    auto described = agent::tool_host_described(s.controller);
+    if (!described.ok()) return cli::fail(described.error().to_string());
+    auto tools = agent::agent_tool_registry(s.tools, *described);
     if (!tools.ok()) return cli::fail(tools.error().to_string());
 
     auto project = store::Project::open(*args.get("db"));
@@ -222,7 +229,9 @@ int run_replay(const cli::Args& args) {
         if (!actions[i].is_string()) return cli::fail(*args.get("actions") + ": element " + std::to_string(i) + " is not a string");
     agent::AgentRunSettings s;
     if (auto st = apply_sets(args.get_all("set"), s); !st.ok()) return cli::fail(st.error().to_string());
-    auto tools = agent::agent_tool_registry(split_list(args.get_or("tools", "")));
+    auto host = agent::tool_host_for(nullptr);
+    if (!host.ok()) return cli::fail(host.error().to_string());
+    auto tools = agent::agent_tool_registry(split_list(args.get_or("tools", "")), *host);
     if (!tools.ok()) return cli::fail(tools.error().to_string());
     agent::SandboxOptions o = s.sandbox;
     o.work_dir = *args.get("workdir");

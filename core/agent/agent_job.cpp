@@ -26,6 +26,18 @@ Result<ToolHost> tool_host_for(Controller* controller) {
     return host;
 }
 
+Result<ToolHost> tool_host_described(const nlohmann::json& c) {
+    MATRIX_TRY(ToolHost host, default_tool_host());
+    const std::string kind = c.is_object() ? c.value("kind", "") : "";
+    if (kind == "local" && !c.value("model", "").empty()) {
+        host.vlm.backend = "local Qwen2-VL " + c.value("model", "") + " (the run's model, loaded when it starts)";
+        host.vlm.box_format = "qwen2vl";
+    } else if (kind == "endpoint" && !c.value("url", "").empty()) {
+        host.vlm.backend = "endpoint " + c.value("url", "") + " model " + c.value("model", "") + " (the run's controller)";
+    }
+    return host;
+}
+
 std::string default_runs_folder(const std::string& db_path) {
     std::error_code ec;
     const fs::path p = fs::absolute(db_path, ec);

@@ -34,6 +34,11 @@ Result<ToolRegistry> agent_tool_registry(const std::vector<std::string>& names, 
 // error naming it).
 Result<ToolHost> tool_host_for(Controller* controller);
 
+// default_tool_host() with the engine that the controller settings name described but not loaded (for the tool
+// status recorded when a run is created and shown before it starts): engine tools report it as their backend,
+// and a call before the controller is loaded says so.
+Result<ToolHost> tool_host_described(const nlohmann::json& controller_settings);
+
 // Where runs of the project at `db_path` work by default: "<folder of the project>/<project stem>.runs".
 std::string default_runs_folder(const std::string& db_path);
 

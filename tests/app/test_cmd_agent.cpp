@@ -92,7 +92,13 @@ private slots:
         QCOMPARE(config["loop"]["seed"].get<int>(), 7);
         QCOMPARE(config["loop"]["max_steps"].get<int>(), 3);
         QCOMPARE(config["controller"]["kind"].get<std::string>(), std::string("local"));
-        QCOMPARE(config["tool_status"]["ocr"]["available"].get<bool>(), false);
+        // Tools as the build's plugins give them: ocr by Tesseract, visualizer by the run's own model.
+        QCOMPARE(config["tool_status"]["ocr"]["available"].get<bool>(), true);
+        QCOMPARE(config["tool_status"]["ocr"]["backend"].get<std::string>().substr(0, 12), std::string("tesseract 5."));
+        QCOMPARE(config["tool_status"]["visualizer"]["available"].get<bool>(), true);
+        QVERIFY(config["tool_status"]["visualizer"]["backend"].get<std::string>().find("(the run's model, loaded when it starts)") !=
+                std::string::npos);
+        QCOMPARE(config["tool_status"]["image_generator"]["available"].get<bool>(), false);
         QVERIFY(config["sandbox"]["work_dir"].get<std::string>().find("/runs/run-") != std::string::npos);
         QVERIFY(config["sandbox"]["bubblewrap"].is_string());  // "usable" or why not, kept after the work folder is set
         // The image reached the model: the task's media row, and the prompt text names it.

@@ -94,6 +94,11 @@ void TestAgentRun::initTestCase() {
 }
 
 void TestAgentRun::dialogFromKeyboard() {
+    // The tools' status must not depend on the user's tool settings or plugin folders.
+    qputenv("XDG_CONFIG_HOME", m_work.path().toUtf8());
+    qputenv("XDG_DATA_HOME", m_work.path().toUtf8());
+    qunsetenv("MATRIX_TOOL_SETTINGS");
+    qunsetenv("MATRIX_PLUGIN_PATH");
     {
         AgentRunDialog d(42, QStringLiteral("t-run \u00b7 I ran 5 km and 7.5 km. Total?"));
         d.show();
@@ -142,15 +147,30 @@ void TestAgentRun::dialogFromKeyboard() {
         QVERIFY(d.modelDirEdit()->isEnabled());
         QVERIFY(d.runButton()->isEnabled());
 
-        // Tools: every MATRIX tool, checked, each unavailable here; uncheck ocr from the keyboard.
+        // Tools: every MATRIX tool, checked, with the backend the build's plugins give it for the chosen model
+        // (the engine tools name the run's model); uncheck ocr from the keyboard.
+        d.refreshTools();
         QCOMPARE(d.toolList()->count(), int(agent::matrix_tool_specs().size()));
-        QCOMPARE(d.toolList()->item(0)->text(), QStringLiteral("visualizer \u00b7 unavailable"));
+        QCOMPARE(d.toolList()->item(0)->text(),
+                 QStringLiteral("visualizer \u00b7 local Qwen2-VL %1 (the run's model, loaded when it starts)").arg(kModel));
+        QCOMPARE(d.toolList()->item(1)->text(), QStringLiteral("ask_search_agent \u00b7 unavailable"));
+        QVERIFY(d.toolList()->item(1)->toolTip().contains(QStringLiteral("Unavailable: no search backend configured")));
+        QVERIFY(d.toolsNote()->text().startsWith(QStringLiteral("6 of 9 tools have a backend here")));
         const int ocr = d.toolList()->count() - 1;
+        QVERIFY(d.toolList()->item(ocr)->text().startsWith(QStringLiteral("ocr \u00b7 tesseract 5.")));
         QCOMPARE(d.toolList()->item(ocr)->data(Qt::UserRole).toString(), QStringLiteral("ocr"));
         d.toolList()->setFocus();
         d.toolList()->setCurrentRow(ocr);
         QTest::keyClick(d.toolList(), Qt::Key_Space);
         QCOMPARE(d.toolList()->item(ocr)->checkState(), Qt::Unchecked);
+        // With the endpoint chosen, the engine tools name it; the check marks stay; back to the local model.
+        d.endpointButton()->setChecked(true);
+        d.refreshTools();
+        QCOMPARE(d.toolList()->item(0)->text(),
+                 QStringLiteral("visualizer \u00b7 endpoint http://127.0.0.1:8000/v1 model qwen2-vl-7b (the run's controller)"));
+        QCOMPARE(d.toolList()->item(ocr)->checkState(), Qt::Unchecked);
+        d.localButton()->setChecked(true);
+        d.refreshTools();
 
         typeInto(d.maxStepsBox(), QStringLiteral("2"));
         typeInto(d.maxNewTokensBox(), QStringLiteral("6"));

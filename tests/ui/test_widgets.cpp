@@ -141,6 +141,23 @@ void TestWidgets::viewerLoadsImageWithBoxes() {
     viewer.setCurrentIndex(1);
     QVERIFY(loaded.wait(5000));
     QCOMPARE(viewer.canvas()->boxes().size(), 0);
+
+    // Boxes by the step that returned them: step 2's on step 2, step 4's on step 4, all of them elsewhere.
+    a.stepBoxes[2] = {a.boxes[0]};
+    a.stepBoxes[4] = {a.boxes[1]};
+    viewer.setImages({b, a});
+    QVERIFY(loaded.wait(5000));
+    QCOMPARE(viewer.indexWithBoxesOfStep(4), 1);
+    QCOMPARE(viewer.indexWithBoxesOfStep(3), -1);
+    viewer.setCurrentIndex(1);
+    viewer.setStep(2);
+    QCOMPARE(viewer.canvas()->boxes(), QVector<QRectF>{QRectF(QPointF(10, 10), QPointF(50, 60))});
+    viewer.setStep(4);
+    QCOMPARE(viewer.canvas()->boxes(), QVector<QRectF>{QRectF(QPointF(100, 20), QPointF(200, 120))});
+    viewer.setStep(3);
+    QCOMPARE(viewer.canvas()->boxes().size(), 2);
+    viewer.setStep(-1);
+    QCOMPARE(viewer.canvas()->boxes().size(), 2);
 }
 
 void TestWidgets::collapsible() {

@@ -192,7 +192,10 @@ TaskData loadTaskData(store::Project& project, qint64 taskId, const QStringList&
                     target = QFileInfo(qs(args["image_path"].get<std::string>())).fileName();
                 for (ViewerImage& im : d.images) {
                     if (im.step >= 0) continue;
-                    if (target.isEmpty() ? d.images.size() == 1 : QFileInfo(im.path).fileName() == target) im.boxes += boxes;
+                    if (target.isEmpty() ? d.images.size() == 1 : QFileInfo(im.path).fileName() == target) {
+                        im.boxes += boxes;
+                        im.stepBoxes[s.idx] += boxes;  // drawn on the step that returned them
+                    }
                 }
             }
         }

@@ -18,6 +18,9 @@
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSpinBox>
+#include <QHash>
+#include <QSignalBlocker>
+#include <QTimer>
 #include <QUrl>
 #include <QColor>
 
@@ -171,7 +174,39 @@ QWidget* AgentRunDialog::buildTools() {
     auto* v = new QVBoxLayout(box);
     m_tools = new QListWidget(box);
     m_tools->setAccessibleName(tr("Tools offered to the agent"));
-    auto registry = agent::agent_tool_registry({});
+    v->addWidget(m_tools, 1);
+    m_toolsNote = new QLabel(box);
+    m_toolsNote->setWordWrap(true);
+    m_toolsNote->setStyleSheet(QStringLiteral("color:#8a5a00"));
+    v->addWidget(m_toolsNote);
+    m_toolsTimer = new QTimer(this);
+    m_toolsTimer->setSingleShot(true);
+    m_toolsTimer->setInterval(300);
+    connect(m_toolsTimer, &QTimer::timeout, this, &AgentRunDialog::refreshTools);
+    for (QLineEdit* e : {m_modelDir, m_endpointUrl, m_endpointModel})
+        connect(e, &QLineEdit::textChanged, m_toolsTimer, qOverload<>(&QTimer::start));
+    connect(m_local, &QRadioButton::toggled, m_toolsTimer, qOverload<>(&QTimer::start));
+    refreshTools();
+    return box;
+}
+
+void AgentRunDialog::refreshTools() {
+    QHash<QString, Qt::CheckState> checked;
+    for (int i = 0; i < m_tools->count(); ++i) checked[m_tools->item(i)->data(Qt::UserRole).toString()] = m_tools->item(i)->checkState();
+    QSignalBlocker block(m_tools);
+    m_tools->clear();
+    nlohmann::json controller;
+    if (m_local->isChecked())
+        controller = {{"kind", "local"}, {"model", m_modelDir->text().trimmed().toStdString()}};
+    else
+        controller = {{"kind", "endpoint"}, {"url", m_endpointUrl->text().trimmed().toStdString()},
+                      {"model", m_endpointModel->text().trimmed().toStdString()}};
+    QStringList problems;
+    auto host = agent::tool_host_described(controller);
+    if (!host.ok()) problems << tr("Tool settings: %1").arg(qs(host.error().to_string()));
+    agent::PluginLoadReport report;
+    auto registry = agent::agent_tool_registry({}, host.ok() ? *host : agent::ToolHost{}, &report);
+    for (const std::string& e : report.errors()) problems << tr("Tool plugin not loaded: %1").arg(qs(e));
     int unavailable = 0, total = 0;
     if (registry.ok()) {
         for (const auto& tool : registry->tools()) {
@@ -183,23 +218,21 @@ QWidget* AgentRunDialog::buildTools() {
                 st.available ? tr("%1 \u00b7 %2").arg(qs(spec.name), qs(st.backend)) : tr("%1 \u00b7 unavailable").arg(qs(spec.name)), m_tools);
             item->setData(Qt::UserRole, qs(spec.name));
             item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsUserCheckable);
-            item->setCheckState(Qt::Checked);
+            item->setCheckState(checked.value(qs(spec.name), Qt::Checked));
             item->setToolTip(qs(spec.description) + QStringLiteral("\n\n") +
                              (st.available ? tr("Backend: %1").arg(qs(st.backend)) : tr("Unavailable: %1").arg(qs(st.reason))));
             if (!st.available) item->setForeground(QColor(0x77, 0x77, 0x77));
         }
     }
-    v->addWidget(m_tools, 1);
-    auto* note = new QLabel(box);
-    note->setWordWrap(true);
+    QString note;
     if (unavailable == total && total > 0)
-        note->setText(tr("No tool has a backend in this installation (tool plugins not installed): the agent is told "
-                         "about the checked ones, and a call to one fails with that reason."));
+        note = tr("No tool has a backend in this installation (no tool plugins found): the agent is told about the "
+                  "checked ones, and a call to one fails with that reason.");
     else
-        note->setText(tr("%1 of %2 tools have a backend here.").arg(total - unavailable).arg(total));
-    note->setStyleSheet(QStringLiteral("color:#8a5a00"));
-    v->addWidget(note);
-    return box;
+        note = tr("%1 of %2 tools have a backend here; hover over a tool for its backend or why it is unavailable.")
+                   .arg(total - unavailable).arg(total);
+    if (!problems.isEmpty()) note += QStringLiteral("\n") + problems.join(QStringLiteral("\n"));
+    m_toolsNote->setText(note);
 }
 
 QWidget* AgentRunDialog::buildLimits() {

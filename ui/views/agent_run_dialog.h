@@ -18,6 +18,7 @@ class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QListWidget;
+class QTimer;
 class QPushButton;
 class QRadioButton;
 class QSpinBox;
@@ -48,6 +49,7 @@ public:
     QRadioButton* localButton() const { return m_local; }
     QRadioButton* endpointButton() const { return m_endpoint; }
     QListWidget* toolList() const { return m_tools; }
+    QLabel* toolsNote() const { return m_toolsNote; }
     QSpinBox* maxStepsBox() const { return m_maxSteps; }
     QSpinBox* maxErrorsBox() const { return m_maxErrors; }
     QSpinBox* maxNewTokensBox() const { return m_maxNewTokens; }
@@ -58,6 +60,9 @@ public:
 
 public slots:
     void accept() override;
+    // Lists every tool with its backend for the controller chosen now (engine tools name the model or endpoint
+    // that will answer them), keeping the check marks; plugins that failed to load are named in the note.
+    void refreshTools();
 
 private:
     QWidget* buildController();
@@ -78,6 +83,8 @@ private:
     QLineEdit* m_endpointUrl = nullptr;
     QLineEdit* m_endpointModel = nullptr;
     QListWidget* m_tools = nullptr;
+    QLabel* m_toolsNote = nullptr;
+    QTimer* m_toolsTimer = nullptr;  // refreshTools() shortly after the controller fields stop changing
     QSpinBox* m_maxSteps = nullptr;
     QSpinBox* m_maxErrors = nullptr;
     QDoubleSpinBox* m_stepTimeout = nullptr;

@@ -723,13 +723,18 @@ void MainWindow::onStepChanged(int step) {
     if (!m_showingPairTask && step >= 0 && step < m_task.steps.size() && m_task.steps[step].pairCount > 0)
         for (qint64 id : m_task.pairTaskIds)
             if (m_curation->showPairOfStep(id, step)) break;
-    // Show the image a step produced (image_edit, segmentation, image_generator) while on that step.
+    // Boxes returned by this step's tool calls are the ones drawn (all of an image's boxes on other steps).
+    m_images->setStep(step);
+    // Show the image a step produced (image_edit, segmentation, image_generator) while on that step, else the image
+    // its boxes (objectlocation, facedetection) are about.
     for (int i = 0; i < m_images->count(); ++i) {
         if (m_images->image(i).step == step && step >= 0) {
             m_images->setCurrentIndex(i);
             return;
         }
     }
+    if (const int withBoxes = m_images->indexWithBoxesOfStep(step); withBoxes >= 0 && withBoxes != m_images->currentIndex())
+        m_images->setCurrentIndex(withBoxes);
 }
 
 void MainWindow::editChosen() {

@@ -152,8 +152,26 @@ void ImageViewer::setImages(const QVector<ViewerImage>& images) {
 void ImageViewer::setBoxes(int index, const QVector<QRectF>& boxes) {
     if (index < 0 || index >= m_images.size()) return;
     m_images[index].boxes = boxes;
+    m_images[index].stepBoxes.clear();
     if (index == m_current) m_canvas->setBoxes(boxes);
     updateInfo();
+}
+
+QVector<QRectF> ImageViewer::boxesShown(const ViewerImage& image) const {
+    auto it = image.stepBoxes.constFind(m_step);
+    return it != image.stepBoxes.constEnd() ? it.value() : image.boxes;
+}
+
+void ImageViewer::setStep(int step) {
+    m_step = step;
+    if (m_current >= 0) m_canvas->setBoxes(boxesShown(m_images[m_current]));
+    updateInfo();
+}
+
+int ImageViewer::indexWithBoxesOfStep(int step) const {
+    for (int i = 0; i < m_images.size(); ++i)
+        if (m_images[i].stepBoxes.contains(step)) return i;
+    return -1;
 }
 
 void ImageViewer::setCurrentIndex(int index) {
@@ -185,7 +203,7 @@ void ImageViewer::loadCurrent() {
         return;
     }
     const ViewerImage& im = m_images[m_current];
-    m_canvas->setBoxes(im.boxes);
+    m_canvas->setBoxes(boxesShown(im));
     if (im.resolvedPath.isEmpty()) {
         m_canvas->setMissing(im.path, im.lookedFor);
         updateInfo();

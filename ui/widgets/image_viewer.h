@@ -6,6 +6,7 @@
 
 #include <QFutureWatcher>
 #include <QImage>
+#include <QMap>
 #include <QRectF>
 #include <QVector>
 #include <QWidget>
@@ -25,6 +26,7 @@ struct ViewerImage {
     QString lookedFor;     // where it was searched (for the missing placeholder)
     int step = -1;         // step whose observation produced it (tool outputs), else -1
     QVector<QRectF> boxes; // boxes to overlay (from tool observations about this image)
+    QMap<int, QVector<QRectF>> stepBoxes;  // the same boxes by the step whose tool call returned them
 };
 
 class ImageViewer : public QWidget {
@@ -36,6 +38,12 @@ public:
     // Boxes to draw over the image with this index (e.g. the current step's objectlocation result).
     void setBoxes(int index, const QVector<QRectF>& boxes);
     void setCurrentIndex(int index);
+    // The trajectory step being looked at: an image shows the boxes that step's tool calls returned for it (all
+    // of its boxes on a step that returned none for it); -1 shows all boxes.
+    void setStep(int step);
+    int step() const { return m_step; }
+    // The first image holding boxes returned by `step`, or -1.
+    int indexWithBoxesOfStep(int step) const;
     int currentIndex() const { return m_current; }
     int count() const { return int(m_images.size()); }
     const ViewerImage& image(int index) const { return m_images[index]; }
@@ -55,9 +63,11 @@ private:
     void loadCurrent();
     void loadThumbnails();
     void updateInfo();
+    QVector<QRectF> boxesShown(const ViewerImage& image) const;
 
     QVector<ViewerImage> m_images;
     int m_current = -1;
+    int m_step = -1;
     int m_generation = 0;     // of the main image load
     int m_setGeneration = 0;  // of the image set (thumbnails)
     ImageCanvas* m_canvas;

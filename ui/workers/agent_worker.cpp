@@ -78,7 +78,10 @@ AgentRunOutcome AgentWorker::run() {
     }
     out.runId = run_id;
     if (settings.task_ids.empty()) return fail("the run has no task");
-    auto tools = agent::agent_tool_registry(settings.tools);
+    // The tools' status as recorded with a new run: the controller's engine described, not loaded yet.
+    auto described = agent::tool_host_described(settings.controller);
+    if (!described.ok()) return fail(described.error().to_string());
+    auto tools = agent::agent_tool_registry(settings.tools, *described);
     if (!tools.ok()) return fail(tools.error().to_string());
     if (run_id == 0) {
         const std::string root = m_request.workRoot.isEmpty() ? agent::default_runs_folder(m_request.projectPath.toStdString())
@@ -136,6 +139,12 @@ AgentRunOutcome AgentWorker::run() {
         m_controllerKey = key;
         emit controllerReady(clock.elapsed() / 1000.0, false);
     }
+
+    // The tools the run calls get the loaded controller's engine (one copy of the weights, one queue).
+    auto host = agent::tool_host_for(m_controller.get());
+    if (!host.ok()) return fail(host.error().to_string());
+    tools = agent::agent_tool_registry(settings.tools, *host);
+    if (!tools.ok()) return fail(tools.error().to_string());
 
     qint64 currentTrajectory = 0;
     agent::AgentJobEvents events;
