@@ -105,6 +105,21 @@ bool row_finished(const store::RunResult& r) {
 
 }  // namespace
 
+namespace {
+
+bool runs_matrix_eval(int64_t pid) {
+    if (pid <= 0 || ::kill(pid_t(pid), 0) != 0) return false;
+    std::ifstream st("/proc/" + std::to_string(pid) + "/stat");
+    const std::string stat((std::istreambuf_iterator<char>(st)), {});
+    const size_t close = stat.rfind(')');
+    if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z') return false;  // a zombie
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+    const std::string cmd((std::istreambuf_iterator<char>(in)), {});
+    return cmd.find(std::string("eval") + '\0') != std::string::npos;
+}
+
+}  // namespace
+
 bool is_replay_controller(const json& c) {
     const std::string k = c.value("kind", std::string());
     return k == "gold" || k == "perturbed";
@@ -325,7 +340,7 @@ Status run_step_item(Job& job, store::Project& project, StepAnswerer& answerer, 
         std::error_code ec;
         if (f.type == "image" && !f.resolved.empty() && fs::exists(f.resolved, ec)) images.push_back(f.resolved);
     }
-    const auto contexts = gta_step_contexts(item, job.ordinal[item.id], gta_step_system_prompt(item), images);
+    const auto contexts = gta_step_contexts(item, job.ordinal.at(item.id), gta_step_system_prompt(item), images);
     json predictions = json::array(), actions = json::array(), steps = json::array();
     std::string error;
     std::optional<std::string> answer;
@@ -535,6 +550,11 @@ Result<EvalOutcome> run_eval(const std::string& db_path, int64_t run_id, const C
     if (!run || run->kind != "eval") return make_error("no eval run " + std::to_string(run_id));
     const json config = parse_or_object(run->config);
     MATRIX_TRY(EvalSettings settings, load_eval_settings(project.db(), run_id));
+    if (run->status == "running" && config.contains("process")) {
+        const int64_t pid = config["process"].value("pid", int64_t(0));
+        if (pid != int64_t(getpid()) && runs_matrix_eval(pid))
+            return make_error("run " + std::to_string(run_id) + " is being run by process " + std::to_string(pid));
+    }
 
     Job job;
     job.db_path = db_path;
@@ -654,20 +674,6 @@ Result<EvalOutcome> run_eval(const std::string& db_path, int64_t run_id, const C
     return outcome;
 }
 
-namespace {
-
-bool runs_matrix_eval(int64_t pid) {
-    if (pid <= 0 || ::kill(pid_t(pid), 0) != 0) return false;
-    std::ifstream st("/proc/" + std::to_string(pid) + "/stat");
-    const std::string stat((std::istreambuf_iterator<char>(st)), {});
-    const size_t close = stat.rfind(')');
-    if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z') return false;  // a zombie
-    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-    const std::string cmd((std::istreambuf_iterator<char>(in)), {});
-    return cmd.find(std::string("eval") + '\0') != std::string::npos;
-}
-
-}  // namespace
 
 Result<std::vector<EvalRunStatus>> eval_run_statuses(store::Database& db) {
     store::RunRepo runs(db);

@@ -14,6 +14,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QProgressBar>
 #include <QRegularExpression>
 #include <QStandardItemModel>
@@ -392,8 +393,6 @@ void EvaluatePanel::pause() {
 void EvaluatePanel::cancel() {
     if (processAlive(m_attachedPid)) ::kill(pid_t(m_attachedPid), SIGTERM);
 }
-
-void EvaluatePanel::onProcessFinished(int, QProcess::ExitStatus) {}
 
 void EvaluatePanel::updateControllerFields() {
     const QString c = m_controller->currentData().toString();

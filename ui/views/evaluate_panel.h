@@ -9,7 +9,6 @@
 #pragma once
 
 #include <QPointer>
-#include <QProcess>
 #include <QString>
 #include <QWidget>
 
@@ -64,7 +63,6 @@ signals:
 
 private slots:
     void onOutput();
-    void onProcessFinished(int exitCode, QProcess::ExitStatus status);
     void pollAttached();
 
 private:
@@ -82,7 +80,6 @@ private:
     QProgressBar* m_progress;
     QLabel* m_status;
     QPlainTextEdit* m_log;
-    QProcess* m_process = nullptr;
     QTimer* m_poll;
     QString m_buffer;        // the log file of the process started here (empty when reattached)
     qint64 m_logOffset = 0;
