@@ -79,7 +79,10 @@ int drive(store::Project& project, int64_t run_id, const agent::SamplingSettings
     };
     auto models = agent::make_sampling_models(settings, cache);
     if (!models.ok()) return fail_run(models.error());
-    auto tools = agent::agent_tool_registry(settings.agent.tools);
+    // The tools get the controller's engine (visualizer, objectlocation, questions about files).
+    auto host = agent::tool_host_for(models->controller.get());
+    if (!host.ok()) return fail_run(host.error());
+    auto tools = agent::agent_tool_registry(settings.agent.tools, *host);
     if (!tools.ok()) return fail_run(tools.error());
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
@@ -148,7 +151,9 @@ int run_run(const cli::Args& args) {
     }
     if (auto seed = args.get("seed")) s.agent.loop.generation.seed = std::stoull(*seed);
     if (auto st = apply_sets(args.get_all("set"), s); !st.ok()) return cli::fail(st.error().to_string());
-    auto tools = agent::agent_tool_registry(s.agent.tools);
+    auto described = agent::tool_host_described(s.agent.controller);  // the status recorded with the run
+    if (!described.ok()) return cli::fail(described.error().to_string());
+    auto tools = agent::agent_tool_registry(s.agent.tools, *described);
     if (!tools.ok()) return cli::fail(tools.error().to_string());
 
     auto project = store::Project::open(*args.get("db"));

@@ -1,5 +1,6 @@
 // `matrix tokenize`: text -> token ids with a checkpoint's tokenizer.json (core/tokenizer), so prompts and
 // training data can be checked against HF `tokenizers` from the shell.
+#include <climits>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -38,8 +39,12 @@ int run_tokenize(int argc, char** argv) {
         while (in >> word) {
             try {
                 size_t used = 0;
-                long v = std::stol(word, &used);
+                long long v = std::stoll(word, &used);
                 if (used != word.size()) throw std::invalid_argument(word);
+                if (v < 0 || v > INT32_MAX) {
+                    std::cerr << "matrix tokenize: --ids: " << word << " is not a token id (0 to 2147483647)\n";
+                    return 2;
+                }
                 ids.push_back(int32_t(v));
             } catch (...) {
                 std::cerr << "matrix tokenize: --ids: '" << word << "' is not an integer\n";

@@ -60,6 +60,8 @@ public:
         std::lock_guard<std::mutex> lock(m_mutex);
         return m_inner->generate(messages, settings, cancel);
     }
+    // Tools share the inner controller's engine (it serves their calls under its own lock).
+    agent::VlmEngine tool_engine() override { return m_inner->tool_engine(); }
 
 private:
     std::shared_ptr<agent::Controller> m_inner;
@@ -212,7 +214,8 @@ Result<int64_t> create_eval_run(store::Project& project, EvalSettings& settings,
                              {"bundled_system_prompt", agent::bundled_system_prompt()}};
         config["tools"] = {{"executed", false}, {"note", "step mode: gold tool outputs, tools not executed"}};
     } else {
-        MATRIX_TRY(agent::ToolRegistry tools, agent::agent_tool_registry(settings.tools));
+        MATRIX_TRY(agent::ToolHost described, agent::tool_host_described(settings.controller));
+        MATRIX_TRY(agent::ToolRegistry tools, agent::agent_tool_registry(settings.tools, described));
         config["tool_status"] = tools.status_json();
         config["prompts"] = {{"system_prompt", settings.system_prompt},
                              {"bundled_system_prompt", agent::bundled_system_prompt()}};
@@ -508,7 +511,10 @@ void worker_main(Job& job, const ControllerSource& source, std::shared_ptr<agent
         }
     }
     if (job.settings.mode == "e2e") {
-        auto t = agent::agent_tool_registry(job.settings.tools);
+        // The tools get the controller's engine (visualizer, objectlocation, questions about files).
+        auto host = controller ? agent::tool_host_for(controller) : Result<agent::ToolHost>(agent::ToolHost{});
+        if (!host.ok()) return fail(host.error());
+        auto t = agent::agent_tool_registry(job.settings.tools, *host);
         if (!t.ok()) return fail(t.error());
         tools = std::move(t).value();
     }

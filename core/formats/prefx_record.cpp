@@ -53,6 +53,16 @@ Result<PrefxRows> prefx_record_to_rows(const nlohmann::json& rec) {
             rows.images.push_back((*im)[i].get<std::string>());
         }
     }
+    // LLaMA-Factory pairs each "<image>" in the prompt with one entry of "images" and refuses a record where the
+    // counts differ; such a record cannot be trained on.
+    size_t placeholders = 0;
+    for (const auto& turn : conv) {
+        const std::string& v = turn["value"].get_ref<const std::string&>();
+        for (size_t at = v.find("<image>"); at != std::string::npos; at = v.find("<image>", at + 7)) ++placeholders;
+    }
+    if (placeholders != rows.images.size())
+        return make_error(std::to_string(rows.images.size()) + " image(s) but " + std::to_string(placeholders) +
+                          " <image> placeholder(s) in the conversation (LLaMA-Factory needs one per image)");
     if (auto sys = rec.find("system"); sys != rec.end()) {
         if (!sys->is_string()) return make_error(std::string("'system' is a ") + sys->type_name() + ", not a string");
         rows.system_prompt = sys->get<std::string>();

@@ -95,9 +95,11 @@ std::string fts_query_from_text(std::string_view text) {
     std::string out;
     size_t i = 0;
     while (i < text.size()) {
-        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+        // NUL counts as a space: SQLite's FTS5 query syntax cannot carry it.
+        const auto space = [](char c) { return c == '\0' || std::isspace(static_cast<unsigned char>(c)); };
+        while (i < text.size() && space(text[i])) ++i;
         size_t start = i;
-        while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+        while (i < text.size() && !space(text[i])) ++i;
         std::string_view word = text.substr(start, i - start);
         if (word.empty()) continue;
         bool prefix = word.size() > 1 && word.back() == '*';

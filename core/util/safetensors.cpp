@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -94,22 +95,41 @@ Result<std::shared_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
         std::string ctx = path + ": tensor " + it.key();
         if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") || !info.contains("data_offsets"))
             return make_error("entry lacks dtype/shape/data_offsets", ctx);
+        const auto& offsets = info["data_offsets"];
+        if (!info["dtype"].is_string() || !info["shape"].is_array() || !offsets.is_array() || offsets.size() != 2 ||
+            !offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
+            return make_error("dtype must be a string, shape a list, data_offsets two non-negative integers", ctx);
         auto dt = parse_dtype(info["dtype"].get<std::string>());
         if (!dt) return dt.error().within(ctx);
         TensorView v;
         v.name = it.key();
         v.dtype = *dt;
-        for (auto& s : info["shape"]) v.shape.push_back(s.get<int64_t>());
-        auto begin = info["data_offsets"][0].get<uint64_t>();
-        auto end = info["data_offsets"][1].get<uint64_t>();
+        uint64_t numel = 1;
+        for (auto& s : info["shape"]) {
+            if (!s.is_number_unsigned()) return make_error("shape entries must be non-negative integers", ctx);
+            const uint64_t d = s.get<uint64_t>();
+            if (d != 0 && numel > data_size / d) return make_error("shape is larger than the file", ctx);
+            numel *= d;
+            v.shape.push_back(int64_t(d));
+        }
+        auto begin = offsets[0].get<uint64_t>();
+        auto end = offsets[1].get<uint64_t>();
         if (end < begin || end > data_size) return make_error("data_offsets out of range", ctx);
         v.nbytes = size_t(end - begin);
-        if (uint64_t(v.numel()) * dtype_size(v.dtype) != v.nbytes)
+        if (numel * dtype_size(v.dtype) != v.nbytes)
             return make_error("byte size does not match shape and dtype", ctx);
         v.data = data_start + begin;
         file->m_index[v.name] = file->m_tensors.size();
         file->m_tensors.push_back(std::move(v));
     }
+    // Tensors must not share bytes (a crafted header could alias one tensor's data into another).
+    std::vector<std::pair<const uint8_t*, const TensorView*>> spans;
+    for (const auto& t : file->m_tensors)
+        if (t.nbytes) spans.emplace_back(t.data, &t);
+    std::sort(spans.begin(), spans.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 1; i < spans.size(); ++i)
+        if (spans[i - 1].first + spans[i - 1].second->nbytes > spans[i].first)
+            return make_error("tensors " + spans[i - 1].second->name + " and " + spans[i].second->name + " overlap", path);
     return file;
 }
 

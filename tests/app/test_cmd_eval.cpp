@@ -167,7 +167,10 @@ private slots:
         QCOMPARE(config["mode"].get<std::string>(), std::string("e2e"));
         QCOMPARE(config["controller"]["kind"].get<std::string>(), std::string("local"));
         QCOMPARE(config["seed"].get<int>(), 3);
-        QCOMPARE(config["tool_status"]["ocr"]["available"].get<bool>(), false);
+        // The tool plugins are built with the tests: OCR has its Tesseract backend and is recorded so.
+        QCOMPARE(config["tool_status"]["ocr"]["available"].get<bool>(), true);
+        QVERIFY2(config["tool_status"]["ocr"]["backend"].get<std::string>().rfind("tesseract", 0) == 0,
+                 config["tool_status"]["ocr"].dump().c_str());
         QVERIFY(config["prompts"]["system_prompt"].is_string());
         QCOMPARE(config["sampling"]["max_steps"].get<int>(), 3);
         const json summary = json::parse((*run)->summary);

@@ -43,7 +43,12 @@ SamplingOutcome SamplingWorker::run() {
         settings = *loaded;
         out.runId = m_request.resumeRunId;
     }
-    auto tools = agent::agent_tool_registry(settings.agent.tools);
+    auto described = agent::tool_host_described(settings.agent.controller);  // the status recorded with the run
+    if (!described.ok()) {
+        out.error = qs(described.error().to_string());
+        return out;
+    }
+    auto tools = agent::agent_tool_registry(settings.agent.tools, *described);
     if (!tools.ok()) {
         out.error = qs(tools.error().to_string());
         return out;
@@ -79,6 +84,15 @@ SamplingOutcome SamplingWorker::run() {
         (void)store::RunRepo(db).set_status(out.runId, "failed", models.error().to_string());
         return out;
     }
+    // The tools the job calls get the controller's engine (visualizer, objectlocation, questions about files).
+    auto host = agent::tool_host_for(models->controller.get());
+    auto engineTools = host.ok() ? agent::agent_tool_registry(settings.agent.tools, *host) : Result<agent::ToolRegistry>(host.error());
+    if (!engineTools.ok()) {
+        out.error = qs(engineTools.error().to_string());
+        (void)store::RunRepo(db).set_status(out.runId, "failed", engineTools.error().to_string());
+        return out;
+    }
+    tools = std::move(engineTools);
     const qint64 runId = out.runId;
     agent::SamplingEvents events;
     events.on_step = [this, runId](int64_t task, const store::Step& s, int pairs) {

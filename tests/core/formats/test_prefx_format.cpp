@@ -196,17 +196,24 @@ private slots:
         nlohmann::json bad = input;
         bad[1].erase("chosen");
         bad[2]["rejected"]["observation"] = 5;
+        // One image more than the prompt's <image> placeholders: LLaMA-Factory would refuse the record.
+        const size_t images = bad[3]["images"].size();
+        bad[3]["images"].push_back("extra.png");
         const std::string path = (dir.path() + "/bad.json").toStdString();
         std::ofstream(path) << bad.dump(2);
         ImportOptions opt;
         opt.dataset_name = "bad";
         auto r = must(import_prefx(p.db(), path, opt));
-        QCOMPARE(r.imported, int64_t(3));
-        QCOMPARE(r.rejected, int64_t(2));
+        QCOMPARE(r.imported, int64_t(2));
+        QCOMPARE(r.rejected, int64_t(3));
         QCOMPARE(QString::fromStdString(r.issues[0].reason), QString("missing key 'chosen'"));
         QCOMPARE(r.issues[0].index, int64_t(1));
         QCOMPARE(QString::fromStdString(r.issues[1].reason),
                  QString("rejected.observation is a number, not a string"));
+        QCOMPARE(QString::fromStdString(r.issues[2].reason),
+                 QString("%1 image(s) but %2 <image> placeholder(s) in the conversation (LLaMA-Factory needs one per image)")
+                     .arg(images + 1)
+                     .arg(images));
     }
 };
 

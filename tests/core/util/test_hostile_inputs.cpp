@@ -14,6 +14,7 @@
 #include "core/formats/exporters.h"
 #include "core/formats/media_resolver.h"
 #include "core/store/dataset_repo.h"
+#include "core/store/fts.h"
 #include "core/store/project.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/util/json_input.h"
@@ -112,6 +113,32 @@ private slots:
         QVERIFY(!f.ok());
         QVERIFY2(f.error().to_string() == path("deep.safetensors") + ": bad JSON header: JSON nesting deeper than 512 levels at byte 533",
                  f.error().to_string().c_str());
+    }
+
+    // Crafted safetensors headers: aliasing tensors, negative or oversized shapes, offsets of the wrong type.
+    void safetensors_headers_that_lie() {
+        const auto file_with = [&](const std::string& name, const std::string& header, size_t data_bytes) {
+            std::string bytes(8, '\0');
+            for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((uint64_t(header.size()) >> (8 * i)) & 0xff);
+            write(path(name), bytes + header + std::string(data_bytes, '\0'));
+            auto f = SafetensorsFile::open(path(name));
+            return f.ok() ? std::string("ok") : f.error().to_string();
+        };
+        QCOMPARE(file_with("ok.st", R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})", 8), std::string("ok"));
+        QCOMPARE(file_with("alias.st",
+                           R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                               "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})", 8),
+                 path("alias.st") + ": tensors a and b overlap");
+        QCOMPARE(file_with("neg.st", R"({"a": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}})", 8),
+                 path("neg.st") + ": tensor a: shape entries must be non-negative integers");
+        QCOMPARE(file_with("huge.st", R"({"a": {"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 8]}})", 8),
+                 path("huge.st") + ": tensor a: shape is larger than the file");
+        QCOMPARE(file_with("type.st", R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": ["0", 8]}})", 8),
+                 path("type.st") + ": tensor a: dtype must be a string, shape a list, data_offsets two non-negative integers");
+    }
+
+    void search_text_with_nul() {
+        QCOMPARE(store::fts_query_from_text(std::string("cat\0dog", 7)), std::string("\"cat\" \"dog\""));
     }
 
     void image_paths_stay_inside_the_roots() {
