@@ -702,6 +702,16 @@ Result<std::vector<EvalRunStatus>> eval_run_statuses(store::Database& db) {
         if (r.status == "finished") s.done = s.total;
         s.pid = config.contains("process") ? config["process"].value("pid", int64_t(0)) : 0;
         s.process_alive = (r.status == "running") && runs_matrix_eval(s.pid);
+        MATRIX_TRY(store::Statement cur,
+                   db.prepare("SELECT t.id, t.task_id, (SELECT count(*) FROM steps s WHERE s.trajectory_id=t.id) "
+                              "FROM trajectories t WHERE t.run_id=? ORDER BY t.id DESC LIMIT 1"));
+        cur.bind(1, r.id);
+        MATRIX_TRY(bool has_current, cur.step());
+        if (has_current) {
+            s.current_trajectory_id = cur.column_int64(0);
+            s.current_task_id = cur.column_int64(1);
+            s.current_steps = cur.column_int(2);
+        }
         out.push_back(std::move(s));
     }
     return out;

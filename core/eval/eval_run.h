@@ -107,6 +107,10 @@ struct EvalRunStatus {
     std::optional<double> accuracy;  // live accuracy so far (percent), when anything was scored
     int64_t pid = 0;                 // the process that last ran it (0: never started)
     bool process_alive = false;      // that process still runs `matrix eval` (a window can reattach to it)
+    // The item the run works on now (end-to-end runs store each item's steps as they happen): its newest
+    // trajectory, the task it belongs to and how many steps are stored so far (0s when none yet).
+    int64_t current_task_id = 0, current_trajectory_id = 0;
+    int current_steps = 0;
 };
 Result<std::vector<EvalRunStatus>> eval_run_statuses(store::Database& db);
 

@@ -7,10 +7,14 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <map>
+
 #include "core/bench/bench_store.h"
 #include "core/bench/gta_loader.h"
 #include "core/eval/eval_run.h"
+#include "core/store/project.h"
 #include "core/store/run_repo.h"
+#include "core/store/trajectory_repo.h"
 #include "tests/support/cli_run.h"
 #include "ui/models/project_session.h"
 #include "ui/views/evaluate_panel.h"
@@ -149,11 +153,33 @@ private slots:
         QVERIFY(refreshed.wait(10000));
         QVERIFY(panel.isRunning());  // following the other process
         QSignalSpy finished(&panel, &EvaluatePanel::runFinished);
+        QSignalSpy follow(&panel, &EvaluatePanel::followItem);
         QVERIFY(finished.wait(300000));
         QCOMPARE(finished.first().at(1).toString(), QStringLiteral("finished"));
         if (cli.state() != QProcess::NotRunning) QVERIFY(cli.waitForFinished(30000));
         QCOMPARE(cli.exitCode(), 0);
         QVERIFY2(panel.progressText().contains("6/6 items"), qPrintable(panel.progressText()));
+        // "Follow the current item": each emission names one of the run's trajectories, its task, and no more
+        // steps than that trajectory ends with; the last one is the run's newest trajectory.
+        QVERIFY(!follow.isEmpty());
+        auto project = store::Project::open(m_db.toStdString());
+        QVERIFY(project.ok());
+        auto trajectories = store::TrajectoryRepo(project->db()).list_for_run(finished.first().at(0).toLongLong());
+        QVERIFY(trajectories.ok());
+        QCOMPARE(int(trajectories->size()), 6);
+        std::map<qint64, std::pair<qint64, int>> known;  // trajectory -> (task, steps)
+        qint64 newest = 0;
+        for (const auto& t : *trajectories) {
+            known[t.id] = {t.task_id, t.n_steps};
+            newest = std::max<qint64>(newest, t.id);
+        }
+        for (const QList<QVariant>& e : follow) {
+            const auto it = known.find(e.at(1).toLongLong());
+            QVERIFY(it != known.end());
+            QCOMPARE(e.at(0).toLongLong(), it->second.first);
+            QVERIFY(e.at(2).toInt() >= 0 && e.at(2).toInt() <= it->second.second);
+        }
+        QCOMPARE(follow.last().at(1).toLongLong(), newest);
     }
 };
 

@@ -3,6 +3,7 @@
 // polling the store (live/done, live/accuracy) and the log file, and by checking that the process still lives.
 #include "ui/views/evaluate_panel.h"
 
+#include <QCheckBox>
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QDir>
@@ -19,6 +20,7 @@
 #include <QRegularExpression>
 #include <QStandardItemModel>
 #include <QPushButton>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -157,11 +159,15 @@ EvaluatePanel::EvaluatePanel(ProjectSession* session, QWidget* parent) : QWidget
     m_log = new QPlainTextEdit;
     m_log->setReadOnly(true);
     m_log->setMaximumBlockCount(2000);
+    m_follow = new QCheckBox(tr("&Follow the current item in the trajectory view"));
+    m_follow->setToolTip(tr("End-to-end runs: show the item being run, its steps as they are stored"));
+    m_follow->setChecked(true);
     auto* progressBox = new QGroupBox(tr("Progress"));
     auto* pv = new QVBoxLayout(progressBox);
     pv->addLayout(buttons);
     pv->addWidget(m_progress);
     pv->addWidget(m_status);
+    pv->addWidget(m_follow);
     pv->addWidget(m_log, 1);
 
     auto* layout = new QHBoxLayout(this);
@@ -363,6 +369,12 @@ void EvaluatePanel::pollAttached() {
                                 eta = (s->total - s->done) / rate;
                             }
                             setProgress(s->done, s->total, s->accuracy, eta, QString());
+                            if (m_follow->isChecked() && s->current_trajectory_id > 0 &&
+                                (s->current_trajectory_id != m_followedTrajectory || s->current_steps != m_followedSteps)) {
+                                m_followedTrajectory = s->current_trajectory_id;
+                                m_followedSteps = s->current_steps;
+                                emit followItem(s->current_task_id, s->current_trajectory_id, s->current_steps);
+                            }
                         }
                         if (!alive && m_attachedPid != 0) {
                             onOutput();
@@ -385,6 +397,8 @@ void EvaluatePanel::setProgress(int done, int total, std::optional<double> accur
     if (etaS >= 0) text += tr(" \u00b7 ETA %1 s").arg(qRound(etaS));
     m_status->setText(text);
 }
+
+void EvaluatePanel::setFollow(bool on) { m_follow->setChecked(on); }
 
 void EvaluatePanel::pause() {
     if (processAlive(m_attachedPid)) ::kill(pid_t(m_attachedPid), SIGUSR1);

@@ -14,6 +14,7 @@
 
 #include <optional>
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -45,6 +46,7 @@ public:
     void setMode(const QString& mode);       // step | e2e
     void setController(const QString& kind); // gold | perturbed | local | endpoint
     void setLimit(int n);
+    void setFollow(bool on);
     void setWorkers(int n);
     bool isRunning() const;
     qint64 currentRunId() const { return m_runId; }
@@ -60,6 +62,9 @@ public slots:
 signals:
     void runFinished(qint64 runId, const QString& status);
     void refreshed();
+    // "Follow the current item" is on and the running item (end-to-end runs) changed or stored a step: show its
+    // trajectory as it grows.
+    void followItem(qint64 taskId, qint64 trajectoryId, int steps);
 
 private slots:
     void onOutput();
@@ -80,6 +85,9 @@ private:
     QProgressBar* m_progress;
     QLabel* m_status;
     QPlainTextEdit* m_log;
+    QCheckBox* m_follow;
+    qint64 m_followedTrajectory = 0;
+    int m_followedSteps = -1;
     QTimer* m_poll;
     QString m_buffer;        // the log file of the process started here (empty when reattached)
     qint64 m_logOffset = 0;

@@ -218,6 +218,10 @@ void MainWindow::createDocks() {
     auto* evaluate = new EvaluatePanel(m_session);
     QDockWidget* evaluateDock = make(evaluate, tr("Evaluate"), "dock_evaluate", Qt::BottomDockWidgetArea);
     tabifyDockWidget(sample, evaluateDock);
+    // The item an end-to-end run works on, step by step, in the trajectory view (the panel's "Follow" box).
+    connect(evaluate, &EvaluatePanel::followItem, this, [this](qint64 taskId, qint64 trajectoryId, int steps) {
+        showTaskAtStep(taskId, std::max(0, steps - 1), trajectoryId);
+    });
     connect(evaluate, &EvaluatePanel::runFinished, this, [this](qint64, const QString&) {
         // Finished runs appear in Run Comparison at once.
         if (QDockWidget* d = dock(QStringLiteral("dock_runs")))
