@@ -1,6 +1,7 @@
 #include "app/cli/args.h"
 
 #include <iostream>
+#include <sstream>
 
 namespace matrix::cli {
 
@@ -76,6 +77,14 @@ bool Args::require(const std::vector<std::string>& keys, const std::string& comm
 int fail(const std::string& message) {
     std::cerr << "matrix: " << message << "\n";
     return 1;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream in(s);
+    for (std::string item; std::getline(in, item, ',');)
+        if (!item.empty()) out.push_back(item);
+    return out;
 }
 
 }  // namespace matrix::cli

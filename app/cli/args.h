@@ -37,6 +37,9 @@ private:
     bool m_help = false;
 };
 
+// "a,b,,c" -> {"a", "b", "c"} (list options such as --tools).
+std::vector<std::string> split_list(const std::string& s);
+
 // Exit code helper: prints "matrix: <message>" to stderr and returns 1.
 int fail(const std::string& message);
 

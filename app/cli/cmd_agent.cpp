@@ -48,51 +48,13 @@ const char* k_usage =
 std::atomic<bool> g_cancel{false};
 void on_sigint(int) { g_cancel.store(true); }
 
-bool parse_bool(const std::string& v) { return v == "1" || v == "true" || v == "yes" || v == "on"; }
-
-std::vector<std::string> split_list(const std::string& s) {
-    std::vector<std::string> out;
-    std::stringstream in(s);
-    for (std::string item; std::getline(in, item, ',');)
-        if (!item.empty()) out.push_back(item);
-    return out;
-}
-
 // Applies --set key=value pairs to the run settings; unknown keys are an error.
 Status apply_sets(const std::vector<std::string>& sets, agent::AgentRunSettings& s) {
     for (const std::string& kv : sets) {
-        const size_t eq = kv.find('=');
-        if (eq == std::string::npos) return make_error("--set needs key=value, got \"" + kv + "\"");
-        const std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
-        try {
-            auto& g = s.loop.generation.groups.front();
-            if (k == "max_errors") s.loop.max_errors = std::stoi(v);
-            else if (k == "max_steps") s.loop.max_steps = std::stoi(v);
-            else if (k == "max_new_tokens") s.loop.generation.max_new_tokens = std::stoi(v);
-            else if (k == "temperature") g.temperature = std::stod(v);
-            else if (k == "top_p") g.top_p = std::stod(v);
-            else if (k == "top_k") g.top_k = std::stoi(v);
-            else if (k == "repetition_penalty") g.repetition_penalty = std::stod(v);
-            else if (k == "greedy") g.do_sample = !parse_bool(v);
-            else if (k == "seed") s.loop.generation.seed = std::stoull(v);
-            else if (k == "system_prompt") s.system_prompt = v;
-            else if (k == "step_timeout_s") s.sandbox.step_timeout_s = std::stod(v);
-            else if (k == "max_output_chars") s.sandbox.max_output_chars = std::stoll(v);
-            else if (k == "isolation") {
-                if (v != "auto" && v != "bubblewrap" && v != "rlimits") return make_error("isolation: auto, bubblewrap or rlimits");
-                s.sandbox.isolation = v == "bubblewrap" ? agent::IsolationMode::Bubblewrap
-                                      : v == "rlimits" ? agent::IsolationMode::RlimitsOnly : agent::IsolationMode::Auto;
-            } else if (k == "address_space_mib") s.sandbox.limits.address_space_mib = std::stoll(v);
-            else if (k == "cpu_seconds") s.sandbox.limits.cpu_seconds = std::stoll(v);
-            else if (k == "processes") s.sandbox.limits.processes = std::stoll(v);
-            else if (k == "file_size_mib") s.sandbox.limits.file_size_mib = std::stoll(v);
-            else if (k == "work_dir") s.sandbox.work_dir = v;
-            else if (k == "forced_final_answer") s.loop.forced_final_answer = parse_bool(v);
-            else if (k == "dtype" || k == "device" || k == "api_key_env") s.controller[k] = v;
-            else return make_error("unknown --set key \"" + k + "\" (see matrix agent --help)");
-        } catch (const std::exception&) {
-            return make_error("--set " + k + ": bad value \"" + v + "\"");
-        }
+        MATRIX_TRY(auto key_value, agent::split_setting(kv));
+        const auto& [k, v] = key_value;
+        MATRIX_TRY(bool known, agent::apply_shared_setting(k, v, s.loop, s.sandbox, s.system_prompt, s.controller));
+        if (!known) return make_error("unknown --set key \"" + k + "\" (see matrix agent --help)");
     }
     return {};
 }
@@ -175,7 +137,7 @@ int run_run(const cli::Args& args) {
     }
     if (args.has("task-id") == args.has("task")) return cli::fail("agent run: give exactly one of --task-id ID and --task TEXT");
     s.name = args.get_or("name", "agent run");
-    s.tools = split_list(args.get_or("tools", ""));
+    s.tools = cli::split_list(args.get_or("tools", ""));
     if (auto n = args.get("max-steps")) s.loop.max_steps = std::stoi(*n);
     if (auto seed = args.get("seed")) s.loop.generation.seed = std::stoull(*seed);
     if (auto st = apply_sets(args.get_all("set"), s); !st.ok()) return cli::fail(st.error().to_string());
@@ -231,7 +193,7 @@ int run_replay(const cli::Args& args) {
     if (auto st = apply_sets(args.get_all("set"), s); !st.ok()) return cli::fail(st.error().to_string());
     auto host = agent::tool_host_for(nullptr);
     if (!host.ok()) return cli::fail(host.error().to_string());
-    auto tools = agent::agent_tool_registry(split_list(args.get_or("tools", "")), *host);
+    auto tools = agent::agent_tool_registry(cli::split_list(args.get_or("tools", "")), *host);
     if (!tools.ok()) return cli::fail(tools.error().to_string());
     agent::SandboxOptions o = s.sandbox;
     o.work_dir = *args.get("workdir");

@@ -48,44 +48,20 @@ std::atomic<bool> g_pause{false};
 void on_stop(int) { g_cancel.store(true); }
 void on_pause(int) { g_pause.store(true); }
 
-bool parse_bool(const std::string& v) { return v == "1" || v == "true" || v == "yes" || v == "on"; }
-
-std::vector<std::string> split_list(const std::string& s) {
-    std::vector<std::string> out;
-    std::stringstream in(s);
-    for (std::string item; std::getline(in, item, ',');)
-        if (!item.empty()) out.push_back(item);
-    return out;
-}
-
 Status apply_sets(const std::vector<std::string>& sets, eval::EvalSettings& s) {
     for (const std::string& kv : sets) {
-        const size_t eq = kv.find('=');
-        if (eq == std::string::npos) return make_error("--set needs key=value, got \"" + kv + "\"");
-        const std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
-        try {
-            auto& g = s.loop.generation.groups.front();
-            if (k == "max_steps") s.loop.max_steps = std::stoi(v);
-            else if (k == "max_errors") s.loop.max_errors = std::stoi(v);
-            else if (k == "max_new_tokens") s.loop.generation.max_new_tokens = std::stoi(v);
-            else if (k == "temperature") g.temperature = std::stod(v);
-            else if (k == "top_p") g.top_p = std::stod(v);
-            else if (k == "top_k") g.top_k = std::stoi(v);
-            else if (k == "repetition_penalty") g.repetition_penalty = std::stod(v);
-            else if (k == "greedy") g.do_sample = !parse_bool(v);
-            else if (k == "system_prompt") s.system_prompt = v;
-            else if (k == "step_timeout_s") s.sandbox.step_timeout_s = std::stod(v);
-            else if (k == "item_timeout_s") s.item_timeout_s = std::stod(v);
-            else if (k == "work_dir") s.sandbox.work_dir = v;
-            else if (k == "isolation") {
-                if (v != "auto" && v != "bubblewrap" && v != "rlimits") return make_error("isolation: auto, bubblewrap or rlimits");
-                s.sandbox.isolation = v == "bubblewrap" ? agent::IsolationMode::Bubblewrap
-                                      : v == "rlimits" ? agent::IsolationMode::RlimitsOnly : agent::IsolationMode::Auto;
-            } else if (k == "dtype" || k == "device" || k == "api_key_env") s.controller[k] = v;
-            else return make_error("unknown --set key \"" + k + "\" (see matrix eval --help)");
-        } catch (const std::exception&) {
-            return make_error("--set " + k + ": bad value \"" + v + "\"");
+        MATRIX_TRY(auto key_value, agent::split_setting(kv));
+        const auto& [k, v] = key_value;
+        if (k == "item_timeout_s") {
+            try {
+                s.item_timeout_s = std::stod(v);
+            } catch (const std::exception&) {
+                return make_error("--set " + k + ": bad value \"" + v + "\"");
+            }
+            continue;
         }
+        MATRIX_TRY(bool known, agent::apply_shared_setting(k, v, s.loop, s.sandbox, s.system_prompt, s.controller));
+        if (!known) return make_error("unknown --set key \"" + k + "\" (see matrix eval --help)");
     }
     return {};
 }
@@ -165,7 +141,7 @@ int run_run(const cli::Args& args) {
         s.controller = {{"kind", c}};
     }
     s.name = args.get_or("name", "");
-    s.tools = split_list(args.get_or("tools", ""));
+    s.tools = cli::split_list(args.get_or("tools", ""));
     try {
         if (auto n = args.get("limit")) s.limit = std::stoi(*n);
         if (auto n = args.get("workers")) s.workers = std::stoi(*n);

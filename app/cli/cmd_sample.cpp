@@ -41,19 +41,10 @@ const char* k_usage =
 std::atomic<bool> g_cancel{false};
 void on_signal(int) { g_cancel.store(true); }
 
-std::vector<std::string> split_list(const std::string& s) {
-    std::vector<std::string> out;
-    std::stringstream in(s);
-    for (std::string item; std::getline(in, item, ',');)
-        if (!item.empty()) out.push_back(item);
-    return out;
-}
-
 Status apply_sets(const std::vector<std::string>& sets, agent::SamplingSettings& s) {
     for (const std::string& kv : sets) {
-        const size_t eq = kv.find('=');
-        if (eq == std::string::npos) return make_error("--set needs key=value, got \"" + kv + "\"");
-        MATRIX_CHECK(agent::apply_sampling_setting(s, kv.substr(0, eq), kv.substr(eq + 1)));
+        MATRIX_TRY(auto key_value, agent::split_setting(kv));
+        MATRIX_CHECK(agent::apply_sampling_setting(s, key_value.first, key_value.second));
     }
     return {};
 }
@@ -140,7 +131,7 @@ int run_run(const cli::Args& args) {
     }
     s.dataset = *args.get("dataset");
     s.agent.name = args.get_or("name", "sample " + s.dataset);
-    s.agent.tools = split_list(args.get_or("tools", ""));
+    s.agent.tools = cli::split_list(args.get_or("tools", ""));
     if (s.agent.tools.empty())
         for (const auto& spec : agent::matrix_tool_specs()) s.agent.tools.push_back(spec.name);
     if (auto k = args.get("k")) {

@@ -212,6 +212,48 @@ Result<AgentRunSettings> AgentRunSettings::from_json(const nlohmann::json& j) {
     }
 }
 
+Result<std::pair<std::string, std::string>> split_setting(const std::string& kv) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos) return make_error("--set needs key=value, got \"" + kv + "\"");
+    return std::make_pair(kv.substr(0, eq), kv.substr(eq + 1));
+}
+
+Result<bool> apply_shared_setting(const std::string& k, const std::string& v, LoopSettings& loop, SandboxOptions& sandbox,
+                                  std::string& system_prompt, nlohmann::json& controller) {
+    const auto parse_bool = [](const std::string& b) { return b == "1" || b == "true" || b == "yes" || b == "on"; };
+    try {
+        auto& g = loop.generation.groups.front();
+        if (k == "max_steps") loop.max_steps = std::stoi(v);
+        else if (k == "max_errors") loop.max_errors = std::stoi(v);
+        else if (k == "max_new_tokens") loop.generation.max_new_tokens = std::stoi(v);
+        else if (k == "seed") loop.generation.seed = std::stoull(v);
+        else if (k == "temperature") g.temperature = std::stod(v);
+        else if (k == "top_p") g.top_p = std::stod(v);
+        else if (k == "top_k") g.top_k = std::stoi(v);
+        else if (k == "repetition_penalty") g.repetition_penalty = std::stod(v);
+        else if (k == "greedy") g.do_sample = !parse_bool(v);
+        else if (k == "system_prompt") system_prompt = v;
+        else if (k == "step_timeout_s") sandbox.step_timeout_s = std::stod(v);
+        else if (k == "max_output_chars") sandbox.max_output_chars = std::stoll(v);
+        else if (k == "isolation") {
+            if (v != "auto" && v != "bubblewrap" && v != "rlimits") return make_error("isolation: auto, bubblewrap or rlimits");
+            sandbox.isolation = v == "bubblewrap" ? IsolationMode::Bubblewrap
+                                : v == "rlimits"  ? IsolationMode::RlimitsOnly
+                                                  : IsolationMode::Auto;
+        } else if (k == "address_space_mib") sandbox.limits.address_space_mib = std::stoll(v);
+        else if (k == "cpu_seconds") sandbox.limits.cpu_seconds = std::stoll(v);
+        else if (k == "processes") sandbox.limits.processes = std::stoll(v);
+        else if (k == "file_size_mib") sandbox.limits.file_size_mib = std::stoll(v);
+        else if (k == "work_dir") sandbox.work_dir = v;
+        else if (k == "forced_final_answer") loop.forced_final_answer = parse_bool(v);
+        else if (k == "dtype" || k == "device" || k == "api_key_env") controller[k] = v;
+        else return false;
+    } catch (const std::exception&) {
+        return make_error("--set " + k + ": bad value \"" + v + "\"");
+    }
+    return true;
+}
+
 Result<int64_t> create_agent_run(store::Database& db, const AgentRunSettings& settings, const ToolRegistry& tools,
                                  const std::string& controller_description) {
     nlohmann::json config = settings.to_json();

@@ -58,6 +58,17 @@ struct AgentRunSettings {
     static Result<AgentRunSettings> from_json(const nlohmann::json& j);
 };
 
+// One `--set key=value` of the settings every agent job shares (agent runs, evaluation runs, sampling runs):
+// max_steps, max_errors, max_new_tokens, seed, temperature / top_p / top_k / repetition_penalty / greedy (the
+// first sampling group), system_prompt, step_timeout_s, max_output_chars, isolation, address_space_mib,
+// cpu_seconds, processes, file_size_mib, work_dir, forced_final_answer, and dtype / device / api_key_env (the
+// controller's). Returns false for a key it does not know (the caller's own keys, or an error), an error for a
+// bad value.
+Result<bool> apply_shared_setting(const std::string& key, const std::string& value, LoopSettings& loop,
+                                  SandboxOptions& sandbox, std::string& system_prompt, nlohmann::json& controller);
+// Splits "key=value" (an error naming the text when there is no '=').
+Result<std::pair<std::string, std::string>> split_setting(const std::string& key_value);
+
 // Creates the run row (status "created") with the settings and the tool registry's status.
 Result<int64_t> create_agent_run(store::Database& db, const AgentRunSettings& settings, const ToolRegistry& tools,
                                  const std::string& controller_description);

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "core/agent/agent_run.h"
 #include "core/store/dataset_repo.h"
 #include "core/store/run_repo.h"
 
@@ -91,17 +92,13 @@ Status apply_sampling_setting(SamplingSettings& s, const std::string& k, const s
         auto each_group = [&](auto f) {
             for (SamplingGroup& g : gen.groups) f(g);
         };
-        if (k == "max_steps") s.agent.loop.max_steps = std::stoi(v);
-        else if (k == "max_errors") s.agent.loop.max_errors = std::stoi(v);
-        else if (k == "max_new_tokens") gen.max_new_tokens = std::stoi(v);
-        else if (k == "seed") gen.seed = std::stoull(v);
-        else if (k == "k") {
+        // Keys of sampling itself, and the sampling settings that apply to every group; the rest is shared with
+        // agent and evaluation runs (apply_shared_setting).
+        if (k == "k") {
             const int n = std::stoi(v);
             if (n < 2) return make_error("k: at least 2 candidates (pairs need a rejected one)");
             set_candidate_count(s, n);
-        } else if (k == "temperature") gen.groups.front().temperature = std::stod(v);
-        else if (k == "repetition_penalty") gen.groups.front().repetition_penalty = std::stod(v);
-        else if (k == "temperature_rest") {
+        } else if (k == "temperature_rest") {
             if (gen.groups.size() > 1) gen.groups[1].temperature = std::stod(v);
         } else if (k == "repetition_penalty_rest") {
             if (gen.groups.size() > 1) gen.groups[1].repetition_penalty = std::stod(v);
@@ -111,25 +108,19 @@ Status apply_sampling_setting(SamplingSettings& s, const std::string& k, const s
         } else if (k == "top_k") {
             const int t = std::stoi(v);
             each_group([&](SamplingGroup& g) { g.top_k = t; });
+        } else if (k == "greedy") {
+            const bool greedy = parse_bool(v);
+            each_group([&](SamplingGroup& g) { g.do_sample = !greedy; });
         } else if (k == "bleu_threshold") s.rules.bleu_threshold = std::stod(v);
         else if (k == "max_error_rejects") s.rules.max_error_rejects = std::stoi(v);
         else if (k == "verifier_max_new_tokens") s.verifier_max_new_tokens = std::stoi(v);
-        else if (k == "system_prompt") s.agent.system_prompt = v;
-        else if (k == "step_timeout_s") s.agent.sandbox.step_timeout_s = std::stod(v);
-        else if (k == "max_output_chars") s.agent.sandbox.max_output_chars = std::stoll(v);
-        else if (k == "isolation") {
-            if (v != "auto" && v != "bubblewrap" && v != "rlimits") return make_error("isolation: auto, bubblewrap or rlimits");
-            s.agent.sandbox.isolation = v == "bubblewrap" ? IsolationMode::Bubblewrap
-                                        : v == "rlimits"  ? IsolationMode::RlimitsOnly
-                                                          : IsolationMode::Auto;
-        } else if (k == "work_dir") s.agent.sandbox.work_dir = v;
-        else if (k == "dtype" || k == "device" || k == "api_key_env") s.agent.controller[k] = v;
         else if (k == "pairs_dataset") s.pairs_dataset = v;
         else if (k == "workers") s.workers = std::max(1, std::stoi(v));
-        else if (k == "greedy") {
-            const bool greedy = parse_bool(v);
-            each_group([&](SamplingGroup& g) { g.do_sample = !greedy; });
-        } else return make_error("unknown --set key \"" + k + "\" (see matrix sample --help)");
+        else {
+            MATRIX_TRY(bool known, apply_shared_setting(k, v, s.agent.loop, s.agent.sandbox, s.agent.system_prompt,
+                                                        s.agent.controller));
+            if (!known) return make_error("unknown --set key \"" + k + "\" (see matrix sample --help)");
+        }
     } catch (const std::exception&) {
         return make_error("--set " + k + ": bad value \"" + v + "\"");
     }
