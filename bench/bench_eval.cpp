@@ -15,8 +15,8 @@
 
 #include <unistd.h>
 
-#include "core/bench/bench_store.h"
-#include "core/bench/gta_loader.h"
+#include "core/eval/bench_store.h"
+#include "core/eval/gta_loader.h"
 #include "core/eval/eval_run.h"
 #include "core/store/run_repo.h"
 #ifdef MATRIX_HAVE_TORCH
@@ -64,10 +64,10 @@ public:
     }
 };
 
-std::string fresh_project(const std::string& dir, const std::string& name, const bench::Benchmark& b) {
+std::string fresh_project(const std::string& dir, const std::string& name, const eval::Benchmark& b) {
     const std::string path = dir + "/" + name;
     auto project = store::Project::open(path);
-    if (!project.ok() || !bench::store_benchmark(*project, b).ok()) return {};
+    if (!project.ok() || !eval::store_benchmark(*project, b).ok()) return {};
     return path;
 }
 
@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
     const int max_new = argc > 2 ? std::atoi(argv[2]) : 16;
     const std::string dir = (fs::temp_directory_path() / ("bench_eval_" + std::to_string(getpid()))).string();
     fs::create_directories(dir);
-    auto b = bench::load_gta(std::string(MATRIX_SHARED_DIR) + "/data/gta/dataset.json");
+    auto b = eval::load_gta(std::string(MATRIX_SHARED_DIR) + "/data/gta/dataset.json");
     if (!b.ok()) {
         std::fprintf(stderr, "bench_eval: %s\n", b.error().to_string().c_str());
         return 1;

@@ -1,5 +1,5 @@
 // `matrix bench load|import-run|score|compare|list`: benchmarks and evaluation runs in a project, over
-// core/bench (loaders, importers, official scorers, comparison). Output for people by default, JSON with --json.
+// core/eval (loaders, importers, official scorers, comparison). Output for people by default, JSON with --json.
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -10,15 +10,15 @@
 
 #include "app/cli/args.h"
 #include "app/cli/command.h"
-#include "core/bench/agentx_loader.h"
-#include "core/bench/bench_store.h"
-#include "core/bench/gaia_loader.h"
-#include "core/bench/gta_loader.h"
-#include "core/bench/judge_run.h"
-#include "core/bench/run_import.h"
+#include "core/eval/agentx_loader.h"
+#include "core/eval/bench_store.h"
+#include "core/eval/gaia_loader.h"
+#include "core/eval/gta_loader.h"
+#include "core/eval/judge_run.h"
+#include "core/eval/run_import.h"
 
 using namespace matrix;
-using namespace matrix::bench;
+using namespace matrix::eval;
 
 namespace {
 

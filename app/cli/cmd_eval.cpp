@@ -121,7 +121,7 @@ int drive(const std::string& db, int64_t run_id, const eval::EvalSettings& setti
 int run_run(const cli::Args& args) {
     if (!args.require({"db", "benchmark", "mode"}, "eval run")) return 2;
     eval::EvalSettings s;
-    auto kind = bench::bench_kind_from_string(*args.get("benchmark"));
+    auto kind = eval::bench_kind_from_string(*args.get("benchmark"));
     if (!kind) return cli::fail("eval run: --benchmark must be gta, gaia or agentx");
     s.benchmark = *kind;
     s.mode = *args.get("mode");
@@ -166,7 +166,7 @@ int run_run(const cli::Args& args) {
         if (!id.ok()) return cli::fail("eval run: " + id.error().to_string());
         run_id = *id;
     }
-    std::cerr << "[run " << run_id << ": " << bench::to_string(s.benchmark) << " " << s.mode << ", "
+    std::cerr << "[run " << run_id << ": " << eval::to_string(s.benchmark) << " " << s.mode << ", "
               << s.workers << " worker(s)]\n";
     return drive(db, run_id, s);
 }

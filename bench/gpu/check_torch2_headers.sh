@@ -57,7 +57,7 @@ fi
 if [ ${#files[@]} -eq 0 ]; then
   files=(core/model/*.cpp core/training/*.cpp app/cli/torch/*.cpp bench/bench_model.cpp bench/bench_train.cpp)
   [ $tests = 1 ] && files+=(tests/core/model/*.cpp tests/core/training/*.cpp)
-  [ $core = 1 ] && files+=(core/util/*.cpp core/store/*.cpp core/formats/*.cpp core/tokenizer/*.cpp core/bench/*.cpp
+  [ $core = 1 ] && files+=(core/util/*.cpp core/store/*.cpp core/formats/*.cpp core/tokenizer/*.cpp core/eval/*.cpp
                            core/agent/*.cpp app/cli/*.cpp)
 fi
 

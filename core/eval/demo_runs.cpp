@@ -1,8 +1,8 @@
 // The demo project's evaluation runs (see demo_runs.h).
 #include "core/eval/demo_runs.h"
 
-#include "core/bench/bench_store.h"
-#include "core/bench/gta_loader.h"
+#include "core/eval/bench_store.h"
+#include "core/eval/gta_loader.h"
 #include "core/eval/eval_run.h"
 
 namespace matrix::eval {
@@ -12,10 +12,10 @@ Result<std::vector<int64_t>> add_demo_eval_runs(const std::string& db_path, cons
     std::vector<int64_t> ids;
     {
         MATRIX_TRY(store::Project project, store::Project::open(db_path));
-        MATRIX_TRY(bench::Benchmark b, bench::load_gta(gta_json));
-        bench::StoreBenchmarkOptions o;
+        MATRIX_TRY(eval::Benchmark b, eval::load_gta(gta_json));
+        eval::StoreBenchmarkOptions o;
         o.dataset_name = dataset_name;
-        MATRIX_TRY(auto stored, bench::store_benchmark(project, b, o));
+        MATRIX_TRY(auto stored, eval::store_benchmark(project, b, o));
         (void)stored;
         for (const char* kind : {"gold", "perturbed"}) {
             EvalSettings s;

@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include "core/agent/agent_job.h"
-#include "core/bench/bench_store.h"
-#include "core/bench/gta_step_scoring.h"
-#include "core/bench/json_file.h"
-#include "core/bench/run_scoring.h"
+#include "core/eval/bench_store.h"
+#include "core/eval/gta_step_scoring.h"
+#include "core/eval/json_file.h"
+#include "core/eval/run_scoring.h"
 #include "core/conversation/action.h"
 #include "core/eval/gta_step.h"
 #include "core/store/dataset_repo.h"
@@ -69,8 +69,8 @@ private:
 };
 
 // The benchmark's task text for the agent (agent-runtime.md 1).
-void format_task(bench::BenchKind kind, const bench::BenchItem& item, agent::PreparedTask& p) {
-    if (kind == bench::BenchKind::gta) {
+void format_task(eval::BenchKind kind, const eval::BenchItem& item, agent::PreparedTask& p) {
+    if (kind == eval::BenchKind::gta) {
         p.task.task_text = gta_task_text(item);
         return;
     }
@@ -80,7 +80,7 @@ void format_task(bench::BenchKind kind, const bench::BenchItem& item, agent::Pre
         for (size_t i = 0; i < item.files.size(); ++i) text += (i ? "; " : "") + item.files[i].path;
     }
     p.task.task_text = text;
-    if (kind == bench::BenchKind::gaia) {  // only .png / .jpg files are given to the model as images
+    if (kind == eval::BenchKind::gaia) {  // only .png / .jpg files are given to the model as images
         std::vector<std::string> images;
         for (const auto& f : p.task.images) {
             std::string ext = fs::path(f).extension().string();
@@ -129,7 +129,7 @@ bool is_replay_controller(const json& c) {
 
 json EvalSettings::to_json() const {
     return {{"name", name},
-            {"benchmark", bench::to_string(benchmark)},
+            {"benchmark", eval::to_string(benchmark)},
             {"dataset", dataset},
             {"mode", mode},
             {"limit", limit},
@@ -142,7 +142,7 @@ Result<EvalSettings> EvalSettings::from_json(const json& j) {
     if (!j.is_object()) return make_error("eval settings are not a JSON object");
     EvalSettings s;
     s.name = j.value("name", "");
-    auto kind = bench::bench_kind_from_string(j.value("benchmark", "gta"));
+    auto kind = eval::bench_kind_from_string(j.value("benchmark", "gta"));
     if (!kind) return make_error("eval settings: unknown benchmark " + j.value("benchmark", std::string()));
     s.benchmark = *kind;
     s.dataset = j.value("dataset", "");
@@ -183,12 +183,12 @@ Result<std::optional<store::Run>> training_run_for_adapter(store::Database& db, 
 Result<int64_t> create_eval_run(store::Project& project, EvalSettings& settings, const std::string& controller_description,
                                 const std::string& work_root) {
     if (settings.mode != "step" && settings.mode != "e2e") return make_error("mode must be step or e2e");
-    if (settings.mode == "step" && settings.benchmark != bench::BenchKind::gta)
+    if (settings.mode == "step" && settings.benchmark != eval::BenchKind::gta)
         return make_error("step-by-step mode is GTA's (gold dialogs with tool calls); use --mode e2e");
     if (settings.mode == "e2e" && is_replay_controller(settings.controller))
         return make_error("the gold controller answers step-by-step mode only (e2e has no gold step to replay)");
     if (settings.workers < 1) return make_error("workers must be at least 1");
-    MATRIX_TRY(bench::Benchmark b, bench::load_stored_benchmark(project, settings.benchmark, settings.dataset));
+    MATRIX_TRY(eval::Benchmark b, eval::load_stored_benchmark(project, settings.benchmark, settings.dataset));
     settings.dataset = b.name;
     json items = json::array();
     for (const auto& item : b.items) {
@@ -200,7 +200,7 @@ Result<int64_t> create_eval_run(store::Project& project, EvalSettings& settings,
     MATRIX_TRY(auto ds, store::DatasetRepo(db).find(b.name));
 
     json config = {{"mode", settings.mode}, {"items", items}, {"scorers", json::array({"official"})}};
-    if (settings.benchmark == bench::BenchKind::gta) config["scorers"].push_back("matrix");
+    if (settings.benchmark == eval::BenchKind::gta) config["scorers"].push_back("matrix");
     json controller = settings.controller;
     controller["description"] = controller_description;
     config["controller"] = controller;
@@ -239,10 +239,10 @@ Result<int64_t> create_eval_run(store::Project& project, EvalSettings& settings,
 
     store::Run r;
     r.kind = "eval";
-    r.name = settings.name.empty() ? std::string(bench::to_string(settings.benchmark)) + " " + settings.mode : settings.name;
+    r.name = settings.name.empty() ? std::string(eval::to_string(settings.benchmark)) + " " + settings.mode : settings.name;
     r.status = "created";
     if (ds) r.dataset_id = ds->id;
-    r.benchmark = bench::to_string(settings.benchmark);
+    r.benchmark = eval::to_string(settings.benchmark);
     if (settings.controller.contains("model")) r.model_path = settings.controller.value("model", "");
     else if (settings.controller.contains("url"))
         r.model_path = settings.controller.value("model", "") + " @ " + settings.controller.value("url", "");
@@ -285,7 +285,7 @@ struct Job {
     std::string db_path;
     int64_t run_id = 0;
     EvalSettings settings;
-    bench::Benchmark bench;
+    eval::Benchmark bench;
     std::map<std::string, int> ordinal;          // item id -> position in the benchmark
     std::map<std::string, int64_t> task_ids;     // item id -> project task
     std::vector<std::string> pending;
@@ -305,20 +305,20 @@ struct Job {
 };
 
 // Live accuracy of one finished row: (correct, scored).
-std::pair<double, int> live_score(const Job& job, const bench::TaskResult& r) {
+std::pair<double, int> live_score(const Job& job, const eval::TaskResult& r) {
     if (job.settings.mode == "step") {
-        auto s = bench::score_gta_steps({r}, job.bench);
+        auto s = eval::score_gta_steps({r}, job.bench);
         if (!s.ok() || s->tasks.empty()) return {0, 0};
         const json& d = s->tasks[0].detail;
         return {d.value("arg_correct", 0), d.value("n_tool_steps", 0)};
     }
-    auto s = bench::score_run(job.settings.benchmark, {r}, &job.bench, bench::ScorerKind::official);
+    auto s = eval::score_run(job.settings.benchmark, {r}, &job.bench, eval::ScorerKind::official);
     if (!s.ok() || s->tasks.empty() || !s->tasks[0].score) return {0, 0};
     return {*s->tasks[0].score, 1};
 }
 
 void item_finished(Job& job, store::Project& project, const std::string& key, const std::string& outcome,
-                   const bench::TaskResult& result) {
+                   const eval::TaskResult& result) {
     std::lock_guard<std::mutex> lock(job.mutex);
     EvalProgress& p = job.progress;
     ++p.done;
@@ -337,7 +337,7 @@ void item_finished(Job& job, store::Project& project, const std::string& key, co
     if (job.events && job.events->on_item_done) job.events->on_item_done(p);
 }
 
-Status run_step_item(Job& job, store::Project& project, StepAnswerer& answerer, const bench::BenchItem& item) {
+Status run_step_item(Job& job, store::Project& project, StepAnswerer& answerer, const eval::BenchItem& item) {
     std::vector<std::string> images;
     for (const auto& f : item.files) {
         std::error_code ec;
@@ -383,7 +383,7 @@ Status run_step_item(Job& job, store::Project& project, StepAnswerer& answerer, 
                    .dump();
     MATRIX_TRY(int64_t id, store::RunRepo(project.db()).put_result(rr));
     (void)id;
-    bench::TaskResult tr;
+    eval::TaskResult tr;
     tr.task_id = item.id;
     tr.answer = answer;
     for (const auto& p : predictions) tr.step_predictions.push_back(p);
@@ -412,12 +412,12 @@ struct Watch {
 };
 
 Status run_e2e_item(Job& job, store::Project& project, agent::Controller& controller, const agent::ToolRegistry& tools,
-                    const bench::BenchItem& item, Watch& watch) {
+                    const eval::BenchItem& item, Watch& watch) {
     auto tid = job.task_ids.find(item.id);
     if (tid == job.task_ids.end()) {
         MATRIX_CHECK(put_outcome(project, job.run_id, item.id, std::nullopt, std::nullopt, "crashed",
                                  "crashed: the item is not a task of the project"));
-        bench::TaskResult tr;
+        eval::TaskResult tr;
         tr.task_id = item.id;
         item_finished(job, project, item.id, "crashed", tr);
         return {};
@@ -444,7 +444,7 @@ Status run_e2e_item(Job& job, store::Project& project, agent::Controller& contro
     auto out = agent::run_task(project.db(), job.run_id, tid->second, controller, tools, as, ev, &watch.cancel);
     watch.deadline_ms = 0;
     if (job.stopping() && !watch.timed_out) return make_error("stopped");
-    bench::TaskResult tr;
+    eval::TaskResult tr;
     tr.task_id = item.id;
     std::string outcome;
     if (!out.ok()) {
@@ -468,7 +468,7 @@ Status run_e2e_item(Job& job, store::Project& project, agent::Controller& contro
             outcome = r.status + (r.invalid_reason.empty() ? "" : ": " + r.invalid_reason);
         }
         for (const auto& s : r.trajectory) {
-            bench::RunStep st;
+            eval::RunStep st;
             st.index = s.idx;
             for (const auto& c : s.tool_calls) st.tool_calls.push_back({c.name, json::parse(c.arguments, nullptr, false)});
             tr.steps.push_back(std::move(st));
@@ -526,7 +526,7 @@ void worker_main(Job& job, const ControllerSource& source, std::shared_ptr<agent
         }
         const size_t i = job.next.fetch_add(1);
         if (i >= job.pending.size()) return;
-        const bench::BenchItem* item = job.bench.find(job.pending[i]);
+        const eval::BenchItem* item = job.bench.find(job.pending[i]);
         Status st;
         if (!item) {
             st = put_outcome(*project, job.run_id, job.pending[i], std::nullopt, std::nullopt, "crashed",
@@ -569,7 +569,7 @@ Result<EvalOutcome> run_eval(const std::string& db_path, int64_t run_id, const C
     job.cancel = cancel;
     job.pause = pause;
     job.events = &events;
-    MATRIX_TRY(job.bench, bench::load_stored_benchmark(project, settings.benchmark, settings.dataset));
+    MATRIX_TRY(job.bench, eval::load_stored_benchmark(project, settings.benchmark, settings.dataset));
     for (size_t i = 0; i < job.bench.items.size(); ++i) job.ordinal[job.bench.items[i].id] = int(i);
     if (run->dataset_id) {
         store::TaskRepo tasks(project.db());
@@ -594,7 +594,7 @@ Result<EvalOutcome> run_eval(const std::string& db_path, int64_t run_id, const C
     job.done_before = job.progress.done;
     // Live accuracy continues from the rows kept.
     if (job.progress.done > 0) {
-        MATRIX_TRY(auto stored, bench::load_stored_run(project, run_id));
+        MATRIX_TRY(auto stored, eval::load_stored_run(project, run_id));
         for (const auto& r : stored.results) {
             if (!finished.count(r.task_id)) continue;
             const auto [c, n] = live_score(job, r);
@@ -669,10 +669,10 @@ Result<EvalOutcome> run_eval(const std::string& db_path, int64_t run_id, const C
         MATRIX_CHECK(runs.set_status(run_id, outcome.status));
         return outcome;
     }
-    MATRIX_TRY(auto official, bench::score_stored_run(project, run_id, bench::ScorerKind::official));
+    MATRIX_TRY(auto official, eval::score_stored_run(project, run_id, eval::ScorerKind::official));
     outcome.metrics["official"] = official.metrics;
-    if (settings.benchmark == bench::BenchKind::gta) {
-        MATRIX_TRY(auto lenient, bench::score_stored_run(project, run_id, bench::ScorerKind::matrix));
+    if (settings.benchmark == eval::BenchKind::gta) {
+        MATRIX_TRY(auto lenient, eval::score_stored_run(project, run_id, eval::ScorerKind::matrix));
         outcome.metrics["matrix"] = lenient.metrics;
     }
     MATRIX_CHECK(runs.set_status(run_id, "finished"));

@@ -24,7 +24,7 @@
 
 #include "core/agent/agent_run.h"
 #include "core/agent/controller.h"
-#include "core/bench/benchmark.h"
+#include "core/eval/benchmark.h"
 #include "core/store/project.h"
 #include "core/store/run_repo.h"
 #include "core/util/result.h"
@@ -33,7 +33,7 @@ namespace matrix::eval {
 
 struct EvalSettings {
     std::string name;
-    bench::BenchKind benchmark = bench::BenchKind::gta;
+    eval::BenchKind benchmark = eval::BenchKind::gta;
     std::string dataset;   // the benchmark's dataset name in the project; empty: the first of the kind
     std::string mode = "step";  // "step" | "e2e"
     // {"kind": "gold" | "perturbed"} (step mode), {"kind": "local", "model", "adapter", ...} or

@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "core/agent/agent_loop.h"
-#include "core/bench/gta_metrics.h"
-#include "core/bench/json_file.h"
+#include "core/eval/gta_metrics.h"
+#include "core/eval/json_file.h"
 #include "core/conversation/action.h"
 #include "core/conversation/steps.h"
 
@@ -34,7 +34,7 @@ std::string type_name(const json& io) {
 
 }  // namespace
 
-std::string gta_task_text(const bench::BenchItem& item) {
+std::string gta_task_text(const eval::BenchItem& item) {
     std::string text = item.query;
     if (!item.files.empty()) {
         text += "\nAttachment:\n";
@@ -43,7 +43,7 @@ std::string gta_task_text(const bench::BenchItem& item) {
     return "Task: " + text;
 }
 
-std::string gta_step_system_prompt(const bench::BenchItem& item) {
+std::string gta_step_system_prompt(const eval::BenchItem& item) {
     std::string prompt = agent::bundled_system_prompt();
     const size_t at = prompt.rfind("\nTools:\n");
     if (at != std::string::npos) prompt.resize(at);
@@ -140,7 +140,7 @@ std::string gta_gold_action(const json& gold) {
         code = "print(" + call + "))";
     } else {
         const json content = gold.is_object() && gold.contains("content") ? gold["content"] : json("");
-        code = "final_answer(" + python_literal(json(bench::text_of(content))) + ")";
+        code = "final_answer(" + python_literal(json(eval::text_of(content))) + ")";
     }
     return conversation::render_action(thought.empty() ? "I will do the next step." : thought, code);
 }
@@ -148,11 +148,11 @@ std::string gta_gold_action(const json& gold) {
 json gta_message_of_action(const std::string& text) {
     const conversation::ParsedAction a = conversation::parse_action(text);
     if (a.is_final) {
-        return {{"role", "assistant"}, {"content", a.final_answer ? bench::text_of(*a.final_answer) : std::string()}};
+        return {{"role", "assistant"}, {"content", a.final_answer ? eval::text_of(*a.final_answer) : std::string()}};
     }
     for (const auto& c : a.tool_calls) {
         if (c.name == "final_answer") continue;
-        const std::string gta = bench::gta_tool_for_agent_tool(c.name);
+        const std::string gta = eval::gta_tool_for_agent_tool(c.name);
         return {{"role", "assistant"},
                 {"tool_calls", json::array({{{"type", "function"},
                                              {"function", {{"name", gta.empty() ? c.name : gta},
@@ -165,7 +165,7 @@ json gta_message_of_action(const std::string& text) {
             {"error", {{"type", "NoAction"}, {"msg", why}}}};
 }
 
-std::vector<GtaStepContext> gta_step_contexts(const bench::BenchItem& item, int item_ordinal,
+std::vector<GtaStepContext> gta_step_contexts(const eval::BenchItem& item, int item_ordinal,
                                               const std::string& system_prompt, const std::vector<std::string>& images) {
     agent::AgentTask task;
     task.system_prompt = system_prompt;

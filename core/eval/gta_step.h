@@ -3,7 +3,7 @@
 // gold tool calls written as code, the gold tool outputs as observations; tools are not executed). When the gold
 // turn is the final answer, the reference's last-turn instruction to summarise without tools is added to the
 // prompt. The predicted action is read back into GTA's message form ({"role": "assistant", "tool_calls": [...]}
-// or {"role": "assistant", "content": answer}) and scored with gta_step_metrics (core/bench/gta_metrics.h).
+// or {"role": "assistant", "content": answer}) and scored with gta_step_metrics (core/eval/gta_metrics.h).
 // Who answers a step is a StepAnswerer: a controller (local model or endpoint), or the gold answerer that
 // writes the gold step (a check of this harness and the scorer: ToolAcc = ArgAcc = 100).
 // Pure functions are thread-safe; answerers say so per class.
@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "core/agent/controller.h"
-#include "core/bench/benchmark.h"
+#include "core/eval/benchmark.h"
 #include "core/tokenizer/chat_template.h"
 #include "core/util/result.h"
 
@@ -28,11 +28,11 @@ namespace matrix::eval {
 extern const char* const k_gta_summarise_instruction;
 
 // GTA's task text (agent-runtime.md 1): q + "\nAttachment:\n" + the item's file paths, one a line.
-std::string gta_task_text(const bench::BenchItem& item);
+std::string gta_task_text(const eval::BenchItem& item);
 
 // The system prompt of step mode: the bundled agent prompt with its tool list replaced by the item's GTA tools
 // (name, inputs, output, description from dataset.json), since the gold history calls GTA's tools.
-std::string gta_step_system_prompt(const bench::BenchItem& item);
+std::string gta_step_system_prompt(const eval::BenchItem& item);
 
 // One step to predict.
 struct GtaStepContext {
@@ -45,7 +45,7 @@ struct GtaStepContext {
 };
 
 // Every step of an item, in order. `images`: resolved image files given to the model with the task.
-std::vector<GtaStepContext> gta_step_contexts(const bench::BenchItem& item, int item_ordinal,
+std::vector<GtaStepContext> gta_step_contexts(const eval::BenchItem& item, int item_ordinal,
                                               const std::string& system_prompt,
                                               const std::vector<std::string>& images = {});
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/bench/gta_loader.h"
-#include "core/bench/run_import.h"
+#include "core/eval/gta_loader.h"
+#include "core/eval/run_import.h"
 #include "core/formats/prefx_record.h"
 #include "core/util/json_input.h"
 
@@ -28,11 +28,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto again = matrix::parse_json(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     if (!again.ok()) std::abort();
     try {
-        (void)matrix::bench::parse_gta_item("fuzz", j, "/nonexistent");
+        (void)matrix::eval::parse_gta_item("fuzz", j, "/nonexistent");
     } catch (const nlohmann::json::exception&) {
         // parse_gta_item may throw on wrongly typed fields; load_gta turns that into a warning for the item
     }
-    (void)matrix::bench::parse_agent_memory(j, "fuzz");
+    (void)matrix::eval::parse_agent_memory(j, "fuzz");
     (void)matrix::formats::prefx_record_to_rows(j);
     return 0;
 }

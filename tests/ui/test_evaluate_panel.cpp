@@ -9,8 +9,8 @@
 
 #include <map>
 
-#include "core/bench/bench_store.h"
-#include "core/bench/gta_loader.h"
+#include "core/eval/bench_store.h"
+#include "core/eval/gta_loader.h"
 #include "core/eval/eval_run.h"
 #include "core/store/project.h"
 #include "core/store/run_repo.h"
@@ -44,9 +44,9 @@ private slots:
         m_db = m_dir.path() + "/eval.matrix";
         auto project = store::Project::open(m_db.toStdString());
         QVERIFY(project.ok());
-        auto b = bench::load_gta(kGta);
+        auto b = eval::load_gta(kGta);
         QVERIFY(b.ok());
-        QVERIFY(bench::store_benchmark(*project, *b).ok());
+        QVERIFY(eval::store_benchmark(*project, *b).ok());
     }
 
     void start_follows_the_process_to_the_end() {

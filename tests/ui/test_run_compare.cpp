@@ -13,9 +13,9 @@
 #include <QTabWidget>
 #include <QTableView>
 
-#include "core/bench/bench_store.h"
-#include "core/bench/gta_loader.h"
-#include "core/bench/run_import.h"
+#include "core/eval/bench_store.h"
+#include "core/eval/gta_loader.h"
+#include "core/eval/run_import.h"
 #include "ui/models/run_group_model.h"
 #include "ui/models/run_list_model.h"
 #include "ui/models/run_metrics_model.h"
@@ -26,13 +26,13 @@
 
 using namespace matrix;
 using namespace matrix::ui;
-using K = bench::OutcomeKind;
+using K = eval::OutcomeKind;
 
 namespace {
 const std::string kShared = MATRIX_SHARED_DIR;
 const std::string kData = std::string(MATRIX_SOURCE_DIR) + "/tests/data/bench/";
 
-QStringList shown(RunComparePane& pane, bench::OutcomeFilter f) {
+QStringList shown(RunComparePane& pane, eval::OutcomeFilter f) {
     pane.setOutcomeFilter(f);
     QStringList ids = pane.taskFilterModel()->taskKeys();
     ids.sort();
@@ -69,16 +69,16 @@ private slots:
         QVERIFY(drawImage(m_dir.filePath("images/image/image_2.jpg"), QColor(240, 230, 200), "Beer 6"));
         auto project = store::Project::open(m_db.toStdString());
         QVERIFY(project.ok());
-        bench::StoreBenchmarkOptions opt;
+        eval::StoreBenchmarkOptions opt;
         opt.image_roots = {m_dir.filePath("images").toStdString()};
-        QVERIFY(bench::store_benchmark(project.value(), bench::load_gta(kShared + "/data/gta/dataset.json").value(), opt).ok());
-        QVERIFY(bench::store_run(project.value(), bench::import_matrix_gta_run(kData + "matrix-gta/run-a").value()).ok());
-        QVERIFY(bench::store_run(project.value(), bench::import_matrix_gta_run(kData + "matrix-gta/run-b").value()).ok());
-        auto c = bench::import_jsonl_run(kData + "gta-run-c.jsonl", bench::BenchKind::gta);
+        QVERIFY(eval::store_benchmark(project.value(), eval::load_gta(kShared + "/data/gta/dataset.json").value(), opt).ok());
+        QVERIFY(eval::store_run(project.value(), eval::import_matrix_gta_run(kData + "matrix-gta/run-a").value()).ok());
+        QVERIFY(eval::store_run(project.value(), eval::import_matrix_gta_run(kData + "matrix-gta/run-b").value()).ok());
+        auto c = eval::import_jsonl_run(kData + "gta-run-c.jsonl", eval::BenchKind::gta);
         QVERIFY(c.ok());
-        bench::StoreRunOptions ro;
+        eval::StoreRunOptions ro;
         ro.name = "run-c";
-        QVERIFY(bench::store_run(project.value(), c.value(), ro).ok());
+        QVERIFY(eval::store_run(project.value(), c.value(), ro).ok());
     }
 
     // Two runs: A (run-a) is the baseline; the same numbers as the two-run comparison always gave.
@@ -160,7 +160,7 @@ private slots:
         QTest::keyClick(pane.taskTable(), Qt::Key_Return, Qt::ControlModifier);
         QVERIFY(ready.wait(30000));
         QCOMPARE(pane.comparedRuns(), (QVector<qint64>{1, 2, 3}));
-        const bench::MultiComparison& c = *pane.comparison();
+        const eval::MultiComparison& c = *pane.comparison();
         QCOMPARE(int(c.baseline), 0);
 
         RunMetricsModel* m = pane.metricsModel();

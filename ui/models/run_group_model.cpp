@@ -5,7 +5,7 @@
 
 namespace matrix::ui {
 
-void RunGroupModel::setComparison(const bench::MultiComparison& c) {
+void RunGroupModel::setComparison(const eval::MultiComparison& c) {
     beginResetModel();
     m_groups = c.groups;
     m_labels = c.run_labels;
@@ -32,7 +32,7 @@ int RunGroupModel::columnCount(const QModelIndex& parent) const {
 
 QVariant RunGroupModel::data(const QModelIndex& index, int role) const {
     if (!index.isValid() || size_t(index.row()) >= m_groups.size()) return {};
-    const bench::MultiGroupRow& g = m_groups[size_t(index.row())];
+    const eval::MultiGroupRow& g = m_groups[size_t(index.row())];
     const int col = index.column();
     if (col == 0) return role == Qt::DisplayRole ? QString::fromStdString(g.group) : QVariant();
     if (col <= int(m_labels.size())) {

@@ -1,12 +1,12 @@
 // RunGroupModel: per-level / per-category breakdown of a comparison of two or more runs: the group, one
 // column per run (primary metric in the group, its 95% interval and the number of scored tasks), then one
 // column per other run with the tasks it gained / lost against the baseline in that group.
-// Reads a core bench::MultiComparison; UI thread only.
+// Reads a core eval::MultiComparison; UI thread only.
 #pragma once
 
 #include <QAbstractTableModel>
 
-#include "core/bench/compare_multi.h"
+#include "core/eval/compare_multi.h"
 
 namespace matrix::ui {
 
@@ -16,8 +16,8 @@ public:
     enum Roles { ValueRole = Qt::UserRole + 1, CountRole, GainedRole, LostRole };
     using QAbstractTableModel::QAbstractTableModel;
 
-    void setComparison(const bench::MultiComparison& c);
-    const bench::MultiGroupRow& group(int row) const { return m_groups[size_t(row)]; }
+    void setComparison(const eval::MultiComparison& c);
+    const eval::MultiGroupRow& group(int row) const { return m_groups[size_t(row)]; }
     int valueColumn(int run) const { return 1 + run; }
     int flipColumn(int run) const;  // -1 for the baseline
 
@@ -28,7 +28,7 @@ public:
 
 private:
     int runOfFlipColumn(int column) const;
-    std::vector<bench::MultiGroupRow> m_groups;
+    std::vector<eval::MultiGroupRow> m_groups;
     std::vector<std::string> m_labels;
     std::string m_metric;
     size_t m_baseline = 0;

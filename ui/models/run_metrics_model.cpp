@@ -8,7 +8,7 @@ namespace matrix::ui {
 
 QString formatValue(const std::optional<double>& v) { return v ? QString::number(*v, 'f', 2) : QStringLiteral("-"); }
 
-QString formatInterval(const std::optional<bench::Interval>& v) {
+QString formatInterval(const std::optional<eval::Interval>& v) {
     if (!v) return QStringLiteral("-");
     return QStringLiteral("[%1, %2]").arg(v->lo, 0, 'f', 2).arg(v->hi, 0, 'f', 2);
 }
@@ -20,7 +20,7 @@ QString formatDiff(const std::optional<double>& v) {
 
 bool RunMetricsModel::isCount(const std::string& m) { return m.rfind("n_", 0) == 0 || m.rfind("tool_call", 0) == 0; }
 
-void RunMetricsModel::setComparison(const bench::MultiComparison& c) {
+void RunMetricsModel::setComparison(const eval::MultiComparison& c) {
     beginResetModel();
     m_rows = c.metrics;
     m_labels = c.run_labels;
@@ -46,7 +46,7 @@ int RunMetricsModel::columnCount(const QModelIndex& parent) const {
 
 QVariant RunMetricsModel::data(const QModelIndex& index, int role) const {
     if (!index.isValid() || size_t(index.row()) >= m_rows.size()) return {};
-    const bench::MultiMetricRow& m = m_rows[size_t(index.row())];
+    const eval::MultiMetricRow& m = m_rows[size_t(index.row())];
     const int col = index.column();
     if (col == 0) {
         if (role == Qt::DisplayRole) return QString::fromStdString(m.name);
@@ -60,7 +60,7 @@ QVariant RunMetricsModel::data(const QModelIndex& index, int role) const {
     const bool isValueColumn = col <= int(m_labels.size());
     const int run = isValueColumn ? col - 1 : runOfDiffColumn(col);
     if (run < 0) return {};
-    const bench::RunMetricCell& cell = m.runs[size_t(run)];
+    const eval::RunMetricCell& cell = m.runs[size_t(run)];
     if (role == RunIndexRole) return run;
     if (isValueColumn) {
         switch (role) {

@@ -4,12 +4,12 @@
 #include <QBrush>
 #include <QColor>
 
-#include "core/bench/gta_metrics.h"
-#include "core/bench/py_compat.h"
+#include "core/eval/gta_metrics.h"
+#include "core/eval/py_compat.h"
 
 namespace matrix::ui {
 
-void RunStepAlignmentModel::setTask(const bench::TaskAcrossRuns& task, int baseline) {
+void RunStepAlignmentModel::setTask(const eval::TaskAcrossRuns& task, int baseline) {
     beginResetModel();
     m_task = task;
     m_baseline = baseline >= 0 && size_t(baseline) < task.runs.size() ? baseline : 0;
@@ -27,22 +27,22 @@ int RunStepAlignmentModel::columnCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : 2 + int(m_task.runs.size());
 }
 
-const bench::RunStep* RunStepAlignmentModel::stepAt(int column, int row) const {
-    const std::vector<bench::RunStep>* v = nullptr;
+const eval::RunStep* RunStepAlignmentModel::stepAt(int column, int row) const {
+    const std::vector<eval::RunStep>* v = nullptr;
     if (column == GoldColumn) v = &m_task.gold;
     else if (column >= 2 && size_t(column - 2) < m_task.runs.size()) v = &m_task.runs[size_t(column - 2)].steps;
     if (!v || row < 0 || size_t(row) >= v->size()) return nullptr;
     return &(*v)[size_t(row)];
 }
 
-QString RunStepAlignmentModel::toolCallsText(const bench::RunStep& s) {
+QString RunStepAlignmentModel::toolCallsText(const eval::RunStep& s) {
     QStringList lines;
     for (const auto& c : s.tool_calls) {
         QStringList args;
         if (c.arguments.is_object()) {
             for (auto it = c.arguments.begin(); it != c.arguments.end(); ++it) {
                 QString v = QString::fromStdString(it.value().is_string() ? it.value().dump()
-                                                                           : bench::py::str_of(it.value()));
+                                                                           : eval::py::str_of(it.value()));
                 if (v.size() > 60) v = v.left(57) + "...";
                 args << QString::fromStdString(it.key()) + "=" + v;
             }
@@ -52,24 +52,24 @@ QString RunStepAlignmentModel::toolCallsText(const bench::RunStep& s) {
     return lines.join('\n');
 }
 
-QStringList RunStepAlignmentModel::toolNames(const bench::RunStep& s) {
+QStringList RunStepAlignmentModel::toolNames(const eval::RunStep& s) {
     QStringList names;
     for (const auto& c : s.tool_calls) {
         // Compare in GTA's vocabulary so "ocr" (agent) and "OCR" (gold) are the same tool.
-        const std::string mapped = bench::gta_tool_for_agent_tool(c.name);
+        const std::string mapped = eval::gta_tool_for_agent_tool(c.name);
         names << QString::fromStdString(mapped.empty() ? c.name : mapped);
     }
     return names;
 }
 
-QStringList RunStepAlignmentModel::argumentValues(const bench::RunStep& s) {
+QStringList RunStepAlignmentModel::argumentValues(const eval::RunStep& s) {
     QStringList values;
     for (const auto& c : s.tool_calls) {
         if (c.arguments.is_object()) {
             QStringList one;
             for (auto it = c.arguments.begin(); it != c.arguments.end(); ++it) {
                 one << QString::fromStdString(it.value().is_string() ? it.value().get<std::string>()
-                                                                      : bench::py::str_of(it.value()));
+                                                                      : eval::py::str_of(it.value()));
             }
             one.sort();
             values << one.join(QChar(0x1f));
@@ -80,10 +80,10 @@ QStringList RunStepAlignmentModel::argumentValues(const bench::RunStep& s) {
     return values;
 }
 
-const bench::RunStep* RunStepAlignmentModel::referenceFor(int column, int row, bool* beyond) const {
+const eval::RunStep* RunStepAlignmentModel::referenceFor(int column, int row, bool* beyond) const {
     *beyond = false;
     if (!m_task.gold.empty()) {
-        const bench::RunStep* ref = stepAt(GoldColumn, row);
+        const eval::RunStep* ref = stepAt(GoldColumn, row);
         *beyond = ref == nullptr;  // a step past the end of the gold trajectory
         return ref;
     }
@@ -93,10 +93,10 @@ const bench::RunStep* RunStepAlignmentModel::referenceFor(int column, int row, b
 
 RunStepAlignmentModel::Diff RunStepAlignmentModel::diff(int column, int row) const {
     if (column < 2) return Diff::same;
-    const bench::RunStep* s = stepAt(column, row);
+    const eval::RunStep* s = stepAt(column, row);
     if (!s) return Diff::same;
     bool beyond = false;
-    const bench::RunStep* ref = referenceFor(column, row, &beyond);
+    const eval::RunStep* ref = referenceFor(column, row, &beyond);
     if (!ref) return beyond ? Diff::tools : Diff::same;
     if (toolNames(*s) != toolNames(*ref)) return Diff::tools;
     if (argumentValues(*s) != argumentValues(*ref)) return Diff::arguments;
@@ -104,9 +104,9 @@ RunStepAlignmentModel::Diff RunStepAlignmentModel::diff(int column, int row) con
 }
 
 QString RunStepAlignmentModel::diffText(int column, int row) const {
-    const bench::RunStep* s = stepAt(column, row);
+    const eval::RunStep* s = stepAt(column, row);
     bool beyond = false;
-    const bench::RunStep* ref = referenceFor(column, row, &beyond);
+    const eval::RunStep* ref = referenceFor(column, row, &beyond);
     const QString against = m_task.gold.empty() ? tr("the baseline run") : tr("gold");
     switch (diff(column, row)) {
         case Diff::same: return {};
@@ -127,7 +127,7 @@ QVariant RunStepAlignmentModel::data(const QModelIndex& index, int role) const {
         if (role == Qt::TextAlignmentRole) return int(Qt::AlignCenter | Qt::AlignTop);
         return role == Qt::DisplayRole ? QVariant(index.row()) : QVariant();
     }
-    const bench::RunStep* s = stepAt(index.column(), index.row());
+    const eval::RunStep* s = stepAt(index.column(), index.row());
     if (!s) return {};
     if (role == ToolsDifferRole) return diff(index.column(), index.row()) == Diff::tools;
     if (role == DiffRole) return int(diff(index.column(), index.row()));

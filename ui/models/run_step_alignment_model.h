@@ -2,13 +2,13 @@
 // one column per compared run. Each cell shows the step's tool calls, thought and observation. The tool
 // calls of a run's step are diffed against the gold step's (without gold: against the baseline run's): a
 // different tool sequence tints the cell amber, the same tools with different argument values tint it
-// light yellow, and the tooltip says what differs. Errors are red. Reads a core bench::TaskAcrossRuns;
+// light yellow, and the tooltip says what differs. Errors are red. Reads a core eval::TaskAcrossRuns;
 // UI thread only.
 #pragma once
 
 #include <QAbstractTableModel>
 
-#include "core/bench/bench_store.h"
+#include "core/eval/bench_store.h"
 
 namespace matrix::ui {
 
@@ -24,8 +24,8 @@ public:
     using QAbstractTableModel::QAbstractTableModel;
 
     // `baseline` indexes task.runs: the reference when the task has no gold trajectory.
-    void setTask(const bench::TaskAcrossRuns& task, int baseline = 0);
-    const bench::TaskAcrossRuns& task() const { return m_task; }
+    void setTask(const eval::TaskAcrossRuns& task, int baseline = 0);
+    const eval::TaskAcrossRuns& task() const { return m_task; }
     int runColumn(int run) const { return 2 + run; }
 
     int rowCount(const QModelIndex& parent = {}) const override;
@@ -34,19 +34,19 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
 
     // "ocr(image_path='a.jpg')" lines of a step; used for display and the tool-call diff.
-    static QString toolCallsText(const bench::RunStep& s);
+    static QString toolCallsText(const eval::RunStep& s);
     // The tool names of a step in order, in GTA's vocabulary where a mapping exists (what the diff compares).
-    static QStringList toolNames(const bench::RunStep& s);
+    static QStringList toolNames(const eval::RunStep& s);
     // The argument values of a step's calls, in order ("a.jpg", "3"), ignoring argument names (gold and agent
     // tools name them differently).
-    static QStringList argumentValues(const bench::RunStep& s);
+    static QStringList argumentValues(const eval::RunStep& s);
 
 private:
-    const bench::RunStep* stepAt(int column, int row) const;
-    const bench::RunStep* referenceFor(int column, int row, bool* beyond) const;
+    const eval::RunStep* stepAt(int column, int row) const;
+    const eval::RunStep* referenceFor(int column, int row, bool* beyond) const;
     Diff diff(int column, int row) const;
     QString diffText(int column, int row) const;
-    bench::TaskAcrossRuns m_task;
+    eval::TaskAcrossRuns m_task;
     int m_baseline = 0;
 };
 

@@ -6,7 +6,7 @@
 
 namespace matrix::ui {
 
-void RunTaskModel::setComparison(const bench::MultiComparison& c) {
+void RunTaskModel::setComparison(const eval::MultiComparison& c) {
     beginResetModel();
     m_c = c;
     endResetModel();
@@ -19,7 +19,7 @@ int RunTaskModel::columnCount(const QModelIndex& parent) const {
 
 QVariant RunTaskModel::data(const QModelIndex& index, int role) const {
     if (!index.isValid() || size_t(index.row()) >= m_c.tasks.size()) return {};
-    const bench::MultiTask& t = m_c.tasks[size_t(index.row())];
+    const eval::MultiTask& t = m_c.tasks[size_t(index.row())];
     if (role == TaskKeyRole) return QString::fromStdString(t.task_id);
     if (role == TaskIndexRole) return index.row();
     const int col = index.column();
@@ -46,9 +46,9 @@ QVariant RunTaskModel::data(const QModelIndex& index, int role) const {
             if (!s) return QBrush(QColor(120, 120, 120));
             return {};
         case Qt::BackgroundRole:
-            if (bench::OutcomeFilter{bench::OutcomeKind::gained, int(run)}.matches(t, m_c.baseline))
+            if (eval::OutcomeFilter{eval::OutcomeKind::gained, int(run)}.matches(t, m_c.baseline))
                 return QBrush(QColor(200, 240, 200));
-            if (bench::OutcomeFilter{bench::OutcomeKind::lost, int(run)}.matches(t, m_c.baseline))
+            if (eval::OutcomeFilter{eval::OutcomeKind::lost, int(run)}.matches(t, m_c.baseline))
                 return QBrush(QColor(250, 205, 205));
             return {};
     }
@@ -66,7 +66,7 @@ QVariant RunTaskModel::headerData(int section, Qt::Orientation orientation, int 
     return run == m_c.baseline ? tr("%1 (baseline)").arg(l) : l;
 }
 
-void RunTaskFilterModel::setOutcomeFilter(const bench::OutcomeFilter& f) {
+void RunTaskFilterModel::setOutcomeFilter(const eval::OutcomeFilter& f) {
     m_filter = f;
     invalidateFilter();
 }

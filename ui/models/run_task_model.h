@@ -3,13 +3,13 @@
 // (solved only by the baseline / only by run X / by all / by none, gained or lost against the baseline,
 // not scored). A run's score cell is tinted green where it solved a task the baseline did not and red
 // where it lost one; cells without a score say why (e.g. "needs embedding model"). Reads a core
-// bench::MultiComparison; UI thread only.
+// eval::MultiComparison; UI thread only.
 #pragma once
 
 #include <QAbstractTableModel>
 #include <QSortFilterProxyModel>
 
-#include "core/bench/compare_multi.h"
+#include "core/eval/compare_multi.h"
 
 namespace matrix::ui {
 
@@ -20,9 +20,9 @@ public:
     enum { TaskColumn = 0, GroupColumn = 1 };
     using QAbstractTableModel::QAbstractTableModel;
 
-    void setComparison(const bench::MultiComparison& c);
-    const bench::MultiComparison& comparison() const { return m_c; }
-    const bench::MultiTask& task(int row) const { return m_c.tasks[size_t(row)]; }
+    void setComparison(const eval::MultiComparison& c);
+    const eval::MultiComparison& comparison() const { return m_c; }
+    const eval::MultiTask& task(int row) const { return m_c.tasks[size_t(row)]; }
     int scoreColumn(int run) const { return 2 + run; }
     int outcomeColumn() const { return 2 + int(m_c.n_runs()); }
 
@@ -32,15 +32,15 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
 
 private:
-    bench::MultiComparison m_c;
+    eval::MultiComparison m_c;
 };
 
 class RunTaskFilterModel : public QSortFilterProxyModel {
     Q_OBJECT
 public:
     using QSortFilterProxyModel::QSortFilterProxyModel;
-    void setOutcomeFilter(const bench::OutcomeFilter& f);
-    const bench::OutcomeFilter& outcomeFilter() const { return m_filter; }
+    void setOutcomeFilter(const eval::OutcomeFilter& f);
+    const eval::OutcomeFilter& outcomeFilter() const { return m_filter; }
     QStringList taskKeys() const;  // the shown tasks, in display order
 
 protected:
@@ -48,7 +48,7 @@ protected:
     bool lessThan(const QModelIndex& left, const QModelIndex& right) const override;
 
 private:
-    bench::OutcomeFilter m_filter;
+    eval::OutcomeFilter m_filter;
 };
 
 }  // namespace matrix::ui

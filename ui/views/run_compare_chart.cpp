@@ -20,7 +20,7 @@ QColor runColor(int run) {
     return colors[size_t(run) % (sizeof colors / sizeof colors[0])];
 }
 
-bool isChartedMetric(const bench::MultiMetricRow& m) {
+bool isChartedMetric(const eval::MultiMetricRow& m) {
     if (RunMetricsModel::isCount(m.name)) return false;
     bool any_nonzero = false;
     for (const auto& r : m.runs) {
@@ -30,7 +30,7 @@ bool isChartedMetric(const bench::MultiMetricRow& m) {
     return any_nonzero;  // all zero: nothing to see (the table still lists it)
 }
 
-QChart* buildComparisonChart(const bench::MultiComparison& c) {
+QChart* buildComparisonChart(const eval::MultiComparison& c) {
     auto* chart = new QChart;
     const int n = int(c.n_runs());
     std::vector<QBarSet*> sets;
@@ -43,7 +43,7 @@ QChart* buildComparisonChart(const bench::MultiComparison& c) {
         sets.push_back(set);
     }
     QStringList categories;
-    std::vector<const bench::MultiMetricRow*> shown;
+    std::vector<const eval::MultiMetricRow*> shown;
     double max_value = 0;
     for (const auto& m : c.metrics) {
         if (!isChartedMetric(m)) continue;

@@ -24,7 +24,7 @@
 #include <QtConcurrent/QtConcurrent>
 #include <algorithm>
 
-#include "core/bench/bench_store.h"
+#include "core/eval/bench_store.h"
 #include "ui/models/run_group_model.h"
 #include "ui/models/run_list_model.h"
 #include "ui/models/run_metrics_model.h"
@@ -255,7 +255,7 @@ void RunComparePane::showStatus(const QString& text) { m_status->setText(text); 
 
 void RunComparePane::reload() {
     if (!m_project) return;
-    auto runs = bench::list_eval_runs(*m_project);
+    auto runs = eval::list_eval_runs(*m_project);
     if (!runs.ok()) {
         showStatus(QString::fromStdString(runs.error().to_string()));
         return;
@@ -342,8 +342,8 @@ void RunComparePane::compareRuns(const QVector<qint64>& runs, int baseline) {
             out.first = QString::fromStdString(project.error().to_string());
             return out;
         }
-        auto c = bench::compare_stored_many(project.value(), ids, base,
-                                            matrixScorer ? bench::ScorerKind::matrix : bench::ScorerKind::official);
+        auto c = eval::compare_stored_many(project.value(), ids, base,
+                                            matrixScorer ? eval::ScorerKind::matrix : eval::ScorerKind::official);
         if (!c.ok()) out.first = QString::fromStdString(c.error().to_string());
         else out.second = std::move(c).value();
         return out;
@@ -352,8 +352,8 @@ void RunComparePane::compareRuns(const QVector<qint64>& runs, int baseline) {
 
 void RunComparePane::rebuildFilters() {
     m_filters.clear();
-    const bench::MultiComparison& c = *m_comparison;
-    using K = bench::OutcomeKind;
+    const eval::MultiComparison& c = *m_comparison;
+    using K = eval::OutcomeKind;
     auto label = [&](size_t i) { return QString::fromStdString(c.run_labels[i]); };
     m_filters.append({tr("all tasks"), {K::all_tasks}});
     m_filters.append({tr("solved by all"), {K::solved_by_all}});
@@ -385,7 +385,7 @@ void RunComparePane::onComparisonFinished() {
     }
     m_comparison = std::move(result.second);
     m_compared = m_pending;
-    const bench::MultiComparison& c = *m_comparison;
+    const eval::MultiComparison& c = *m_comparison;
     m_metrics->setComparison(c);
     m_tasks->setComparison(c);
     m_groups->setComparison(c);
@@ -438,7 +438,7 @@ void RunComparePane::onComparisonFinished() {
     emit comparisonReady();
 }
 
-void RunComparePane::setOutcomeFilter(const bench::OutcomeFilter& filter) {
+void RunComparePane::setOutcomeFilter(const eval::OutcomeFilter& filter) {
     for (int i = 0; i < m_filters.size(); ++i) {
         if (m_filters[i].second.kind == filter.kind && m_filters[i].second.run == filter.run) {
             m_outcomeFilter->setCurrentIndex(i);
@@ -489,13 +489,13 @@ bool RunComparePane::exportChart(const QString& path) const {
 RunCompareTaskView* RunComparePane::openTask(const QString& taskKey) {
     if (!m_project || !m_comparison) return nullptr;
     const std::vector<int64_t> ids(m_compared.begin(), m_compared.end());
-    auto t = bench::load_task_across_runs(*m_project, ids, taskKey.toStdString());
+    auto t = eval::load_task_across_runs(*m_project, ids, taskKey.toStdString());
     if (!t.ok()) {
         showStatus(QString::fromStdString(t.error().to_string()));
         return nullptr;
     }
     QString outcome;
-    const bench::MultiTask* scores = nullptr;
+    const eval::MultiTask* scores = nullptr;
     for (const auto& task : m_comparison->tasks) {
         if (task.task_id == t->task_key) {
             outcome = QString::fromStdString(m_comparison->outcome_label(task));

@@ -17,7 +17,7 @@
 #include <memory>
 #include <optional>
 
-#include "core/bench/compare_multi.h"
+#include "core/eval/compare_multi.h"
 #include "core/store/project.h"
 
 class QAction;
@@ -58,15 +58,15 @@ public:
     // Re-compares the current runs against another one of them (index into comparedRuns()).
     void setBaseline(int runIndex);
     void setScorer(const QString& scorer);  // "official" | "matrix"
-    void setOutcomeFilter(const bench::OutcomeFilter& filter);
+    void setOutcomeFilter(const eval::OutcomeFilter& filter);
     // The task grid's filter choices for the current comparison, in the box's order.
-    const QVector<QPair<QString, bench::OutcomeFilter>>& outcomeFilters() const { return m_filters; }
+    const QVector<QPair<QString, eval::OutcomeFilter>>& outcomeFilters() const { return m_filters; }
     bool exportCsv(const QString& path) const;
     bool exportChart(const QString& path) const;  // .svg -> SVG, anything else -> PNG
     // Opens the aligned-trajectory view of a task of the current comparison (nullptr when none).
     RunCompareTaskView* openTask(const QString& taskKey);
 
-    const std::optional<bench::MultiComparison>& comparison() const { return m_comparison; }
+    const std::optional<eval::MultiComparison>& comparison() const { return m_comparison; }
     const QVector<qint64>& comparedRuns() const { return m_compared; }
     RunListModel* runModel() const { return m_runs; }
     RunMetricsModel* metricsModel() const { return m_metrics; }
@@ -98,14 +98,14 @@ private:
     void showStatus(const QString& text);
     QString runName(qint64 id) const;
 
-    using Outcome = std::pair<QString, std::optional<bench::MultiComparison>>;
+    using Outcome = std::pair<QString, std::optional<eval::MultiComparison>>;
     QString m_projectPath;
     std::unique_ptr<store::Project> m_project;
     QVector<qint64> m_compared, m_pending;
     int m_pendingBaseline = 0;
-    std::optional<bench::MultiComparison> m_comparison;
+    std::optional<eval::MultiComparison> m_comparison;
     QFutureWatcher<Outcome> m_watcher;
-    QVector<QPair<QString, bench::OutcomeFilter>> m_filters;
+    QVector<QPair<QString, eval::OutcomeFilter>> m_filters;
 
     RunListModel* m_runs = nullptr;
     RunMetricsModel* m_metrics = nullptr;

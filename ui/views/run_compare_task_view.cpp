@@ -25,8 +25,8 @@ QLabel* wrapped(const QString& html, QWidget* parent) {
 }
 }  // namespace
 
-RunCompareTaskView::RunCompareTaskView(const bench::TaskAcrossRuns& task, int baseline, const QString& outcome,
-                                       const bench::MultiTask* scores, QWidget* parent)
+RunCompareTaskView::RunCompareTaskView(const eval::TaskAcrossRuns& task, int baseline, const QString& outcome,
+                                       const eval::MultiTask* scores, QWidget* parent)
     : QDialog(parent) {
     setWindowTitle(tr("Task %1 in %2 runs").arg(QString::fromStdString(task.task_key)).arg(task.runs.size()));
     auto* layout = new QVBoxLayout(this);
@@ -37,7 +37,7 @@ RunCompareTaskView::RunCompareTaskView(const bench::TaskAcrossRuns& task, int ba
     QString answers = tr("<b>Gold:</b> %1").arg(task.gold_answer.empty() ? tr("<i>(none recorded)</i>")
                                                                          : QString::fromStdString(task.gold_answer).toHtmlEscaped());
     for (size_t i = 0; i < task.runs.size(); ++i) {
-        const bench::TaskRunSide& r = task.runs[i];
+        const eval::TaskRunSide& r = task.runs[i];
         QString a = !r.present ? tr("<i>(task not in this run)</i>")
                     : r.answer ? QString::fromStdString(*r.answer).toHtmlEscaped()
                                : tr("<i>(no answer)</i>");

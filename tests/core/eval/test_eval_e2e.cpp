@@ -9,9 +9,9 @@
 #include <mutex>
 #include <thread>
 
-#include "core/bench/agentx_loader.h"
-#include "core/bench/bench_store.h"
-#include "core/bench/gaia_loader.h"
+#include "core/eval/agentx_loader.h"
+#include "core/eval/bench_store.h"
+#include "core/eval/gaia_loader.h"
 #include "core/eval/eval_run.h"
 #include "core/store/run_repo.h"
 
@@ -88,12 +88,12 @@ private slots:
         int64_t run_id = 0;
         {
             auto project = store::Project::open(db);
-            auto b = bench::load_gaia(kData + "gaia/metadata.jsonl");
+            auto b = eval::load_gaia(kData + "gaia/metadata.jsonl");
             QVERIFY(b.ok());
             QCOMPARE(b->items.size(), size_t(5));
-            QVERIFY(bench::store_benchmark(*project, *b).ok());
+            QVERIFY(eval::store_benchmark(*project, *b).ok());
             eval::EvalSettings s;
-            s.benchmark = bench::BenchKind::gaia;
+            s.benchmark = eval::BenchKind::gaia;
             s.mode = "e2e";
             s.controller = {{"kind", "endpoint"}, {"url", "http://script"}, {"model", "m"}};
             s.tools = {"ocr", "inspect_file_as_text"};
@@ -156,17 +156,17 @@ private slots:
     void agentx_toolset_f1_maps_agent_tools() {
         const std::string db = m_dir.path().toStdString() + "/agentx.matrix";
         int64_t run_id = 0;
-        bench::Benchmark b;
+        eval::Benchmark b;
         {
             auto project = store::Project::open(db);
-            auto meta = bench::load_agentx_toolmeta(kShared + "/bench/agentx_toolmeta.json");
+            auto meta = eval::load_agentx_toolmeta(kShared + "/bench/agentx_toolmeta.json");
             QVERIFY(meta.ok());
-            auto loaded = bench::load_agentx(kData + "agentx/data.json", *meta);
+            auto loaded = eval::load_agentx(kData + "agentx/data.json", *meta);
             QVERIFY(loaded.ok());
             b = *loaded;
-            QVERIFY(bench::store_benchmark(*project, b).ok());
+            QVERIFY(eval::store_benchmark(*project, b).ok());
             eval::EvalSettings s;
-            s.benchmark = bench::BenchKind::agentx;
+            s.benchmark = eval::BenchKind::agentx;
             s.mode = "e2e";
             s.controller = {{"kind", "endpoint"}, {"url", "http://script"}, {"model", "m"}};
             s.tools = {"ocr"};

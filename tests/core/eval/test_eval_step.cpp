@@ -10,8 +10,8 @@
 #include <mutex>
 #include <set>
 
-#include "core/bench/bench_store.h"
-#include "core/bench/gta_loader.h"
+#include "core/eval/bench_store.h"
+#include "core/eval/gta_loader.h"
 #include "core/conversation/action.h"
 #include "core/eval/demo_runs.h"
 #include "core/eval/eval_run.h"
@@ -60,9 +60,9 @@ Expected expected_from_file(bool perturbed) {
 std::string gta_project(const QTemporaryDir& dir, const std::string& name) {
     const std::string path = dir.path().toStdString() + "/" + name;
     auto project = store::Project::open(path);
-    auto b = bench::load_gta(kGta);
+    auto b = eval::load_gta(kGta);
     if (!project.ok() || !b.ok()) return {};
-    auto stored = bench::store_benchmark(*project, *b);
+    auto stored = eval::store_benchmark(*project, *b);
     return stored.ok() ? path : std::string();
 }
 
@@ -200,7 +200,7 @@ private slots:
         QCOMPARE(config["prompts"]["summarise_instruction"].get<std::string>(),
                  std::string(eval::k_gta_summarise_instruction));
         // The compare view's scorer reads the stored run and gives the same figures.
-        auto again = bench::score_stored_run(*project, run_id, bench::ScorerKind::official);
+        auto again = eval::score_stored_run(*project, run_id, eval::ScorerKind::official);
         QVERIFY(again.ok());
         QCOMPARE(again->metrics["arg_acc"], 100.0);
         QCOMPARE(again->primary_metric, std::string("arg_acc"));
@@ -239,9 +239,9 @@ private slots:
         // SummAcc: the gold answers on odd ordinals, "I do not know" (never correct) on even ones, over the same
         // scored items: from the gold run's per-item verdicts.
         auto project = store::Project::open(m_gold_db);
-        auto gold = bench::score_stored_run(*project, m_gold_run, bench::ScorerKind::official);
+        auto gold = eval::score_stored_run(*project, m_gold_run, eval::ScorerKind::official);
         QVERIFY(gold.ok());
-        auto b = bench::load_gta(kGta);
+        auto b = eval::load_gta(kGta);
         std::map<std::string, int> ordinal;
         for (size_t i = 0; i < b->items.size(); ++i) ordinal[b->items[i].id] = int(i);
         int kept = 0;
@@ -287,7 +287,7 @@ private slots:
         };
         auto out = eval::run_eval(db, run_id, src);
         QVERIFY2(out.ok(), out.ok() ? "" : out.error().to_string().c_str());
-        auto b = bench::load_gta(kGta);
+        auto b = eval::load_gta(kGta);
         const auto& item0 = b->items[0];
         int n_steps = 0;
         for (const auto& g : item0.gold_steps) n_steps += g.role == "assistant";
@@ -367,12 +367,12 @@ private slots:
         QVERIFY2(ids.ok(), ids.ok() ? "" : ids.error().to_string().c_str());
         QCOMPARE(ids->size(), size_t(2));
         auto project = store::Project::open(db);
-        auto listed = bench::list_eval_runs(*project);
+        auto listed = eval::list_eval_runs(*project);
         QCOMPARE(listed->size(), size_t(2));
-        auto cmp = bench::compare_stored_many(*project, *ids, 0, bench::ScorerKind::official);
+        auto cmp = eval::compare_stored_many(*project, *ids, 0, eval::ScorerKind::official);
         QVERIFY2(cmp.ok(), cmp.ok() ? "" : cmp.error().to_string().c_str());
-        auto gold = bench::score_stored_run(*project, (*ids)[0], bench::ScorerKind::official);
-        auto pert = bench::score_stored_run(*project, (*ids)[1], bench::ScorerKind::official);
+        auto gold = eval::score_stored_run(*project, (*ids)[0], eval::ScorerKind::official);
+        auto pert = eval::score_stored_run(*project, (*ids)[1], eval::ScorerKind::official);
         QCOMPARE(gold->tasks.size(), size_t(12));
         QCOMPARE(gold->metrics["arg_acc"], 100.0);
         QVERIFY(pert->metrics["arg_acc"] < 50.0);
@@ -391,10 +391,10 @@ private slots:
         QCOMPARE(e2e_gold.error().message,
                  std::string("the gold controller answers step-by-step mode only (e2e has no gold step to replay)"));
         s.mode = "step";
-        s.benchmark = bench::BenchKind::gaia;
+        s.benchmark = eval::BenchKind::gaia;
         auto gaia_step = eval::create_eval_run(*project, s, "gold", m_dir.path().toStdString());
         QVERIFY(!gaia_step.ok());
-        s.benchmark = bench::BenchKind::gta;
+        s.benchmark = eval::BenchKind::gta;
         s.dataset = "nope";
         auto missing = eval::create_eval_run(*project, s, "gold", m_dir.path().toStdString());
         QVERIFY(!missing.ok());

@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/bench/json_file.h"
+#include "core/eval/json_file.h"
 #include "core/formats/exporters.h"
 #include "core/formats/media_resolver.h"
 #include "core/store/dataset_repo.h"
@@ -63,21 +63,21 @@ private slots:
     void benchmark_files_deep_devices_folders() {
         QVERIFY(m_dir.isValid());
         write(path("deep.json"), "{\"items\": " + deep(200000) + "}");
-        auto j = bench::read_json_file(path("deep.json"));
+        auto j = eval::read_json_file(path("deep.json"));
         QVERIFY(!j.ok());
         QCOMPARE(j.error().to_string(), path("deep.json") + ": JSON nesting deeper than 512 levels at byte 521");
         // JSONL: the deep line is reported with its number; the good lines load.
         write(path("run.jsonl"), "{\"task_id\": \"1\", \"answer\": \"a\"}\n{\"task_id\": \"3\", \"extra\": " + deep(50000) +
                                      "}\n{\"task_id\": \"2\", \"answer\": \"b\"}\n");
         std::vector<std::string> errors;
-        auto lines = bench::read_jsonl_file(path("run.jsonl"), errors);
+        auto lines = eval::read_jsonl_file(path("run.jsonl"), errors);
         QVERIFY(lines.ok());
         QCOMPARE(lines->size(), size_t(2));
         QCOMPARE((*lines)[1].line, 3);
         QCOMPARE(errors.size(), size_t(1));
         QCOMPARE(errors[0], path("run.jsonl") + ":2: JSON nesting deeper than 512 levels at byte 537");
         // Devices, folders and missing files are refused before anything is read.
-        auto dev = bench::read_json_file("/dev/zero");
+        auto dev = eval::read_json_file("/dev/zero");
         QVERIFY(!dev.ok());
         QCOMPARE(dev.error().to_string(), std::string("/dev/zero: not a regular file (a device, FIFO or socket)"));
         auto folder = read_regular_file(m_dir.path().toStdString());

@@ -1,0 +1,20 @@
+// GTA-1 `dataset.json` loader: an object keyed by item id, each {tools, files: [{type, path, url}],
+// dialogs: [user, assistant{thought, tool_calls:[{function:{name, arguments}}]}, tool{name, content}, ...,
+// assistant{content}], gt_answer} where gt_answer is {whitelist, blacklist} (objective), a list of strings
+// (subjective) or null (image generation). Files are resolved against the dataset's folder.
+#pragma once
+
+#include <string>
+
+#include "core/eval/benchmark.h"
+#include "core/util/result.h"
+
+namespace matrix::eval {
+
+// `path`: dataset.json or the folder holding it. Items keep the file's order.
+Result<Benchmark> load_gta(const std::string& path);
+
+// Parses one GTA record (the value under its id); exposed for tests and for the store round trip.
+Result<BenchItem> parse_gta_item(const std::string& id, const nlohmann::json& record, const std::string& root);
+
+}  // namespace matrix::eval
