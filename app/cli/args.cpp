@@ -3,6 +3,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/util/error_text.h"
+
 namespace matrix::cli {
 
 Args::Args(std::string usage, std::set<std::string> value_options, std::set<std::string> flag_options)
@@ -75,7 +77,7 @@ bool Args::require(const std::vector<std::string>& keys, const std::string& comm
 }
 
 int fail(const std::string& message) {
-    std::cerr << "matrix: " << message << "\n";
+    std::cerr << "matrix: " << one_line_error(message) << "\n";
     return 1;
 }
 

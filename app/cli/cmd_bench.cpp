@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "app/cli/args.h"
+#include "app/cli/judge_options.h"
 #include "app/cli/command.h"
 #include "core/eval/agentx_loader.h"
 #include "core/eval/bench_store.h"
@@ -143,41 +144,17 @@ int run_import(int argc, char** argv) {
     return 0;
 }
 
-// The judge from --judge-url / --judge-model / --judge-key-env; nullopt (after one stderr line) on bad options,
-// an unconfigured JudgeConfig when no judge was asked for.
+// The judge from the shared judge options; nullopt (after one stderr line) on bad options, an unconfigured
+// JudgeConfig when no judge was asked for.
 std::optional<JudgeConfig> judge_args(const cli::Args& args) {
+    auto o = cli::judge_options(args, "bench score");
+    if (!o) return std::nullopt;
     JudgeConfig judge;
-    const bool url = args.has("judge-url"), model = args.has("judge-model");
-    if (!url && !model && !args.has("judge-key-env")) return judge;
-    if (!url || !model) {
-        std::cerr << "matrix bench score: give both --judge-url and --judge-model\n";
-        return std::nullopt;
-    }
-    judge.endpoint = *args.get("judge-url");
-    judge.model = *args.get("judge-model");
-    if (judge.endpoint.rfind("http://", 0) != 0 && judge.endpoint.rfind("https://", 0) != 0) {
-        std::cerr << "matrix bench score: --judge-url must be an http:// or https:// URL\n";
-        return std::nullopt;
-    }
-    if (auto var = args.get("judge-key-env")) {
-        const char* key = std::getenv(var->c_str());
-        if (!key || !*key) {
-            std::cerr << "matrix bench score: the environment variable " << *var << " (--judge-key-env) is not set\n";
-            return std::nullopt;
-        }
-        judge.api_key = key;
-    }
-    if (auto t = args.get("judge-timeout-ms")) {
-        try {
-            judge.timeout_ms = std::stoi(*t);
-        } catch (const std::exception&) {
-            judge.timeout_ms = 0;
-        }
-        if (judge.timeout_ms <= 0) {
-            std::cerr << "matrix bench score: --judge-timeout-ms must be a positive number\n";
-            return std::nullopt;
-        }
-    }
+    if (!o->given()) return judge;
+    judge.endpoint = o->url;
+    judge.model = o->model;
+    judge.timeout_ms = o->timeout_ms;
+    if (!o->key_env.empty()) judge.api_key = std::getenv(o->key_env.c_str());
     return judge;
 }
 

@@ -11,6 +11,7 @@
 
 #include "app/cli/args.h"
 #include "app/cli/command.h"
+#include "app/cli/judge_options.h"
 #include "core/agent/agent_job.h"
 #include "core/agent/controller_factory.h"
 #include "core/eval/eval_run.h"
@@ -27,7 +28,8 @@ const char* k_usage =
     "                       (--model DIR [--adapter DIR] | --endpoint URL --endpoint-model NAME |\n"
     "                        --controller gold|perturbed)\n"
     "                       [--tools a,b,c] [--limit N] [--workers N] [--seed S] [--name NAME] [--set key=value]...\n"
-    "       matrix eval resume --db FILE --run ID [--workers N]\n"
+    "                       [--judge-url URL --judge-model NAME [--judge-key-env VAR] [--judge-timeout-ms MS]]\n"
+    "       matrix eval resume --db FILE --run ID [--workers N] [--judge-url URL --judge-model NAME ...]\n"
     "  run: the benchmark must be in the project (matrix bench load). Prints one line per finished item\n"
     "       (\"[done/total] item: outcome  acc X% (n)  eta Ns\"), the scores, then \"run ID\" on the last line.\n"
     "  --mode step: GTA step-by-step: every gold assistant turn predicted from the gold prefix (gold tool outputs,\n"
@@ -41,7 +43,27 @@ const char* k_usage =
     "  --set keys: max_steps, max_errors, max_new_tokens, temperature, top_p, top_k, repetition_penalty,\n"
     "       greedy (true/false), system_prompt (auto|dataset|bundled|file:PATH), step_timeout_s, item_timeout_s,\n"
     "       isolation (auto|bubblewrap|rlimits), work_dir, dtype, device, api_key_env\n"
+    "  --judge-url, --judge-model (Agent-X): once every item has its row, an OpenAI-compatible chat-completions\n"
+    "       judge gives the judge metrics beside toolset F1 (recorded with the run; the API key is read from the\n"
+    "       environment variable --judge-key-env names, never stored); without a judge, toolset F1 only.\n"
+    "       Failed judge requests are left out and reported; `matrix bench score --judge-url` asks again.\n"
     "  resume: SIGINT/SIGTERM stop a run as cancelled, SIGUSR1 as paused; resume carries either on.\n";
+
+// --judge-* into the settings (Agent-X only); false after one stderr line.
+bool apply_judge(const cli::Args& args, const std::string& command, eval::EvalSettings& s) {
+    auto judge = cli::judge_options(args, command);
+    if (!judge) return false;
+    if (!judge->given()) return true;
+    if (s.benchmark != eval::BenchKind::agentx) {
+        std::cerr << "matrix " << command << ": --judge-url applies to Agent-X runs (the judge metrics are Agent-X's)\n";
+        return false;
+    }
+    s.judge_url = judge->url;
+    s.judge_model = judge->model;
+    s.judge_key_env = judge->key_env;
+    s.judge_timeout_ms = judge->timeout_ms;
+    return true;
+}
 
 std::atomic<bool> g_cancel{false};
 std::atomic<bool> g_pause{false};
@@ -107,6 +129,9 @@ int drive(const std::string& db, int64_t run_id, const eval::EvalSettings& setti
         std::cout << "run " << run_id << "\n";
         return 130;
     }
+    if (out->judge_requests > 0)
+        std::cout << "judge: " << (out->judge_requests - out->judge_failed) << " of " << out->judge_requests
+                  << " verdicts stored\n";
     for (const auto& [scorer, metrics] : out->metrics.items()) {
         std::cout << scorer << ":";
         for (const auto& [k, v] : metrics.items()) {
@@ -150,6 +175,7 @@ int run_run(const cli::Args& args) {
         return cli::fail("eval run: --limit, --workers and --seed take numbers");
     }
     if (auto st = apply_sets(args.get_all("set"), s); !st.ok()) return cli::fail(st.error().to_string());
+    if (!apply_judge(args, "eval run", s)) return 2;
     const std::string db = *args.get("db");
     int64_t run_id = 0;
     {
@@ -189,14 +215,16 @@ int run_resume(const cli::Args& args) {
         auto s = eval::load_eval_settings(project->db(), run_id);
         if (!s.ok()) return cli::fail(s.error().to_string());
         settings = *s;
-        if (auto w = args.get("workers")) {
-            settings.workers = std::max(1, std::atoi(w->c_str()));
-            // The stored settings keep the worker count the run is resumed with.
+        const bool new_judge = args.has("judge-url");
+        if (!apply_judge(args, "eval resume", settings)) return 2;
+        if (auto w = args.get("workers")) settings.workers = std::max(1, std::atoi(w->c_str()));
+        if (args.has("workers") || new_judge) {
+            // The stored settings keep the worker count and the judge the run is resumed with.
             auto run = store::RunRepo(project->db()).get(run_id);
             if (run.ok() && *run) {
                 nlohmann::json config = nlohmann::json::parse((*run)->config, nullptr, false);
                 if (config.is_object()) {
-                    config["eval"]["workers"] = settings.workers;
+                    config["eval"] = settings.to_json();
                     (void)store::RunRepo(project->db()).set_config(run_id, config.dump());
                 }
             }
@@ -214,7 +242,8 @@ int run_eval_cmd(int argc, char** argv) {
     const std::string sub = argv[1];
     cli::Args args(k_usage,
                    {"db", "benchmark", "dataset", "mode", "model", "adapter", "endpoint", "endpoint-model", "controller",
-                    "tools", "limit", "workers", "seed", "name", "set", "run"});
+                    "tools", "limit", "workers", "seed", "name", "set", "run", "judge-url", "judge-model",
+                    "judge-key-env", "judge-timeout-ms"});
     if (!args.parse(argc, argv, 2)) return args.help_requested() ? 0 : 2;
     try {
         if (sub == "run") return run_run(args);

@@ -2,6 +2,7 @@
 #include "core/eval/eval_run.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -16,6 +17,7 @@
 #include "core/eval/bench_store.h"
 #include "core/eval/gta_step_scoring.h"
 #include "core/eval/json_file.h"
+#include "core/eval/judge_run.h"
 #include "core/eval/run_scoring.h"
 #include "core/conversation/action.h"
 #include "core/eval/gta_step.h"
@@ -135,6 +137,9 @@ json EvalSettings::to_json() const {
             {"limit", limit},
             {"workers", workers},
             {"item_timeout_s", item_timeout_s},
+            {"judge", judge_url.empty() ? json(nullptr)
+                                        : json{{"url", judge_url}, {"model", judge_model}, {"key_env", judge_key_env},
+                                               {"timeout_ms", judge_timeout_ms}}},
             {"agent", agent_settings_of(*this).to_json()}};
 }
 
@@ -150,6 +155,12 @@ Result<EvalSettings> EvalSettings::from_json(const json& j) {
     s.limit = j.value("limit", 0);
     s.workers = j.value("workers", 1);
     s.item_timeout_s = j.value("item_timeout_s", s.item_timeout_s);
+    if (auto judge = j.find("judge"); judge != j.end() && judge->is_object()) {
+        s.judge_url = judge->value("url", "");
+        s.judge_model = judge->value("model", "");
+        s.judge_key_env = judge->value("key_env", "");
+        s.judge_timeout_ms = judge->value("timeout_ms", s.judge_timeout_ms);
+    }
     MATRIX_TRY(agent::AgentRunSettings a, agent::AgentRunSettings::from_json(j.value("agent", json::object())));
     s.controller = a.controller;
     s.tools = a.tools;
@@ -157,6 +168,21 @@ Result<EvalSettings> EvalSettings::from_json(const json& j) {
     s.loop = a.loop;
     s.sandbox = a.sandbox;
     return s;
+}
+
+Result<JudgeConfig> judge_config_of(const EvalSettings& s) {
+    JudgeConfig judge;
+    judge.endpoint = s.judge_url;
+    judge.model = s.judge_model;
+    judge.timeout_ms = s.judge_timeout_ms;
+    judge.max_attempts = 3;
+    if (!s.judge_key_env.empty()) {
+        const char* key = std::getenv(s.judge_key_env.c_str());
+        if (!key || !*key)
+            return make_error("the environment variable " + s.judge_key_env + " (the judge's API key) is not set");
+        judge.api_key = key;
+    }
+    return judge;
 }
 
 Result<std::optional<store::Run>> training_run_for_adapter(store::Database& db, const std::string& adapter_dir) {
@@ -668,6 +694,18 @@ Result<EvalOutcome> run_eval(const std::string& db_path, int64_t run_id, const C
         outcome.status = (pause && pause->load()) ? "paused" : "cancelled";
         MATRIX_CHECK(runs.set_status(run_id, outcome.status));
         return outcome;
+    }
+    if (settings.benchmark == eval::BenchKind::agentx && !settings.judge_url.empty()) {
+        // Judge failures are infrastructure errors: those verdicts are not stored (the metric is computed over
+        // the judged tasks and says so) and `matrix bench score --judge-url` asks again for the missing ones.
+        MATRIX_TRY(JudgeConfig judge, judge_config_of(settings));
+        MATRIX_TRY(auto report, judge_stored_run(project, run_id, judge));
+        outcome.judge_requests = report.n_requests;
+        outcome.judge_failed = report.n_failed;
+        outcome.judge_first_error = report.first_error;
+        if (report.n_failed && events.on_note)
+            events.on_note("judge: " + std::to_string(report.n_failed) + " of " + std::to_string(report.n_requests) +
+                           " requests failed (left out): " + report.first_error);
     }
     MATRIX_TRY(auto official, eval::score_stored_run(project, run_id, eval::ScorerKind::official));
     outcome.metrics["official"] = official.metrics;

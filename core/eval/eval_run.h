@@ -25,6 +25,7 @@
 #include "core/agent/agent_run.h"
 #include "core/agent/controller.h"
 #include "core/eval/benchmark.h"
+#include "core/eval/judge.h"
 #include "core/store/project.h"
 #include "core/store/run_repo.h"
 #include "core/util/result.h"
@@ -46,10 +47,18 @@ struct EvalSettings {
     int limit = 0;                       // first N items (0: all)
     int workers = 1;
     double item_timeout_s = 600;         // e2e: wall clock per item, then it counts as wrong ("timeout")
+    // Agent-X: the LLM judge asked for the judge metrics once every item has its row (judge_run.h); empty
+    // endpoint: none (toolset F1 only). The API key is never stored: only the environment variable that holds it.
+    std::string judge_url, judge_model, judge_key_env;
+    int judge_timeout_ms = 60000;
 
     nlohmann::json to_json() const;
     static Result<EvalSettings> from_json(const nlohmann::json& j);
 };
+
+// The judge of an Agent-X run's settings, its API key read from the named environment variable (an error when
+// that variable is not set).
+Result<JudgeConfig> judge_config_of(const EvalSettings& s);
 
 // Whether the controller is answered without a model ("gold", "perturbed": step mode's harness checks).
 bool is_replay_controller(const nlohmann::json& controller);
@@ -91,6 +100,8 @@ struct EvalOutcome {
     std::string status;  // "finished" | "cancelled" | "paused"
     int n_items = 0, n_done = 0, n_redone = 0;
     nlohmann::json metrics = nlohmann::json::object();  // scorer -> metrics
+    int judge_requests = 0, judge_failed = 0;  // Agent-X with a judge: verdicts asked for, and failed (not stored)
+    std::string judge_first_error;
 };
 
 // Runs (or resumes) the run's unfinished items, then scores the run when every item has its row. `pause`:

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/model/lora.h"
+#include "core/training/adapter_config.h"
 #include "core/model/weights.h"
 #include "core/util/json_input.h"
 #include "core/util/safetensors.h"
@@ -23,6 +24,9 @@ using nlohmann::json;
 namespace matrix::train {
 
 namespace {
+
+// adapter_config.json is a few hundred bytes; anything this large is not one.
+constexpr uint64_t k_max_adapter_config_bytes = uint64_t{16} << 20;
 
 bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
 
@@ -133,22 +137,14 @@ Result<std::vector<LoraPair>> read_peft_adapter(const std::string& path, LoraSpe
         }
         LoraSpec s;
         if (fs::exists(config_path)) {
-            auto parsed = read_json_file(config_path);
-            if (!parsed.ok()) return parsed.error().within(ctx);
-            json cfg = std::move(parsed).value();
-            if (cfg.value("peft_type", "LORA") != "LORA") return make_error("peft_type is not LORA", ctx);
-            if (cfg.value("use_dora", false)) return make_error("DoRA adapters are not supported", ctx);
-            if (cfg.value("fan_in_fan_out", false)) return make_error("fan_in_fan_out adapters are not supported", ctx);
-            s.r = cfg.at("r").get<int>();
-            s.alpha = cfg.at("lora_alpha").get<double>();
-            if (cfg.contains("lora_dropout") && cfg["lora_dropout"].is_number()) s.dropout = cfg["lora_dropout"].get<double>();
-            if (cfg.contains("use_rslora") && cfg["use_rslora"].is_boolean()) s.use_rslora = cfg["use_rslora"].get<bool>();
-            if (cfg.contains("target_modules") && cfg["target_modules"].is_array())
-                s.targets = cfg["target_modules"].get<std::vector<std::string>>();
-            else if (cfg.contains("target_modules") && cfg["target_modules"].is_string())
-                s.targets = {cfg["target_modules"].get<std::string>()};
-            if (cfg.contains("base_model_name_or_path") && cfg["base_model_name_or_path"].is_string())
-                s.base_model = cfg["base_model_name_or_path"].get<std::string>();
+            MATRIX_TRY(std::string text, read_regular_file(config_path, k_max_adapter_config_bytes));
+            MATRIX_TRY(PeftAdapterConfig cfg, parse_peft_adapter_config(text, config_path));
+            s.r = cfg.r;
+            s.alpha = cfg.lora_alpha;
+            s.dropout = cfg.lora_dropout;
+            s.use_rslora = cfg.use_rslora;
+            if (!cfg.target_modules.empty()) s.targets = cfg.target_modules;
+            s.base_model = cfg.base_model_name_or_path;
         } else if (fallback) {
             s = *fallback;
         } else {

@@ -28,6 +28,7 @@ using nlohmann::json;
 namespace {
 const QString k_model = QStringLiteral(MATRIX_SHARED_DIR "/fixtures/qwen2vl-tiny/tiny-qwen2vl");
 const QString k_gta = QStringLiteral(MATRIX_SHARED_DIR "/data/gta/dataset.json");
+const QString k_agentx = QStringLiteral(MATRIX_SOURCE_DIR "/tests/data/bench/agentx/data.json");
 
 // OpenBLAS's own threads busy-wait against each other on a small shared machine; one thread is what the
 // tiny model needs (the figures in bench/results/eval.md say the same).
@@ -220,6 +221,66 @@ private slots:
         const json config = json::parse((*runs.get(run_id))->config);
         QCOMPARE(config["eval"]["workers"].get<int>(), 4);
         QCOMPARE(config["controller"]["url"].get<std::string>(), server.url("/v1"));
+    }
+
+    // Agent-X end to end with a judge: the controller and the judge are two models behind one local server; the
+    // judge's verdicts (by task and metric) land with the run and its judge metrics come out of the run itself.
+    void agentx_e2e_with_judge() {
+        const QString db = m_dir.path() + "/agentx.matrix";
+        QCOMPARE(run_matrix({"bench", "load", "--db", db, "--benchmark", "agentx", k_agentx}).code, 0);
+        std::atomic<int> controller_calls{0}, judge_calls{0};
+        matrix::testing::LocalHttpServer server([&](const httplib::Request& req, httplib::Response& res) {
+            const json body = json::parse(req.body);
+            std::string content;
+            if (body.value("model", "") == "judge") {
+                ++judge_calls;
+                const bool coffee = req.body.find("two coffees") != std::string::npos;
+                if (req.body.find("'grounding'") != std::string::npos) content = coffee ? "0.9" : "0.4";
+                else if (req.body.find("'goal_accuracy'") != std::string::npos) content = coffee ? "Score: 1" : "Score: 0";
+                else content = coffee ? "0.75" : "0.25";
+            } else {
+                ++controller_calls;
+                content = "Thought: done.\nCode:\n```py\nfinal_answer(\"$7.00\")\n```";
+            }
+            const json reply = {{"id", "c"}, {"object", "chat.completion"}, {"model", body.value("model", "")},
+                                {"choices", json::array({{{"index", 0},
+                                                          {"message", {{"role", "assistant"}, {"content", content}}},
+                                                          {"finish_reason", "stop"}}})}};
+            res.set_content(reply.dump(), "application/json");
+        });
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("MATRIX_TEST_JUDGE_KEY", "sekret");
+        auto r = run_matrix({"eval", "run", "--db", db, "--benchmark", "agentx", "--mode", "e2e", "--endpoint",
+                             QString::fromStdString(server.url("/v1")), "--endpoint-model", "served",
+                             "--judge-url", QString::fromStdString(server.url("/v1/chat/completions")),
+                             "--judge-model", "judge", "--judge-key-env", "MATRIX_TEST_JUDGE_KEY",
+                             "--set", "work_dir=" + m_dir.path() + "/agentx-runs"},
+                            env, 600000);
+        QVERIFY2(r.code == 0, r.err.constData());
+        const int64_t run_id = last_run_id(r.out);
+        QCOMPARE(controller_calls.load(), 3);  // one step each: final_answer at once
+        const int per_task = judge_calls.load() / 3;
+        QVERIFY(per_task > 0 && judge_calls.load() == 3 * per_task);
+        QVERIFY2(r.out.contains(QByteArray("judge: ") + QByteArray::number(3 * per_task) + " of " +
+                                QByteArray::number(3 * per_task) + " verdicts stored"), r.out.constData());
+        // The official scores (printed with the run) hold the judge metrics: ax-001 is the coffee task.
+        auto s = run_matrix({"bench", "score", "--db", db, "--run", QString::number(run_id), "--json"});
+        QCOMPARE(s.code, 0);
+        const json j = json::parse(s.out.toStdString());
+        QCOMPARE(j["metrics"]["judge_grounding"].get<double>(), 100.0 * (0.9 + 0.4 + 0.4) / 3);
+        QCOMPARE(j["metrics"]["judge_goal_accuracy"].get<double>(), 100.0 * 1 / 3);
+        QCOMPARE(j["metrics"]["judge_faithfulness"].get<double>(), 100.0 * (0.75 + 0.25 + 0.25) / 3);
+        // The judge is recorded with the run (not its key), so a resume judges the same way.
+        auto project = store::Project::open(db.toStdString());
+        const json config = json::parse((*store::RunRepo(project->db()).get(run_id))->config);
+        QCOMPARE(config["eval"]["judge"]["model"].get<std::string>(), std::string("judge"));
+        QCOMPARE(config["eval"]["judge"]["key_env"].get<std::string>(), std::string("MATRIX_TEST_JUDGE_KEY"));
+        QVERIFY(config.dump().find("sekret") == std::string::npos);
+        // A judge on a GTA run is refused before anything runs.
+        auto g = run_matrix({"eval", "run", "--db", db, "--benchmark", "gta", "--mode", "step", "--controller", "gold",
+                             "--judge-url", "http://127.0.0.1:1/v1/chat/completions", "--judge-model", "judge"});
+        QCOMPARE(g.code, 2);
+        QVERIFY2(g.err.contains("matrix eval run: --judge-url applies to Agent-X runs"), g.err.constData());
     }
 
     void errors_name_the_problem() {

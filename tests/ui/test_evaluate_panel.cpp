@@ -65,6 +65,9 @@ private slots:
         QCOMPARE(panel.startArguments(),
                  QStringList({"eval", "run", "--db", m_db, "--benchmark", "gta", "--mode", "step", "--dataset", "gta",
                               "--controller", "gold", "--limit", "40", "--workers", "2", "--seed", "0"}));
+        // A judge is passed for Agent-X only (its metrics are Agent-X's).
+        panel.setJudge("http://127.0.0.1:9/v1/chat/completions", "judge");
+        QVERIFY(!panel.startArguments().contains("--judge-url"));
         QSignalSpy finished(&panel, &EvaluatePanel::runFinished);
         panel.start();
         QVERIFY(panel.isRunning());
@@ -90,6 +93,11 @@ private slots:
         QVERIFY(img.save(png));
         QCOMPARE(QImage(png).size(), img.size());
         QVERIFY(img.width() >= 1200);
+
+        panel.setBenchmark("agentx");
+        const QStringList a = panel.startArguments();
+        QCOMPARE(a.mid(a.indexOf("--judge-url")), QStringList({"--judge-url", "http://127.0.0.1:9/v1/chat/completions",
+                                                                "--judge-model", "judge"}));
     }
 
     void resumes_a_paused_run() {

@@ -128,6 +128,10 @@ EvaluatePanel::EvaluatePanel(ProjectSession* session, QWidget* parent) : QWidget
     m_seed->setRange(0, 1 << 30);
     m_name = new QLineEdit;
     m_name->setPlaceholderText(tr("run name (optional)"));
+    m_judgeUrl = new QLineEdit;
+    m_judgeUrl->setPlaceholderText(tr("Agent-X judge: http://host/v1/chat/completions (empty: toolset F1 only)"));
+    m_judgeModel = new QLineEdit;
+    m_judgeModel->setPlaceholderText(tr("judge model name"));
     form->addRow(tr("Benchmark"), m_benchmark);
     form->addRow(tr("Dataset"), m_dataset);
     form->addRow(tr("Mode"), m_mode);
@@ -141,6 +145,8 @@ EvaluatePanel::EvaluatePanel(ProjectSession* session, QWidget* parent) : QWidget
     form->addRow(tr("Workers"), m_workers);
     form->addRow(tr("Seed"), m_seed);
     form->addRow(tr("Name"), m_name);
+    form->addRow(tr("Judge"), m_judgeUrl);
+    form->addRow(tr("Judge model"), m_judgeModel);
     auto* settings = new QGroupBox(tr("Evaluation run"));
     settings->setLayout(form);
 
@@ -186,6 +192,7 @@ EvaluatePanel::EvaluatePanel(ProjectSession* session, QWidget* parent) : QWidget
     connect(m_benchmark, &QComboBox::currentIndexChanged, this, [this] {
         const bool gta = m_benchmark->currentData().toString() == QLatin1String("gta");
         if (!gta) setMode(QStringLiteral("e2e"));
+        updateControllerFields();
         refresh();
     });
     updateControllerFields();
@@ -258,12 +265,19 @@ QStringList EvaluatePanel::startArguments() const {
     a << QStringLiteral("--workers") << QString::number(m_workers->value());
     a << QStringLiteral("--seed") << QString::number(m_seed->value());
     if (!m_name->text().trimmed().isEmpty()) a << QStringLiteral("--name") << m_name->text().trimmed();
+    if (m_benchmark->currentData().toString() == QLatin1String("agentx") && !m_judgeUrl->text().trimmed().isEmpty())
+        a << QStringLiteral("--judge-url") << m_judgeUrl->text().trimmed() << QStringLiteral("--judge-model")
+          << m_judgeModel->text().trimmed();
     return a;
 }
 
 void EvaluatePanel::setBenchmark(const QString& kind) {
     const int i = m_benchmark->findData(kind);
     if (i >= 0) m_benchmark->setCurrentIndex(i);
+}
+void EvaluatePanel::setJudge(const QString& url, const QString& model) {
+    m_judgeUrl->setText(url);
+    m_judgeModel->setText(model);
 }
 void EvaluatePanel::setMode(const QString& mode) {
     const int i = m_mode->findData(mode);
@@ -416,6 +430,9 @@ void EvaluatePanel::updateControllerFields() {
     m_endpoint->setEnabled(c == QLatin1String("endpoint"));
     m_endpointModel->setEnabled(c == QLatin1String("endpoint"));
     m_tools->setEnabled(!step);
+    const bool agentx = m_benchmark->currentData().toString() == QLatin1String("agentx");
+    m_judgeUrl->setEnabled(agentx);
+    m_judgeModel->setEnabled(agentx);
     // The replays exist only in step mode (e2e has no gold step).
     for (int i = 0; i < 2; ++i) {
         auto* model = qobject_cast<QStandardItemModel*>(m_controller->model());

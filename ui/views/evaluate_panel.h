@@ -48,6 +48,7 @@ public:
     void setLimit(int n);
     void setFollow(bool on);
     void setWorkers(int n);
+    void setJudge(const QString& url, const QString& model);  // Agent-X's LLM judge (empty: toolset F1 only)
     bool isRunning() const;
     qint64 currentRunId() const { return m_runId; }
     QString progressText() const;
@@ -79,7 +80,7 @@ private:
     QPointer<ProjectSession> m_session;
     QString m_binary;
     QComboBox *m_benchmark, *m_dataset, *m_mode, *m_controller, *m_adapter;
-    QLineEdit *m_model, *m_endpoint, *m_endpointModel, *m_tools, *m_name;
+    QLineEdit *m_model, *m_endpoint, *m_endpointModel, *m_tools, *m_name, *m_judgeUrl, *m_judgeModel;
     QSpinBox *m_limit, *m_workers, *m_seed;
     QPushButton *m_start, *m_pause, *m_cancel, *m_resume;
     QProgressBar* m_progress;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <regex>
 
+#include "core/util/error_text.h"
 #include "core/util/result.h"
 #include "core/util/sha256.h"
 
@@ -49,6 +50,21 @@ private slots:
                  QString("file.json: record 3: bad value"));
     }
     // docs/style.md 1: core never includes a Qt header.
+    // A LibTorch exception's text as c10::Error::what() gives it (message, then the C++ backtrace) becomes the
+    // message alone; other multi-line text is joined into one line.
+    void one_line_error_drops_backtraces() {
+        const std::string torch_what =
+            "shape '[2]' is invalid for input of size 3\n"
+            "Exception raised from infer_size_impl at ../aten/src/ATen/InferSize.h:80 (most recent call first):\n"
+            "frame #0: c10::Error::Error(c10::SourceLocation, std::string) + 0x57 (0x7f in /lib/libc10.so)\n"
+            "frame #1: <unknown function> + 0x1234 (0x7f in /lib/libtorch_cpu.so)\n";
+        QCOMPARE(matrix::one_line_error(torch_what), std::string("shape '[2]' is invalid for input of size 3"));
+        QCOMPARE(matrix::one_line_error("model.safetensors: bad header\n  at byte 12\r\n\n"),
+                 std::string("model.safetensors: bad header; at byte 12"));
+        QCOMPARE(matrix::one_line_error("plain"), std::string("plain"));
+        QCOMPARE(matrix::one_line_error(""), std::string(""));
+    }
+
     void core_has_no_qt_include() {
         // (Built without a raw string: moc's tokenizer misreads one that contains a preprocessor line.)
         const std::regex qt_include(std::string("^\\s*#\\s*include\\s*[<\"]") + "(Q[A-Z]\\w*|Qt\\w*/)");
