@@ -9,6 +9,7 @@
 #include "core/model/rotary.h"
 #include "core/model/sdpa.h"
 #include "core/model/text.h"
+#include "core/util/error_text.h"
 
 #ifdef MATRIX_HAVE_CUDA
 #include <ATen/cuda/CUDAGraph.h>
@@ -121,7 +122,7 @@ Result<std::unique_ptr<CudaGraphDecoder>> CudaGraphDecoder::create(Qwen2VL& mode
         st->lowest = torch::full({}, lowest, fopt);
         return std::unique_ptr<CudaGraphDecoder>(new CudaGraphDecoder(std::move(st)));
     } catch (const std::exception& e) {
-        return make_error(e.what(), "cuda graph");
+        return make_error(one_line_error(e.what()), "cuda graph");
     }
 }
 

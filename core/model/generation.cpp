@@ -7,6 +7,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "core/model/cuda_graph_decode.h"
+#include "core/util/error_text.h"
 
 #include <chrono>
 #include <set>
@@ -235,7 +236,7 @@ Result<GenerationResult> generate(Qwen2VL& model, const GenerationRequest& reque
         }
         res.decode_seconds = seconds_since(t1);
     } catch (const std::exception& e) {
-        return make_error(e.what(), "generate");
+        return make_error(one_line_error(e.what()), "generate");
     }
     return res;
 }

@@ -6,6 +6,9 @@
 #include <cmath>
 #include <map>
 
+#include "core/util/error_text.h"
+
+
 namespace matrix::model {
 
 namespace {
@@ -105,7 +108,7 @@ Result<std::vector<std::string>> attach_lora(torch::nn::Module& model, const Lor
             wrapped.push_back(path);
         }
     } catch (const std::exception& e) {
-        return make_error(e.what(), "attaching LoRA");
+        return make_error(one_line_error(e.what()), "attaching LoRA");
     }
     if (wrapped.empty()) return make_error("no module matches the LoRA target_modules", "attaching LoRA");
     return wrapped;

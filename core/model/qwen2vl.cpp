@@ -5,6 +5,7 @@
 
 #include "core/model/rotary.h"
 #include "core/model/weights.h"
+#include "core/util/error_text.h"
 
 namespace matrix::model {
 
@@ -144,7 +145,7 @@ Result<Qwen2VL> load_qwen2vl(const std::string& model_dir, const LoadOptions& op
         m->eval();
         return m;
     } catch (const std::exception& e) {
-        return make_error(e.what(), "building the model from " + model_dir);
+        return make_error(one_line_error(e.what()), "building the model from " + model_dir);
     }
 }
 
@@ -166,7 +167,7 @@ Result<Qwen2VL> random_qwen2vl(const Qwen2VLConfig& cfg, const LoadOptions& opti
         m->eval();
         return m;
     } catch (const std::exception& e) {
-        return make_error(e.what(), "building a random model");
+        return make_error(one_line_error(e.what()), "building a random model");
     }
 }
 
@@ -174,7 +175,7 @@ Result<ForwardOutput> run_forward(Qwen2VL& model, const ForwardInput& in) {
     try {
         return model->forward(in);
     } catch (const std::exception& e) {
-        return make_error(e.what(), "forward");
+        return make_error(one_line_error(e.what()), "forward");
     }
 }
 

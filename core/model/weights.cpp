@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/model/lora.h"
+#include "core/util/error_text.h"
 #include "core/util/json_input.h"
 
 namespace matrix::model {
@@ -73,7 +74,7 @@ Result<Checkpoint> Checkpoint::open(const std::string& path) {
             for (auto& [name, file] : j.at("weight_map").items()) shards.insert(file.get<std::string>());
             for (auto& s : shards) paths.push_back(path + "/" + s);
         } catch (const std::exception& e) {
-            return make_error(e.what(), index);
+            return make_error(one_line_error(e.what()), index);
         }
     } else if (file_exists(path + "/model.safetensors")) {
         paths.push_back(path + "/model.safetensors");
@@ -126,7 +127,7 @@ Status load_parameters(torch::nn::Module& module, const Checkpoint& ckpt, const 
             used.insert(name);
         }
     } catch (const std::exception& e) {
-        return make_error(e.what(), "loading weights");
+        return make_error(one_line_error(e.what()), "loading weights");
     }
     for (auto& [name, v] : ckpt.tensors) {
         if (used.count(name) || ignored_names.count(name)) continue;

@@ -15,6 +15,7 @@
 #include "core/model/lora.h"
 #include "core/training/adapter_config.h"
 #include "core/model/weights.h"
+#include "core/util/error_text.h"
 #include "core/util/json_input.h"
 #include "core/util/safetensors.h"
 
@@ -119,7 +120,7 @@ Status save_peft_adapter(const std::string& dir, const std::vector<LoraPair>& lo
             cfg["lora_alpha"] = static_cast<int64_t>(spec.alpha);
         return write_json_atomic((fs::path(dir) / "adapter_config.json").string(), cfg);
     } catch (const std::exception& e) {
-        return make_error(e.what(), "saving adapter to " + dir);
+        return make_error(one_line_error(e.what()), "saving adapter to " + dir);
     }
 }
 
@@ -173,7 +174,7 @@ Result<std::vector<LoraPair>> read_peft_adapter(const std::string& path, LoraSpe
         }
         return out;
     } catch (const std::exception& e) {
-        return make_error(e.what(), ctx);
+        return make_error(one_line_error(e.what()), ctx);
     }
 }
 
@@ -212,7 +213,7 @@ Result<LoraSpec> load_peft_adapter(torch::nn::Module& model, const std::string& 
             lin->lora_B->weight.copy_(p.b);
         }
     } catch (const std::exception& e) {
-        return make_error(e.what(), "loading adapter " + path);
+        return make_error(one_line_error(e.what()), "loading adapter " + path);
     }
     return spec;
 }
@@ -284,7 +285,7 @@ Status merge_adapter_into_checkpoint(const std::string& base_dir, const std::str
         }
         return {};
     } catch (const std::exception& e) {
-        return make_error(e.what(), ctx);
+        return make_error(one_line_error(e.what()), ctx);
     }
 }
 

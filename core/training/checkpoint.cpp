@@ -12,6 +12,7 @@
 #include <map>
 
 #include "core/model/weights.h"
+#include "core/util/error_text.h"
 #include "core/util/json_input.h"
 #include "core/util/safetensors.h"
 
@@ -48,7 +49,7 @@ Status save_tensors(const std::string& path, const NamedTensors& tensors,
         }
         return write_safetensors(path, out, metadata);
     } catch (const std::exception& e) {
-        return make_error(e.what(), "writing " + path);
+        return make_error(one_line_error(e.what()), "writing " + path);
     }
 }
 
@@ -61,7 +62,7 @@ Result<NamedTensors> load_tensors(const std::string& path) {
             out.emplace_back(v.name, t.clone());
         }
     } catch (const std::exception& e) {
-        return make_error(e.what(), "reading " + path);
+        return make_error(one_line_error(e.what()), "reading " + path);
     }
     return out;
 }
@@ -152,7 +153,7 @@ Result<std::string> write_checkpoint(const std::string& run_dir, const std::vect
             fs::remove_all(all[i].second, ec);
         return final_dir.string();
     } catch (const std::exception& e) {
-        return make_error(e.what(), ctx);
+        return make_error(one_line_error(e.what()), ctx);
     }
 }
 
@@ -180,7 +181,7 @@ Result<TrainerState> read_checkpoint(const std::string& ckpt_dir, const std::vec
         if (!rng.empty()) set_cpu_rng_state(rng.front().second);
         return state;
     } catch (const std::exception& e) {
-        return make_error(e.what(), ctx);
+        return make_error(one_line_error(e.what()), ctx);
     }
 }
 

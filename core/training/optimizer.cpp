@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "core/model/lora.h"
+#include "core/util/error_text.h"
 
 namespace matrix::train {
 
@@ -98,7 +99,7 @@ Status Optimizer::save(const std::string& path) const {
         ar.save_to(tmp);
         if (std::rename(tmp.c_str(), path.c_str()) != 0) return make_error("rename failed", path);
     } catch (const std::exception& e) {
-        return make_error(e.what(), "saving optimizer state " + path);
+        return make_error(one_line_error(e.what()), "saving optimizer state " + path);
     }
     return {};
 }
@@ -112,7 +113,7 @@ Status Optimizer::load(const std::string& path) {
         ar.read("matrix_step", s);
         m_step = s.item<int64_t>();
     } catch (const std::exception& e) {
-        return make_error(e.what(), "loading optimizer state " + path);
+        return make_error(one_line_error(e.what()), "loading optimizer state " + path);
     }
     return {};
 }

@@ -6,6 +6,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/util/error_text.h"
+
+
 namespace matrix::train {
 
 using nlohmann::json;
@@ -128,7 +131,7 @@ Result<TrainingConfig> TrainingConfig::from_json(const json& j) {
         MATRIX_TRAIN_KEYS(X)
 #undef X
     } catch (const std::exception& e) {
-        return make_error(e.what(), "reading training config");
+        return make_error(one_line_error(e.what()), "reading training config");
     }
     MATRIX_CHECK(c.validate());
     return c;
@@ -219,7 +222,7 @@ Result<TrainingConfig> load_training_config(const std::string& path) {
     try {
         in >> j;
     } catch (const std::exception& e) {
-        return make_error(e.what(), path);
+        return make_error(one_line_error(e.what()), path);
     }
     auto r = TrainingConfig::from_json(j);
     if (!r.ok()) return r.error().within(path);

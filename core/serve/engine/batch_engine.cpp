@@ -10,6 +10,7 @@
 #include "core/model/generation.h"
 #include "core/serve/engine/batch_kv.h"
 #include "core/serve/stop_filter.h"
+#include "core/util/error_text.h"
 
 namespace matrix::serve {
 
@@ -182,7 +183,7 @@ void BatchEngine::loop() {
                 accept(*run, c, greedy >= 0 ? greedy : choose(*run, c, host));
             if (!run->closed) lanes[job->model_index].newcomers.push_back({run, std::move(pc)});
         } catch (const std::exception& e) {
-            fail(*run, std::string("generation failed: ") + e.what());
+            fail(*run, std::string("generation failed: ") + one_line_error(e.what()));
         }
         worked_since_trim = true;
     };
@@ -315,8 +316,8 @@ void BatchEngine::loop() {
                 try {
                     rebuild(lane);
                 } catch (const std::exception& e) {
-                    for (auto& r : lane.rows) fail(*r.run, std::string("generation failed: ") + e.what());
-                    for (auto& nc : lane.newcomers) fail(*nc.run, std::string("generation failed: ") + e.what());
+                    for (auto& r : lane.rows) fail(*r.run, std::string("generation failed: ") + one_line_error(e.what()));
+                    for (auto& nc : lane.newcomers) fail(*nc.run, std::string("generation failed: ") + one_line_error(e.what()));
                     lane = Lane();
                 }
             }
@@ -330,7 +331,7 @@ void BatchEngine::loop() {
                 step(lane);
                 worked_since_trim = true;
             } catch (const std::exception& e) {
-                for (auto& r : lane.rows) fail(*r.run, std::string("generation failed: ") + e.what());
+                for (auto& r : lane.rows) fail(*r.run, std::string("generation failed: ") + one_line_error(e.what()));
                 lane = Lane();
             }
         }

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/training/adapter_io.h"
+#include "core/util/error_text.h"
 
 namespace matrix::serve {
 
@@ -37,7 +38,7 @@ Result<std::vector<model::Qwen2VL>> load_model_set(const std::string& model_dir,
             m->eval();
             out.push_back(m);
         } catch (const std::exception& e) {
-            return make_error(e.what(), "loading adapter " + a.name + " (" + a.dir + ")");
+            return make_error(one_line_error(e.what()), "loading adapter " + a.name + " (" + a.dir + ")");
         }
     }
     return out;
