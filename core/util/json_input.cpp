@@ -36,9 +36,18 @@ size_t json_depth_exceeded_at(std::string_view text, int max_depth) {
 // "[json.exception.parse_error.101] parse error at line 1, column 3: syntax error while parsing value - invalid
 // literal; last read: 'x'" -> "syntax error while parsing value - invalid literal; last read: 'x'".
 std::string json_exception_reason(const nlohmann::json::exception& e) {
+    // "[json.exception.type_error.302] type must be ..." and "[json.exception.parse_error.101] parse error at line
+    // 1, column 3: syntax error ..." (the position is ours to give): the text after the bracket, and after the
+    // library's own position when it has one.
     std::string what = e.what();
-    const size_t colon = what.find(": ");
-    if (what.rfind("[json.exception.", 0) == 0 && colon != std::string::npos) what = what.substr(colon + 2);
+    if (what.rfind("[json.exception.", 0) == 0) {
+        const size_t bracket = what.find("] ");
+        if (bracket != std::string::npos) what = what.substr(bracket + 2);
+        if (what.rfind("parse error", 0) == 0) {
+            const size_t colon = what.find(": ");
+            if (colon != std::string::npos) what = what.substr(colon + 2);
+        }
+    }
     // The library quotes the bytes it read last, which may be invalid UTF-8: a message must stay printable and
     // storable as JSON, so bytes outside ASCII are shown as \xNN.
     std::string out;

@@ -58,6 +58,10 @@ private slots:
         QVERIFY(!bad.ok());
         QVERIFY2(bad.error().message.rfind("JSON syntax error at byte 10: ", 0) == 0, bad.error().message.c_str());
         QVERIFY(bad.error().message.find("json.exception") == std::string::npos);
+        // A number past double's range (found by fuzz_json_input): the reason without the library's prefix.
+        auto huge = parse_json("[2E2222]");
+        QVERIFY(!huge.ok());
+        QCOMPARE(QString::fromStdString(huge.error().message), QString("JSON error: number overflow parsing '2E2222'"));
     }
 
     void benchmark_files_deep_devices_folders() {
