@@ -69,7 +69,8 @@ struct PairEdit {
     bool undone = false;
 };
 
-// The rejection reasons the curation pane offers (issue 3); any other text is accepted too.
+// The rejection reasons the curation pane offers as presets (so reasons can be counted); any other text is
+// accepted too.
 const std::vector<std::string>& rejection_reasons();
 
 class PairRepo {

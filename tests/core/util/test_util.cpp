@@ -48,7 +48,7 @@ private slots:
         QCOMPARE(QString::fromStdString(r.error().within("file.json").to_string()),
                  QString("file.json: record 3: bad value"));
     }
-    // docs/style.md 1: core never includes a Qt header.
+    // core never includes a Qt header: the engine builds and runs without Qt (MATRIX_ENGINE_ONLY, plugins).
     void core_has_no_qt_include() {
         // (Built without a raw string: moc's tokenizer misreads one that contains a preprocessor line.)
         const std::regex qt_include(std::string("^\\s*#\\s*include\\s*[<\"]") + "(Q[A-Z]\\w*|Qt\\w*/)");
