@@ -1,4 +1,4 @@
-// GUI benchmark (issue 3): how fast the workbench shows the first page of a large project, and whether the UI
+// GUI benchmark: how fast the workbench shows the first page of a large project, and whether the UI
 // thread stalls while a background import runs.
 //   1. builds an M-TRACE-like file of N trajectories from the real 60-record subset (records cycled, new ids)
 //      and imports it (core importer) into a fresh project (setup, not measured here: see bench_store);

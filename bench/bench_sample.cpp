@@ -1,4 +1,4 @@
-// Step-sampling throughput (issue 14): K candidates of one step generated in one batch that shares the prompt's
+// Step-sampling throughput (Pref-X's step sampling): K candidates of one step generated in one batch that shares the prompt's
 // KV cache (one prefill), sampled as Pref-X samples them (candidate 0 at T 0.7 with repetition penalty 1.05, the
 // others at T 1.2; top_p 0.8, top_k 100) through core/model/generation's per-candidate sampling, as the local
 // controller does. The total is what HF transformers is measured by: K x new tokens over the wall time of the
@@ -7,7 +7,7 @@
 //   bench_sample                      CPU, the tiny fixture model (float32), a 3,072-token prompt with an image
 //   bench_sample --7b --device cuda --dtype bf16 [--prompt 3072] [--new 256] [--k 5]
 //                                     a Qwen2-VL-7B-shaped model with random weights, one 448x448 image (256 merged
-//                                     tokens) inside the prompt: the issue's setting (HF on H200: 248 tokens/s in
+//                                     tokens) inside the prompt: Pref-X's setting (HF on H200: 248 tokens/s in
 //                                     total with the prompt copied 5 times; target >= 700)
 // Prints one line per case: name, K, prompt, new tokens, prefill s, decode s, total tokens/s, decode tokens/s.
 #include <cstdio>

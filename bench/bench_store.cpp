@@ -1,4 +1,4 @@
-// Store benchmark (issue 2): builds an M-TRACE-like file of N trajectories from the real 60-record subset
+// Store benchmark (import throughput of the M-TRACE size, 177K trajectories, is the figure that matters): builds an M-TRACE-like file of N trajectories from the real 60-record subset
 // (records cycled, new ids), imports it into a fresh project and reports import throughput, database size,
 // full-text query latency and filtered page query latency (page of 100 tasks).
 // usage: bench_store [N=20000] [--dir DIR=/tmp/matrix-bench-store] [--keep] [--reuse] [--queries-only]

@@ -5,9 +5,7 @@
 
 #include "app/cli/args.h"
 #include "app/cli/command.h"
-#include "core/formats/beam_import.h"
-#include "core/formats/mtrace_import.h"
-#include "core/formats/prefx_import.h"
+#include "core/formats/import_format.h"
 #include "core/store/project.h"
 
 namespace {
@@ -40,7 +38,8 @@ int run_import(int argc, char** argv) {
         return 2;
     }
     const std::string format = *args.get("format");
-    if (format != "mtrace" && format != "prefx" && format != "beam") {
+    const auto import_format = matrix::formats::parse_import_format(format);
+    if (!import_format) {
         std::cerr << "matrix import: unknown --format '" << format << "' (mtrace, prefx or beam)\n";
         return 2;
     }
@@ -64,10 +63,7 @@ int run_import(int argc, char** argv) {
         std::cerr << "\rimporting " << percent << "% (" << what << ")" << std::flush;
     };
 
-    matrix::Result<matrix::formats::ImportReport> report = matrix::make_error("not run");
-    if (format == "mtrace") report = matrix::formats::import_mtrace(project->db(), path, options);
-    if (format == "prefx") report = matrix::formats::import_prefx(project->db(), path, options);
-    if (format == "beam") report = matrix::formats::import_beam(project->db(), path, options);
+    auto report = matrix::formats::import_file(project->db(), *import_format, path, options);
     if (!quiet && last_percent >= 0) std::cerr << "\n";
     if (!report.ok()) return matrix::cli::fail("import failed: " + report.error().to_string());
     const auto& r = report.value();

@@ -1,5 +1,5 @@
 // The `matrix` CLI: one small file per subcommand (cmd_<name>.cpp), each registering itself here.
-// Contract (docs/style.md 6): exit 0 on success, non-zero with one clear line on stderr otherwise;
+// Contract (scripts and CI rely on it): exit 0 on success, non-zero with one clear line on stderr otherwise;
 // `--help` on every subcommand prints its usage to stdout and exits 0.
 #pragma once
 

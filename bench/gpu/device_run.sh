@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one prepared run on a lent GPU machine (issues 4 and 5): engine-only build against the machine's LibTorch 2.x
+# The one prepared run on a lent GPU machine (numerics, decode and training speed): engine-only build against the machine's LibTorch 2.x
 # + CUDA, a numerics check on CUDA against the HF fixture, the 7B-shaped decode and training benchmarks, and HF
 # transformers' own figures for the same shapes on the same card. Everything lands in $OUT (progress.log,
 # summary.txt, one file per step); the console shows progress with timestamps and each step's tail.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""HF transformers' figure for one Pref-X sampling step on the GPU machine (issue 14's anchor: 248 tokens/s in total
+"""HF transformers' figure for one Pref-X sampling step on the GPU machine (the anchor bench_sample compares with: 248 tokens/s in total
 on an H200): a Qwen2-VL-7B-shaped model with random weights (bf16, the config of hf_reference.py), a prompt of
 --prompt tokens with one 448x448 image (256 merged tokens), K candidates of --new tokens each with
 num_return_sequences=K (transformers copies the prompt K times), top_p 0.8, top_k 100, T 1.2. The total is K x new

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The prepared GPU run for issue 14's benchmark (step sampling): engine-only build of bench_sample against the
+# The prepared GPU run for the step-sampling benchmark: engine-only build of bench_sample against the
 # machine's LibTorch + CUDA, then one Pref-X step of K = 5 candidates on a Qwen2-VL-7B-shaped bf16 model with a
 # 3,072-token prompt holding one 448x448 image, 256 new tokens each: our shared-prompt batch (one prefill, five
 # streams over one read of the weights) and the prompt copied five times, then HF transformers on the same card
-# (num_return_sequences=5; the issue's anchor: 248 tokens/s on an H200; target >= 700). Everything lands in $OUT
+# (num_return_sequences=5; the anchor measured with HF: 248 tokens/s on an H200; target >= 700). Everything lands in $OUT
 # (progress.log, summary.txt, one file per step). Every step has a timeout and the run a budget
 # (MATRIX_GPU_BUDGET_S, default 540 s). Prepare .device/ first (bench/gpu/prepare.sh) and carry it, as for
 # device_run.sh:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The prepared GPU run for `matrix serve` (issue 15), one call of the device tool: engine-only build of `matrix` and
+# The prepared GPU run for `matrix serve`, one call of the device tool: engine-only build of `matrix` and
 # bench_serve against the machine's LibTorch + CUDA, a greedy check of the server on CUDA against the HF fixture, then
 # bench_serve with a Qwen2-VL-7B-shaped bf16 model (random weights) under 1, 8 and 32 concurrent streaming clients,
 # and HF transformers' `generate` one request at a time on the same card (hf_serve_reference.py). Per-step timeouts

@@ -1,5 +1,6 @@
 // The step verifier (see step_verifier.h).
 #include "core/agent/step_verifier.h"
+#include "core/util/utf8.h"
 
 #include <cmath>
 
@@ -23,8 +24,7 @@ const char* const k_verifier_system =
 
 std::string cut(const std::string& s, size_t max) {
     if (s.size() <= max) return s;
-    size_t end = max;
-    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;  // not inside a UTF-8 sequence
+    const size_t end = utf8::floor_boundary(s, max);  // not inside a UTF-8 sequence
     return s.substr(0, end) + "\n[... " + std::to_string(s.size() - end) + " more characters]";
 }
 

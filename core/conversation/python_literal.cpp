@@ -2,6 +2,7 @@
 // accepts exactly what ast.literal_eval would for the literal forms agents write, and refuses the rest so
 // that the caller keeps the source text instead.
 #include "core/conversation/python_literal.h"
+#include "core/util/utf8.h"
 
 #include <cctype>
 #include <charconv>
@@ -12,25 +13,7 @@ namespace matrix::conversation::py {
 
 namespace {
 
-void append_utf8(std::string& out, uint32_t cp) {
-    if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;  // lone surrogate: not representable in UTF-8
-    if (cp > 0x10FFFF) cp = 0xFFFD;
-    if (cp < 0x80) {
-        out += char(cp);
-    } else if (cp < 0x800) {
-        out += char(0xC0 | (cp >> 6));
-        out += char(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += char(0xE0 | (cp >> 12));
-        out += char(0x80 | ((cp >> 6) & 0x3F));
-        out += char(0x80 | (cp & 0x3F));
-    } else {
-        out += char(0xF0 | (cp >> 18));
-        out += char(0x80 | ((cp >> 12) & 0x3F));
-        out += char(0x80 | ((cp >> 6) & 0x3F));
-        out += char(0x80 | (cp & 0x3F));
-    }
-}
+void append_utf8(std::string& out, uint32_t cp) { utf8::append(out, cp); }  // a lone surrogate becomes U+FFFD
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -211,48 +194,7 @@ struct Reader {
 
 }  // namespace
 
-std::string valid_utf8(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    size_t i = 0;
-    while (i < s.size()) {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        size_t n = 0;
-        uint32_t cp = 0;
-        if (c < 0x80) {
-            out += char(c);
-            ++i;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            n = 2;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 3;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 4;
-            cp = c & 0x07;
-        }
-        bool ok = n > 0 && i + n <= s.size();
-        for (size_t k = 1; ok && k < n; ++k) {
-            const unsigned char cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xC0) != 0x80) ok = false;
-            else cp = (cp << 6) | (cc & 0x3F);
-        }
-        // Reject overlong forms, surrogates and code points past U+10FFFF.
-        if (ok && ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-                   (cp >= 0xD800 && cp <= 0xDFFF)))
-            ok = false;
-        if (ok) {
-            out.append(s.substr(i, n));
-            i += n;
-        } else {
-            out += "\xEF\xBF\xBD";
-            ++i;
-        }
-    }
-    return out;
-}
+std::string valid_utf8(std::string_view s) { return utf8::sanitize(s); }
 
 std::optional<std::string> decode_string(std::string_view src, const Token& t) {
     if (t.kind != TokenKind::String || t.bytes || t.fstring) return std::nullopt;

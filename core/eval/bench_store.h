@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "core/eval/compare.h"
+#include "core/eval/statistics.h"
 #include "core/eval/compare_multi.h"
 #include "core/eval/run.h"
 #include "core/eval/run_scoring.h"

@@ -1,4 +1,4 @@
-// Comparison of N runs against a baseline (see compare_multi.h); compare_runs (compare.h) is its two-run
+// Comparison of N runs against a baseline (see compare_multi.h); compare_runs (statistics.h) is its two-run
 // projection, so both give the same numbers.
 #include "core/eval/compare_multi.h"
 #include "core/eval/report_text.h"

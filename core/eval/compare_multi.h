@@ -3,8 +3,8 @@
 // baseline with a paired bootstrap interval, per-task outcomes (solved by all / none / only by one run /
 // gained or lost against the baseline), McNemar per run against the baseline, per-group breakdowns, and the
 // tasks each run did not score with the reason (e.g. GTA subjective items: "needs embedding model").
-// The statistics are those of compare.h (Wilson for 0/1 scores, seeded percentile bootstraps otherwise);
-// the two-run Comparison of compare.h is this comparison with run 0 as the baseline, projected.
+// The statistics are those of statistics.h (Wilson for 0/1 scores, seeded percentile bootstraps otherwise);
+// the two-run Comparison of statistics.h is this comparison with run 0 as the baseline, projected.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "core/eval/compare.h"
+#include "core/eval/statistics.h"
 #include "core/eval/run_scoring.h"
 
 namespace matrix::eval {

@@ -12,7 +12,8 @@
 
 namespace matrix::eval::py {
 
-// UTF-8 <-> code points. Invalid sequences decode to U+FFFD, one per bad byte.
+// UTF-8 <-> code points (core/util/utf8.h). Invalid sequences decode to U+FFFD, one per maximal ill-formed
+// subpart, as Python's errors="replace" does.
 std::u32string decode_utf8(std::string_view s);
 std::string encode_utf8(std::u32string_view s);
 // Re-encodes with invalid bytes replaced by U+FFFD (so PCRE2 in UTF mode accepts the text).

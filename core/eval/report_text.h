@@ -1,4 +1,4 @@
-// Text helpers shared by the comparison reports (compare.cpp, compare_multi.cpp): optional values as JSON
+// Text helpers shared by the comparison reports (statistics.cpp, compare_multi.cpp): optional values as JSON
 // (null when absent) and CSV cells (RFC 4180 quoting, 10 significant digits). Internal to core/eval.
 #pragma once
 
@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/eval/compare.h"
+#include "core/eval/statistics.h"
 
 namespace matrix::eval::report {
 

@@ -1,10 +1,10 @@
 // Run importers: MATRIX GTA folders, MATRIX GAIA qa_cache databases, generic JSONL (see run_import.h).
 #include "core/eval/run_import.h"
 
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -13,6 +13,7 @@
 
 #include "core/eval/json_file.h"
 #include "core/eval/py_compat.h"
+#include "core/store/database.h"
 #include "core/conversation/action.h"
 #include "core/conversation/observation.h"
 #include "core/util/json_input.h"
@@ -244,15 +245,11 @@ Result<ImportedRun> import_matrix_gta_run(const std::string& folder, const Progr
 }
 
 namespace {
-struct SqliteCloser {
-    void operator()(sqlite3* db) const { sqlite3_close(db); }
-};
-struct StmtCloser {
-    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-std::string column_text(sqlite3_stmt* st, int i) {
-    const unsigned char* t = sqlite3_column_text(st, i);
-    return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(st, i))) : std::string();
+// SQLite's own reason, without the phase Database puts before it ("prepare: file is not a database").
+std::string sqlite_reason(const Error& e) {
+    for (const char* phase : {"prepare: ", "step: "})
+        if (e.message.rfind(phase, 0) == 0) return e.message.substr(std::strlen(phase));
+    return e.message;
 }
 }  // namespace
 
@@ -261,19 +258,18 @@ std::string column_text(sqlite3_stmt* st, int i) {
 Result<ImportedRun> import_matrix_gaia_run(const std::string& db_path, const Progress& progress) {
     std::error_code ec;
     if (!fs::is_regular_file(db_path, ec)) return make_error("no such file", db_path);
-    sqlite3* raw = nullptr;
-    if (sqlite3_open_v2(db_path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-        std::string msg = raw ? sqlite3_errmsg(raw) : "cannot open";
-        sqlite3_close(raw);
-        return make_error(msg, db_path);
+    store::OpenOptions read_only;
+    read_only.create = false;
+    read_only.read_only = true;
+    auto db = store::Database::open(db_path, read_only);
+    if (!db) {
+        // The file opened but its first read (the connection's pragmas) failed: it is not SQLite.
+        const std::string& why = db.error().message;
+        if (why.rfind("cannot open database: ", 0) == 0) return make_error(why, db_path);
+        return make_error("not a MATRIX GAIA result database: " + why, db_path);
     }
-    std::unique_ptr<sqlite3, SqliteCloser> db(raw);
-    sqlite3_stmt* st_raw = nullptr;
-    if (sqlite3_prepare_v2(db.get(), "SELECT question, task_id, answer, groundtruth FROM qa_cache", -1, &st_raw,
-                           nullptr) != SQLITE_OK) {
-        return make_error(std::string("not a MATRIX GAIA result database: ") + sqlite3_errmsg(db.get()), db_path);
-    }
-    std::unique_ptr<sqlite3_stmt, StmtCloser> st(st_raw);
+    auto st = db->prepare("SELECT question, task_id, answer, groundtruth FROM qa_cache");
+    if (!st) return make_error("not a MATRIX GAIA result database: " + sqlite_reason(st.error()), db_path);
     ImportedRun run;
     run.benchmark = BenchKind::gaia;
     run.format = "matrix-gaia";
@@ -282,15 +278,17 @@ Result<ImportedRun> import_matrix_gaia_run(const std::string& db_path, const Pro
     run.name = dir.filename().string() + "/" + fs::path(db_path).stem().string();
     run.model = dir.filename().string();  // .cache/qa_cache/<split>/<engine>/<model or adapter>/<name>.db
     run.date = iso_time(fs::last_write_time(db_path, ec));
-    int rc;
     int64_t n = 0;
-    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    for (;;) {
+        auto row = st->step();
+        if (!row) return make_error(sqlite_reason(row.error()), db_path);
+        if (!*row) break;
         if (progress.cancelled()) return make_error("cancelled", db_path);
         TaskResult r;
-        r.question = column_text(st.get(), 0);
-        r.task_id = column_text(st.get(), 1);
-        if (sqlite3_column_type(st.get(), 2) != SQLITE_NULL) r.answer = column_text(st.get(), 2);
-        if (sqlite3_column_type(st.get(), 3) != SQLITE_NULL) r.ground_truth = column_text(st.get(), 3);
+        r.question = st->column_text(0);
+        r.task_id = st->column_text(1);
+        if (!st->column_is_null(2)) r.answer = st->column_text(2);
+        if (!st->column_is_null(3)) r.ground_truth = st->column_text(3);
         const fs::path mem = dir / r.task_id / "agent_memory.json";
         if (!r.task_id.empty() && fs::is_regular_file(mem, ec)) {
             auto doc = read_json_file(mem.string());
@@ -306,7 +304,6 @@ Result<ImportedRun> import_matrix_gaia_run(const std::string& db_path, const Pro
         }
         run.results.push_back(std::move(r));
     }
-    if (rc != SQLITE_DONE) return make_error(sqlite3_errmsg(db.get()), db_path);
     return run;
 }
 

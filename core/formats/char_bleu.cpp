@@ -6,6 +6,7 @@
 // method1 smoothing (a precision with 0 matches becomes 0.1 / denominator), 0 when no character matches,
 // brevity penalty exp(1 - r/c) when c <= r. Bytes that are not valid UTF-8 count as one character each.
 #include "core/formats/char_bleu.h"
+#include "core/util/utf8.h"
 
 #include <algorithm>
 #include <cmath>
@@ -20,26 +21,12 @@ namespace {
 std::vector<uint32_t> code_points(std::string_view s) {
     std::vector<uint32_t> out;
     out.reserve(s.size());
-    size_t i = 0;
-    while (i < s.size()) {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-        uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1Fu) : n == 3 ? (c & 0x0Fu) : (c & 0x07u);
-        bool ok = n > 0 && i + n <= s.size();
-        for (size_t k = 1; ok && k < n; ++k) {
-            const unsigned char cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xC0) != 0x80) ok = false;
-            else cp = (cp << 6) | (cc & 0x3Fu);
-        }
-        if (ok && ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF))
-            ok = false;
-        if (ok) {
-            out.push_back(cp);
-            i += n;
-        } else {
-            out.push_back(0xDC00u + c);
-            ++i;
-        }
+    for (size_t i = 0; i < s.size();) {
+        const utf8::Decoded d = utf8::decode_at(s, i);
+        if (d.valid) out.push_back(d.cp);
+        else
+            for (size_t k = 0; k < d.len; ++k) out.push_back(0xDC00u + static_cast<unsigned char>(s[i + k]));
+        i += d.len;
     }
     return out;
 }

@@ -3,6 +3,7 @@
 // boundaries with byte offsets and builds the element's DOM, with an ASCII fast path for the long strings
 // (13 KB system prompts, observations) that dominate M-TRACE files.
 #include "core/formats/json_stream.h"
+#include "core/util/utf8.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -178,47 +179,22 @@ private:
         return true;
     }
 
-    static void append_utf8(std::string& out, unsigned cp) {
-        if (cp < 0x80) {
-            out += char(cp);
-        } else if (cp < 0x800) {
-            out += char(0xC0 | (cp >> 6));
-            out += char(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out += char(0xE0 | (cp >> 12));
-            out += char(0x80 | ((cp >> 6) & 0x3F));
-            out += char(0x80 | (cp & 0x3F));
-        } else {
-            out += char(0xF0 | (cp >> 18));
-            out += char(0x80 | ((cp >> 12) & 0x3F));
-            out += char(0x80 | ((cp >> 6) & 0x3F));
-            out += char(0x80 | (cp & 0x3F));
-        }
-    }
+    static void append_utf8(std::string& out, unsigned cp) { utf8::append(out, cp); }
 
     // Validates one UTF-8 sequence starting at s[p] (a byte >= 0x80) and advances past it.
     bool utf8() {
-        const unsigned char* u = reinterpret_cast<const unsigned char*>(s);
-        unsigned char c = u[p];
-        size_t len;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
-        else return fail("invalid UTF-8 byte in string");
-        if (p + len > n) {
+        const utf8::Decoded d = utf8::decode_at(std::string_view(s, n), p);
+        if (d.valid) {
+            p += d.len;
+            return true;
+        }
+        const unsigned char c = static_cast<unsigned char>(s[p]);
+        if (c < 0xC2 || c > 0xF4) return fail("invalid UTF-8 byte in string");
+        if (p + utf8::sequence_length(c) > n) {
             p = n;
             return fail("unexpected end of file inside a string");
         }
-        for (size_t i = 1; i < len; ++i) {
-            if ((u[p + i] & 0xC0) != 0x80) return fail("invalid UTF-8 sequence in string");
-            cp = (cp << 6) | (u[p + i] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return fail("invalid UTF-8 sequence in string");
-        p += len;
-        return true;
+        return fail("invalid UTF-8 sequence in string");
     }
 
     bool string(std::string& out) {

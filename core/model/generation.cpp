@@ -113,8 +113,7 @@ Result<GenerationResult> generate(Qwen2VL& model, const GenerationRequest& reque
         in.logits_to_keep = 1;
         auto out = model->forward(in);
         // A broken config (rope_theta 0, a negative rms_norm_eps) or damaged weights give NaN logits and, from them,
-        // token 0 over and over; fail loudly instead. The check synchronises the device once, so prefill_seconds
-        // below is the prefill's real time (with the first token picked).
+        // token 0 over and over; fail loudly instead.
         if (!torch::isfinite(out.logits).all().item<bool>())
             return make_error("the model produced non-finite logits (NaN or infinity) for the prompt: check the model's "
                               "config.json (rope_theta, rms_norm_eps) and weights");
@@ -138,6 +137,10 @@ Result<GenerationResult> generate(Qwen2VL& model, const GenerationRequest& reque
             if (device_greedy) next_dev = next_dev.repeat_interleave(opt.n, 0);
             else logits = logits.repeat_interleave(opt.n, 0);
         }
+        // CUDA runs asynchronously: the finiteness check above waited for the logits only, while the first token's
+        // argmax and the cache's row copies may still be queued. Wait for the device before reading the clock, so
+        // prefill_seconds is the device's real time to the first token (the first token included).
+        if (dev.is_cuda()) torch::cuda::synchronize();
         res.prefill_seconds = seconds_since(t0);
         std::unique_ptr<CudaGraphDecoder> graph;
         const bool capture = opt.cuda_graph && dev.is_cuda() && cuda_graph_decoding_available();

@@ -61,6 +61,8 @@ struct GenerationResult {
     std::vector<std::vector<int64_t>> tokens;
     std::vector<std::string> finish_reasons;  // "eos", "stop", "length", "cancelled"
     int64_t prompt_tokens = 0;                // padded prompt length
+    // prefill_seconds: prompt forward to the first token picked (device synchronised: time to first token);
+    // decode_seconds: the steps after it.
     double prefill_seconds = 0.0, decode_seconds = 0.0;
     int64_t decode_steps = 0;  // forward passes after the prefill
     bool cuda_graph = false;   // the decode steps were CUDA-graph replays

@@ -1,4 +1,4 @@
-// The optional observer of intermediate tensors (docs/style.md 5): forward passes call it with a stable name
+// The optional observer of intermediate tensors (a graph callback, as llama.cpp's): forward passes call it with a stable name
 // ("vision.block", "text.layer", ...), the layer index (-1 when not per layer) and the tensor, so a CLI can dump
 // activations and diff them against a reference dump when something drifts. Empty = no cost.
 #pragma once

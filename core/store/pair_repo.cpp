@@ -247,6 +247,34 @@ Result<int64_t> PairRepo::count(const PairFilter& filter) {
     return row ? st.column_int64(0) : int64_t(0);
 }
 
+Result<std::vector<PairRepo::QueueRow>> PairRepo::queue(const std::optional<int64_t>& dataset_id) {
+    std::string sql = "SELECT id, status, COALESCE(task_id, 0), step_index FROM pairs";
+    if (dataset_id) sql += " WHERE dataset_id = ?1";
+    sql += " ORDER BY dataset_id, ordinal";
+    MATRIX_TRY(Statement st, m_db.prepare(sql));
+    if (dataset_id) st.bind(1, *dataset_id);
+    std::vector<QueueRow> out;
+    for (;;) {
+        MATRIX_TRY(bool row, st.step());
+        if (!row) break;
+        out.push_back({st.column_int64(0), st.column_text(1), st.column_int64(2), st.column_int(3)});
+    }
+    return out;
+}
+
+Result<std::vector<std::pair<int, int64_t>>> PairRepo::count_by_step(int64_t task_id) {
+    MATRIX_TRY(Statement st,
+               m_db.prepare("SELECT step_index, count(*) FROM pairs WHERE task_id = ?1 GROUP BY step_index ORDER BY step_index"));
+    st.bind(1, task_id);
+    std::vector<std::pair<int, int64_t>> out;
+    for (;;) {
+        MATRIX_TRY(bool row, st.step());
+        if (!row) break;
+        out.emplace_back(st.column_int(0), st.column_int64(1));
+    }
+    return out;
+}
+
 Status PairRepo::apply_group(int64_t id,
                              const std::vector<std::pair<std::string, std::optional<std::string>>>& fields) {
     // Read current values; keep only real changes.

@@ -69,7 +69,8 @@ struct PairEdit {
     bool undone = false;
 };
 
-// The rejection reasons the curation pane offers (issue 3); any other text is accepted too.
+// The rejection reasons the curation pane offers as presets (so reasons can be counted); any other text is
+// accepted too.
 const std::vector<std::string>& rejection_reasons();
 
 class PairRepo {
@@ -87,6 +88,17 @@ public:
     // By dataset then ordinal. limit < 0: all.
     Result<std::vector<Pair>> list(const PairFilter& filter, int64_t offset = 0, int64_t limit = -1);
     Result<int64_t> count(const PairFilter& filter);
+    // The curation queue's index: every pair of a dataset (all datasets when absent) by dataset then ordinal,
+    // with only what the queue needs per row.
+    struct QueueRow {
+        int64_t id = 0;
+        std::string status;
+        int64_t task_id = 0;  // 0 when the pair has no task
+        int step_index = 0;
+    };
+    Result<std::vector<QueueRow>> queue(const std::optional<int64_t>& dataset_id);
+    // (step_index, number of pairs) of one task's pairs, by step.
+    Result<std::vector<std::pair<int, int64_t>>> count_by_step(int64_t task_id);
 
     // Curation. Each call is one transaction and one edit group; a call that changes nothing writes nothing.
     // Setting status to "approved" or "pending" keeps the reason; set_status(id, "rejected", reason) sets both.

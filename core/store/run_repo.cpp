@@ -76,6 +76,18 @@ Result<std::vector<Run>> RunRepo::list(const std::optional<std::string>& kind) {
     return out;
 }
 
+Result<std::vector<int64_t>> RunRepo::ids(const std::string& kind) {
+    MATRIX_TRY(Statement st, m_db.prepare("SELECT id FROM runs WHERE kind = ?1 ORDER BY id DESC"));
+    st.bind(1, kind);
+    std::vector<int64_t> out;
+    for (;;) {
+        MATRIX_TRY(bool row, st.step());
+        if (!row) break;
+        out.push_back(st.column_int64(0));
+    }
+    return out;
+}
+
 Status RunRepo::set_status(int64_t id, const std::string& status, const std::optional<std::string>& error) {
     const bool final = status == "finished" || status == "failed" || status == "cancelled";
     MATRIX_TRY(Statement st, m_db.prepare(

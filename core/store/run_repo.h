@@ -72,6 +72,7 @@ public:
     Result<int64_t> create(const Run& r);
     Result<std::optional<Run>> get(int64_t id);
     Result<std::vector<Run>> list(const std::optional<std::string>& kind = std::nullopt);  // newest first
+    Result<std::vector<int64_t>> ids(const std::string& kind);  // the ids of one kind's runs, highest first
     // Sets status; "running" also sets started_at (first time) and clears an old error (a resumed run), a final
     // status sets finished_at; otherwise the error is kept unless a new one is given.
     Status set_status(int64_t id, const std::string& status, const std::optional<std::string>& error = std::nullopt);

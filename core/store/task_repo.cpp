@@ -429,6 +429,19 @@ Result<std::optional<std::string>> TaskRepo::system_prompt(int64_t task_id) {
     return text;
 }
 
+Result<std::vector<int64_t>> TaskRepo::pair_dataset_twins(int64_t task_id, const std::string& query, int limit) {
+    MATRIX_TRY(Statement st, m_db.prepare("SELECT id FROM tasks WHERE query = ?1 AND id <> ?2 AND dataset_id IN "
+                                          "(SELECT id FROM datasets WHERE kind IN ('prefx', 'beam')) ORDER BY id LIMIT ?3"));
+    st.bind_all(query, task_id, int64_t(limit));
+    std::vector<int64_t> out;
+    for (;;) {
+        MATRIX_TRY(bool row, st.step());
+        if (!row) break;
+        out.push_back(st.column_int64(0));
+    }
+    return out;
+}
+
 Result<int64_t> TaskRepo::next_ordinal(int64_t dataset_id) {
     MATRIX_TRY(Statement * st, m_db.cached("SELECT COALESCE(max(ordinal)+1, 0) FROM tasks WHERE dataset_id=?"));
     st->bind(1, dataset_id);

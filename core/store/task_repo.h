@@ -84,6 +84,10 @@ public:
     Result<std::optional<int64_t>> find_by_key(int64_t dataset_id, const std::string& record_key);
     Result<std::optional<int64_t>> find_by_external_id(int64_t dataset_id, const std::string& external_id);
     Result<std::optional<std::string>> system_prompt(int64_t task_id);
+    // Tasks of the pair datasets (Pref-X, beam) with the same query text as task `task_id` (its twins: a pair
+    // dataset imported with --no-link, or before the M-TRACE data), by id, at most `limit`. The pair datasets'
+    // tasks are few and the (dataset_id, ordinal) index keeps this off a scan of every task.
+    Result<std::vector<int64_t>> pair_dataset_twins(int64_t task_id, const std::string& query, int limit = 20);
     // Next free ordinal in a dataset (max + 1).
     Result<int64_t> next_ordinal(int64_t dataset_id);
 

@@ -1,20 +1,17 @@
-// Store queries the trainer needs beyond RunRepo (owned by the training module so the store's own files stay
-// as they are): updating a run's config when it is continued for more epochs, and listing training runs
-// with their metric series for the GUI's run history.
-// Thread safety: like Database (one thread per connection).
+// Transitional: the trainer's run queries are RunRepo's (core/store/run_repo.h). set_run_config forwards to
+// RunRepo::set_config until core/training includes run_repo.h directly; then this header goes.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-#include "core/store/database.h"
+#include "core/store/run_repo.h"
 
 namespace matrix::store {
 
-// Replaces runs.config (JSON text) of one run.
-Status set_run_config(Database& db, int64_t run_id, const std::string& config_json);
-
-// Marks runs left "running" by a process that is gone as "paused" so they can be resumed; returns how many.
-Result<int64_t> mark_stale_runs_paused(Database& db);
+// Replaces runs.config (JSON text) of one run: RunRepo(db).set_config(run_id, config_json).
+inline Status set_run_config(Database& db, int64_t run_id, const std::string& config_json) {
+    return RunRepo(db).set_config(run_id, config_json);
+}
 
 }  // namespace matrix::store

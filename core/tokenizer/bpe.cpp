@@ -1,6 +1,7 @@
 // BPE merge loop with a min-heap of candidate pairs over a doubly linked list of symbols, so long
 // pre-tokens (a 100 KB run of digits-free text) cost O(n log n), not O(n^2).
 #include "core/tokenizer/bpe.h"
+#include "core/util/utf8.h"
 
 #include <queue>
 
@@ -9,7 +10,7 @@ namespace {
 
 inline uint64_t pair_key(int32_t a, int32_t b) { return (uint64_t(uint32_t(a)) << 32) | uint32_t(b); }
 
-inline size_t utf8_len(unsigned char c) { return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4; }
+inline size_t utf8_len(unsigned char c) { return utf8::sequence_length(c); }
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 // PCRE2 wrapper for the Split pre-tokenizer. Matching walks the subject with pcre2_match from each end
 // offset; empty matches (none with the Qwen2 pattern) advance by one character so the loop terminates.
 #include "core/tokenizer/regex_splitter.h"
+#include "core/util/utf8.h"
 
 #include <pcre2.h>
 
@@ -109,8 +110,7 @@ void RegexSplitter::split(std::string_view text, std::vector<std::string_view>& 
         size_t ms = ov[0], me = ov[1];
         if (me == ms) {  // empty match: step over one UTF-8 character
             if (ms >= text.size()) break;
-            pos = ms + 1;
-            while (pos < text.size() && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80) ++pos;
+            pos = utf8::ceil_boundary(text, ms + 1);
             continue;
         }
         if (ms > gap_start) out.push_back(text.substr(gap_start, ms - gap_start));

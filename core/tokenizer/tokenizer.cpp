@@ -18,6 +18,7 @@
 #include "core/tokenizer/regex_splitter.h"
 #include "core/tokenizer/unicode_normalize.h"
 #include "core/util/json_input.h"
+#include "core/util/utf8.h"
 
 namespace matrix::tok {
 
@@ -44,15 +45,14 @@ bool is_word_char(char32_t c) {
 }
 char32_t last_char(std::string_view s) {
     if (s.empty()) return 0;
-    size_t i = s.size() - 1;
-    while (i > 0 && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) --i;
+    const size_t i = utf8::floor_boundary(s, s.size() - 1);
     auto cps = utf8_decode(s.substr(i));
     return cps.empty() ? 0 : cps[0];
 }
 char32_t first_char(std::string_view s) {
     if (s.empty()) return 0;
     size_t len = 1;
-    while (len < s.size() && len < 4 && (static_cast<unsigned char>(s[len]) & 0xC0) == 0x80) ++len;
+    while (len < s.size() && len < 4 && utf8::is_continuation(static_cast<unsigned char>(s[len]))) ++len;
     auto cps = utf8_decode(s.substr(0, len));
     return cps.empty() ? 0 : cps[0];
 }
@@ -116,13 +116,13 @@ void Tokenizer::Impl::split_added(std::string_view text, bool normalized_pass, b
         if (best->lstrip) {
             while (start > gap_start && is_ws(last_char(text.substr(gap_start, start - gap_start)))) {
                 --start;
-                while (start > gap_start && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+                while (start > gap_start && utf8::is_continuation(static_cast<unsigned char>(text[start]))) --start;
             }
         }
         if (best->rstrip) {
             while (stop < text.size() && is_ws(first_char(text.substr(stop)))) {
                 ++stop;
-                while (stop < text.size() && (static_cast<unsigned char>(text[stop]) & 0xC0) == 0x80) ++stop;
+                stop = utf8::ceil_boundary(text, stop);
             }
         }
         if (start > gap_start) gap(text.substr(gap_start, start - gap_start));
@@ -430,8 +430,8 @@ std::string StreamDecoder::push(int32_t id) {
         --i;
         ++back;
         unsigned char c = m_pending[i];
-        if ((c & 0xC0) == 0x80) continue;  // continuation byte
-        size_t need = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+        if (utf8::is_continuation(c)) continue;
+        const size_t need = utf8::sequence_length(c);
         if (n - i < need) cut = i;  // incomplete last character: hold it back
         break;
     }

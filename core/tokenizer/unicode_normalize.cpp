@@ -2,6 +2,7 @@
 // full canonical decomposition (recursive, Hangul algorithmic), stable reordering of combining marks by
 // canonical combining class, then canonical composition with the "blocked" rule.
 #include "core/tokenizer/unicode_normalize.h"
+#include "core/util/utf8.h"
 
 #include <algorithm>
 
@@ -158,106 +159,20 @@ bool all_below(std::string_view s, unsigned char limit_lead) {
 
 const char* unicode_tables_version() { return MATRIX_UNICODE_VERSION; }
 
-bool utf8_valid(std::string_view s) {
-    size_t i = 0, n = s.size();
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-        if (len == 0 || i + len > n) return false;
-        unsigned char c1 = s[i + 1];
-        if ((c1 & 0xC0) != 0x80) return false;
-        if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90))
-            return false;
-        for (size_t k = 2; k < len; ++k)
-            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-        i += len;
-    }
-    return true;
-}
+bool utf8_valid(std::string_view s) { return utf8::valid(s); }
 
 std::vector<char32_t> utf8_decode(std::string_view s) {
-    std::vector<char32_t> out;
-    out.reserve(s.size());
-    size_t i = 0, n = s.size();
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            out.push_back(c);
-            ++i;
-            continue;
-        }
-        int len = 0;
-        char32_t cp = 0, min = 0;
-        if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F, min = 0x80;
-        else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F, min = 0x800;
-        else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07, min = 0x10000;
-        if (len == 0) {
-            out.push_back(0xFFFD);
-            ++i;
-            continue;
-        }
-        int k = 1;
-        for (; k < len && i + k < n; ++k) {
-            unsigned char cc = s[i + k];
-            if ((cc & 0xC0) != 0x80) break;
-            char32_t next = (cp << 6) | (cc & 0x3F);
-            // Reject overlongs, surrogates and > U+10FFFF as early as the second byte (maximal subpart rule).
-            if (k == 1) {
-                if (len == 3 && ((c == 0xE0 && cc < 0xA0) || (c == 0xED && cc >= 0xA0))) break;
-                if (len == 4 && ((c == 0xF0 && cc < 0x90) || (c == 0xF4 && cc >= 0x90))) break;
-            }
-            cp = next;
-        }
-        if (k < len || cp < min) {
-            out.push_back(0xFFFD);
-            i += std::max(k, 1);
-            continue;
-        }
-        out.push_back(cp);
-        i += len;
-    }
-    return out;
+    const std::u32string cps = utf8::decode(s);
+    return std::vector<char32_t>(cps.begin(), cps.end());
 }
 
-void utf8_append(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out.push_back(char(cp));
-    } else if (cp < 0x800) {
-        out.push_back(char(0xC0 | (cp >> 6)));
-        out.push_back(char(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out.push_back(char(0xE0 | (cp >> 12)));
-        out.push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(char(0x80 | (cp & 0x3F)));
-    } else {
-        out.push_back(char(0xF0 | (cp >> 18)));
-        out.push_back(char(0x80 | ((cp >> 12) & 0x3F)));
-        out.push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(char(0x80 | (cp & 0x3F)));
-    }
-}
+void utf8_append(std::string& out, char32_t cp) { utf8::append(out, cp); }
 
 std::string utf8_encode(const std::vector<char32_t>& cps) {
-    std::string out;
-    out.reserve(cps.size());
-    for (char32_t cp : cps) utf8_append(out, cp);
-    return out;
+    return utf8::encode(std::u32string_view(cps.data(), cps.size()));
 }
 
-std::string utf8_sanitize(std::string_view s) {
-    bool ascii = true;
-    for (unsigned char c : s)
-        if (c >= 0x80) {
-            ascii = false;
-            break;
-        }
-    if (ascii || utf8_valid(s)) return std::string(s);
-    return utf8_encode(utf8_decode(s));
-}
+std::string utf8_sanitize(std::string_view s) { return utf8::sanitize(s); }
 
 uint8_t canonical_combining_class(char32_t cp) {
     if (cp < 0x300) return 0;
@@ -280,12 +195,9 @@ std::string nfc(std::string_view s) {
     const InertTable& inert = inert_table();
     // Walks valid UTF-8 one code point at a time; inert characters are copied as bytes.
     auto next_cp = [&](size_t i, size_t& len) -> char32_t {
-        unsigned char c = s[i];
-        if (c < 0x80) return len = 1, c;
-        if (c < 0xE0) return len = 2, char32_t(c & 0x1F) << 6 | (s[i + 1] & 0x3F);
-        if (c < 0xF0) return len = 3, char32_t(c & 0x0F) << 12 | char32_t(s[i + 1] & 0x3F) << 6 | (s[i + 2] & 0x3F);
-        return len = 4, char32_t(c & 0x07) << 18 | char32_t(s[i + 1] & 0x3F) << 12 | char32_t(s[i + 2] & 0x3F) << 6 |
-                        (s[i + 3] & 0x3F);
+        const utf8::Decoded d = utf8::decode_at(s, i);
+        len = d.len;
+        return d.cp;
     };
     std::string out;
     out.reserve(s.size() + 8);

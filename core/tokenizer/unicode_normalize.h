@@ -12,7 +12,8 @@
 
 namespace matrix::tok {
 
-// Decodes UTF-8 into code points; each invalid or truncated sequence becomes one U+FFFD.
+// UTF-8 in the tokenizer's vector form, over core/util/utf8.h. Decodes UTF-8 into code points; each invalid or
+// truncated sequence (maximal subpart) becomes one U+FFFD.
 std::vector<char32_t> utf8_decode(std::string_view s);
 void utf8_append(std::string& out, char32_t cp);
 bool utf8_valid(std::string_view s);

@@ -1,5 +1,5 @@
 // The training run: SFT on a dataset's trajectories or step-wise DPO on its pairs, with LoRA on Qwen2-VL.
-// One loop for both stages (docs/style.md 12): build model + LoRA + data -> loop {batch, forward, loss,
+// One loop for both stages, read top to bottom: build model + LoRA + data -> loop {batch, forward, loss,
 // backward, step, log, eval every N, checkpoint every M} -> save adapter; only the loss differs.
 // A run is a row in the project store (config, dataset snapshot by id + content hash, status, timings, metric
 // series, checkpoints, log, error); its files live in out_dir (checkpoints/, the final PEFT adapter).

@@ -1,5 +1,6 @@
 // See document_text.h.
 #include "document_text.h"
+#include "core/util/utf8.h"
 
 #include <poppler/cpp/poppler-document.h>
 #include <poppler/cpp/poppler-page.h>
@@ -204,21 +205,7 @@ std::string decode_xml_entities(const std::string& s) {
             out += '&';
             continue;
         }
-        if (cp < 0x80) {
-            out += char(cp);
-        } else if (cp < 0x800) {
-            out += char(0xC0 | (cp >> 6));
-            out += char(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out += char(0xE0 | (cp >> 12));
-            out += char(0x80 | ((cp >> 6) & 0x3F));
-            out += char(0x80 | (cp & 0x3F));
-        } else {
-            out += char(0xF0 | (cp >> 18));
-            out += char(0x80 | ((cp >> 12) & 0x3F));
-            out += char(0x80 | ((cp >> 6) & 0x3F));
-            out += char(0x80 | (cp & 0x3F));
-        }
+        utf8::append(out, char32_t(cp));  // a surrogate (&#xD800;) becomes U+FFFD, as HTML decodes it
         i = semi;
     }
     return out;

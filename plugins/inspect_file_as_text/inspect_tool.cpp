@@ -5,6 +5,7 @@
 #include <poppler/cpp/poppler-version.h>
 
 #include "core/agent/plugin.h"
+#include "core/util/utf8.h"
 #include "document_text.h"
 #include "engine_choice.h"
 #include "tool_support.h"
@@ -36,8 +37,7 @@ public:
         if (!text.ok()) return make_error("inspect_file_as_text: " + path + ": " + text.error().message);
         std::string body = *text;
         if (body.size() > k_max_chars) {
-            size_t cut = k_max_chars;
-            while (cut > 0 && (static_cast<unsigned char>(body[cut]) & 0xC0) == 0x80) --cut;  // whole characters
+            const size_t cut = utf8::floor_boundary(body, k_max_chars);  // whole characters
             body = body.substr(0, cut) + "\n[... the document has " + std::to_string(text->size()) +
                    " characters; the first " + std::to_string(cut) + " are shown]";
         }

@@ -98,26 +98,16 @@ void PairCurationModel::reload() {
         this,
         [ds = m_datasetId](store::Project& p) {
             IdList r;
-            std::string sql = "SELECT id, status, COALESCE(task_id, 0), step_index FROM pairs";
-            if (ds) sql += " WHERE dataset_id = ?1";
-            sql += " ORDER BY dataset_id, ordinal";
-            auto st = p.db().prepare(sql);
-            if (!st) {
-                r.error = qs(st.error().to_string());
+            auto rows = store::PairRepo(p.db()).queue(ds ? std::optional<int64_t>(*ds) : std::nullopt);
+            if (!rows) {
+                r.error = qs(rows.error().to_string());
                 return r;
             }
-            if (ds) st->bind(1, int64_t(*ds));
-            while (true) {
-                auto row = st->step();
-                if (!row) {
-                    r.error = qs(row.error().to_string());
-                    break;
-                }
-                if (!*row) break;
-                r.ids << st->column_int64(0);
-                r.statuses << qs(st->column_text(1));
-                r.taskIds << st->column_int64(2);
-                r.steps << st->column_int(3);
+            for (const store::PairRepo::QueueRow& row : *rows) {
+                r.ids << row.id;
+                r.statuses << qs(row.status);
+                r.taskIds << row.task_id;
+                r.steps << row.step_index;
             }
             return r;
         },

@@ -1,6 +1,6 @@
 // ProjectSession: the open project as seen by the GUI. All store access runs on one worker thread that owns the
-// project's SQLite connection (style rule 9: the UI thread never blocks on SQL, even while an import holds the
-// write lock). Callers post a job (a function of store::Project&) and get its result back on the UI thread in a
+// project's SQLite connection, so the UI thread never blocks on SQL, even while an import holds the write
+// lock. Callers post a job (a function of store::Project&) and get its result back on the UI thread in a
 // callback bound to a context object (dropped when that object is gone). Jobs run in the order posted, so a
 // sequence of writes (curation, undo) keeps its order. Slow read-only queries (counts over 177K tasks, project
 // statistics) go to a second worker with its own connection (postSlow), so they never delay a page of rows or

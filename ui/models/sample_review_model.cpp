@@ -3,6 +3,7 @@
 
 #include "core/store/pair_repo.h"
 #include "core/store/project.h"
+#include "core/store/run_repo.h"
 #include "core/store/sampled_pair_repo.h"
 #include "core/store/task_repo.h"
 
@@ -16,13 +17,8 @@ SampleReview loadSampleReview(store::Project& project, qint64 runId) {
     SampleReview r;
     store::Database& db = project.db();
     store::SampledPairRepo links(db);
-    if (auto runs = db.prepare("SELECT id FROM runs WHERE kind='sample' ORDER BY id DESC"); runs.ok()) {
-        for (;;) {
-            auto row = runs->step();
-            if (!row.ok() || !*row) break;
-            r.runs.push_back(runs->column_int64(0));
-        }
-    }
+    if (auto runs = store::RunRepo(db).ids("sample"); runs.ok())
+        for (int64_t id : *runs) r.runs.push_back(id);
     if (r.runs.isEmpty()) return r;
     r.runId = runId > 0 && r.runs.contains(runId) ? runId : r.runs.front();
     if (auto counts = links.decision_counts(r.runId); counts.ok())

@@ -200,20 +200,10 @@ TaskData loadTaskData(store::Project& project, qint64 taskId, const QStringList&
             }
         }
     }
-    // Pairs sit on this task (Pref-X linked to it on import), or on a twin task of a pair dataset with the same text
-    // (imported with --no-link, or before the M-TRACE data). Only pair datasets are searched: their tasks are few,
-    // and the (dataset_id, ordinal) index keeps this off a scan of every task in a 177K project.
+    // Pairs sit on this task (Pref-X linked to it on import), or on a twin task of a pair dataset with the same text.
     QVector<qint64> candidates{taskId};
-    if (auto st = db.prepare("SELECT id FROM tasks WHERE query = ?1 AND id <> ?2 AND dataset_id IN "
-                             "(SELECT id FROM datasets WHERE kind IN ('prefx', 'beam')) ORDER BY id LIMIT 20");
-        st) {
-        st->bind(1, t.query).bind(2, int64_t(taskId));
-        while (true) {
-            auto row = st->step();
-            if (!row || !*row) break;
-            candidates << st->column_int64(0);
-        }
-    }
+    if (auto twins = store::TaskRepo(db).pair_dataset_twins(taskId, t.query); twins.ok())
+        for (int64_t id : *twins) candidates << id;
     store::PairRepo pairs(db);
     for (qint64 id : candidates) {
         store::PairFilter pf;
@@ -226,15 +216,10 @@ TaskData loadTaskData(store::Project& project, qint64 taskId, const QStringList&
     // Pairs are for the dataset's trajectory steps, not for an agent run's.
     const bool runShown = shown && shown->source == "run";
     for (qint64 id : runShown ? QVector<qint64>{} : d.pairTaskIds) {
-        auto st = db.prepare("SELECT step_index, count(*) FROM pairs WHERE task_id = ?1 GROUP BY step_index");
-        if (!st) break;
-        st->bind(1, int64_t(id));
-        while (true) {
-            auto row = st->step();
-            if (!row || !*row) break;
-            const int step = st->column_int(0);
-            if (step >= 0 && step < d.steps.size()) d.steps[step].pairCount += st->column_int(1);
-        }
+        auto counts = pairs.count_by_step(id);
+        if (!counts) break;
+        for (const auto& [step, n] : *counts)
+            if (step >= 0 && step < d.steps.size()) d.steps[step].pairCount += int(n);
     }
     return d;
 }

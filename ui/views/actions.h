@@ -1,5 +1,5 @@
 // Actions: every action of the main window, created in one place with its standard shortcut, status tip and a
-// tooltip that shows the shortcut (style rule 10). Menus and the toolbar are filled from these.
+// tooltip that shows the shortcut, so none is defined twice or drifts from its menu entry. Menus and the toolbar are filled from these.
 #pragma once
 
 #include <QList>

@@ -1,6 +1,6 @@
 // BackgroundJob: runs one long core call (an import, an export) on a pool thread via QtConcurrent, adapting
 // core's matrix::Progress hooks to queued Qt signals (throttled to ~20 per second) with an ETA, and a cancel
-// flag the core loop polls (style rule 9). The job opens its own store connection: SQLite connections are
+// flag the core loop polls, so the UI thread never waits on the job. The job opens its own store connection: SQLite connections are
 // per thread. UI thread creates, starts, cancels; the function runs on the pool thread.
 #pragma once
 

@@ -4,10 +4,8 @@
 
 #include <QFileInfo>
 
-#include "core/formats/beam_import.h"
 #include "core/formats/exporters.h"
-#include "core/formats/mtrace_import.h"
-#include "core/formats/prefx_import.h"
+#include "core/formats/import_format.h"
 #include "core/store/project.h"
 
 namespace matrix::ui {
@@ -33,14 +31,10 @@ JobOutcome runImport(const ImportRequest& request, const Progress& progress) {
     for (const QString& r : request.imageRoots) options.image_roots.push_back(r.toStdString());
     options.progress = progress;
     const std::string file = request.file.toStdString();
-    Result<formats::ImportReport> report = [&]() {
-        switch (request.format) {
-        case DataFormat::Prefx: return formats::import_prefx(project->db(), file, options);
-        case DataFormat::Beam: return formats::import_beam(project->db(), file, options);
-        case DataFormat::Mtrace: break;
-        }
-        return formats::import_mtrace(project->db(), file, options);
-    }();
+    const formats::ImportFormat format = request.format == DataFormat::Prefx ? formats::ImportFormat::prefx
+                                         : request.format == DataFormat::Beam  ? formats::ImportFormat::beam
+                                                                               : formats::ImportFormat::mtrace;
+    Result<formats::ImportReport> report = formats::import_file(project->db(), format, file, options);
     if (!report) {
         out.error = QString::fromStdString(report.error().to_string());
         return out;

@@ -15,7 +15,7 @@
 
 #include "core/eval/agentx_judge_scoring.h"
 #include "core/eval/agentx_loader.h"
-#include "core/eval/compare.h"
+#include "core/eval/statistics.h"
 #include "core/eval/compare_multi.h"
 #include "core/eval/gaia_loader.h"
 #include "core/eval/gta_metrics.h"

@@ -49,7 +49,6 @@ private slots:
         QCOMPARE(QString::fromStdString(r.error().within("file.json").to_string()),
                  QString("file.json: record 3: bad value"));
     }
-    // docs/style.md 1: core never includes a Qt header.
     // A LibTorch exception's text as c10::Error::what() gives it (message, then the C++ backtrace) becomes the
     // message alone; other multi-line text is joined into one line.
     void one_line_error_drops_backtraces() {
@@ -65,6 +64,7 @@ private slots:
         QCOMPARE(matrix::one_line_error(""), std::string(""));
     }
 
+    // core never includes a Qt header: the engine builds and runs without Qt (MATRIX_ENGINE_ONLY, plugins).
     void core_has_no_qt_include() {
         // (Built without a raw string: moc's tokenizer misreads one that contains a preprocessor line.)
         const std::regex qt_include(std::string("^\\s*#\\s*include\\s*[<\"]") + "(Q[A-Z]\\w*|Qt\\w*/)");

@@ -1,5 +1,6 @@
-// Run comparison: metrics with CIs, flips, groups (see compare.h for the statistics used).
-#include "core/eval/compare.h"
+// Statistics for comparing scored runs (Wilson and bootstrap intervals, McNemar) and the two-run comparison
+// built on them: metrics with CIs, flips, groups (see statistics.h).
+#include "core/eval/statistics.h"
 #include "core/eval/report_text.h"
 
 #include <algorithm>
