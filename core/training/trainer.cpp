@@ -35,8 +35,10 @@ Result<TrainOutcome> train_loop(Session& s) {
     outcome.run_id = s.run_id;
     outcome.samples = static_cast<int64_t>(s.train_idx.size());
     const int64_t per_epoch = steps_per_epoch(s);
-    int64_t total = per_epoch * s.cfg.epochs;
-    if (s.cfg.max_steps > 0) total = std::min(total, s.cfg.max_steps);
+    // max_steps follows HF Trainer / LLaMA-Factory: when set it overrides epochs (the data is cycled, a new epoch
+    // starting with its own order, until max_steps optimiser steps are done).
+    const int64_t total = s.cfg.max_steps > 0 ? s.cfg.max_steps : per_epoch * s.cfg.epochs;
+    const int64_t n_epochs = s.cfg.max_steps > 0 ? (total + per_epoch - 1) / per_epoch : s.cfg.epochs;
     s.opt = std::make_unique<Optimizer>(s.trainable, s.cfg, total);
 
     // Resume: tensors, optimiser, RNG and position from the newest checkpoint.
@@ -80,7 +82,7 @@ Result<TrainOutcome> train_loop(Session& s) {
     const int64_t n_micro = micro_per_epoch(s);
     const int64_t first_step = s.state.step;
 
-    for (; s.state.epoch < s.cfg.epochs && s.state.step < total; ++s.state.epoch, s.state.micro = 0) {
+    for (; s.state.epoch < n_epochs && s.state.step < total; ++s.state.epoch, s.state.micro = 0) {
         const auto order = epoch_order(s, s.state.epoch);
         while (s.state.micro < n_micro && s.state.step < total) {
             // One optimiser step = up to grad_accum micro-batches.

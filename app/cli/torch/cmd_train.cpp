@@ -33,7 +33,8 @@ const char* kUsage =
     "  --resume RUN (also with sft|dpo): continue a paused / killed run from its last checkpoint;\n"
     "  --more-epochs N: continue a finished run for N more epochs. Ctrl-C pauses with a checkpoint.\n"
     "  Writes the PEFT adapter (adapter_config.json + adapter_model.safetensors) to --out; checkpoints under\n"
-    "  --out/checkpoints. `keys` lists the config keys with their defaults.\n";
+    "  --out/checkpoints. `keys` lists the config keys with their defaults.\n"
+    "  --set max_steps=N runs N optimiser steps and overrides epochs, as HF Trainer / LLaMA-Factory do.\n";
 
 int print_keys() {
     auto defaults = matrix::train::TrainingConfig{}.to_json();
