@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/store/run_repo.h"
+#include "core/training/cpu_allocator.h"
 #include "core/training/trainer_session.h"
 #include "core/util/json_input.h"
 #include "core/util/safetensors.h"
@@ -235,6 +236,8 @@ Result<TrainOutcome> run_training(const TrainRequest& request, const TrainCallba
     try {
         if (auto st = open_run(s); !st.ok()) return fail(st.error().within("starting run"));
         if (auto st = build_model(s); !st.ok()) return fail(st.error().within("building the model"));
+        if (s.device.is_cpu())
+            if (const std::string note = keep_freed_memory_for_reuse(); !note.empty()) s.log(note);
         if (auto st = build_data(s); !st.ok()) return fail(st.error().within("building the data"));
         auto r = train_loop(s);
         if (!r.ok()) return fail(r.error());
