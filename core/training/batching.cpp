@@ -79,8 +79,11 @@ Result<Batch> collate(const std::vector<std::vector<int32_t>>& seqs, const std::
 int64_t micro_per_epoch(const Session& s) {
     return (static_cast<int64_t>(s.train_idx.size()) + s.cfg.batch_size - 1) / s.cfg.batch_size;
 }
+int64_t micro_per_step(const Session& s) {
+    return static_cast<int64_t>(s.cfg.grad_accum) * s.world;
+}
 int64_t steps_per_epoch(const Session& s) {
-    return (micro_per_epoch(s) + s.cfg.grad_accum - 1) / s.cfg.grad_accum;
+    return (micro_per_epoch(s) + micro_per_step(s) - 1) / micro_per_step(s);
 }
 
 // Training order of epoch e: a pure function of (seed, epoch).

@@ -183,6 +183,9 @@ Status precompute_reference(Session& s) {
         h.update(s.req.adapter_dir);
         fingerprint = h.hex_digest();
     }
+    // A stored file with this data's fingerprint is reused. With several ranks they agree first (an all-reduce of
+    // "mine is usable"), so no rank computes while another loads; rank 0 writes the file only after that.
+    std::map<int64_t, std::pair<double, double>> loaded;
     if (fs::exists(file)) {
         auto f = SafetensorsFile::open(file.string());
         if (f.ok() && (*f)->metadata().count("fingerprint") && (*f)->metadata().at("fingerprint") == fingerprint) {
@@ -190,24 +193,43 @@ Status precompute_reference(Session& s) {
             std::map<std::string, torch::Tensor> m(t.begin(), t.end());
             auto ids = m["pair_id"], c = m["chosen"], r = m["rejected"];
             for (int64_t i = 0; i < ids.size(0); ++i)
-                s.ref_logps[ids[i].item<int64_t>()] = {c[i].item<double>(), r[i].item<double>()};
-            s.log("reference log-probs: loaded " + std::to_string(s.ref_logps.size()) + " from " + file.string());
-            return {};
+                loaded[ids[i].item<int64_t>()] = {c[i].item<double>(), r[i].item<double>()};
         }
     }
+    bool use_loaded = !loaded.empty();
+    if (s.pg) {
+        auto flag = torch::tensor({use_loaded ? 0.0 : 1.0}, torch::kFloat64);
+        MATRIX_CHECK(s.pg->all_reduce_sum(flag, "agreeing on the stored reference log-probs"));
+        use_loaded = flag.item<double>() == 0.0;
+    }
+    if (use_loaded) {
+        s.ref_logps = std::move(loaded);
+        s.log("reference log-probs: loaded " + std::to_string(s.ref_logps.size()) + " from " + file.string());
+        return {};
+    }
+    // Sharded: rank r computes pairs r, r + world, ...; an all-reduce of the [n, 2] table gives every rank all of them.
     auto t0 = Clock::now();
-    std::vector<size_t> all(s.dpo.samples.size());
-    std::iota(all.begin(), all.end(), 0);
+    const size_t n = s.dpo.samples.size();
+    std::vector<size_t> mine;
+    for (size_t i = static_cast<size_t>(s.rank); i < n; i += static_cast<size_t>(s.world)) mine.push_back(i);
+    auto table = torch::zeros({static_cast<int64_t>(n), 2}, torch::kFloat64);
+    auto acc = table.accessor<double, 2>();
     const size_t bs = static_cast<size_t>(s.cfg.batch_size);
-    for (size_t i = 0; i < all.size(); i += bs) {
+    for (size_t i = 0; i < mine.size(); i += bs) {
         if (s.cb.cancel && s.cb.cancel->load()) return make_error("cancelled");
-        std::vector<size_t> idx(all.begin() + i, all.begin() + std::min(all.size(), i + bs));
+        std::vector<size_t> idx(mine.begin() + i, mine.begin() + std::min(mine.size(), i + bs));
         Status st;
         auto [c, r] = reference_logps(s, idx, &st);
         if (!st.ok()) return st;
-        for (size_t k = 0; k < idx.size(); ++k)
-            s.ref_logps[s.dpo.samples[idx[k]].pair_id] = {c[k].item<double>(), r[k].item<double>()};
+        for (size_t k = 0; k < idx.size(); ++k) {
+            acc[static_cast<int64_t>(idx[k])][0] = c[k].item<double>();
+            acc[static_cast<int64_t>(idx[k])][1] = r[k].item<double>();
+        }
     }
+    if (s.pg) MATRIX_CHECK(s.pg->all_reduce_sum(table, "gathering the reference log-probs"));
+    for (size_t i = 0; i < n; ++i)
+        s.ref_logps[s.dpo.samples[i].pair_id] = {acc[static_cast<int64_t>(i)][0], acc[static_cast<int64_t>(i)][1]};
+    if (!s.writer()) return {};
     std::vector<int64_t> ids;
     std::vector<double> cs, rs;
     for (auto& [id, v] : s.ref_logps) {
@@ -221,7 +243,9 @@ Status precompute_reference(Session& s) {
                                {"rejected", torch::tensor(rs, torch::kFloat64)}},
                               {{"fingerprint", fingerprint}}));
     s.log("reference log-probs: computed " + std::to_string(s.ref_logps.size()) + " pairs in " +
-          fmt(std::chrono::duration<double>(Clock::now() - t0).count(), 3) + " s, stored in " + file.string());
+          fmt(std::chrono::duration<double>(Clock::now() - t0).count(), 3) + " s" +
+          (s.world > 1 ? " (sharded over " + std::to_string(s.world) + " ranks)" : std::string()) + ", stored in " +
+          file.string());
     return {};
 }
 

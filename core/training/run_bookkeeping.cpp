@@ -20,6 +20,7 @@ using nlohmann::json;
 namespace matrix::train::detail {
 
 void Session::log(const std::string& line) {
+    if (!writer()) return;
     if (cb.on_log) cb.on_log(line);
     if (project && run_id) (void)store::RunRepo(project->db()).append_log(run_id, line + "\n");
 }
@@ -57,6 +58,7 @@ bool is_oom(const std::string& what) {
 
 
 Status open_run(Session& s) {
+    std::vector<std::string> pending_notes;  // logged once the row is running
     MATRIX_TRY(auto proj, store::Project::open(s.req.db_path));
     s.project.emplace(std::move(proj));
     store::RunRepo runs(s.project->db());
@@ -78,7 +80,26 @@ Status open_run(Session& s) {
         s.req.adapter_dir = j.value("adapter_dir", "");
         s.req.out_dir = j.value("out_dir", "");
         s.run_id = run->id;
-        if (s.req.extra_epochs) {
+        // Resumed with another number of ranks: keep the global batch (grad_accum x ranks) where it divides evenly,
+        // so the rest of the run trains as it would have.
+        const int run_world = j.value("world_size", 1);
+        if (run_world != s.world) {
+            const int64_t global = static_cast<int64_t>(s.cfg.grad_accum) * run_world;
+            std::string note = "resuming on " + std::to_string(s.world) + " rank(s) (the run had " +
+                               std::to_string(run_world) + "): ";
+            if (global % s.world == 0) {
+                s.cfg.grad_accum = static_cast<int>(global / s.world);
+                note += "grad_accum " + std::to_string(s.cfg.grad_accum) + " keeps the global batch";
+            } else {
+                note += "warning: " + std::to_string(global) + " micro-batches per step do not divide among them; "
+                        "the global batch changes to " + std::to_string(static_cast<int64_t>(s.cfg.grad_accum) * s.world);
+            }
+            pending_notes.push_back(note);
+            j["world_size"] = s.world;
+            j["training"] = s.cfg.to_json();
+            if (s.writer()) MATRIX_CHECK(store::set_run_config(s.project->db(), s.run_id, j.dump()));
+        }
+        if (s.req.extra_epochs && s.writer()) {
             // Keep the row's config in step with what the continued run trains.
             j["training"] = s.cfg.to_json();
             MATRIX_CHECK(store::set_run_config(s.project->db(), s.run_id, j.dump()));
@@ -89,6 +110,14 @@ Status open_run(Session& s) {
         s.cfg = s.req.config;
     }
     MATRIX_CHECK(s.cfg.validate());
+    if (!s.writer()) {  // other ranks read the run's settings; rank 0 owns the row, the lock and the files
+        MATRIX_TRY(auto ds_other, datasets.find(s.req.dataset));
+        if (!ds_other) return make_error("no dataset named '" + s.req.dataset + "' in " + s.req.db_path);
+        s.dataset_id = ds_other->id;
+        s.out_dir = s.req.out_dir;
+        s.ckpt_dir = (fs::path(s.out_dir) / "checkpoints").string();
+        return {};
+    }
     MATRIX_TRY(auto ds, datasets.find(s.req.dataset));
     if (!ds) return make_error("no dataset named '" + s.req.dataset + "' in " + s.req.db_path);
     s.dataset_id = ds->id;
@@ -112,7 +141,8 @@ Status open_run(Session& s) {
                           {"dataset", s.req.dataset},
                           {"model_dir", s.req.model_dir},
                           {"adapter_dir", s.req.adapter_dir},
-                          {"out_dir", s.out_dir}}
+                          {"out_dir", s.out_dir},
+                          {"world_size", s.world}}
                          .dump();
         run.dataset_id = s.dataset_id;
         run.model_path = s.req.model_dir;
@@ -121,10 +151,12 @@ Status open_run(Session& s) {
         (void)store::ProvenanceRepo(s.project->db()).link("run", s.run_id, "dataset", s.dataset_id, "trained_on");
     }
     MATRIX_CHECK(runs.set_status(s.run_id, "running"));
+    for (const auto& note : pending_notes) s.log(note);
     return {};
 }
 
 Status save_checkpoint(Session& s) {
+    if (!s.writer()) return {};
     MATRIX_TRY(auto dir, write_checkpoint(s.ckpt_dir, s.trainable, lora_pairs(**s.net), lora_spec(s), *s.opt, s.state,
                                           s.cfg.keep_checkpoints));
     store::RunRepo runs(s.project->db());
@@ -141,6 +173,7 @@ Status save_checkpoint(Session& s) {
 }
 
 Status finish_run(Session& s, const std::string& status, const std::optional<std::string>& error) {
+    if (!s.writer()) return {};
     store::RunRepo runs(s.project->db());
     json summary = {{"steps", s.state.step},     {"total_steps", s.state.total_steps}, {"tokens", s.state.tokens},
                     {"seconds", s.state.seconds}, {"out_dir", s.out_dir}};

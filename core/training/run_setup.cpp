@@ -97,7 +97,8 @@ Status build_data(Session& s) {
     std::sort(s.train_idx.begin(), s.train_idx.end());
     std::sort(s.eval_idx.begin(), s.eval_idx.end());
 
-    // The dataset snapshot: which samples, by id and content hash.
+    // The dataset snapshot: which samples, by id and content hash (rank 0 records it).
+    if (!s.writer()) return {};
     store::RunRepo runs(s.project->db());
     std::vector<store::RunSample> snap;
     if (s.req.stage == Stage::Sft)

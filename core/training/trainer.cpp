@@ -70,11 +70,39 @@ Result<TrainOutcome> train_loop(Session& s) {
     s.log(std::string(stage_name(s.req.stage)) + ": " + std::to_string(s.train_idx.size()) + " training samples, " +
           std::to_string(s.eval_idx.size()) + " held out, " + std::to_string(total) + " optimiser steps (" +
           std::to_string(per_epoch) + " per epoch, batch " + std::to_string(s.cfg.batch_size) + " x accum " +
-          std::to_string(s.cfg.grad_accum) + ")");
+          std::to_string(s.cfg.grad_accum) + (s.world > 1 ? " x " + std::to_string(s.world) + " ranks" : std::string()) +
+          ")");
+    if (s.pg) {
+        // Every rank starts from rank 0's adapter (the same seed gives the same one; a resume reads the same file).
+        std::vector<torch::Tensor> params;
+        for (auto& p : s.trainable) params.push_back(p.tensor);
+        {
+            torch::NoGradGuard ng;
+            auto flat = torch::cat([&] {
+                std::vector<torch::Tensor> v;
+                for (auto& p : params) v.push_back(p.detach().reshape({-1}));
+                return v;
+            }());
+            MATRIX_CHECK(s.pg->broadcast(flat, 0, "broadcasting rank 0's adapter"));
+            int64_t off = 0;
+            for (auto& p : params) {
+                p.detach().copy_(flat.narrow(0, off, p.numel()).view(p.sizes()));
+                off += p.numel();
+            }
+        }
+        s.reducer = std::make_unique<GradReducer>(*s.pg, params);
+        s.log("data-parallel: " + std::to_string(s.world) + " ranks over " + s.pg->backend() + ", LoRA gradients all-reduced in " +
+              std::to_string(s.reducer->n_buckets()) + " bucket(s) launched from gradient hooks during backward");
+    }
     if (s.req.stage == Stage::Dpo && s.cfg.precompute_reference) MATRIX_CHECK(precompute_reference(s));
 
     store::RunRepo runs(s.project->db());
     (*s.net)->train();
+    // With several ranks, the step's metrics, token counts and the pause/cancel requests are summed over ranks in one
+    // all-reduce: [loss, tokens, samples, pause, cancel, DPO metrics...].
+    const std::vector<std::string> metric_keys =
+        s.req.stage == Stage::Dpo ? std::vector<std::string>{"rewards/chosen", "rewards/rejected", "rewards/margin", "rewards/accuracy"}
+                                  : std::vector<std::string>{};
     const auto t_start = Clock::now();
     const double seconds_before = s.state.seconds;
     const int64_t tokens_before = s.state.tokens;
@@ -86,12 +114,18 @@ Result<TrainOutcome> train_loop(Session& s) {
     for (; s.state.epoch < n_epochs && s.state.step < total; ++s.state.epoch, s.state.micro = 0) {
         const auto order = epoch_order(s, s.state.epoch);
         while (s.state.micro < n_micro && s.state.step < total) {
-            // One optimiser step = up to grad_accum micro-batches.
-            const int64_t group = std::min<int64_t>(s.cfg.grad_accum, n_micro - s.state.micro);
+            // One optimiser step = up to grad_accum x world micro-batches; rank r takes those at r, r + world, ...
+            // Each loss is divided by the step's micro-batch count over all ranks, so the summed gradient is the
+            // single-process gradient of the same global batch.
+            const int64_t group = std::min<int64_t>(micro_per_step(s), n_micro - s.state.micro);
             double loss_sum = 0;
             std::map<std::string, double> metric_sum;
-            for (int64_t g = 0; g < group; ++g, ++s.state.micro) {
-                const size_t lo = static_cast<size_t>(s.state.micro * s.cfg.batch_size);
+            int64_t step_tokens = 0, step_samples = 0;
+            int64_t last_mine = -1;
+            for (int64_t g = s.rank; g < group; g += s.world) last_mine = g;
+            for (int64_t g = 0; g < group; ++g) {
+                if (g % s.world != s.rank) continue;
+                const size_t lo = static_cast<size_t>((s.state.micro + g) * s.cfg.batch_size);
                 std::vector<size_t> idx(order.begin() + lo,
                                         order.begin() + std::min(order.size(), lo + static_cast<size_t>(s.cfg.batch_size)));
                 MATRIX_TRY(auto r, micro_step(s, idx));
@@ -100,13 +134,34 @@ Result<TrainOutcome> train_loop(Session& s) {
                     return make_error("loss is " + std::string(std::isnan(lv) ? "NaN" : "infinite") + " at step " +
                                       std::to_string(s.state.step + 1) + " (lower lr, check the data); checkpoints up to step " +
                                       std::to_string(s.state.step) + " are kept");
+                if (s.reducer && g == last_mine) s.reducer->arm();
                 (r.loss / static_cast<double>(group)).backward();
                 loss_sum += lv;
                 for (auto& [k, v] : r.metrics) metric_sum[k] += v;
-                window_tokens += r.tokens;
-                window_samples += r.samples;
-                s.state.tokens += r.tokens;
+                step_tokens += r.tokens;
+                step_samples += r.samples;
             }
+            s.state.micro += group;
+            bool pause_req = s.cb.pause && s.cb.pause->load(), cancel_req = s.cb.cancel && s.cb.cancel->load();
+            if (s.pg) {
+                const std::string what = "all-reduce of step " + std::to_string(s.state.step + 1) + "'s gradients";
+                MATRIX_CHECK(s.reducer->finish(what));
+                std::vector<double> v = {loss_sum, double(step_tokens), double(step_samples), pause_req ? 1.0 : 0.0,
+                                         cancel_req ? 1.0 : 0.0};
+                for (const auto& k : metric_keys) v.push_back(metric_sum[k]);
+                auto t = torch::tensor(v, torch::kFloat64);
+                MATRIX_CHECK(s.pg->all_reduce_sum(t, "all-reduce of step " + std::to_string(s.state.step + 1) + "'s metrics"));
+                auto a = t.accessor<double, 1>();
+                loss_sum = a[0];
+                step_tokens = static_cast<int64_t>(a[1]);
+                step_samples = static_cast<int64_t>(a[2]);
+                pause_req = a[3] > 0;
+                cancel_req = a[4] > 0;
+                for (size_t i = 0; i < metric_keys.size(); ++i) metric_sum[metric_keys[i]] = a[5 + static_cast<int64_t>(i)];
+            }
+            window_tokens += step_tokens;
+            window_samples += step_samples;
+            s.state.tokens += step_tokens;
             const double lr = s.opt->current_lr();
             const double gnorm = s.opt->step();
             s.state.step = s.opt->step_count();
@@ -135,7 +190,7 @@ Result<TrainOutcome> train_loop(Session& s) {
                         {"tokens_per_s", rep.tokens_per_s}};
             for (auto& [k, v] : rep.metrics) rec[k] = v;
             s.state.history.push_back(rec);
-            if (s.state.step % s.cfg.log_every == 0 || s.state.step == total) {
+            if (s.writer() && (s.state.step % s.cfg.log_every == 0 || s.state.step == total)) {
                 std::vector<std::pair<std::string, double>> vals = {{"loss", loss}, {"lr", lr}, {"grad_norm", gnorm},
                                                                     {"tokens_per_s", rep.tokens_per_s}};
                 for (auto& [k, v] : rep.metrics) vals.emplace_back(k, v);
@@ -151,7 +206,7 @@ Result<TrainOutcome> train_loop(Session& s) {
                 window_tokens = window_samples = 0;
                 window_start = Clock::now();
             }
-            if (s.cb.on_step) s.cb.on_step(rep);
+            if (s.cb.on_step && s.writer()) s.cb.on_step(rep);
             outcome.last_metrics = rep.metrics;
             outcome.last_metrics["loss"] = loss;
 
@@ -162,7 +217,7 @@ Result<TrainOutcome> train_loop(Session& s) {
             }
             const bool epoch_end = s.state.micro >= n_micro;
             // Evaluate every N.
-            if (!s.eval_idx.empty() && ((s.cfg.eval_every > 0 && s.state.step % s.cfg.eval_every == 0) ||
+            if (s.writer() && !s.eval_idx.empty() && ((s.cfg.eval_every > 0 && s.state.step % s.cfg.eval_every == 0) ||
                                         (s.cfg.eval_every == 0 && epoch_end))) {
                 MATRIX_TRY(auto ev, evaluate(s));
                 std::vector<std::pair<std::string, double>> vals(ev.begin(), ev.end());
@@ -175,7 +230,7 @@ Result<TrainOutcome> train_loop(Session& s) {
                 s.log("eval step " + std::to_string(s.state.step) + " loss " + fmt(ev["eval_loss"], 5));
             }
             // Checkpoint every M (or at the end of each epoch).
-            const bool pausing = s.cb.pause && s.cb.pause->load();
+            const bool pausing = pause_req;
             if (pausing || (s.cfg.save_every > 0 && s.state.step % s.cfg.save_every == 0) ||
                 (s.cfg.save_every == 0 && epoch_end)) {
                 if (epoch_end) {  // the checkpoint records the next epoch's start
@@ -195,7 +250,7 @@ Result<TrainOutcome> train_loop(Session& s) {
                 MATRIX_CHECK(finish_run(s, "paused"));
                 return outcome;
             }
-            if (s.cb.cancel && s.cb.cancel->load()) {
+            if (cancel_req) {
                 outcome.status = "cancelled";
                 outcome.steps = s.state.step;
                 s.log("cancelled at step " + std::to_string(s.state.step));
@@ -205,7 +260,14 @@ Result<TrainOutcome> train_loop(Session& s) {
         }
     }
 
-    // Save the adapter (and a last checkpoint for "continue for N more epochs").
+    // Save the adapter (and a last checkpoint for "continue for N more epochs"): rank 0.
+    if (!s.writer()) {
+        outcome.status = "finished";
+        outcome.steps = s.state.step;
+        outcome.seconds = s.state.seconds;
+        outcome.tokens = s.state.tokens - tokens_before;
+        return outcome;
+    }
     if (fs::path(latest_checkpoint(s.ckpt_dir)).filename().string() != "checkpoint-" + std::to_string(s.state.step))
         MATRIX_CHECK(save_checkpoint(s));
     MATRIX_CHECK(save_peft_adapter(s.out_dir, lora_pairs(**s.net), lora_spec(s)));
@@ -234,7 +296,23 @@ Result<TrainOutcome> run_training(const TrainRequest& request, const TrainCallba
         return e;
     };
     try {
+        auto env = dist_env_from_environment();
+        if (!env.ok()) return fail(env.error());
+        if (*env && (*env)->world_size > 1) {
+            s.rank = (*env)->rank;
+            s.world = (*env)->world_size;
+        }
         if (auto st = open_run(s); !st.ok()) return fail(st.error().within("starting run"));
+        if (s.world > 1) {
+            auto pg = ProcessGroup::join(**env, s.cfg.device, dist_timeout());
+            if (!pg.ok()) return fail(pg.error());
+            s.pg = std::move(pg).value();
+            auto id = torch::tensor({s.run_id}, torch::kInt64);
+            if (auto st = s.pg->broadcast(id, 0, "broadcasting the run id"); !st.ok()) return fail(st.error());
+            s.run_id = id.item<int64_t>();
+            if (s.cfg.device.rfind("cuda", 0) == 0 && s.cfg.device.find(':') == std::string::npos)
+                s.cfg.device = "cuda:" + std::to_string((*env)->local_rank);  // one GPU per local rank
+        }
         if (auto st = build_model(s); !st.ok()) return fail(st.error().within("building the model"));
         if (s.device.is_cpu())
             if (const std::string note = keep_freed_memory_for_reuse(); !note.empty()) s.log(note);

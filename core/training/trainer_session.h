@@ -21,6 +21,7 @@
 #include "core/tokenizer/tokenizer.h"
 #include "core/training/adapter_io.h"
 #include "core/training/checkpoint.h"
+#include "core/training/distributed.h"
 #include "core/training/optimizer.h"
 #include "core/training/losses.h"
 #include "core/training/shared_context.h"
@@ -88,8 +89,14 @@ struct Session {
     std::map<int64_t, std::pair<double, double>> ref_logps;  // pair id -> (chosen, rejected)
     std::unique_ptr<Optimizer> opt;
     TrainerState state;
+    // Data parallelism (distributed.h): rank `rank` of `world`; pg is null in a single process. Rank 0 alone writes
+    // the store row, checkpoints, the reference log-probs file and the adapter; every rank reads them.
+    int rank = 0, world = 1;
+    std::unique_ptr<ProcessGroup> pg;
+    std::unique_ptr<GradReducer> reducer;
+    bool writer() const { return rank == 0; }
 
-    void log(const std::string& line);
+    void log(const std::string& line);  // rank 0: callback + the run's log in the store; other ranks: nothing
     size_t n_samples() const { return req.stage == Stage::Sft ? sft.samples.size() : dpo.samples.size(); }
 };
 
@@ -97,6 +104,8 @@ LoraSpec lora_spec(const Session& s);
 
 // ---- batching.cpp: which samples each micro-batch holds ----
 int64_t micro_per_epoch(const Session& s);
+// Micro-batches of all ranks in one optimiser step: grad_accum x world (the global batch is that x batch_size).
+int64_t micro_per_step(const Session& s);
 int64_t steps_per_epoch(const Session& s);
 // Training order of epoch e: a pure function of (seed, epoch).
 std::vector<size_t> epoch_order(const Session& s, int64_t epoch);
