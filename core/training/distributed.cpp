@@ -95,6 +95,11 @@ Result<std::optional<DistEnv>> dist_env_from_environment() {
     return std::optional<DistEnv>{e};
 }
 
+int64_t dist_bucket_bytes() {
+    auto kb = env_int("MATRIX_DIST_BUCKET_KB", 25 * 1024);
+    return int64_t(kb.ok() && *kb > 0 ? *kb : 25 * 1024) * 1024;
+}
+
 std::chrono::milliseconds dist_timeout() {
     auto s = env_int("MATRIX_DIST_TIMEOUT_S", 300);
     return std::chrono::seconds(s.ok() && *s > 0 ? *s : 300);
@@ -352,7 +357,8 @@ void GradReducer::launch_ready() {
     while (m_next_launch < m_buckets.size() && m_ready[m_next_launch]) {
         auto& b = m_buckets[m_next_launch];
         b.work = m_pg.all_reduce_async(b.flat);
-        if (m_armed) ++m_launched_in_backward;
+        ++m_launched;
+        if (!m_in_finish) ++m_launched_in_backward;
         ++m_next_launch;
     }
 }
@@ -361,6 +367,7 @@ Status GradReducer::finish(const std::string& what) {
     torch::NoGradGuard ng;
     if (!m_armed) arm();  // this rank had no micro-batch in the step: contribute its (zero) gradients
     m_armed = false;
+    m_in_finish = true;
     // Parameters whose hook did not run (no gradient in this backward) contribute what they hold.
     for (size_t k = 0; k < m_params.size(); ++k)
         if (!m_arrived[k]) {
@@ -370,6 +377,7 @@ Status GradReducer::finish(const std::string& what) {
             if (--b.pending == 0) m_ready[m_bucket_of[k]] = true;
         }
     launch_ready();
+    m_in_finish = false;
     Status first;
     for (auto& b : m_buckets) {
         auto st = m_pg.wait(b.work, what);

@@ -79,7 +79,8 @@ public:
     void arm();
     Status finish(const std::string& what);
     size_t n_buckets() const { return m_buckets.size(); }
-    int64_t n_launched_in_backward() const { return m_launched_in_backward; }  // for the log and tests
+    int64_t n_launched_in_backward() const { return m_launched_in_backward; }  // bucket launches from hooks
+    int64_t n_launched() const { return m_launched; }                          // all bucket launches
 
 private:
     struct Bucket {
@@ -102,7 +103,11 @@ private:
     std::vector<bool> m_ready;
     size_t m_next_launch = 0;
     bool m_armed = false;
-    int64_t m_launched_in_backward = 0;
+    int64_t m_launched_in_backward = 0, m_launched = 0;
+    bool m_in_finish = false;
 };
+
+// Bucket size: MATRIX_DIST_BUCKET_KB, default 25 MiB (DDP's default bucket_cap_mb).
+int64_t dist_bucket_bytes();
 
 }  // namespace matrix::train

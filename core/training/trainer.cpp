@@ -90,7 +90,7 @@ Result<TrainOutcome> train_loop(Session& s) {
                 off += p.numel();
             }
         }
-        s.reducer = std::make_unique<GradReducer>(*s.pg, params);
+        s.reducer = std::make_unique<GradReducer>(*s.pg, params, dist_bucket_bytes());
         s.log("data-parallel: " + std::to_string(s.world) + " ranks over " + s.pg->backend() + ", LoRA gradients all-reduced in " +
               std::to_string(s.reducer->n_buckets()) + " bucket(s) launched from gradient hooks during backward");
     }
@@ -271,6 +271,9 @@ Result<TrainOutcome> train_loop(Session& s) {
     if (fs::path(latest_checkpoint(s.ckpt_dir)).filename().string() != "checkpoint-" + std::to_string(s.state.step))
         MATRIX_CHECK(save_checkpoint(s));
     MATRIX_CHECK(save_peft_adapter(s.out_dir, lora_pairs(**s.net), lora_spec(s)));
+    if (s.reducer)
+        s.log("gradient all-reduce: " + std::to_string(s.reducer->n_launched_in_backward()) + " of " +
+              std::to_string(s.reducer->n_launched()) + " bucket launches made from hooks during backward");
     s.log("adapter saved to " + s.out_dir + " (" + std::to_string(s.state.step) + " steps, " +
           std::to_string(s.state.tokens) + " tokens, " + fmt_duration(s.state.seconds) + ")");
     outcome.status = "finished";

@@ -121,11 +121,18 @@ private slots:
 
         auto r1 = testing::run_matrix(train_args(st, db, one, 2), QProcessEnvironment::systemEnvironment(), 600000);
         QVERIFY2(r1.code == 0, show(r1).c_str());
-        auto r2 = testing::run_matrix(train_args(st, db, two, 1) << "--nproc" << "2",
-                                      QProcessEnvironment::systemEnvironment(), 600000);
+        // SFT with 8 KiB buckets (several, launched from the gradient hooks as backward goes), DPO with one.
+        auto env = QProcessEnvironment::systemEnvironment();
+        if (st == "sft") env.insert("MATRIX_DIST_BUCKET_KB", "8");
+        auto r2 = testing::run_matrix(train_args(st, db, two, 1) << "--nproc" << "2", env, 600000);
         QVERIFY2(r2.code == 0, show(r2).c_str());
         // rank 0 reports: the run, its ranks and the bucketed all-reduce
-        QVERIFY2(r2.out.contains("data-parallel: 2 ranks over gloo, LoRA gradients all-reduced in 1 bucket(s)"),
+        const QByteArray buckets = st == "sft" ? "4" : "1";
+        QVERIFY2(r2.out.contains("data-parallel: 2 ranks over gloo, LoRA gradients all-reduced in " + buckets + " bucket(s)"),
+                 show(r2).c_str());
+        // rank 0 (it has a micro-batch in every step): all 20 steps' buckets launched from hooks during backward
+        QVERIFY2(r2.out.contains("gradient all-reduce: " + QByteArray::number(buckets.toInt() * 20) + " of " +
+                                 QByteArray::number(buckets.toInt() * 20) + " bucket launches made from hooks"),
                  show(r2).c_str());
         QVERIFY2(r2.out.contains("optimiser steps (2 per epoch, batch 1 x accum 1 x 2 ranks)"), show(r2).c_str());
         QVERIFY2(r2.out.contains("run 2 finished"), show(r2).c_str());
