@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #if __has_include(<gloo/algorithm.h>)
 #define USE_C10D_GLOO 1
@@ -219,7 +220,13 @@ std::string ProcessGroup::lost_ranks() const {
 
 namespace {
 Error collective_error(const ProcessGroup& pg, const std::string& what, const std::string& cause) {
-    const std::string lost = pg.lost_ranks();
+    // A killed peer's sockets close while it is still exiting (its pid turns into a zombie a moment later): look
+    // for up to 3 s before saying the peer could not be named.
+    std::string lost = pg.lost_ranks();
+    for (int i = 0; i < 30 && lost.empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        lost = pg.lost_ranks();
+    }
     std::string msg = what + " failed on rank " + std::to_string(pg.rank()) + " of " + std::to_string(pg.size()) + ": " +
                       (lost.empty() ? "a peer rank stopped answering" : lost) + " (" + first_line(cause) +
                       "); the run stops here and is resumable from its last checkpoint";
@@ -314,10 +321,17 @@ GradReducer::GradReducer(ProcessGroup& pg, std::vector<torch::Tensor> params, in
     }
     m_ready.assign(m_buckets.size(), false);
     for (size_t k = 0; k < n; ++k)
-        m_params[k].register_hook([this, k](torch::Tensor grad) { on_grad(k, grad); });
+        m_hooks.push_back(static_cast<unsigned>(m_params[k].register_hook([this, k](torch::Tensor grad) { on_grad(k, grad); })));
 }
 
-GradReducer::~GradReducer() = default;
+GradReducer::~GradReducer() {
+    for (size_t k = 0; k < m_hooks.size(); ++k) {
+        try {
+            m_params[k].remove_hook(m_hooks[k]);
+        } catch (...) {  // destructors never throw
+        }
+    }
+}
 
 void GradReducer::arm() {
     m_armed = true;

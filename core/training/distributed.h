@@ -97,6 +97,7 @@ private:
     ProcessGroup& m_pg;
     std::vector<torch::Tensor> m_params;
     std::vector<Bucket> m_buckets;
+    std::vector<unsigned> m_hooks;     // hook handles, removed in the destructor
     std::vector<size_t> m_bucket_of;  // param -> bucket
     std::vector<int64_t> m_offset_of;
     std::vector<bool> m_arrived;

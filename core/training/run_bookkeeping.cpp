@@ -176,7 +176,7 @@ Status finish_run(Session& s, const std::string& status, const std::optional<std
     if (!s.writer()) return {};
     store::RunRepo runs(s.project->db());
     json summary = {{"steps", s.state.step},     {"total_steps", s.state.total_steps}, {"tokens", s.state.tokens},
-                    {"seconds", s.state.seconds}, {"out_dir", s.out_dir}};
+                    {"seconds", s.state.seconds}, {"out_dir", s.out_dir},  {"ranks", s.world}};
     if (!s.state.history.empty()) summary["last"] = s.state.history.back();
     (void)runs.set_summary(s.run_id, summary.dump());
     return runs.set_status(s.run_id, status, error);

@@ -3,6 +3,9 @@
 // -> loop {batch, forward, loss, backward, step, log, eval, checkpoint} -> save adapter.
 // Determinism (CPU): data order is a pure function of (seed, epoch), LoRA init is seeded, dropout draws from the
 // CPU generator whose state each checkpoint stores, so a resumed run repeats the uninterrupted one's losses.
+// Data parallel (distributed.h), when started with the torchrun environment: each optimiser step takes
+// grad_accum x world micro-batches of the one seed-given order, rank r those at r, r + world, ...; gradients are
+// summed over ranks by the GradReducer, so every rank takes the same optimiser step; rank 0 alone writes.
 #include "core/training/trainer.h"
 
 #include <torch/torch.h>
