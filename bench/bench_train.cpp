@@ -23,6 +23,7 @@
 #include "core/model/autocast.h"
 #include "core/model/lora.h"
 #include "core/model/qwen2vl.h"
+#include "core/training/cpu_allocator.h"
 #include "core/training/losses.h"
 #include "core/training/optimizer.h"
 #include "core/training/shared_context.h"
@@ -146,6 +147,11 @@ int main(int argc, char** argv) {
         }
     }
     if (gpu && L == 512) L = 2048;
+    // As the trainer does on CPU (core/training/cpu_allocator.h); MATRIX_MALLOC_DEFAULT=1 measures glibc's defaults.
+    if (!gpu) {
+        const std::string note = train::keep_freed_memory_for_reuse();
+        std::printf("allocator: %s\n", note.empty() ? "glibc defaults" : note.c_str());
+    }
     Setup s;
     if (gpu) {
         if (!torch::cuda::is_available()) {

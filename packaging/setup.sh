@@ -20,11 +20,11 @@ mode=${1:-build}
 # ocr tool, OpenCV's objdetect + opencv-data cascades for face detection, poppler-cpp for PDF reading and libarchive
 # for DOCX/XLSX/PPTX (zip) in inspect_file_as_text, bubblewrap and
 # Debian's python3 with numpy/PIL/OpenCV/pandas for the agent's sandbox, Xvfb for
-# screenshots without a display.
+# screenshots without a display; libgloo-dev for the headers of LibTorch's Gloo process group (data-parallel training).
 packages=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-svg-dev libgl-dev libxkbcommon-dev
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libopenblas0-pthread libgloo-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-objdetect-dev opencv-data
   libsqlite3-dev nlohmann-json3-dev libpcre2-dev
   libcurl4-openssl-dev libcpp-httplib-dev

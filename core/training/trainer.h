@@ -5,7 +5,8 @@
 // series, checkpoints, log, error); its files live in out_dir (checkpoints/, the final PEFT adapter).
 // Threading: run_training blocks; call it on a worker thread (GUI) or in the foreground (CLI). It opens its own
 // store connection. Cancel and pause are atomics the caller may set from any thread; callbacks run on the
-// training thread.
+// training thread. Started with the torchrun environment (WORLD_SIZE > 1, distributed.h), run_training joins the
+// process group as that rank; only rank 0 writes the store row, checkpoints and the adapter.
 #pragma once
 
 #include <atomic>

@@ -16,7 +16,7 @@ using nlohmann::json;
 // X(member, kind, group, dpo_only, choices, help)
 #define MATRIX_TRAIN_KEYS(X)                                                                                   \
     X(epochs, Int, "Schedule", false, {}, "passes over the training samples")                                  \
-    X(max_steps, Int, "Schedule", false, {}, "stop after this many optimiser steps (0 = all epochs)")          \
+    X(max_steps, Int, "Schedule", false, {}, "optimiser steps to run; overrides epochs as in HF (0 = epochs decide)")          \
     X(lr, Float, "Schedule", false, {}, "peak learning rate")                                                  \
     X(scheduler, Choice, "Schedule", false, ({"cosine", "linear", "constant"}), "decay after warmup")          \
     X(warmup_ratio, Float, "Schedule", false, {}, "share of steps with linear warmup")                         \

@@ -21,7 +21,7 @@ Result<Stage> parse_stage(const std::string& s);
 struct TrainingConfig {
     // Schedule and optimiser (AdamW, warmup + cosine as in MATRIX's LLaMA-Factory recipe).
     int epochs = 3;
-    int64_t max_steps = 0;         // optimiser steps; 0 = run all epochs
+    int64_t max_steps = 0;         // optimiser steps; > 0 overrides epochs (HF Trainer semantics); 0 = epochs
     double lr = 1e-5;
     std::string scheduler = "cosine";  // cosine | linear | constant
     double warmup_ratio = 0.01;

@@ -3,6 +3,7 @@
 // `preview` (what the trainer sees for a dataset). Ctrl-C pauses: the run checkpoints and can be resumed.
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 
 #include "app/cli/args.h"
@@ -13,6 +14,7 @@
 #include "core/store/trajectory_repo.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/training/adapter_io.h"
+#include "core/training/local_launcher.h"
 #include "core/training/trainer.h"
 #include "core/training/training_data.h"
 
@@ -33,7 +35,12 @@ const char* kUsage =
     "  --resume RUN (also with sft|dpo): continue a paused / killed run from its last checkpoint;\n"
     "  --more-epochs N: continue a finished run for N more epochs. Ctrl-C pauses with a checkpoint.\n"
     "  Writes the PEFT adapter (adapter_config.json + adapter_model.safetensors) to --out; checkpoints under\n"
-    "  --out/checkpoints. `keys` lists the config keys with their defaults.\n";
+    "  --out/checkpoints. `keys` lists the config keys with their defaults.\n"
+    "  --set max_steps=N runs N optimiser steps and overrides epochs, as HF Trainer / LLaMA-Factory do.\n"
+    "  --nproc N (sft, dpo, resume): data-parallel over N local processes (Gloo on CPU, NCCL on CUDA), global batch\n"
+    "  = batch_size x grad_accum x N; a process started with the torchrun environment (MASTER_ADDR, MASTER_PORT,\n"
+    "  RANK, WORLD_SIZE, LOCAL_RANK: torchrun, srun) joins as that rank. Rank 0 writes the store and checkpoints;\n"
+    "  a run resumes with any N. MATRIX_DIST_TIMEOUT_S (300) bounds a wait for a silent rank.\n";
 
 int print_keys() {
     auto defaults = matrix::train::TrainingConfig{}.to_json();
@@ -94,7 +101,7 @@ int run_preview(const matrix::cli::Args& args) {
 int run_train(int argc, char** argv) {
     matrix::cli::Args args(kUsage,
                            {"db", "dataset", "model", "adapter", "out", "config", "set", "pairs", "resume", "name",
-                            "more-epochs", "limit"});
+                            "more-epochs", "limit", "nproc"});
     if (!args.parse(argc, argv)) return args.help_requested() ? 0 : 2;
     if (args.positionals().size() != 1) return matrix::cli::fail("train: give one of sft, dpo, resume, merge, preview, keys");
     const std::string action = args.positionals()[0];
@@ -106,6 +113,27 @@ int run_train(int argc, char** argv) {
         if (!st.ok()) return matrix::cli::fail(st.error().to_string());
         std::cout << "merged checkpoint written to " << *args.get("out") << "\n";
         return 0;
+    }
+
+    if (auto np = args.get("nproc"); np && !std::getenv("WORLD_SIZE")) {
+        int n = 0;
+        try {
+            n = std::stoi(*np);
+        } catch (...) {
+        }
+        if (n < 1) return matrix::cli::fail("train: --nproc takes a number of processes (1 or more)");
+        if (n > 1) {  // this process launches the ranks: the same command without --nproc, once per rank
+            std::vector<std::string> rank_args{"train"};
+            for (int i = 1; i < argc; ++i) {
+                const std::string a = argv[i];
+                if (a == "--nproc") ++i;
+                else if (a.rfind("--nproc=", 0) != 0) rank_args.push_back(a);
+            }
+            matrix::train::LaunchOptions lo;
+            lo.nproc = n;
+            lo.on_message = [](const std::string& line) { std::cerr << "matrix train: " << line << std::endl; };
+            return matrix::train::run_local_ranks(rank_args, lo);
+        }
     }
 
     matrix::train::TrainRequest req;
@@ -140,7 +168,12 @@ int run_train(int argc, char** argv) {
     std::signal(SIGINT, on_sigint);
     auto r = matrix::train::run_training(req, cb);
     std::signal(SIGINT, SIG_DFL);
-    if (!r.ok()) return matrix::cli::fail(r.error().to_string());
+    if (!r.ok()) {
+        const char* rank = std::getenv("WORLD_SIZE") ? std::getenv("RANK") : nullptr;
+        return matrix::cli::fail(rank ? "rank " + std::string(rank) + ": " + r.error().to_string() : r.error().to_string());
+    }
+    if (const char* rank = std::getenv("RANK"); rank && std::getenv("WORLD_SIZE") && std::string(rank) != "0")
+        return r->status == "finished" || r->status == "paused" ? 0 : 1;  // rank 0 reports the run
     std::cout << "run " << r->run_id << " " << r->status;
     if (r->status == "finished") std::cout << ": adapter in " << r->adapter_dir;
     if (r->status == "paused") std::cout << ": resume with matrix train resume --db " << req.db_path << " --resume " << r->run_id;

@@ -195,6 +195,49 @@ private slots:
         QVERIFY(dropped->report.dropped_overlong >= 1);
     }
 
+    // max_steps overrides epochs as in HF Trainer / LLaMA-Factory: 3 samples x batch 1 = 3 steps per epoch, so
+    // epochs=1, max_steps=7 runs 7 steps over 3 epochs (the schedule's total is 7), and epochs=5, max_steps=4 stops at 4.
+    void max_steps_overrides_epochs_data() {
+        QTest::addColumn<int>("epochs");
+        QTest::addColumn<int>("max_steps");
+        QTest::addColumn<int>("steps");
+        QTest::addColumn<int>("last_epoch");
+        QTest::newRow("more steps than epochs") << 1 << 7 << 7 << 2;
+        QTest::newRow("fewer steps than epochs") << 5 << 4 << 4 << 1;
+        QTest::newRow("no max_steps: epochs") << 2 << 0 << 6 << 1;
+    }
+    void max_steps_overrides_epochs() {
+        QFETCH(int, epochs);
+        QFETCH(int, max_steps);
+        QFETCH(int, steps);
+        QFETCH(int, last_epoch);
+        const QString tag = QString::fromUtf8(QTest::currentDataTag()).replace(' ', '_');
+        std::string db = m_dir.filePath("maxsteps-" + tag + ".db").toStdString();
+        make_project(db);
+        TrainRequest req;
+        req.stage = Stage::Sft;
+        req.db_path = db;
+        req.dataset = "demo";
+        req.model_dir = kModel;
+        req.out_dir = m_dir.filePath("maxsteps-out-" + tag).toStdString();
+        req.config = sft_config();
+        req.config.epochs = epochs;
+        req.config.max_steps = max_steps;
+        std::vector<StepReport> reps;
+        TrainCallbacks cb;
+        cb.on_step = [&](const StepReport& r) {
+            if (!r.eval) reps.push_back(r);
+        };
+        auto r = run_training(req, cb);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().to_string().c_str());
+        QCOMPARE(r->status, std::string("finished"));
+        QCOMPARE(r->steps, int64_t(steps));
+        QCOMPARE(reps.size(), size_t(steps));
+        QCOMPARE(reps.back().total_steps, int64_t(steps));
+        QCOMPARE(reps.back().epoch, int64_t(last_epoch));
+        QCOMPARE(reps.front().epoch, int64_t(0));
+    }
+
     void sft_drives_loss_down() {
         std::string db = m_dir.filePath("sft.db").toStdString();
         make_project(db);
