@@ -92,7 +92,7 @@ std::string slurm_to_state(const std::string& w) {
 
 Result<SlurmState> query_slurm_state(const std::string& id) {
     SlurmState out;
-    MATRIX_TRY(Captured q, run_capture({"squeue", "-h", "-j", id, "-o", "%T"}, 30));
+    MATRIX_TRY(Captured q, run_capture({"squeue", "-h", "-j", id, "-t", "all", "-o", "%T"}, 30));
     if (q.exit_code == 0 && !first_line(q.out).empty()) {
         out.slurm = first_line(q.out);
         out.state = slurm_to_state(out.slurm);
