@@ -51,16 +51,21 @@ dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 2>/dev/null || fail
 chmod 400 "$dir/munge/munge.key"
 socket="$dir/munge/munge.socket"
 munged --key-file="$dir/munge/munge.key" --socket="$socket" --pid-file="$dir/munged.pid" \
-       --log-file="$dir/munged.log" --seed-file="$dir/munge/munged.seed" --force \
+       --log-file="$dir/munged.log" --seed-file="$dir/munge/munged.seed" --force </dev/null >/dev/null 2>&1 \
        || fail "munged did not start: $(tail -n 3 "$dir/munged.log" 2>/dev/null)"
 i=0
 while [ ! -S "$socket" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 [ -S "$socket" ] || fail "munged made no socket at $socket: $(tail -n 3 "$dir/munged.log" 2>/dev/null)"
 
 # Two free TCP ports for slurmctld and slurmd.
+listening() {  # the TCP ports in LISTEN state, in decimal, from /proc (no iproute2 needed)
+    awk 'NR > 1 && $4 == "0A" { split($2, a, ":"); print a[2] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+        while read -r hex; do echo $((0x$hex)); done
+}
 free_port() {
     p=$1
-    while ss -ltnH 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; do p=$((p + 1)); done
+    used=$(listening)
+    while echo "$used" | grep -qx "$p"; do p=$((p + 1)); done
     echo $p
 }
 ctld_port=$(free_port $((20000 + $$ % 20000)))
@@ -112,8 +117,9 @@ PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF="$dir/slurm.conf"
 
-slurmctld -f "$SLURM_CONF" -i || fail "slurmctld did not start: $(tail -n 5 "$dir/slurmctld.log" 2>/dev/null)"
-slurmd -f "$SLURM_CONF" || fail "slurmd did not start: $(tail -n 5 "$dir/slurmd.log" 2>/dev/null)"
+# The daemons' output goes to their log files: CTest waits for a fixture's output pipes to close.
+slurmctld -f "$SLURM_CONF" -i </dev/null >/dev/null 2>&1 || fail "slurmctld did not start: $(tail -n 5 "$dir/slurmctld.log" 2>/dev/null)"
+slurmd -f "$SLURM_CONF" </dev/null >/dev/null 2>&1 || fail "slurmd did not start: $(tail -n 5 "$dir/slurmd.log" 2>/dev/null)"
 i=0
 state=
 while [ $i -lt 300 ]; do

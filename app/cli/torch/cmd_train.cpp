@@ -148,8 +148,8 @@ int run_train(int argc, char** argv) {
     std::signal(SIGINT, on_sigint);
     std::signal(SIGTERM, on_sigint);  // a cancelled job (SIGTERM) checkpoints and stays resumable, as Ctrl-C
     auto r = matrix::train::run_training(req, cb);
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
+    std::signal(SIGINT, SIG_DFL);  // SIGTERM stays caught: a second one (Slurm's scancel sends more) must not kill
+                                   // the process between its checkpoint and its exit
     if (!r.ok()) return matrix::cli::fail(r.error().to_string());
     std::cout << "run " << r->run_id << " " << r->status;
     if (r->status == "finished") std::cout << ": adapter in " << r->adapter_dir;
