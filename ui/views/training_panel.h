@@ -56,6 +56,8 @@ public:
     int unfinishedJobs() const;  // training jobs queued, running or paused (they outlive the window)
     // "thread" (in this window), "local" (a job on this machine) or "slurm".
     void setRunMode(const QString& mode);
+    // The `matrix` program jobs run (default: beside the workbench, else on PATH).
+    void setMatrixBinary(const QString& path) { m_binary = path; }
     QString runMode() const;
     QString projectPath() const { return m_projectPath; }
 
@@ -135,6 +137,7 @@ private:
     JobListModel* m_jobs = nullptr;
     QTableView* m_jobsView = nullptr;
     QTabWidget* m_lists = nullptr;  // Runs | Jobs
+    QString m_binary;
     QComboBox* m_runAs = nullptr;
     QWidget* m_slurmForm = nullptr;
     QSpinBox* m_slurmNodes = nullptr;

@@ -186,7 +186,7 @@ void TrainingPanel::launchJob(const matrix::train::TrainRequest& request) {
         m_formError->setText(tr("no project open"));
         return;
     }
-    const QString binary = matrixBinary();
+    const QString binary = m_binary.isEmpty() ? matrixBinary() : m_binary;
     if (binary.isEmpty()) {
         m_formError->setText(tr("The matrix command-line program was not found beside the workbench or on PATH."));
         return;
