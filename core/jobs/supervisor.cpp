@@ -186,8 +186,16 @@ int supervise_job(const std::string& db_path, int64_t job_id, const SuperviseOpt
         if (!tail.empty()) reason += "; log tail:\n" + tail;
     }
     std::cout << "[job " << job_id << " " << state << ": " << how << "]" << std::endl;
-    auto st = repo.finish_if_unfinished(job_id, state, exit_code, reason);
-    if (!st.ok()) std::cerr << "matrix jobs supervise: recording the end: " << st.error().to_string() << std::endl;
+    // A store that is busy or briefly unwritable is retried: a job left "running" would later be taken for one whose
+    // process vanished, which is not what happened.
+    for (int attempt = 1;; ++attempt) {
+        auto st = repo.finish_if_unfinished(job_id, state, exit_code, reason);
+        if (st.ok()) break;
+        std::cerr << "matrix jobs supervise: recording the end (attempt " << attempt
+                  << "): " << st.error().to_string() << std::endl;
+        if (attempt == 10) break;
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+    }
     return state == "cancelled" ? 130 : exit_code;
 }
 

@@ -276,6 +276,27 @@ private slots:
         QVERIFY2(r.out.contains("nope"), r.out.constData());
     }
 
+    void eval_runs_as_a_job_too() {
+        // `matrix eval submit`: the same launcher for evaluation (gold replay of 6 GTA items, step mode).
+        const QString db = m_dir.path() + "/eval.matrix";
+        auto r = run_matrix({"bench", "load", "--db", db, "--benchmark", "gta",
+                             QString(MATRIX_SHARED_DIR) + "/data/gta/dataset.json"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        r = run_matrix({"eval", "submit", "--wait", "run", "--db", db, "--benchmark", "gta", "--mode", "step",
+                        "--controller", "gold", "--limit", "6"}, quiet_blas());
+        QVERIFY2(r.code == 0, (r.out + r.err).constData());
+        QVERIFY2(r.out.endsWith("job 1 finished\n"), r.out.constData());
+        auto job = testing::wait_job(db.toStdString(), 1, [](const jobs::Job& j) { return j.is_final(); }, 5);
+        QCOMPARE(job->kind, std::string("eval"));
+        QVERIFY(job->run_id.has_value());
+        auto p = store::Project::open(db.toStdString());
+        auto run = store::RunRepo(p->db()).get(*job->run_id);
+        QVERIFY(run.ok() && *run);
+        QCOMPARE((*run)->kind, std::string("eval"));
+        QCOMPARE((*run)->status, std::string("finished"));
+        QCOMPARE(store::RunRepo(p->db()).results(*job->run_id)->size(), size_t(6));
+    }
+
     void sbatch_script_and_run_ids() {
         jobs::Job j;
         j.id = 5;
