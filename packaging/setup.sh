@@ -31,6 +31,7 @@ packages=(
   tesseract-ocr tesseract-ocr-eng libtesseract-dev libleptonica-dev libpoppler-cpp-dev libarchive-dev
   bubblewrap python3 python3-numpy python3-pil python3-opencv python3-pandas
   xvfb xauth fonts-dejavu-core
+  slurm-wlm munge   # test_slurm_jobs: a one-node Slurm cluster started by tests/slurm/slurm_cluster.sh
 )
 
 install_deps() {

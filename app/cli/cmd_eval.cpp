@@ -12,6 +12,7 @@
 #include "app/cli/args.h"
 #include "app/cli/command.h"
 #include "app/cli/judge_options.h"
+#include "app/cli/job_submit.h"
 #include "core/agent/agent_job.h"
 #include "core/agent/controller_factory.h"
 #include "core/eval/eval_run.h"
@@ -235,6 +236,7 @@ int run_resume(const cli::Args& args) {
 }
 
 int run_eval_cmd(int argc, char** argv) {
+    if (argc > 1 && std::string(argv[1]) == "submit") return cli::submit_command("eval", argc, argv);
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
         std::cout << k_usage;
         return argc < 2 ? 2 : 0;

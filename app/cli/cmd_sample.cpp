@@ -9,6 +9,7 @@
 
 #include "app/cli/args.h"
 #include "app/cli/command.h"
+#include "app/cli/job_submit.h"
 #include "core/agent/agent_job.h"
 #include "core/agent/sampling.h"
 #include "core/agent/sampling_models.h"
@@ -179,6 +180,7 @@ int run_resume(const cli::Args& args) {
 }
 
 int run_sample_cmd(int argc, char** argv) {
+    if (argc > 1 && std::string(argv[1]) == "submit") return cli::submit_command("sample", argc, argv);
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
         std::cout << k_usage;
         return argc < 2 ? 2 : 0;

@@ -15,6 +15,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QStatusBar>
 #include <QTableView>
 #include <QThread>
@@ -197,7 +198,9 @@ void MainWindow::createDocks() {
     tabifyDockWidget(overview, runs);
     // SFT / DPO training from a button: the panel runs its trainer in its own worker thread.
 #ifdef MATRIX_HAVE_TORCH
-    QDockWidget* training = make(new TrainingPanel, tr("Training"), "dock_training", Qt::BottomDockWidgetArea);
+    auto* trainingPanel = new TrainingPanel;
+    trainingPanel->setSession(m_session);  // training runs as `matrix train` jobs recorded in the project
+    QDockWidget* training = make(trainingPanel, tr("Training"), "dock_training", Qt::BottomDockWidgetArea);
 #else
     // Built without LibTorch (MATRIX_WITH_TORCH=OFF): the dock says so instead of training.
     QDockWidget* training = make(new QLabel(tr("Training needs the LibTorch engine, and this build has none "
@@ -814,6 +817,29 @@ bool MainWindow::waitForIdle(int timeoutMs) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+    // Jobs (training, evaluation) are processes of their own: closing never stops them, but says so first.
+    int running = 0;
+#ifdef MATRIX_HAVE_TORCH
+    if (auto* panel = findChild<TrainingPanel*>()) running += panel->unfinishedJobs();
+#endif
+    if (auto* evaluate = findChild<EvaluatePanel*>(); evaluate && evaluate->isRunning()) ++running;
+    if (running > 0) {
+        QMessageBox box(QMessageBox::Question, tr("Jobs are running"),
+                        tr("%n job(s) of this project are running. They keep running after the window closes and "
+                           "write their progress to the project; opening it again reattaches to them (or run "
+                           "`matrix jobs list --db %1`).", "", running)
+                            .arg(m_session->path()),
+                        QMessageBox::NoButton, this);
+        box.setObjectName("close_with_jobs");
+        QPushButton* close = box.addButton(tr("Close, keep them running"), QMessageBox::AcceptRole);
+        box.addButton(QMessageBox::Cancel);
+        box.setDefaultButton(close);
+        box.exec();
+        if (box.clickedButton() != close) {
+            event->ignore();
+            return;
+        }
+    }
     Settings s;
     s.setWindowGeometry(saveGeometry());
     s.setWindowState(saveState());

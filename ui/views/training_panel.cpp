@@ -21,20 +21,19 @@
 #include <QScrollArea>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableView>
 #include <QThread>
 #include <QVBoxLayout>
-#include <QtCharts/QChart>
-#include <QtCharts/QChartView>
-#include <QtCharts/QLineSeries>
-#include <QtCharts/QValueAxis>
 
 #include <cmath>
 
 #include <nlohmann/json.hpp>
 
 #include "core/training/trainer.h"
+#include "ui/models/job_list_model.h"
 #include "ui/models/training_runs_model.h"
+#include "ui/views/training_charts.h"
 #include "ui/workers/training_worker.h"
 
 namespace matrix::ui {
@@ -43,64 +42,6 @@ using matrix::train::ConfigKind;
 using matrix::train::TrainingConfig;
 
 namespace {
-
-QChart* makeChart(const QString& title) {
-    auto* c = new QChart();
-    c->setTitle(title);
-    c->legend()->setAlignment(Qt::AlignBottom);
-    c->setMargins(QMargins(4, 4, 4, 4));
-    auto* x = new QValueAxis();
-    x->setTitleText("step");
-    x->setLabelFormat("%d");
-    // Until a run reports, whole steps 0..10 rather than 0..1 (which "%d" would label 0 0 0 0 1).
-    x->setRange(0, 10);
-    x->setTickCount(6);
-    auto* y = new QValueAxis();
-    c->addAxis(x, Qt::AlignBottom);
-    c->addAxis(y, Qt::AlignLeft);
-    return c;
-}
-
-QLineSeries* addSeries(QChart* chart, const QString& name, QColor color = QColor()) {
-    auto* s = new QLineSeries();
-    s->setName(name);
-    if (color.isValid()) s->setColor(color);
-    chart->addSeries(s);
-    for (auto* a : chart->axes()) s->attachAxis(a);
-    return s;
-}
-
-// Fits both axes of a chart to its series.
-void fitChart(QChart* chart) {
-    double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
-    bool any = false;
-    for (auto* as : chart->series()) {
-        auto* s = qobject_cast<QLineSeries*>(as);
-        if (!s) continue;
-        for (const QPointF& p : s->points()) {
-            if (!std::isfinite(p.y())) continue;
-            if (!any) {
-                x0 = x1 = p.x();
-                y0 = y1 = p.y();
-                any = true;
-            }
-            x0 = std::min(x0, p.x());
-            x1 = std::max(x1, p.x());
-            y0 = std::min(y0, p.y());
-            y1 = std::max(y1, p.y());
-        }
-    }
-    if (!any) return;
-    if (x1 <= x0) x1 = x0 + 1;
-    const double pad = (y1 - y0) * 0.05 + 1e-12;
-    auto h = chart->axes(Qt::Horizontal), v = chart->axes(Qt::Vertical);
-    if (!h.isEmpty()) {
-        h.first()->setRange(x0, x1);
-        // Integer step labels need integer tick spacing: nice numbers give 0, 20, 40 ... instead of 0, 12.5 ...
-        if (auto* axis = qobject_cast<QValueAxis*>(h.first())) axis->applyNiceNumbers();
-    }
-    if (!v.isEmpty()) v.first()->setRange(y0 - pad, y1 + pad);
-}
 
 // Binds a shortcut to a button while focus is inside `scope` (so keys typed in other panes never start or stop a
 // run) and shows it in the button's tooltip, as the menus do.
@@ -115,14 +56,14 @@ void bindShortcut(QWidget* scope, QPushButton* button, const QKeySequence& key, 
     button->setToolTip(QStringLiteral("%1 (%2)").arg(tip, key.toString(QKeySequence::NativeText)));
 }
 
-QString formatDuration(double s) {
+}  // namespace
+
+QString formatTrainingDuration(double s) {
     if (!std::isfinite(s) || s < 0) return "?";
     const qint64 t = qint64(s + 0.5);
     return t >= 3600 ? QString("%1h%2m").arg(t / 3600).arg(t / 60 % 60, 2, 10, QChar('0'))
                      : QString("%1m%2s").arg(t / 60).arg(t % 60, 2, 10, QChar('0'));
 }
-
-}  // namespace
 
 TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
     m_runs = new TrainingRunsModel(this);
@@ -200,6 +141,7 @@ QWidget* TrainingPanel::buildForm() {
     f->addRow(tr("Dataset"), m_dataset);
     f->addRow(tr("Output"), dirRow(m_outDir, tr("adapter + checkpoints directory"), false));
     v->addWidget(run);
+    v->addWidget(buildRunAs(w));
 
     // Hyperparameters, generated from the shared key table, grouped as there.
     QMap<QString, QFormLayout*> groups;
@@ -300,22 +242,8 @@ QWidget* TrainingPanel::buildForm() {
 QWidget* TrainingPanel::buildCharts() {
     auto* w = new QWidget();
     auto* v = new QVBoxLayout(w);
-    auto* grid = new QGridLayout();
-    m_lossChart = makeChart(tr("Loss"));
-    m_lrChart = makeChart(tr("Learning rate"));
-    m_dpoChart = makeChart(tr("DPO reward margin / accuracy"));
-    auto view = [&](QChart* c) {
-        auto* cv = new QChartView(c, w);
-        cv->setRenderHint(QPainter::Antialiasing);
-        cv->setMinimumSize(260, 200);
-        return cv;
-    };
-    grid->addWidget(view(m_lossChart), 0, 0);
-    grid->addWidget(view(m_lrChart), 0, 1);
-    m_dpoView = view(m_dpoChart);
-    grid->addWidget(m_dpoView, 1, 0, 1, 2);
-    v->addLayout(grid, 3);
-    resetLiveCharts(false);
+    m_charts = new TrainingCharts(w);
+    v->addWidget(m_charts, 3);
 
     auto* prog = new QHBoxLayout();
     m_progress = new QProgressBar(w);
@@ -345,19 +273,11 @@ QWidget* TrainingPanel::buildCharts() {
     connect(m_history->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &TrainingPanel::showSelectedRuns);
     bottom->addWidget(m_log);
-    bottom->addWidget(m_history);
+    m_lists = new QTabWidget(bottom);
+    m_lists->addTab(m_history, tr("Runs"));  // setSession() adds the Jobs tab
+    bottom->addWidget(m_lists);
     v->addWidget(bottom, 2);
     return w;
-}
-
-void TrainingPanel::resetLiveCharts(bool dpo) {
-    for (QChart* c : {m_lossChart, m_lrChart, m_dpoChart}) c->removeAllSeries();
-    m_loss = addSeries(m_lossChart, tr("train loss"), QColor(31, 119, 180));
-    m_evalLoss = addSeries(m_lossChart, tr("eval loss"), QColor(255, 127, 14));
-    m_lr = addSeries(m_lrChart, tr("lr"), QColor(44, 160, 44));
-    m_margin = addSeries(m_dpoChart, tr("margin"), QColor(148, 103, 189));
-    m_accuracy = addSeries(m_dpoChart, tr("accuracy"), QColor(214, 39, 40));
-    m_dpoView->setVisible(dpo);
 }
 
 void TrainingPanel::setProjectPath(const QString& path) {
@@ -431,8 +351,11 @@ void TrainingPanel::setStage(matrix::train::Stage stage) {
 }
 void TrainingPanel::setDataset(const QString& name) { m_dataset->setCurrentText(name); }
 QString TrainingPanel::modelInfoText() const { return m_modelInfo->text(); }
-bool TrainingPanel::isTraining() const { return m_worker && m_worker->isRunning(); }
-int TrainingPanel::chartPointCount() const { return m_loss ? int(m_loss->count()) : 0; }
+bool TrainingPanel::isTraining() const {
+    return (m_worker && m_worker->isRunning()) || (m_followed != 0 && m_followedState != "finished" &&
+                                                   m_followedState != "failed" && m_followedState != "cancelled");
+}
+int TrainingPanel::chartPointCount() const { return m_charts->livePointCount(); }
 
 void TrainingPanel::checkModelDir() {
     const QString dir = m_modelDir->text().trimmed();
@@ -460,7 +383,7 @@ void TrainingPanel::onStageChanged() {
         m_fields[key]->setVisible(show && !hideForDpo);
         m_fieldLabels[key]->setVisible(show && !hideForDpo);
     }
-    if (m_dpoView && !isTraining()) m_dpoView->setVisible(dpo);
+    if (m_charts && !isTraining()) m_charts->setDpoVisible(dpo);
 }
 
 void TrainingPanel::setBusy(bool busy) {
@@ -473,8 +396,12 @@ void TrainingPanel::setBusy(bool busy) {
 
 void TrainingPanel::launch(const matrix::train::TrainRequest& request) {
     if (isTraining()) return;
+    if (runMode() != "thread") {
+        launchJob(request);
+        return;
+    }
     m_log->clear();
-    resetLiveCharts(request.stage == matrix::train::Stage::Dpo || request.resume_run.has_value());
+    m_charts->resetLive(request.stage == matrix::train::Stage::Dpo || request.resume_run.has_value());
     m_progress->setRange(0, 1);
     m_progress->setValue(0);
     m_progressText->setText(tr("starting..."));
@@ -511,11 +438,26 @@ void TrainingPanel::startTraining() {
 }
 
 void TrainingPanel::pauseTraining() {
+    if (m_followed != 0 && isTraining()) {
+        const bool paused = m_followedState == "paused";
+        m_progressText->setText(paused ? tr("continuing...") : tr("pausing..."));
+        m_jobs->control(m_followed, paused ? "resume" : "pause", [this](const QString& e) {
+            if (!e.isEmpty()) m_formError->setText(e);
+        });
+        return;
+    }
     if (m_worker) m_worker->pause();
     m_progressText->setText(tr("pausing after this step..."));
 }
 
 void TrainingPanel::cancelTraining() {
+    if (m_followed != 0 && isTraining()) {
+        m_jobs->control(m_followed, "cancel", [this](const QString& e) {
+            if (!e.isEmpty()) m_formError->setText(e);
+        });
+        m_progressText->setText(tr("cancelling (the run checkpoints and stays resumable)..."));
+        return;
+    }
     if (m_worker) m_worker->cancel();
     m_progressText->setText(tr("cancelling..."));
 }
@@ -546,20 +488,15 @@ void TrainingPanel::continueSelected() {
 }
 
 void TrainingPanel::onStep(const QVariantMap& r) {
-    if (!m_loss) resetLiveCharts(r.contains("rewards/margin"));
+    if (!m_charts->hasLive()) m_charts->resetLive(r.contains("rewards/margin"));
     const double step = r.value("step").toDouble();
     if (r.value("eval").toBool()) {
-        m_evalLoss->append(step, r.value("loss").toDouble());
+        m_charts->appendEval(step, r.value("loss").toDouble());
     } else {
-        m_loss->append(step, r.value("loss").toDouble());
-        m_lr->append(step, r.value("lr").toDouble());
-        if (r.contains("rewards/margin")) {
-            m_dpoView->setVisible(true);
-            m_margin->append(step, r.value("rewards/margin").toDouble());
-            m_accuracy->append(step, r.value("rewards/accuracy").toDouble());
-        }
+        m_charts->appendStep(step, r.value("loss").toDouble(), r.value("lr").toDouble());
+        if (r.contains("rewards/margin"))
+            m_charts->appendDpo(step, r.value("rewards/margin").toDouble(), r.value("rewards/accuracy").toDouble());
     }
-    fitAxes();
     const int total = r.value("total_steps").toInt();
     m_progress->setRange(0, std::max(1, total));
     m_progress->setValue(int(step));
@@ -568,11 +505,7 @@ void TrainingPanel::onStep(const QVariantMap& r) {
                                 .arg(total)
                                 .arg(r.value("epoch").toInt() + 1)
                                 .arg(r.value("tokens_per_s").toDouble(), 0, 'f', 0)
-                                .arg(formatDuration(r.value("eta_s").toDouble())));
-}
-
-void TrainingPanel::fitAxes() {
-    for (QChart* c : {m_lossChart, m_lrChart, m_dpoChart}) fitChart(c);
+                                .arg(formatTrainingDuration(r.value("eta_s").toDouble())));
 }
 
 void TrainingPanel::onLog(const QString& line) { m_log->appendPlainText(line); }
@@ -596,30 +529,15 @@ void TrainingPanel::showSelectedRuns() {
     if (isTraining()) return;
     const auto rows = m_history->selectionModel()->selectedRows();
     if (rows.isEmpty()) return;
-    for (QChart* c : {m_lossChart, m_lrChart, m_dpoChart}) c->removeAllSeries();
-    static const QColor colors[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44), QColor(214, 39, 40)};
-    bool dpo = false;
-    int k = 0;
+    QVector<TrainingCharts::RunCurves> curves;
     for (const auto& idx : rows.mid(0, 2)) {  // at most two runs overlaid
-        const qint64 id = m_runs->runId(idx.row());
-        const QColor col = colors[k % 4];
-        const QString tag = tr("run %1").arg(id);
-        auto fill = [&](QChart* chart, const QString& metric, const QString& name, QColor color) {
-            auto pts = m_runs->series(id, metric);
-            if (pts.isEmpty()) return (QLineSeries*)nullptr;
-            auto* s = addSeries(chart, name, color);
-            s->replace(pts);
-            return s;
-        };
-        m_loss = fill(m_lossChart, "loss", tag + " loss", col);
-        fill(m_lossChart, "eval_loss", tag + " eval", col.lighter(140));
-        m_lr = fill(m_lrChart, "lr", tag, col);
-        if (fill(m_dpoChart, "rewards/margin", tag + " margin", col)) dpo = true;
-        fill(m_dpoChart, "rewards/accuracy", tag + " acc", col.darker(140));
-        ++k;
+        TrainingCharts::RunCurves c;
+        c.runId = m_runs->runId(idx.row());
+        for (const char* metric : {"loss", "eval_loss", "lr", "rewards/margin", "rewards/accuracy"})
+            c.series[metric] = m_runs->series(c.runId, metric);
+        curves.push_back(c);
     }
-    m_dpoView->setVisible(dpo);
-    fitAxes();
+    m_charts->showRuns(curves);
     // Show the first selected run's settings in the form.
     if (const auto* run = m_runs->run(rows.first().row())) {
         auto j = nlohmann::json::parse(run->config, nullptr, false);
@@ -628,8 +546,6 @@ void TrainingPanel::showSelectedRuns() {
             if (cfg.ok()) applyConfig(*cfg);
         }
     }
-    // The live series are rebuilt by the next launch(); until then nothing appends to these charts.
-    m_evalLoss = m_margin = m_accuracy = m_loss = m_lr = nullptr;
 }
 
 }  // namespace matrix::ui

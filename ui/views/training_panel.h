@@ -4,7 +4,11 @@
 // Resume / Continue. Right: live charts (loss with eval loss, learning rate; DPO reward margin and accuracy),
 // progress with ETA and tokens/s, the log, and the run history whose curves can be shown and overlaid (select two
 // runs). A self-contained QWidget: the main window docks it and calls setProjectPath().
-// The run itself executes in a TrainingWorker on a QThread owned by the panel.
+// Where the run executes ("Run as"): a `matrix train` job on this machine or on Slurm (core/jobs; with a
+// ProjectSession, the default): a process of its own that keeps running when the window closes; the panel follows
+// it from the store (state, log, the run's metrics as the trainer writes them), pauses / continues / cancels it
+// and reattaches to an unfinished one when the project is opened again (training_panel_jobs.cpp). Or, without a
+// session or when chosen, a TrainingWorker on a QThread owned by the panel (ends with the window).
 #pragma once
 
 #include <QMap>
@@ -25,15 +29,16 @@ class QPushButton;
 class QSpinBox;
 class QTableView;
 class QThread;
-class QChart;
-class QChartView;
-class QLineSeries;
-class QValueAxis;
 class QFormLayout;
 class QGroupBox;
+class QTabWidget;
+class QTimer;
 
 namespace matrix::ui {
 
+class JobListModel;
+class ProjectSession;
+class TrainingCharts;
 class TrainingRunsModel;
 class TrainingWorker;
 
@@ -44,6 +49,16 @@ public:
     ~TrainingPanel() override;
 
     void setProjectPath(const QString& path);
+    // Jobs (training as `matrix train` processes) need the session: their rows are read and written through it.
+    void setSession(ProjectSession* session);
+    JobListModel* jobsModel() const { return m_jobs; }
+    qint64 followedJob() const { return m_followed; }
+    int unfinishedJobs() const;  // training jobs queued, running or paused (they outlive the window)
+    // "thread" (in this window), "local" (a job on this machine) or "slurm".
+    void setRunMode(const QString& mode);
+    // The `matrix` program jobs run (default: beside the workbench, else on PATH).
+    void setMatrixBinary(const QString& path) { m_binary = path; }
+    QString runMode() const;
     QString projectPath() const { return m_projectPath; }
 
     // The form's values as a config (error text set and nullopt-like false return when a value is invalid).
@@ -69,6 +84,7 @@ public slots:
     void resumeSelected();        // a paused / killed run, from its last checkpoint
     void continueSelected();      // a finished run, for N more epochs
     void showSelectedRuns();      // past curves; two selected runs are overlaid
+    void followJob(qint64 jobId);  // show a job's state, log and curves as it runs
 
 signals:
     void trainingFinished(const QString& status, qint64 runId, const QString& message);
@@ -83,10 +99,13 @@ private slots:
 private:
     QWidget* buildForm();
     QWidget* buildCharts();
+    QWidget* buildRunAs(QWidget* parent);
     void launch(const matrix::train::TrainRequest& request);
-    void resetLiveCharts(bool dpo);
+    void launchJob(const matrix::train::TrainRequest& request);
+    QStringList trainArguments(const matrix::train::TrainRequest& request) const;
+    void pollFollowed();
+    void onJobsUpdated();
     void setBusy(bool busy);
-    void fitAxes();
 
     QString m_projectPath;
     // form
@@ -107,20 +126,34 @@ private:
     QPushButton* m_continue = nullptr;
     QSpinBox* m_moreEpochs = nullptr;
     // live view
-    QChart* m_lossChart = nullptr;
-    QChart* m_lrChart = nullptr;
-    QChart* m_dpoChart = nullptr;
-    QChartView* m_dpoView = nullptr;
-    QLineSeries* m_loss = nullptr;
-    QLineSeries* m_evalLoss = nullptr;
-    QLineSeries* m_lr = nullptr;
-    QLineSeries* m_margin = nullptr;
-    QLineSeries* m_accuracy = nullptr;
+    TrainingCharts* m_charts = nullptr;
     QProgressBar* m_progress = nullptr;
     QLabel* m_progressText = nullptr;
     QPlainTextEdit* m_log = nullptr;
     QTableView* m_history = nullptr;
     TrainingRunsModel* m_runs = nullptr;
+    // jobs (training_panel_jobs.cpp)
+    ProjectSession* m_session = nullptr;
+    JobListModel* m_jobs = nullptr;
+    QTableView* m_jobsView = nullptr;
+    QTabWidget* m_lists = nullptr;  // Runs | Jobs
+    QString m_binary;
+    QComboBox* m_runAs = nullptr;
+    QWidget* m_slurmForm = nullptr;
+    QSpinBox* m_slurmNodes = nullptr;
+    QSpinBox* m_slurmGpus = nullptr;
+    QSpinBox* m_slurmCpus = nullptr;
+    QLineEdit* m_slurmTime = nullptr;
+    QLineEdit* m_slurmPartition = nullptr;
+    QLineEdit* m_slurmAccount = nullptr;
+    QTimer* m_followTimer = nullptr;
+    qint64 m_followed = 0;
+    QString m_followedState;
+    qint64 m_logOffset = 0;
+    qint64 m_lastStep = -1;      // metrics up to this step are in the charts
+    qint64 m_lastEvalStep = -1;
+    bool m_followInFlight = false;
+    bool m_reattachChecked = false;
     // worker
     QThread* m_thread = nullptr;
     TrainingWorker* m_worker = nullptr;

@@ -8,6 +8,7 @@
 
 #include "app/cli/args.h"
 #include "app/cli/command.h"
+#include "app/cli/job_submit.h"
 #include "core/store/dataset_repo.h"
 #include "core/store/project.h"
 #include "core/store/task_repo.h"
@@ -30,6 +31,7 @@ const char* kUsage =
     "       matrix train merge --model DIR --adapter DIR --out DIR\n"
     "       matrix train preview --db FILE --dataset NAME --model DIR [--limit N] [--config F.json] [--set k=v]...\n"
     "       matrix train keys\n"
+    "       matrix train submit [--slurm ...] sft|dpo|resume ... (a job: matrix train submit --help)\n"
     "  sft: LoRA SFT on the dataset's trajectories (verdict_filter); dpo: step-wise DPO on its pairs.\n"
     "  --adapter: starting adapter (SFT continues it; DPO merges it: reference = base + adapter).\n"
     "  --resume RUN (also with sft|dpo): continue a paused / killed run from its last checkpoint;\n"
@@ -99,6 +101,7 @@ int run_preview(const matrix::cli::Args& args) {
 }
 
 int run_train(int argc, char** argv) {
+    if (argc > 1 && std::string(argv[1]) == "submit") return matrix::cli::submit_command("train", argc, argv);
     matrix::cli::Args args(kUsage,
                            {"db", "dataset", "model", "adapter", "out", "config", "set", "pairs", "resume", "name",
                             "more-epochs", "limit", "nproc"});
@@ -165,9 +168,16 @@ int run_train(int argc, char** argv) {
     matrix::train::TrainCallbacks cb;
     cb.pause = &g_pause;
     cb.on_log = [](const std::string& line) { std::cout << line << std::endl; };
+    // The run's id once it is known, for whoever follows the output (a job's supervisor, core/jobs).
+    cb.on_step = [announced = false](const matrix::train::StepReport& s) mutable {
+        if (!announced) std::cout << "[run " << s.run_id << "]" << std::endl;
+        announced = true;
+    };
     std::signal(SIGINT, on_sigint);
+    std::signal(SIGTERM, on_sigint);  // a cancelled job (SIGTERM) checkpoints and stays resumable, as Ctrl-C
     auto r = matrix::train::run_training(req, cb);
-    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGINT, SIG_DFL);  // SIGTERM stays caught: a second one (Slurm's scancel sends more) must not kill
+                                   // the process between its checkpoint and its exit
     if (!r.ok()) {
         const char* rank = std::getenv("WORLD_SIZE") ? std::getenv("RANK") : nullptr;
         return matrix::cli::fail(rank ? "rank " + std::string(rank) + ": " + r.error().to_string() : r.error().to_string());

@@ -1,0 +1,86 @@
+// A small project for job tests (core/jobs): dataset "demo" with three short text-only M-TRACE-style tasks (one
+// final step each), so a LoRA SFT step on the tiny Qwen2-VL fixture takes a fraction of a second; and polling
+// helpers for a job's row and a run's metrics, read through their own connection as the GUI would.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "core/jobs/job_repo.h"
+#include "core/store/dataset_repo.h"
+#include "core/store/project.h"
+#include "core/store/run_repo.h"
+#include "core/store/task_repo.h"
+#include "core/store/trajectory_repo.h"
+
+namespace matrix::testing {
+
+inline const std::string& tiny_model() {
+    static const std::string p = std::string(MATRIX_SHARED_DIR) + "/fixtures/qwen2vl-tiny/tiny-qwen2vl";
+    return p;
+}
+
+inline Status make_jobs_project(const std::string& path) {
+    auto proj = store::Project::open(path);
+    if (!proj.ok()) return proj.error();
+    auto& db = proj->db();
+    store::Dataset d;
+    d.name = "demo";
+    d.kind = "mtrace";
+    auto ds = store::DatasetRepo(db).create(d);
+    if (!ds.ok()) return ds.error();
+    auto sys = store::intern_system_prompt(db, "You are an agent.");
+    if (!sys.ok()) return sys.error();
+    const char* tasks[] = {"Count the boxes.", "Read the sign.", "What is 2+2?"};
+    for (int i = 0; i < 3; ++i) {
+        store::Task t;
+        t.dataset_id = *ds;
+        t.record_key = t.external_id = "t" + std::to_string(i);
+        t.ordinal = i;
+        t.query = tasks[i];
+        t.prompt_text = std::string("Task: ") + tasks[i];
+        t.verdict = "yes";
+        t.system_prompt_id = *sys;
+        auto tid = store::TaskRepo(db).insert(t);
+        if (!tid.ok()) return tid.error();
+        store::Trajectory tr;
+        tr.task_id = *tid;
+        tr.source = "mtrace";
+        store::Step s0;
+        s0.action = "Thought: answer.\nCode:\n```py\nfinal_answer(" + std::to_string(i) + ")\n```";
+        s0.is_final = true;
+        tr.steps = {s0};
+        auto id = store::TrajectoryRepo(db).insert(tr);
+        if (!id.ok()) return id.error();
+    }
+    return {};
+}
+
+// Polls until pred(job) holds or timeout; returns the last row read (nullopt when none could be read).
+inline std::optional<jobs::Job> wait_job(const std::string& db_path, int64_t id,
+                                         const std::function<bool(const jobs::Job&)>& pred, double timeout_s) {
+    auto project = store::Project::open(db_path);
+    if (!project.ok()) return std::nullopt;
+    std::optional<jobs::Job> last;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    do {
+        auto j = jobs::JobRepo(project->db()).get(id);
+        if (j.ok() && *j) {
+            last = **j;
+            if (pred(*last)) return last;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    } while (std::chrono::steady_clock::now() < until);
+    return last;
+}
+
+inline size_t loss_points(const std::string& db_path, int64_t run_id) {
+    auto project = store::Project::open(db_path);
+    if (!project.ok()) return 0;
+    auto s = store::RunRepo(project->db()).metric_series(run_id, "loss");
+    return s.ok() ? s->size() : 0;
+}
+
+}  // namespace matrix::testing

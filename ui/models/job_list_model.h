@@ -1,0 +1,59 @@
+// JobListModel: the project's jobs (core/jobs: `matrix train|eval|sample` processes, local or on Slurm) as a table
+// (id, kind, state, where, run, command), newest first. While a project is open it polls the store every second
+// through the ProjectSession's worker (refresh_jobs there: a job whose process died is marked failed, a Slurm job
+// takes the scheduler's state), so the table and unfinishedCount() follow jobs that outlive any window. Submitting,
+// pausing, resuming and cancelling also run on the session's worker; results come back in callbacks.
+// Thread safety: UI thread only.
+#pragma once
+
+#include <QAbstractTableModel>
+#include <QPointer>
+#include <QString>
+#include <QVector>
+#include <functional>
+#include <vector>
+
+#include "core/jobs/job_control.h"
+
+class QTimer;
+
+namespace matrix::ui {
+
+class ProjectSession;
+
+class JobListModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column { Id, Kind, State, Where, Run, Command, ColumnCount };
+    explicit JobListModel(ProjectSession* session, QObject* parent = nullptr);
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+    const jobs::Job* job(int row) const;
+    const jobs::Job* jobById(qint64 id) const;
+    int unfinishedCount(const QString& kind = {}) const;  // queued, running or paused (of one kind when given)
+    bool loaded() const { return m_loaded; }
+
+    // `done` gets the job (or the error text) on the UI thread.
+    void submit(const jobs::JobRequest& request, std::function<void(const jobs::Job*, const QString& error)> done);
+    // action: pause | resume | cancel
+    void control(qint64 id, const QString& action, std::function<void(const QString& error)> done = {});
+
+public slots:
+    void refresh();
+
+signals:
+    void jobsUpdated();
+
+private:
+    ProjectSession* m_session;
+    QTimer* m_timer;
+    std::vector<jobs::Job> m_jobs;
+    bool m_loaded = false;
+    bool m_inFlight = false;
+};
+
+}  // namespace matrix::ui

@@ -1,0 +1,335 @@
+// TrainingPanel, its jobs (see training_panel.h): the "Run as" form (this window, a job on this machine, a Slurm job
+// with nodes / GPUs per node / CPUs / time / partition / account), the `matrix train` arguments of a request (every
+// config key as --set, so the job trains exactly what the form shows), launching through JobListModel, and following
+// a job from the store: its state, its log as the file grows, the run's metrics as the trainer writes them (charts),
+// progress and ETA from the trainer's step lines; an unfinished training job is reattached when the project opens.
+#include <QComboBox>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/jobs/job_control.h"
+#include "core/store/run_repo.h"
+#include "ui/models/job_list_model.h"
+#include "ui/models/project_session.h"
+#include "ui/models/training_runs_model.h"
+#include "ui/views/training_charts.h"
+#include "ui/views/training_panel.h"
+#include "ui/workers/training_worker.h"
+
+namespace matrix::ui {
+
+namespace {
+
+QString matrixBinary() {
+    const QString beside = QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("matrix"));
+    return QFileInfo::exists(beside) ? beside : QStandardPaths::findExecutable(QStringLiteral("matrix"));
+}
+
+// What one poll of a followed job brings back from the session's worker.
+struct FollowUpdate {
+    std::optional<jobs::Job> job;
+    std::string log;           // the log's new complete lines
+    qint64 logOffset = 0;      // where the next read starts
+    std::map<std::string, std::vector<store::MetricPoint>> metrics;  // after the last step shown
+};
+
+std::string readNewLines(const std::string& path, qint64& offset) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return {};
+    f.seekg(0, std::ios::end);
+    const qint64 size = f.tellg();
+    if (size <= offset) return {};
+    f.seekg(offset);
+    std::string chunk(size_t(std::min<qint64>(size - offset, 1 << 20)), '\0');
+    f.read(chunk.data(), std::streamsize(chunk.size()));
+    const size_t nl = chunk.rfind('\n');
+    if (nl == std::string::npos) return {};
+    offset += qint64(nl + 1);
+    return chunk.substr(0, nl + 1);
+}
+
+}  // namespace
+
+QString formatTrainingDuration(double s);
+
+QWidget* TrainingPanel::buildRunAs(QWidget* parent) {
+    auto* box = new QGroupBox(tr("Run as"), parent);
+    auto* f = new QFormLayout(box);
+    m_runAs = new QComboBox(box);
+    m_runAs->setObjectName("run_as");
+    m_runAs->addItem(tr("Job on this machine (keeps running when the window closes)"), "local");
+    m_runAs->addItem(tr("Slurm job"), "slurm");
+    m_runAs->addItem(tr("In this window (ends with it)"), "thread");
+    m_runAs->setToolTip(tr("A job is a `matrix train` process of its own; the panel follows it from the project"));
+    f->addRow(tr("Where"), m_runAs);
+    m_slurmForm = new QWidget(box);
+    auto* sf = new QFormLayout(m_slurmForm);
+    sf->setContentsMargins(0, 0, 0, 0);
+    auto spin = [&](QSpinBox*& sb, const char* name, int lo, int value) {
+        sb = new QSpinBox(m_slurmForm);
+        sb->setObjectName(name);
+        sb->setRange(lo, 4096);
+        sb->setValue(value);
+        return sb;
+    };
+    auto line = [&](QLineEdit*& le, const char* name, const QString& placeholder) {
+        le = new QLineEdit(m_slurmForm);
+        le->setObjectName(name);
+        le->setPlaceholderText(placeholder);
+        return le;
+    };
+    sf->addRow(tr("Nodes"), spin(m_slurmNodes, "slurm_nodes", 1, 1));
+    sf->addRow(tr("GPUs per node"), spin(m_slurmGpus, "slurm_gpus", 0, 0));
+    sf->addRow(tr("CPUs per task"), spin(m_slurmCpus, "slurm_cpus", 0, 0));
+    sf->addRow(tr("Time limit"), line(m_slurmTime, "slurm_time", tr("e.g. 04:00:00 (partition default)")));
+    sf->addRow(tr("Partition"), line(m_slurmPartition, "slurm_partition", tr("cluster default")));
+    sf->addRow(tr("Account"), line(m_slurmAccount, "slurm_account", tr("your default")));
+    f->addRow(m_slurmForm);
+    auto update = [this] { m_slurmForm->setVisible(runMode() == "slurm"); };
+    connect(m_runAs, qOverload<int>(&QComboBox::currentIndexChanged), this, update);
+    update();
+    // Without a session (no project store to record jobs in) only the thread is possible.
+    m_runAs->setEnabled(false);
+    m_runAs->setCurrentIndex(m_runAs->findData("thread"));
+    return box;
+}
+
+void TrainingPanel::setSession(ProjectSession* session) {
+    m_session = session;
+    m_jobs = new JobListModel(session, this);
+    m_jobsView = new QTableView(m_lists);
+    m_jobsView->setObjectName("training_jobs");
+    m_jobsView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_jobsView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_jobsView->horizontalHeader()->setStretchLastSection(true);
+    m_jobsView->verticalHeader()->hide();
+    m_jobsView->setToolTip(tr("Jobs of this project (they run on when the window closes); Enter or double-click "
+                              "follows one"));
+    m_lists->addTab(m_jobsView, tr("Jobs"));
+    m_jobsView->setModel(m_jobs);
+    connect(m_jobs, &JobListModel::jobsUpdated, this, &TrainingPanel::onJobsUpdated);
+    connect(m_jobsView, &QTableView::activated, this, [this](const QModelIndex& idx) {
+        if (const auto* j = m_jobs->job(idx.row()); j && j->kind == "train") followJob(j->id);
+    });
+    if (session) {
+        connect(session, &ProjectSession::opened, this, [this] {
+            m_followed = 0;
+            m_followedState.clear();
+            m_reattachChecked = false;
+        });
+    }
+    m_followTimer = new QTimer(this);
+    m_followTimer->setInterval(500);
+    connect(m_followTimer, &QTimer::timeout, this, &TrainingPanel::pollFollowed);
+    m_runAs->setEnabled(true);
+    m_runAs->setCurrentIndex(m_runAs->findData("local"));
+}
+
+void TrainingPanel::setRunMode(const QString& mode) {
+    const int i = m_runAs->findData(mode);
+    if (i >= 0) m_runAs->setCurrentIndex(i);
+}
+
+QString TrainingPanel::runMode() const { return m_runAs->currentData().toString(); }
+
+int TrainingPanel::unfinishedJobs() const { return m_jobs ? m_jobs->unfinishedCount("train") : 0; }
+
+QStringList TrainingPanel::trainArguments(const matrix::train::TrainRequest& r) const {
+    QStringList a = {"train"};
+    if (r.resume_run) {
+        a << "resume" << "--db" << QString::fromStdString(r.db_path) << "--resume" << QString::number(*r.resume_run);
+        if (r.extra_epochs > 0) a << "--more-epochs" << QString::number(r.extra_epochs);
+        return a;
+    }
+    a << (r.stage == matrix::train::Stage::Dpo ? "dpo" : "sft") << "--db" << QString::fromStdString(r.db_path)
+      << "--dataset" << QString::fromStdString(r.dataset) << "--model" << QString::fromStdString(r.model_dir);
+    if (!r.adapter_dir.empty()) a << "--adapter" << QString::fromStdString(r.adapter_dir);
+    a << "--out" << QString::fromStdString(r.out_dir);
+    const auto j = r.config.to_json();
+    for (const auto& field : matrix::train::config_fields()) {
+        const auto& v = j.at(field.key);
+        std::string text;
+        if (v.is_string()) {
+            text = v.get<std::string>();
+        } else if (v.is_array()) {
+            for (const auto& x : v) text += (text.empty() ? "" : ",") + x.get<std::string>();
+        } else {
+            text = v.dump();
+        }
+        a << "--set" << QString::fromStdString(field.key + "=" + text);
+    }
+    return a;
+}
+
+void TrainingPanel::launchJob(const matrix::train::TrainRequest& request) {
+    if (!m_jobs || !m_session || !m_session->isOpen()) {
+        m_formError->setText(tr("no project open"));
+        return;
+    }
+    const QString binary = m_binary.isEmpty() ? matrixBinary() : m_binary;
+    if (binary.isEmpty()) {
+        m_formError->setText(tr("The matrix command-line program was not found beside the workbench or on PATH."));
+        return;
+    }
+    jobs::JobRequest req;
+    req.kind = "train";
+    for (const QString& s : trainArguments(request)) req.argv.push_back(s.toStdString());
+    req.db_path = m_session->path().toStdString();
+    req.binary = binary.toStdString();
+    req.slurm = runMode() == "slurm";
+    req.slurm_options.nodes = m_slurmNodes->value();
+    req.slurm_options.gpus_per_node = m_slurmGpus->value();
+    req.slurm_options.cpus_per_task = m_slurmCpus->value();
+    req.slurm_options.time = m_slurmTime->text().trimmed().toStdString();
+    req.slurm_options.partition = m_slurmPartition->text().trimmed().toStdString();
+    req.slurm_options.account = m_slurmAccount->text().trimmed().toStdString();
+    m_progressText->setText(req.slurm ? tr("submitting to Slurm...") : tr("starting the job..."));
+    m_train->setEnabled(false);
+    m_jobs->submit(req, [this](const jobs::Job* job, const QString& error) {
+        if (!job) {
+            m_formError->setText(error);
+            m_progressText->setText(tr("not started"));
+            setBusy(false);
+            return;
+        }
+        followJob(job->id);
+    });
+}
+
+void TrainingPanel::followJob(qint64 jobId) {
+    if (!m_jobs || jobId <= 0) return;
+    m_followed = jobId;
+    m_followedState = QStringLiteral("queued");
+    m_logOffset = 0;
+    m_lastStep = m_lastEvalStep = -1;
+    m_log->clear();
+    m_charts->resetLive(false);
+    m_progress->setRange(0, 1);
+    m_progress->setValue(0);
+    m_progressText->setText(tr("job %1: waiting for its first report...").arg(jobId));
+    setBusy(true);
+    m_followTimer->start();
+    pollFollowed();
+}
+
+void TrainingPanel::onJobsUpdated() {
+    // Reattach: when a project opens with an unfinished training job (started before the window closed), follow it.
+    if (m_reattachChecked || !m_jobs->loaded()) return;
+    m_reattachChecked = true;
+    if (m_followed != 0 || (m_worker && m_worker->isRunning())) return;
+    for (int row = 0; row < m_jobs->rowCount(); ++row) {
+        const jobs::Job* j = m_jobs->job(row);
+        if (j->kind != "train" || j->is_final()) continue;
+        followJob(j->id);
+        m_log->appendPlainText(tr("Reattached to job %1 (%2), %3.")
+                                   .arg(j->id)
+                                   .arg(j->backend == "slurm" ? tr("Slurm job %1").arg(QString::fromStdString(j->slurm_job_id))
+                                                              : tr("process %1 on %2").arg(j->pid).arg(QString::fromStdString(j->host)))
+                                   .arg(QString::fromStdString(j->state)));
+        return;  // newest first: the most recent unfinished one
+    }
+}
+
+void TrainingPanel::pollFollowed() {
+    if (m_followed == 0 || !m_session || !m_session->isOpen() || m_followInFlight) return;
+    m_followInFlight = true;
+    const qint64 id = m_followed, offset = m_logOffset, after = m_lastStep, afterEval = m_lastEvalStep;
+    m_session->post(
+        this,
+        [id, offset, after, afterEval](store::Project& p) {
+            FollowUpdate u;
+            u.logOffset = offset;
+            auto j = jobs::refresh_job(p.db(), id);
+            if (!j.ok()) return u;
+            u.job = *j;
+            u.log = readNewLines(j->log_path, u.logOffset);
+            if (j->run_id) {
+                store::RunRepo runs(p.db());
+                for (const char* m : {"loss", "lr", "rewards/margin", "rewards/accuracy"}) {
+                    auto s = runs.metric_series(*j->run_id, m, after);
+                    if (s.ok()) u.metrics[m] = *s;
+                }
+                auto e = runs.metric_series(*j->run_id, "eval_loss", afterEval);
+                if (e.ok()) u.metrics["eval_loss"] = *e;
+            }
+            return u;
+        },
+        [this, id](FollowUpdate u) {
+            m_followInFlight = false;
+            if (id != m_followed || !u.job) return;
+            m_logOffset = u.logOffset;
+            static const QRegularExpression stepLine(QStringLiteral("^step (\\d+)/(\\d+) .*?(?: eta (\\S+))?$"));
+            for (const QString& line : QString::fromStdString(u.log).split('\n', Qt::SkipEmptyParts)) {
+                m_log->appendPlainText(line);
+                const auto m = stepLine.match(line);
+                if (m.hasMatch()) {
+                    m_progress->setRange(0, std::max(1, m.captured(2).toInt()));
+                    m_progress->setValue(m.captured(1).toInt());
+                    m_progressText->setText(tr("job %1 · step %2/%3 · ETA %4")
+                                                .arg(id)
+                                                .arg(m.captured(1), m.captured(2),
+                                                     m.captured(3).isEmpty() ? QStringLiteral("?") : m.captured(3)));
+                }
+            }
+            const auto& loss = u.metrics["loss"];
+            const auto& lr = u.metrics["lr"];
+            const auto& margin = u.metrics["rewards/margin"];
+            const auto& acc = u.metrics["rewards/accuracy"];
+            for (size_t i = 0; i < loss.size(); ++i) {
+                const double step = double(loss[i].step);
+                m_charts->appendStep(step, loss[i].value, i < lr.size() ? lr[i].value : 0.0);
+                if (i < margin.size() && i < acc.size()) m_charts->appendDpo(step, margin[i].value, acc[i].value);
+                m_lastStep = loss[i].step;
+            }
+            for (const auto& e : u.metrics["eval_loss"]) {
+                m_charts->appendEval(double(e.step), e.value);
+                m_lastEvalStep = e.step;
+            }
+            const QString state = QString::fromStdString(u.job->state);
+            const bool changed = state != m_followedState;
+            m_followedState = state;
+            m_pause->setText(state == "paused" ? tr("Continue") : tr("Pause"));
+            if (changed && state == "paused") m_progressText->setText(tr("job %1 paused (Pause again continues it)").arg(id));
+            if (!u.job->is_final()) return;
+            m_followTimer->stop();
+            setBusy(false);
+            m_pause->setText(tr("Pause"));
+            QString message = QString::fromStdString(u.job->reason);
+            if (state == "finished") {
+                for (size_t i = 0; i + 1 < u.job->argv.size(); ++i)
+                    if (u.job->argv[i] == "--out") message = QString::fromStdString(u.job->argv[i + 1]);
+                m_progress->setValue(m_progress->maximum());
+                m_progressText->setText(tr("job %1 finished: adapter in %2").arg(id).arg(message));
+            } else if (state == "cancelled") {
+                m_progressText->setText(tr("job %1 cancelled: the run stopped at a checkpoint (Resume selected carries it on)").arg(id));
+            } else {
+                m_progressText->setText(tr("job %1 failed").arg(id));
+                m_formError->setText(message.section('\n', 0, 0));
+            }
+            m_runs->refresh();
+            m_history->resizeColumnsToContents();
+            emit trainingFinished(state, u.job->run_id.value_or(0), message);
+        });
+}
+
+}  // namespace matrix::ui
