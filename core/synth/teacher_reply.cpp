@@ -23,10 +23,8 @@ std::optional<std::string> between(const std::string& s, const std::string& open
     return s.substr(from, b - from);
 }
 
-// The first balanced {...} or [...] (strings and escapes respected), when there is one.
-std::optional<std::string> first_balanced(const std::string& s) {
-    const size_t start = s.find_first_of("{[");
-    if (start == std::string::npos) return std::nullopt;
+// The balanced {...} or [...] opening at `start` (strings and escapes respected), when it closes.
+std::optional<std::string> balanced_at(const std::string& s, size_t start) {
     std::vector<char> stack;
     bool in_string = false, escaped = false;
     for (size_t i = start; i < s.size(); ++i) {
@@ -75,7 +73,11 @@ ParsedJson extract_json(const std::string& answer, size_t max_chars) {
     if (auto f = between(answer, "```json", "```")) candidates.push_back(*f);
     if (auto f = between(answer, "### start json", "### end json")) candidates.push_back(*f);
     if (auto f = between(answer, "### json start", "### json end")) candidates.push_back(*f);
-    if (auto f = first_balanced(answer)) candidates.push_back(*f);
+    // Then each balanced {...} / [...] in the text, from its first opening bracket on (at most 64 tried).
+    size_t tried = 0;
+    for (size_t at = answer.find_first_of("{["); at != std::string::npos && tried < 64;
+         at = answer.find_first_of("{[", at + 1), ++tried)
+        if (auto f = balanced_at(answer, at)) candidates.push_back(*f);
     if (candidates.empty()) {
         r.rejection = {"no JSON", excerpt(answer)};
         return r;
