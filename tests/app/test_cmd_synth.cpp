@@ -88,8 +88,9 @@ class TestCmdSynth : public QObject {
     std::map<std::string, Tally> m_tally;     // by what the request was (queries, file_content, ..., agent, embeddings)
     std::map<std::string, int> m_bodies;      // request body -> times answered
     std::set<std::string> m_malformed;        // kinds answered with a malformed reply
-    int m_agent_calls = 0;
-    int m_block_agent_call = -1;              // this agent call waits until released (the kill test)
+    std::map<std::string, int> m_calls;       // requests seen by kind
+    std::string m_block_kind;                 // the m_block_at-th request of this kind waits until released
+    int m_block_at = -1;
     bool m_blocked = false, m_release = false;
     std::condition_variable m_cv;
     int m_delay_ms = 0;
@@ -195,7 +196,7 @@ class TestCmdSynth : public QObject {
         bool drop = false;
         {
             std::unique_lock<std::mutex> lock(m_mutex);
-            if (kind == "agent" && ++m_agent_calls == m_block_agent_call) {
+            if (++m_calls[kind] == m_block_at && kind == m_block_kind) {
                 m_blocked = true;
                 m_cv.notify_all();
                 m_cv.wait(lock, [&] { return m_release; });
@@ -231,8 +232,9 @@ class TestCmdSynth : public QObject {
         m_tally.clear();
         m_bodies.clear();
         m_malformed.clear();
-        m_agent_calls = 0;
-        m_block_agent_call = -1;
+        m_calls.clear();
+        m_block_kind.clear();
+        m_block_at = -1;
         m_blocked = m_release = false;
         m_delay_ms = 0;
     }
@@ -254,6 +256,10 @@ class TestCmdSynth : public QObject {
         if (name == "queries") args << "--seed-dataset" << "seeds";
         if (name == "images") args << "--image-pool" << pool();
         return run_matrix(args + extra, QProcessEnvironment::systemEnvironment(), 600000);
+    }
+
+    testing::CliRun stage_run(const QString& db, const QString& name, QStringList extra = {}) {
+        return stage(db, name, std::move(extra));
     }
 
     static int64_t count(store::Project& p, const std::string& sql) {
@@ -472,7 +478,8 @@ private slots:
         QCOMPARE(stage(db, "verify-files").code, 0);
         {
             std::lock_guard<std::mutex> lock(m_mutex);
-            m_block_agent_call = 6;  // the second step of the third task
+            m_block_kind = "agent";
+            m_block_at = 6;  // the second step of the third task
         }
         QProcess proc;
         proc.start(testing::matrix_binary(), {"synth", "run", "--db", db, "--stage", "trajectories", "--endpoint",
@@ -517,6 +524,87 @@ private slots:
         // The lexical fallback said so.
         QCOMPARE(count(*p, "SELECT count(*) FROM synth_items WHERE stage='images' AND prompt_name='lexical-fallback' AND "
                            "json_extract(output,'$.image')='synth/images/receipt.jpg'"), int64_t(2));
+    }
+
+    // kill -9 while the teacher holds a request of the stage, then run the stage again: every unit exactly once,
+    // the requests answered before the kill not paid again (the request cache), the accounting equal to what the
+    // server delivered.
+    void kill_mid_stage_and_resume_data() {
+        QTest::addColumn<QString>("stage");
+        QTest::addColumn<QString>("kind");            // the request held
+        QTest::addColumn<int>("at");                  // its position among that kind's requests
+        QTest::addColumn<int>("usage_before");        // the stage's requests recorded when the kill lands
+        QTest::addColumn<int>("units_before");        // units finished then
+        QTest::addColumn<int>("units_after");         // units after the resumed run
+        QTest::addColumn<int>("cached_after");        // requests the resumed run got from the cache
+        QTest::newRow("queries") << "queries" << "queries" << 2 << 1 << 1 << 3 << 0;
+        QTest::newRow("files") << "files" << "file_code" << 2 << 3 << 1 << 2 << 1;
+        QTest::newRow("verify-files") << "verify-files" << "verify_files" << 2 << 1 << 0 << 4 << 1;
+        QTest::newRow("verify-trajectories") << "verify-trajectories" << "verify_trajectory" << 3 << 2 << 2 << 6 << 0;
+    }
+    void kill_mid_stage_and_resume() {
+        QFETCH(QString, stage);
+        QFETCH(QString, kind);
+        QFETCH(int, at);
+        QFETCH(int, usage_before);
+        QFETCH(int, units_before);
+        QFETCH(int, units_after);
+        QFETCH(int, cached_after);
+        reset_server_state();
+        const QString db = fresh_project("kill-" + stage);
+        const QStringList order = {"queries", "files", "images", "verify-files", "trajectories", "verify-trajectories"};
+        for (const QString& before : order) {
+            if (before == stage) break;
+            auto r = stage_run(db, before, before == "queries" ? QStringList{"--limit", "2"} : QStringList{});
+            QVERIFY2(r.code == 0, r.err.constData());
+        }
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_block_kind = kind.toStdString();
+            m_block_at = at;
+            m_calls.clear();
+        }
+        QStringList args = {"synth", "run", "--db", db, "--stage", stage, "--endpoint",
+                            QString::fromStdString(m_server->url("/v1")), "--endpoint-model", "teacher", "--seed", "7"};
+        if (stage == "queries") args << "--seed-dataset" << "seeds" << "--limit" << "3";
+        QProcess proc;
+        proc.start(testing::matrix_binary(), args);
+        QVERIFY(proc.waitForStarted());
+        {
+            std::unique_lock<std::mutex> lock(m_mutex);
+            QVERIFY(m_cv.wait_for(lock, std::chrono::seconds(300), [&] { return m_blocked; }));
+        }
+        auto p = store::Project::open(db.toStdString());
+        const std::string st = stage.toStdString();
+        QCOMPARE(count(*p, "SELECT count(*) FROM synth_usage WHERE stage='" + st + "'"), int64_t(usage_before));
+        QCOMPARE(count(*p, "SELECT count(*) FROM synth_items WHERE stage='" + st + "'"), int64_t(units_before));
+        ::kill(static_cast<pid_t>(proc.processId()), SIGKILL);
+        QVERIFY(proc.waitForFinished(30000));
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_release = true;
+            m_cv.notify_all();
+        }
+        const int64_t tasks_before = count(*p, "SELECT count(*) FROM tasks WHERE source='synth'");
+        auto resumed = stage_run(db, stage, stage == "queries" ? QStringList{"--limit", "3"} : QStringList{});
+        QVERIFY2(resumed.code == 0, resumed.err.constData());
+        QVERIFY2(resumed.out.contains(QString("stage %1: finished, %2 units").arg(stage).arg(units_after - units_before).toUtf8()),
+                 resumed.out.constData());
+        QCOMPARE(count(*p, "SELECT count(*) FROM synth_items WHERE stage='" + st + "'"), int64_t(units_after));
+        QCOMPARE(count(*p, "SELECT count(*) FROM synth_usage WHERE stage='" + st + "' AND cached=1"), int64_t(cached_after));
+        if (stage == "queries") {
+            QCOMPARE(tasks_before, int64_t(3));
+            QCOMPARE(count(*p, "SELECT count(*) FROM tasks WHERE source='synth'"), int64_t(9));
+            QCOMPARE(count(*p, "SELECT count(DISTINCT query) FROM tasks WHERE source='synth'"), int64_t(9));
+        } else {
+            QCOMPARE(count(*p, "SELECT count(*) FROM tasks WHERE source='synth'"), tasks_before);
+        }
+        if (stage == "files")
+            QCOMPARE(count(*p, "SELECT count(*) FROM task_media tm JOIN tasks t ON t.id=tm.task_id WHERE t.source='synth' "
+                               "AND tm.role='attachment'"), int64_t(2));
+        if (stage == "verify-trajectories")
+            QCOMPARE(count(*p, "SELECT count(*) FROM tasks WHERE source='synth' AND verdict<>'unknown'"), int64_t(6));
+        check_accounting(*p);
     }
 
     void budget_pauses_and_a_dead_endpoint_stores_nothing() {
