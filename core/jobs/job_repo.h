@@ -1,6 +1,6 @@
 // Jobs: `matrix train|eval|sample` processes that run outside the window that started them, launched detached on
 // this machine (local_launcher.h) or submitted to Slurm (slurm.h). One row per job in the project's `jobs` table
-// (migration 11): the exact argv, where and as which process it runs (host, pid and the pid's start time, so a
+// (migration 10): the exact argv, where and as which process it runs (host, pid and the pid's start time, so a
 // reused pid is never taken for the job's), its log file, state, exit code, reason, Slurm id and the run it made.
 // Thread safety: a JobRepo uses the caller's Database; one connection per thread (store/project.h).
 #pragma once

@@ -433,7 +433,7 @@ CREATE INDEX sampled_pairs_run ON sampled_pairs(run_id);
 // machine or submitted to Slurm, so it outlives the window that started it. argv is the JSON array of arguments
 // after the binary; pid_start is the process's start time (clock ticks after boot, /proc/PID/stat field 22), so a
 // reused pid is never taken for the job's; reason holds why it failed or was cancelled (with the log's tail).
-const char* kSchemaV11 = R"SQL(
+const char* kSchemaV10 = R"SQL(
 CREATE TABLE jobs(
   id             INTEGER PRIMARY KEY,
   kind           TEXT NOT NULL CHECK(kind='train' OR kind='eval' OR kind='sample'),
@@ -458,6 +458,55 @@ CREATE TABLE jobs(
   updated_at     TEXT
 );
 CREATE INDEX jobs_state ON jobs(state, id);
+// Migration 9: M-TRACE synthesis (core/synth, `matrix synth`). synth_items: one row per unit of work of a stage
+// (a query round, or one task) in a dataset, written once when the unit is finished (done or rejected), so a
+// killed job never redoes a finished unit and never stores one twice; each row keeps the model, the prompt (name
+// and sha256) and the seed that made it. synth_rejects: every rejected output with its reason (a duplicate
+// query, a malformed teacher answer, a verifier's "no"). synth_usage: one row per endpoint request (tokens, from
+// the cache or paid), written as soon as the reply arrives: the accounting and the token budget read it.
+const char* kSchemaV9 = R"SQL(
+CREATE TABLE synth_items(
+  id            INTEGER PRIMARY KEY,
+  dataset_id    INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+  stage         TEXT NOT NULL,              -- queries | files | images | verify-files | trajectories | verify-trajectories
+  item_key      TEXT NOT NULL,              -- "round-<k>" (queries) or "task-<id>"
+  task_id       INTEGER REFERENCES tasks(id) ON DELETE SET NULL,
+  status        TEXT NOT NULL,              -- done | rejected
+  n_out         INTEGER NOT NULL DEFAULT 0, -- outputs made (tasks, files, images, accepted verdicts)
+  n_rejected    INTEGER NOT NULL DEFAULT 0,
+  reason        TEXT,                       -- why rejected (one line)
+  model         TEXT NOT NULL DEFAULT '',
+  prompt_name   TEXT NOT NULL DEFAULT '',
+  prompt_sha256 TEXT NOT NULL DEFAULT '',
+  seed          INTEGER NOT NULL DEFAULT 0,
+  output        TEXT NOT NULL DEFAULT '{}', -- JSON: what the unit produced
+  created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  UNIQUE(dataset_id, stage, item_key)
+);
+CREATE INDEX synth_items_task ON synth_items(task_id);
+CREATE TABLE synth_rejects(
+  id         INTEGER PRIMARY KEY,
+  dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+  stage      TEXT NOT NULL,
+  item_key   TEXT NOT NULL,
+  task_id    INTEGER REFERENCES tasks(id) ON DELETE SET NULL,
+  reason     TEXT NOT NULL,                 -- "duplicate", "no JSON", "verifier: no" ... (grouped in the status)
+  detail     TEXT NOT NULL DEFAULT ''       -- the rejected text or the specifics
+);
+CREATE INDEX synth_rejects_stage ON synth_rejects(dataset_id, stage);
+CREATE TABLE synth_usage(
+  id                INTEGER PRIMARY KEY,
+  dataset_id        INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+  stage             TEXT NOT NULL,
+  model             TEXT NOT NULL,
+  item_key          TEXT NOT NULL DEFAULT '',
+  kind              TEXT NOT NULL DEFAULT 'chat',  -- chat | embeddings
+  prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+  completion_tokens INTEGER NOT NULL DEFAULT 0,
+  cached            INTEGER NOT NULL DEFAULT 0,    -- 1: answered by the request cache (not paid again)
+  at                TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+CREATE INDEX synth_usage_stage ON synth_usage(dataset_id, stage, model);
 )SQL";
 
 Status allow_sample_runs(Database& db) {
@@ -487,7 +536,8 @@ const std::vector<Migration>& migrations() {
         {6, "request cache: chat endpoint replies by request", kSchemaV6, {}},
         {7, "Pref-X pair histories stored as steps", kSchemaV7, store_pair_histories_as_steps},
         {8, "step-wise Pref-X sampling runs and their pairs' links", kSchemaV8, allow_sample_runs},
-        {11, "jobs: matrix processes launched detached or on Slurm", kSchemaV11, {}},
+        {9, "M-TRACE synthesis: stage items, rejections, endpoint usage", kSchemaV9, {}},
+        {10, "jobs: matrix processes launched detached or on Slurm", kSchemaV10, {}},
     };
     return list;
 }

@@ -34,6 +34,7 @@
 #include "ui/views/agent_run_bar.h"
 #include "ui/views/agent_run_dialog.h"
 #include "ui/views/evaluate_panel.h"
+#include "ui/views/synthesis_panel.h"
 #include "ui/views/import_dialog.h"
 #include "ui/views/pair_curation_view.h"
 #include "ui/views/run_compare_pane.h"
@@ -230,6 +231,11 @@ void MainWindow::createDocks() {
         if (QDockWidget* d = dock(QStringLiteral("dock_runs")))
             if (auto* pane = qobject_cast<RunComparePane*>(d->widget())) pane->reload();
     });
+    // M-TRACE synthesis: `matrix synth run` as a child process; counts drill down to tasks shown here.
+    auto* synthesis = new SynthesisPanel(m_session);
+    QDockWidget* synthesisDock = make(synthesis, tr("Synthesis"), "dock_synthesis", Qt::BottomDockWidgetArea);
+    tabifyDockWidget(evaluateDock, synthesisDock);
+    connect(synthesis, &SynthesisPanel::showTaskRequested, this, [this](qint64 taskId) { showTask(taskId); });
     curation->raise();
     resizeDocks({browser, images}, {600, 420}, Qt::Horizontal);
     resizeDocks({curation}, {380}, Qt::Vertical);

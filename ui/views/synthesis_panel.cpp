@@ -1,0 +1,398 @@
+// The Synthesis dock (see synthesis_panel.h).
+#include "ui/views/synthesis_panel.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QShortcut>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include "core/store/dataset_repo.h"
+#include "core/synth/synth_job.h"
+#include "ui/models/project_session.h"
+#include "ui/models/synth_pipeline_model.h"
+
+namespace matrix::ui {
+
+namespace {
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+}  // namespace
+
+SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent) : QWidget(parent), m_session(session) {
+    const QString beside = QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("matrix"));
+    m_binary = QFileInfo::exists(beside) ? beside : QStandardPaths::findExecutable(QStringLiteral("matrix"));
+
+    m_pipeline = new SynthPipelineModel(this);
+    m_items = new SynthItemsModel(this);
+    m_dataset = new QLineEdit(QStringLiteral("synth"));
+    m_endpoint = new QLineEdit;
+    m_endpoint->setPlaceholderText(QStringLiteral("http://127.0.0.1:8000/v1"));
+    m_model = new QLineEdit;
+    m_model->setPlaceholderText(tr("teacher model name"));
+    m_stage = new QComboBox;
+    for (const std::string& s : synth::synth_stages()) m_stage->addItem(qs(s));
+    m_seedDataset = new QComboBox;
+    m_seedFile = new QLineEdit;
+    m_seedFile->setPlaceholderText(tr("or a JSON file of example queries"));
+    m_pool = new QLineEdit;
+    m_pool->setPlaceholderText(tr("folder of captioned images (images stage)"));
+    m_embeddings = new QLineEdit;
+    m_embeddings->setPlaceholderText(tr("/v1/embeddings endpoint; empty: lexical fallback"));
+    m_limit = new QSpinBox;
+    m_limit->setRange(0, 1000000);
+    m_limit->setSpecialValueText(tr("all (queries: 1 round)"));
+    m_workers = new QSpinBox;
+    m_workers->setRange(1, 64);
+    m_budget = new QSpinBox;
+    m_budget->setRange(0, 2000000000);
+    m_budget->setSingleStep(100000);
+    m_budget->setSpecialValueText(tr("no budget"));
+    m_start = new QPushButton(tr("&Run Stage"));
+    m_start->setToolTip(tr("Run the chosen stage (Ctrl+Return)"));
+    m_cancel = new QPushButton(tr("Cancel"));
+    m_cancel->setToolTip(tr("Stop after the units in flight; running the stage again carries on"));
+    m_progress = new QProgressBar;
+    m_progress->setFormat(QStringLiteral("%v/%m"));
+    m_status = new QLabel(tr("Open a project, give the teacher's endpoint, choose a stage."));
+    m_status->setWordWrap(true);
+    m_reasons = new QLabel;
+    m_reasons->setWordWrap(true);
+    m_itemsTitle = new QLabel;
+    m_log = new QPlainTextEdit;
+    m_log->setReadOnly(true);
+    m_log->setMaximumBlockCount(2000);
+
+    auto* form = new QFormLayout;
+    form->addRow(tr("&Dataset"), m_dataset);
+    auto* teacher = new QHBoxLayout;
+    teacher->addWidget(m_endpoint, 3);
+    teacher->addWidget(m_model, 2);
+    auto label = [](const QString& text, QWidget* buddy) {
+        auto* l = new QLabel(text);
+        l->setBuddy(buddy);
+        return l;
+    };
+    form->addRow(label(tr("&Teacher"), m_endpoint), teacher);
+    auto* seeds = new QHBoxLayout;
+    seeds->addWidget(m_seedDataset, 1);
+    seeds->addWidget(m_seedFile, 1);
+    form->addRow(label(tr("S&eed examples"), m_seedDataset), seeds);
+    auto* images = new QHBoxLayout;
+    images->addWidget(m_pool, 1);
+    images->addWidget(m_embeddings, 1);
+    form->addRow(label(tr("&Images"), m_pool), images);
+    auto* limits = new QHBoxLayout;
+    limits->addWidget(new QLabel(tr("Limit")));
+    limits->addWidget(m_limit);
+    limits->addWidget(new QLabel(tr("Workers")));
+    limits->addWidget(m_workers);
+    limits->addWidget(new QLabel(tr("Budget (tokens)")));
+    limits->addWidget(m_budget);
+    form->addRow(label(tr("&Limits"), m_limit), limits);
+    auto* run = new QHBoxLayout;
+    run->addWidget(m_stage);
+    run->addWidget(m_start);
+    run->addWidget(m_cancel);
+    run->addWidget(m_progress, 1);
+    form->addRow(label(tr("&Stage"), m_stage), run);
+
+    m_pipelineView = new QTableView;
+    m_pipelineView->setModel(m_pipeline);
+    m_pipelineView->setSelectionBehavior(QAbstractItemView::SelectItems);
+    m_pipelineView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_pipelineView->verticalHeader()->hide();
+    m_pipelineView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_pipelineView->setToolTip(tr("Enter on a count lists its items"));
+    m_itemsView = new QTableView;
+    m_itemsView->setModel(m_items);
+    m_itemsView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_itemsView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_itemsView->verticalHeader()->hide();
+    m_itemsView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_itemsView->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
+    m_itemsView->setWordWrap(false);
+    m_itemsView->setToolTip(tr("Enter shows the task with its files and trajectory"));
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(m_status);
+    layout->addWidget(m_pipelineView, 2);
+    layout->addWidget(m_reasons);
+    layout->addWidget(m_itemsTitle);
+    layout->addWidget(m_itemsView, 2);
+    layout->addWidget(m_log, 1);
+
+    connect(m_start, &QPushButton::clicked, this, &SynthesisPanel::start);
+    connect(m_cancel, &QPushButton::clicked, this, &SynthesisPanel::cancel);
+    auto* runKey = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), this, this, &SynthesisPanel::start);
+    runKey->setContext(Qt::WidgetWithChildrenShortcut);
+    connect(m_pipelineView, &QTableView::activated, this, [this](const QModelIndex& index) {
+        static const char* which[] = {"", "in", "out", "rejected", "pending"};
+        const int c = index.column();
+        drillDown(m_pipeline->stageAt(index.row()), QString::fromLatin1(c >= 1 && c <= 4 ? which[c] : "out"));
+    });
+    connect(m_pipelineView->selectionModel(), &QItemSelectionModel::currentChanged, this, [this] { showReasons(); });
+    connect(m_itemsView, &QTableView::activated, this, [this](const QModelIndex& index) {
+        if (index.row() < m_items->items().size() && m_items->items()[index.row()].taskId > 0)
+            emit showTaskRequested(m_items->items()[index.row()].taskId);
+    });
+    if (m_session) connect(m_session, &ProjectSession::opened, this, [this] { refresh(); });
+    updateControls();
+}
+
+SynthesisPanel::~SynthesisPanel() {
+    if (m_process && m_process->state() != QProcess::NotRunning) {
+        m_process->terminate();
+        m_process->waitForFinished(5000);
+    }
+}
+
+void SynthesisPanel::setDataset(const QString& name) { m_dataset->setText(name); }
+void SynthesisPanel::setEndpoint(const QString& url, const QString& model) {
+    m_endpoint->setText(url);
+    m_model->setText(model);
+}
+void SynthesisPanel::setStage(const QString& stage) { m_stage->setCurrentText(stage); }
+void SynthesisPanel::setSeedDataset(const QString& name) {
+    if (m_seedDataset->findText(name) < 0) m_seedDataset->addItem(name);
+    m_seedDataset->setCurrentText(name);
+}
+void SynthesisPanel::setLimit(int n) { m_limit->setValue(n); }
+bool SynthesisPanel::isRunning() const { return m_process && m_process->state() != QProcess::NotRunning; }
+QString SynthesisPanel::progressText() const { return m_status->text(); }
+QString SynthesisPanel::reasonsText() const { return m_reasons->text(); }
+
+void SynthesisPanel::refresh() {
+    if (!m_session || !m_session->isOpen()) return;
+    const std::string dataset = m_dataset->text().trimmed().toStdString();
+    struct Read {
+        std::optional<synth::SynthStatus> status;
+        QStringList datasets;
+        QString error;
+    };
+    m_session->post(
+        this,
+        [dataset](store::Project& p) {
+            Read r;
+            auto list = store::DatasetRepo(p.db()).list();
+            if (list.ok())
+                for (const auto& d : *list)
+                    if (d.name != dataset) r.datasets << qs(d.name);
+            auto st = synth::synth_status(p.db(), dataset);
+            if (st.ok()) r.status = std::move(st).value();
+            else r.error = qs(st.error().to_string());
+            return r;
+        },
+        [this](Read r) {
+            const QString seed = m_seedDataset->currentText();
+            m_seedDataset->clear();
+            m_seedDataset->addItem(QString());
+            m_seedDataset->addItems(r.datasets);
+            if (!seed.isEmpty()) setSeedDataset(seed);
+            if (r.status) m_pipeline->setStatus(*r.status);
+            else {
+                synth::SynthStatus empty;
+                for (const std::string& name : synth::synth_stages()) {
+                    synth::StageStatus s;
+                    s.stage = name;
+                    empty.stages.push_back(s);
+                }
+                m_pipeline->setStatus(empty);
+            }
+            showReasons();
+            emit refreshed();
+        });
+}
+
+void SynthesisPanel::showReasons() {
+    const int row = m_pipelineView->currentIndex().isValid() ? m_pipelineView->currentIndex().row() : -1;
+    const auto& st = m_pipeline->status();
+    if (row < 0) {
+        m_reasons->setText(tr("Paid tokens %1, cost %2").arg(st.paid_tokens).arg(st.cost, 0, 'f', 4));
+        return;
+    }
+    const QString reasons = m_pipeline->reasonsText(row);
+    m_reasons->setText(tr("%1 rejected: %2").arg(m_pipeline->stageAt(row), reasons.isEmpty() ? tr("none") : reasons));
+}
+
+QStringList SynthesisPanel::startArguments() const {
+    QStringList a = {QStringLiteral("synth"), QStringLiteral("run"), QStringLiteral("--db"),
+                     m_session ? m_session->path() : QString(), QStringLiteral("--stage"), m_stage->currentText(),
+                     QStringLiteral("--dataset"), m_dataset->text().trimmed(), QStringLiteral("--endpoint"),
+                     m_endpoint->text().trimmed(), QStringLiteral("--endpoint-model"), m_model->text().trimmed(),
+                     QStringLiteral("--workers"), QString::number(m_workers->value())};
+    if (m_limit->value() > 0) a << QStringLiteral("--limit") << QString::number(m_limit->value());
+    if (m_budget->value() > 0) a << QStringLiteral("--budget-tokens") << QString::number(m_budget->value());
+    if (!m_seedDataset->currentText().isEmpty()) a << QStringLiteral("--seed-dataset") << m_seedDataset->currentText();
+    if (!m_seedFile->text().trimmed().isEmpty()) a << QStringLiteral("--seed-file") << m_seedFile->text().trimmed();
+    if (!m_pool->text().trimmed().isEmpty()) a << QStringLiteral("--image-pool") << m_pool->text().trimmed();
+    if (!m_embeddings->text().trimmed().isEmpty())
+        a << QStringLiteral("--embeddings-endpoint") << m_embeddings->text().trimmed();
+    return a;
+}
+
+void SynthesisPanel::start() {
+    if (isRunning() || !m_session || !m_session->isOpen()) return;
+    if (m_endpoint->text().trimmed().isEmpty() || m_model->text().trimmed().isEmpty()) {
+        m_status->setText(tr("Give the teacher's endpoint URL and model name first."));
+        return;
+    }
+    if (m_binary.isEmpty()) {
+        m_status->setText(tr("The matrix command-line program was not found beside the workbench."));
+        return;
+    }
+    const QStringList args = startArguments();
+    if (!m_process) {
+        m_process = new QProcess(this);
+        connect(m_process, &QProcess::readyReadStandardOutput, this, &SynthesisPanel::onOutput);
+        connect(m_process, &QProcess::readyReadStandardError, this, &SynthesisPanel::onOutput);
+        connect(m_process, &QProcess::finished, this, &SynthesisPanel::onFinished);
+    }
+    m_runningStage = m_stage->currentText();
+    m_log->appendPlainText(QStringLiteral("$ matrix %1").arg(args.join(QLatin1Char(' '))));
+    m_progress->setRange(0, 0);
+    m_status->setText(tr("Running %1...").arg(m_runningStage));
+    m_process->start(m_binary, args);
+    updateControls();
+}
+
+void SynthesisPanel::cancel() {
+    if (!isRunning()) return;
+    m_status->setText(tr("Cancelling %1 (the units in flight finish first)...").arg(m_runningStage));
+    m_process->terminate();  // SIGTERM: the job stops between units
+}
+
+void SynthesisPanel::onOutput() {
+    static const QRegularExpression progress(QStringLiteral("^\\[progress (\\d+)/(\\d+)(?:, eta (\\d+) s)?\\]$"));
+    // Whole lines only: a stream's last, unfinished line waits for the rest.
+    m_pendingOut += m_process->readAllStandardOutput();
+    m_pendingErr += m_process->readAllStandardError();
+    for (QByteArray* buffer : {&m_pendingOut, &m_pendingErr}) {
+        const int end = buffer->lastIndexOf('\n');
+        if (end < 0) continue;
+        const QByteArray complete = buffer->left(end);
+        buffer->remove(0, end + 1);
+        for (const QByteArray& raw : complete.split('\n')) {
+            const QString line = QString::fromUtf8(raw).trimmed();
+            if (line.isEmpty()) continue;
+            const auto m = progress.match(line);
+            if (m.hasMatch()) {
+                const int done = m.captured(1).toInt(), total = m.captured(2).toInt();
+                m_progress->setRange(0, std::max(1, total));
+                m_progress->setValue(done);
+                QString text = tr("%1: %2 of %3 units").arg(m_runningStage).arg(done).arg(total);
+                if (!m.captured(3).isEmpty()) text += tr(", about %1 s left").arg(m.captured(3));
+                m_status->setText(text);
+                continue;
+            }
+            m_log->appendPlainText(line);
+        }
+    }
+}
+
+void SynthesisPanel::onFinished(int exitCode, QProcess::ExitStatus status) {
+    onOutput();
+    for (QByteArray* rest : {&m_pendingOut, &m_pendingErr}) {
+        if (!rest->trimmed().isEmpty()) m_log->appendPlainText(QString::fromUtf8(*rest).trimmed());
+        rest->clear();
+    }
+    m_progress->setRange(0, 1);
+    m_progress->setValue(1);
+    QString text;
+    if (status != QProcess::NormalExit) text = tr("%1 stopped (crashed or killed); run it again to carry on").arg(m_runningStage);
+    else if (exitCode == 0) text = tr("%1 finished").arg(m_runningStage);
+    else if (exitCode == 3) text = tr("%1 paused: the token budget is reached").arg(m_runningStage);
+    else if (exitCode == 130) text = tr("%1 cancelled; run it again to carry on").arg(m_runningStage);
+    else text = tr("%1 failed: see the log").arg(m_runningStage);
+    m_status->setText(text);
+    updateControls();
+    refresh();
+    emit stageFinished(m_runningStage, status == QProcess::NormalExit ? exitCode : -1);
+}
+
+void SynthesisPanel::drillDown(const QString& stage, const QString& which) {
+    if (!m_session || !m_session->isOpen() || stage.isEmpty()) return;
+    const std::string dataset = m_dataset->text().trimmed().toStdString(), st = stage.toStdString(),
+                      w = which.toStdString();
+    m_session->post(
+        this,
+        [dataset, st, w](store::Project& p) {
+            QVector<SynthItemRow> rows;
+            if (w == "rejected") {
+                // Every rejected output with its reason (rejected queries never became tasks: task 0).
+                auto rej = p.db().prepare("SELECT COALESCE(r.task_id, 0), COALESCE(t.query, ''), r.reason, r.detail FROM "
+                                          "synth_rejects r JOIN datasets d ON d.id=r.dataset_id LEFT JOIN tasks t ON "
+                                          "t.id=r.task_id WHERE d.name=? AND r.stage=? ORDER BY r.id LIMIT 1000");
+                if (!rej.ok()) return rows;
+                rej->bind_all(dataset, st);
+                while (true) {
+                    auto row = rej->step();
+                    if (!row.ok() || !*row) break;
+                    SynthItemRow r;
+                    r.taskId = rej->column_int64(0);
+                    r.query = qs(rej->column_text(1).empty() ? rej->column_text(3) : rej->column_text(1));
+                    r.status = QStringLiteral("rejected");
+                    r.reason = qs(rej->column_text(2)) +
+                               (rej->column_text(3).empty() ? QString() : QStringLiteral(": ") + qs(rej->column_text(3)));
+                    rows.push_back(r);
+                }
+                return rows;
+            }
+            auto ids = synth::synth_stage_tasks(p.db(), dataset, st, w);
+            if (!ids.ok()) return rows;
+            auto q = p.db().prepare("SELECT query FROM tasks WHERE id=?");
+            auto item = p.db().prepare("SELECT i.status, COALESCE(i.reason, ''), (SELECT group_concat(r.reason || "
+                                       "CASE WHEN r.detail<>'' THEN ': ' || r.detail ELSE '' END, '; ') FROM "
+                                       "synth_rejects r WHERE r.dataset_id=i.dataset_id AND r.stage=i.stage AND "
+                                       "r.task_id=?1) FROM synth_items i JOIN datasets d ON d.id=i.dataset_id WHERE "
+                                       "d.name=?2 AND i.stage=?3 AND (i.task_id=?1 OR (?3='queries' AND i.item_key="
+                                       "(SELECT 'round-' || json_extract(extra,'$.synth.round') FROM tasks WHERE id=?1)))");
+            if (!q.ok() || !item.ok()) return rows;
+            for (int64_t id : *ids) {
+                if (rows.size() >= 1000) break;
+                SynthItemRow r;
+                r.taskId = id;
+                q->reset();
+                q->bind_all(id);
+                if (auto row = q->step(); row.ok() && *row) r.query = qs(q->column_text(0));
+                item->reset();
+                item->bind_all(id, dataset, st);
+                if (auto row = item->step(); row.ok() && *row) {
+                    r.status = qs(item->column_text(0));
+                    r.reason = qs(item->column_text(2).empty() ? item->column_text(1) : item->column_text(2));
+                } else {
+                    r.status = QStringLiteral("pending");
+                }
+                rows.push_back(r);
+            }
+            return rows;
+        },
+        [this, stage, which](QVector<SynthItemRow> rows) {
+            m_items->setItems(tr("%1, %2: %3 items").arg(stage, which).arg(rows.size()), rows);
+            m_itemsTitle->setText(m_items->title());
+            if (!rows.isEmpty()) m_itemsView->setCurrentIndex(m_items->index(0, 0));
+            emit itemsLoaded();
+        });
+}
+
+void SynthesisPanel::updateControls() {
+    const bool running = isRunning();
+    m_start->setEnabled(!running);
+    m_cancel->setEnabled(running);
+    m_stage->setEnabled(!running);
+}
+
+}  // namespace matrix::ui
