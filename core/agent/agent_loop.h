@@ -1,4 +1,4 @@
-// The ReAct code loop (agent-runtime.md 1): messages [system, user(images + task), (assistant action, user
+// The ReAct code loop of the MATRIX reference agent: messages [system, user(images + task), (assistant action, user
 // observation)*]; each step the controller writes "Thought: ... Code: ```py ...```", the code runs in the sandbox,
 // and what it printed (or the error) is the next user turn. The run ends when the code calls final_answer(), or
 // at the step limit (8) or error limit (5); then, like the reference, one more call without images asks for an

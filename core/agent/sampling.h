@@ -1,4 +1,4 @@
-// Step-wise Pref-X sampling (agent-runtime.md 3, matrix-spec.md 3-4): for each task, roll out the controller;
+// Step-wise Pref-X sampling (as the MATRIX reference samples preference pairs): for each task, roll out the controller;
 // at every step generate K candidate actions in one batch (1 at T 0.7 with repetition penalty 1.05, K-1 at
 // T 1.2; top_p 0.8, top_k 100, 512 tokens), run each from its own fork of the sandbox state (Sandbox::explore),
 // let the verifier pick the best, continue from the chosen fork (Sandbox::choose). Each step is stored as it
@@ -119,7 +119,7 @@ Result<SamplingJobOutcome> run_sampling_job(store::Database& db, int64_t run_id,
                                             const SamplingEvents& events = {}, const std::atomic<bool>* cancel = nullptr,
                                             bool thread_safe_models = false);
 
-// beam_search_data.json of a sampled trajectory (matrix-spec.md 3) as the reference writes it:
+// beam_search_data.json of a sampled trajectory (the reference's sampling output) as the reference writes it:
 // json.dump(list, indent=4, ensure_ascii=False), no trailing newline.
 Result<std::string> beam_record_text(store::Database& db, int64_t trajectory_id);
 // Writes it (atomically) to <folder>/beam_search_data.json, creating the folder.

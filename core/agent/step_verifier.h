@@ -1,4 +1,4 @@
-// The step verifier of Pref-X sampling (agent-runtime.md 3): given the task, the observations of the steps
+// The step verifier of Pref-X sampling (the reference's step-wise verifier): given the task, the observations of the steps
 // already chosen, and the K candidate next steps (action + what it printed), a text LLM picks the best one and
 // says why, as JSON {"reason": "...", "best_id": n} with n counted from 1. The prompt is our own; the contract
 // (inputs, JSON answer, 1-based id) is the reference's. Unlike the reference, a reply that is not such JSON,

@@ -91,7 +91,7 @@ ToolRegistry matrix_tools_without_backends(const std::string& reason);
 
 }  // namespace matrix::agent
 
-// The MATRIX agent tools (matrix-spec.md 7, agent-runtime.md 2) as specs, in the order of the M-TRACE prompts:
+// The MATRIX agent tools (the reference agent's tool set) as specs, in the order of the M-TRACE prompts:
 // visualizer, ask_search_agent, inspect_file_as_text, objectlocation, facedetection, segmentation, image_edit,
 // image_generator, ocr: matrix_tool_specs() and matrix_tool_spec(name). final_answer is not a tool: the sandbox
 // provides it as control flow.

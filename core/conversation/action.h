@@ -27,7 +27,7 @@ inline constexpr std::string_view k_end_action = "<end_action>";
 inline constexpr std::string_view k_thought_label = "Thought:";
 inline constexpr std::string_view k_code_label = "Code:";
 
-// Where generation of an action stops: "<end_action>" and "Observation:" (agent-runtime.md 1; the reference
+// Where generation of an action stops: "<end_action>" and "Observation:" (the reference
 // cuts after generating, we stop at them).
 const std::vector<std::string>& agent_stop_strings();
 

@@ -1,6 +1,6 @@
 // Pref-X histories: the shared prefix of a preference pair as LLaMA-Factory's ShareGPT turns
 // [{"from": "human", "value": task turn}, {"from": "gpt", "value": action<end_action>},
-//  {"from": "human", "value": "[OUTPUT OF STEP 0] Observation:\n..."}, ...] (matrix-spec.md 2), to and from
+//  {"from": "human", "value": "[OUTPUT OF STEP 0] Observation:\n..."}, ...] (the Pref-X file format), to and from
 // stored steps. Pure functions, thread-safe.
 #pragma once
 

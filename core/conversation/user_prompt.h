@@ -1,6 +1,6 @@
 // The task turn: the first user turn of a conversation. M-TRACE writes optional "Picture k: <img>PATH</img>"
 // lines, then "Task: ...", then optionally "\nAttachment: p1; p2; "; Pref-X starts it with one "<image>"
-// placeholder per image and writes "\n Attachment: ..." (see matrix-spec.md 1-2). Pure functions, thread-safe.
+// placeholder per image and writes "\n Attachment: ..." (as in M-TRACE and Pref-X records). Pure functions, thread-safe.
 #pragma once
 
 #include <string>

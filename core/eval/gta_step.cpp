@@ -184,7 +184,7 @@ std::vector<GtaStepContext> gta_step_contexts(const eval::BenchItem& item, int i
             c.summarise = !is_tool_message(g.raw);
             c.messages = agent::agent_prompt(task, prefix);
             if (c.summarise) {
-                // Consecutive user turns are one turn joined with "\n=======\n" (agent-runtime.md 1).
+                // Consecutive user turns are one turn joined with "\n=======\n", as the reference agent joins them.
                 auto& last = c.messages.back();
                 if (last.role == "user") {
                     last.content.push_back(tok::ContentPart::make_text(std::string("\n=======\n") +

@@ -1,4 +1,4 @@
-// GTA step-by-step mode for the MATRIX code agent (agent-runtime.md 4; GTA's "every_with_gt" inference):
+// GTA step-by-step mode for the MATRIX code agent (GTA's "every_with_gt" inference):
 // for every gold assistant turn of an item, the controller predicts ONE step from the gold dialog before it (the
 // gold tool calls written as code, the gold tool outputs as observations; tools are not executed). When the gold
 // turn is the final answer, the reference's last-turn instruction to summarise without tools is added to the
@@ -27,7 +27,7 @@ namespace matrix::eval {
 // next_step(stop=True)); the same words here, so a step-mode score means the same thing.
 extern const char* const k_gta_summarise_instruction;
 
-// GTA's task text (agent-runtime.md 1): q + "\nAttachment:\n" + the item's file paths, one a line.
+// GTA's task text as the reference agent receives it: q + "\nAttachment:\n" + the item's file paths, one a line.
 std::string gta_task_text(const eval::BenchItem& item);
 
 // The system prompt of step mode: the bundled agent prompt with its tool list replaced by the item's GTA tools

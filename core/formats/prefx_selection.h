@@ -1,5 +1,5 @@
 // Which candidates of a sampled step become rejected answers of Pref-X pairs, by MATRIX's rules
-// (data_formating.py, matrix-spec.md 4): every candidate whose character BLEU against the chosen action is below
+// (the reference's data_formating.py): every candidate whose character BLEU against the chosen action is below
 // the threshold (0.3), plus the first two candidates (in candidate order) with a format error (no "thought:", or
 // no "code", case-insensitive) or an observation containing "error". Unlike the reference the chosen candidate
 // itself is never a rejected one (its int-vs-string index comparison let it into its own pool).

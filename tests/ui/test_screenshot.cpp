@@ -67,6 +67,9 @@ void TestScreenshot::runAndCheck(const QStringList& args, const QStringList& exp
     QCOMPARE(images.value("main_window").size(), QSize(1600, 1000));
     QCOMPARE(images.value("import_dialog").size(), QSize(640, 420));
     QCOMPARE(images.value("export_dialog").size(), QSize(640, 420));
+    QCOMPARE(images.value("agent_run_dialog").size(), QSize(980, 640));
+    if (expected.contains("run_comparison_task"))
+        QCOMPARE(images.value("run_comparison_task").size(), QSize(1400, 760));
 }
 
 void TestScreenshot::fixtureProject() {

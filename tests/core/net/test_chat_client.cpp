@@ -39,10 +39,11 @@ const std::string kBmp = std::string("BM") + std::string(24, '\0');
 
 std::string base64_reference(const std::string& s) { return QByteArray::fromStdString(s).toBase64().toStdString(); }
 
-void write_file(const QString& path, const std::string& data) {
+// False when the file cannot be written: callers QVERIFY it, so the test stops there (a QVERIFY in here would
+// only return from this helper).
+[[nodiscard]] bool write_file(const QString& path, const std::string& data) {
     QFile f(path);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(data.data(), qint64(data.size()));
+    return f.open(QIODevice::WriteOnly) && f.write(data.data(), qint64(data.size())) == qint64(data.size());
 }
 
 json reply_json(const std::vector<std::pair<std::string, std::string>>& choices, const std::string& model = "served-model") {
@@ -101,8 +102,8 @@ private slots:
         QTemporaryDir dir;
         // Names that lie about the type: the PNG is called .jpg and the JPEG .png.
         const QString png = dir.filePath("photo.jpg"), jpeg = dir.filePath("scan.png");
-        write_file(png, kPng);
-        write_file(jpeg, kJpeg);
+        QVERIFY(write_file(png, kPng));
+        QVERIFY(write_file(jpeg, kJpeg));
         const json canned = reply_json({{"The answer is 4.", "stop"}, {"It is four", "length"}});
         LocalHttpServer server([&](const httplib::Request&, httplib::Response& res) { reply(res, 200, canned); });
         ChatClient client(config_for(server));
@@ -417,7 +418,7 @@ private slots:
         QTemporaryDir dir;
         const std::string path = dir.filePath("cache.matrix").toStdString();
         const QString image = dir.filePath("pic.png");
-        write_file(image, kPng);
+        QVERIFY(write_file(image, kPng));
         std::atomic<int> calls{0};
         auto handler = [&](const httplib::Request& req, httplib::Response& res) {
             const int k = ++calls;
@@ -555,7 +556,7 @@ private slots:
         QCOMPARE(QString::fromStdString(got.value_or("")), mime);
         QTemporaryDir dir;
         const QString path = dir.filePath("file.png");  // the name says PNG whatever the bytes are
-        write_file(path, data.toStdString());
+        QVERIFY(write_file(path, data.toStdString()));
         const auto url = image_file_data_url(path.toStdString());
         if (mime.isEmpty()) {
             QVERIFY(!url.ok());
