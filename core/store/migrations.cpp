@@ -429,35 +429,6 @@ CREATE TABLE sampled_pairs(
 CREATE INDEX sampled_pairs_run ON sampled_pairs(run_id);
 )SQL";
 
-// Migration 11: jobs (core/jobs/job_repo.h): a `matrix` process (train, eval or sample) launched detached on this
-// machine or submitted to Slurm, so it outlives the window that started it. argv is the JSON array of arguments
-// after the binary; pid_start is the process's start time (clock ticks after boot, /proc/PID/stat field 22), so a
-// reused pid is never taken for the job's; reason holds why it failed or was cancelled (with the log's tail).
-const char* kSchemaV10 = R"SQL(
-CREATE TABLE jobs(
-  id             INTEGER PRIMARY KEY,
-  kind           TEXT NOT NULL CHECK(kind='train' OR kind='eval' OR kind='sample'),
-  argv           TEXT NOT NULL,               -- JSON array: the arguments after `matrix`
-  cwd            TEXT NOT NULL DEFAULT '',
-  backend        TEXT NOT NULL DEFAULT 'local' CHECK(backend='local' OR backend='slurm'),
-  host           TEXT,                        -- where the job's supervisor runs
-  pid            INTEGER,                     -- the supervisor's pid (its process group is the job's)
-  pid_start      INTEGER,                     -- its start time in clock ticks after boot
-  log_path       TEXT NOT NULL,
-  state          TEXT NOT NULL DEFAULT 'queued' CHECK(state='queued' OR state='running' OR state='paused' OR
-                                                      state='finished' OR state='failed' OR state='cancelled'),
-  exit_code      INTEGER,
-  reason         TEXT,
-  cancel_requested INTEGER NOT NULL DEFAULT 0,
-  slurm_job_id   TEXT,
-  slurm_options  TEXT NOT NULL DEFAULT '{}',  -- JSON: nodes, gpus_per_node, cpus, time, partition, account
-  run_id         INTEGER REFERENCES runs(id) ON DELETE SET NULL,
-  created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-  started_at     TEXT,
-  finished_at    TEXT,
-  updated_at     TEXT
-);
-CREATE INDEX jobs_state ON jobs(state, id);
 // Migration 9: M-TRACE synthesis (core/synth, `matrix synth`). synth_items: one row per unit of work of a stage
 // (a query round, or one task) in a dataset, written once when the unit is finished (done or rejected), so a
 // killed job never redoes a finished unit and never stores one twice; each row keeps the model, the prompt (name
@@ -507,6 +478,37 @@ CREATE TABLE synth_usage(
   at                TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
 );
 CREATE INDEX synth_usage_stage ON synth_usage(dataset_id, stage, model);
+)SQL";
+
+// Migration 10: jobs (core/jobs/job_repo.h): a `matrix` process (train, eval or sample) launched detached on this
+// machine or submitted to Slurm, so it outlives the window that started it. argv is the JSON array of arguments
+// after the binary; pid_start is the process's start time (clock ticks after boot, /proc/PID/stat field 22), so a
+// reused pid is never taken for the job's; reason holds why it failed or was cancelled (with the log's tail).
+const char* kSchemaV10 = R"SQL(
+CREATE TABLE jobs(
+  id             INTEGER PRIMARY KEY,
+  kind           TEXT NOT NULL CHECK(kind='train' OR kind='eval' OR kind='sample'),
+  argv           TEXT NOT NULL,               -- JSON array: the arguments after `matrix`
+  cwd            TEXT NOT NULL DEFAULT '',
+  backend        TEXT NOT NULL DEFAULT 'local' CHECK(backend='local' OR backend='slurm'),
+  host           TEXT,                        -- where the job's supervisor runs
+  pid            INTEGER,                     -- the supervisor's pid (its process group is the job's)
+  pid_start      INTEGER,                     -- its start time in clock ticks after boot
+  log_path       TEXT NOT NULL,
+  state          TEXT NOT NULL DEFAULT 'queued' CHECK(state='queued' OR state='running' OR state='paused' OR
+                                                      state='finished' OR state='failed' OR state='cancelled'),
+  exit_code      INTEGER,
+  reason         TEXT,
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  slurm_job_id   TEXT,
+  slurm_options  TEXT NOT NULL DEFAULT '{}',  -- JSON: nodes, gpus_per_node, cpus, time, partition, account
+  run_id         INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  started_at     TEXT,
+  finished_at    TEXT,
+  updated_at     TEXT
+);
+CREATE INDEX jobs_state ON jobs(state, id);
 )SQL";
 
 Status allow_sample_runs(Database& db) {
