@@ -12,7 +12,6 @@
 #include "core/store/dataset_repo.h"
 #include "core/store/provenance.h"
 #include "core/store/run_repo.h"
-#include "core/store/training_queries.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -97,12 +96,12 @@ Status open_run(Session& s) {
             pending_notes.push_back(note);
             j["world_size"] = s.world;
             j["training"] = s.cfg.to_json();
-            if (s.writer()) MATRIX_CHECK(store::set_run_config(s.project->db(), s.run_id, j.dump()));
+            if (s.writer()) MATRIX_CHECK(store::RunRepo(s.project->db()).set_config(s.run_id, j.dump()));
         }
         if (s.req.extra_epochs && s.writer()) {
             // Keep the row's config in step with what the continued run trains.
             j["training"] = s.cfg.to_json();
-            MATRIX_CHECK(store::set_run_config(s.project->db(), s.run_id, j.dump()));
+            MATRIX_CHECK(store::RunRepo(s.project->db()).set_config(s.run_id, j.dump()));
             s.log("continuing for " + std::to_string(s.req.extra_epochs) + " more epoch(s): " +
                   std::to_string(s.cfg.epochs) + " in all");
         }
