@@ -43,9 +43,7 @@ class TestSlurmJobs : public QObject {
         return db;
     }
     QStringList train_args(const QString& db, const QString& out, int max_steps, int save_every) {
-        return {"sft", "--db", db, "--dataset", "demo", "--model", QString::fromStdString(testing::tiny_model()), "--out",
-                out, "--set", "lora_r=4", "--set", "epochs=100000", "--set", QString("max_steps=%1").arg(max_steps),
-                "--set", QString("save_every=%1").arg(save_every), "--set", "seed=7"};
+        return testing::jobs_train_args(db, out, max_steps, save_every);
     }
 
 private slots:

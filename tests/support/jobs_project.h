@@ -8,6 +8,9 @@
 #include <string>
 #include <thread>
 
+#include <QString>
+#include <QStringList>
+
 #include "core/jobs/job_repo.h"
 #include "core/store/dataset_repo.h"
 #include "core/store/project.h"
@@ -20,6 +23,14 @@ namespace matrix::testing {
 inline const std::string& tiny_model() {
     static const std::string p = std::string(MATRIX_SHARED_DIR) + "/fixtures/qwen2vl-tiny/tiny-qwen2vl";
     return p;
+}
+
+// `matrix train` arguments for a short LoRA SFT run on make_jobs_project's "demo" data: `max_steps` steps (epochs
+// never end it first), a checkpoint every `save_every` steps, seed 7.
+inline QStringList jobs_train_args(const QString& db, const QString& out, int max_steps, int save_every) {
+    return {"sft", "--db", db, "--dataset", "demo", "--model", QString::fromStdString(tiny_model()), "--out",
+            out, "--set", "lora_r=4", "--set", "epochs=100000", "--set", QString("max_steps=%1").arg(max_steps),
+            "--set", QString("save_every=%1").arg(save_every), "--set", "seed=7"};
 }
 
 inline Status make_jobs_project(const std::string& path) {
