@@ -46,6 +46,16 @@ def make_ids(length, seed, cfg):
     return ids.cuda()
 
 
+def modality_kwargs(ids):
+    """The image-token mask as Qwen2-VL's processor returns it (1 = image token, 0 = text). transformers 5.x
+    refuses image_grid_thw without it ("Multimodal data was passed ... but `mm_token_type_ids` is missing");
+    4.x takes the positions from input_ids alone and gets nothing extra."""
+    import transformers
+    if int(transformers.__version__.split(".")[0]) < 5:
+        return {}
+    return {"mm_token_type_ids": (ids == CONFIG_7B["image_token_id"]).to(torch.int32)}
+
+
 def build_model():
     from transformers import AutoConfig, Qwen2VLForConditionalGeneration
     with tempfile.TemporaryDirectory() as d:
@@ -108,7 +118,8 @@ def bench_train(model, res, seq, steps, deadline):
 
     def forward(ids, labels):
         with torch.autocast("cuda", dtype=torch.bfloat16):
-            return model(input_ids=ids, pixel_values=px, image_grid_thw=grid, labels=labels)
+            return model(input_ids=ids, pixel_values=px, image_grid_thw=grid, labels=labels,
+                         **modality_kwargs(ids))
 
     ids = make_ids(seq, 2, CONFIG_7B)
     labels = ids.clone()
@@ -133,7 +144,8 @@ def bench_train(model, res, seq, steps, deadline):
 
     def logps(ids):
         with torch.autocast("cuda", dtype=torch.bfloat16):
-            logits = model(input_ids=ids, pixel_values=px, image_grid_thw=grid).logits[:, -response - 1:-1].float()
+            logits = model(input_ids=ids, pixel_values=px, image_grid_thw=grid,
+                           **modality_kwargs(ids)).logits[:, -response - 1:-1].float()
         return torch.log_softmax(logits, -1).gather(-1, ids[:, -response:].unsqueeze(-1)).squeeze(-1).sum(-1)
 
     def dpo_step():
