@@ -9,7 +9,9 @@
 // reported separately, per pair), chosen and rejected in one batched forward, logits only after the prompt (the
 // trainer with share_context=false); "shared" = the context forwarded once and both actions attending to its
 // keys/values (share_context=true). --grad-ckpt turns gradient checkpointing on; the peak RSS is printed last
-// (run --only sft with and without --grad-ckpt to compare memory).
+// (run --only sft with and without --grad-ckpt to compare memory). SFT runs the LM head at the labelled rows only, as
+// the trainer does; --full-logits runs it over every position (HF's way). --real-vocab (CPU): the tiny model's
+// shapes with Qwen2-VL's 152,064-token vocabulary, so the LM head weighs as in a real model.
 #include <sys/resource.h>
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -59,13 +61,12 @@ torch::Tensor make_ids(const Setup& s, int64_t L, uint64_t seed) {
     return ids;
 }
 
-model::ForwardInput input(const Setup& s, const torch::Tensor& ids, int n_images, int64_t keep = 0) {
+model::ForwardInput input(const Setup& s, const torch::Tensor& ids, int n_images) {
     model::ForwardInput in;
     in.input_ids = ids.to(s.device);
     std::vector<torch::Tensor> px(n_images, s.pixels), gr(n_images, s.grid);
     in.pixel_values = torch::cat(px, 0);
     in.image_grid_thw = torch::cat(gr, 0);
-    in.logits_to_keep = keep;
     return in;
 }
 
@@ -130,19 +131,21 @@ double peak_rss_mib() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    bool gpu = false, grad_ckpt = false;
+    bool gpu = false, grad_ckpt = false, full_logits = false, real_vocab = false;
     std::string only;
     int64_t L = 512, steps = 5, response = 64;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--gpu")) gpu = true;
         else if (!std::strcmp(argv[i], "--grad-ckpt")) grad_ckpt = true;
+        else if (!std::strcmp(argv[i], "--full-logits")) full_logits = true;
+        else if (!std::strcmp(argv[i], "--real-vocab")) real_vocab = true;
         else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else if (!std::strcmp(argv[i], "--seq") && i + 1 < argc) L = std::stoll(argv[++i]);
         else if (!std::strcmp(argv[i], "--steps") && i + 1 < argc) steps = std::stoll(argv[++i]);
         else if (!std::strcmp(argv[i], "--response") && i + 1 < argc) response = std::stoll(argv[++i]);
         else {
-            std::fprintf(stderr, "usage: bench_train [--gpu] [--grad-ckpt] [--only sft|dpo] [--seq L] [--steps N] "
-                                 "[--response N]\n");
+            std::fprintf(stderr, "usage: bench_train [--gpu] [--grad-ckpt] [--full-logits] [--real-vocab] [--only sft|dpo] [--seq L] "
+                                 "[--steps N] [--response N]\n");
             return 2;
         }
     }
@@ -169,7 +172,16 @@ int main(int argc, char** argv) {
         s.grid = torch::tensor({{1, 32, 32}}, torch::kInt64);  // 448x448
         s.pixels = torch::randn({1024, 1176}).to(s.device, torch::kBFloat16);
     } else {
-        auto net = model::load_qwen2vl(std::string(MATRIX_SHARED_DIR) + "/fixtures/qwen2vl-tiny/tiny-qwen2vl");
+        const std::string dir = std::string(MATRIX_SHARED_DIR) + "/fixtures/qwen2vl-tiny/tiny-qwen2vl";
+        auto net = model::load_qwen2vl(dir);
+        if (real_vocab) {
+            // The tiny model's shapes with Qwen2-VL's real vocabulary (152,064), random weights: the LM head then
+            // weighs as it does in a 7B model's training step (there: ~8% of the forward FLOPs, and the logits).
+            auto cfg = model::load_config(dir);
+            if (!cfg.ok()) return std::fprintf(stderr, "%s\n", cfg.error().to_string().c_str()), 1;
+            cfg->text.vocab_size = 152064;
+            net = model::random_qwen2vl(*cfg, model::LoadOptions{}, 0);
+        }
         if (!net.ok()) return std::fprintf(stderr, "%s\n", net.error().to_string().c_str()), 1;
         s.net = *net;
         s.grid = torch::tensor({{1, 8, 12}}, torch::kInt64);  // 168x112
@@ -195,7 +207,8 @@ int main(int argc, char** argv) {
     s.net->train();
     const bool ac = gpu;
     std::printf("bench_train: %s, %s, L=%lld, LoRA r=16 on %zu modules, %lld image tokens, torch %s threads %d%s\n",
-                gpu ? "cuda:0 bf16 (7B-shaped, random)" : "cpu f32 (tiny fixture)", gpu ? "autocast" : "no autocast",
+                gpu ? "cuda:0 bf16 (7B-shaped, random)"
+                    : real_vocab ? "cpu f32 (tiny fixture shapes, vocab 152064, random)" : "cpu f32 (tiny fixture)", gpu ? "autocast" : "no autocast",
                 (long long)L, wrapped->size(), (long long)s.image_tokens, TORCH_VERSION, torch::get_num_threads(),
                 grad_ckpt ? ", gradient checkpointing" : "");
 
@@ -205,17 +218,26 @@ int main(int argc, char** argv) {
         auto labels = ids.clone();
         labels.narrow(1, 0, L / 2).fill_(train::kIgnoreIndex);
         labels = labels.to(s.device);
+        // The trainer's way: the LM head only at the labelled rows; --full-logits: over every position (HF's way).
         auto step = [&] {
             torch::Tensor loss;
             {
                 model::CudaAutocast a(ac);
-                loss = train::sft_loss(s.net->forward(input(s, ids, 1)).logits, labels);
+                auto in = input(s, ids, 1);
+                if (full_logits) {
+                    loss = train::sft_loss(s.net->forward(in).logits, labels);
+                } else {
+                    const auto rows = train::label_rows(labels);
+                    in.logit_rows = rows.rows;
+                    loss = train::sft_loss_at_rows(s.net->forward(in).logits, rows);
+                }
             }
             loss.backward();
             opt.step();
         };
         const auto [dt, cpu] = time_steps(s, steps, step);
-        std::printf("SFT: %.1f tokens/s (%.3f s/step; %.1f tokens per CPU-second)\n", double(L * steps) / dt,
+        std::printf("SFT (%s): %.1f tokens/s (%.3f s/step; %.1f tokens per CPU-second)\n",
+                    full_logits ? "full logits" : "logits at labelled rows", double(L * steps) / dt,
                     dt / double(steps), double(L * steps) / cpu);
     }
 
@@ -261,12 +283,14 @@ int main(int argc, char** argv) {
                     double(steps) / dt, double(steps) / cpu);
     }
     // batched: reference precomputed once (batched [c, r], no grad), then policy [c, r] in one forward with logits
-    // only from the prompt's last position on.
-    const int64_t keep = L - (P - 1);
-    bench_dpo_precomputed(s, opt, ac, steps, "DPO batched (precomputed reference, [c, r] batched, logits after prompt)",
+    // only at the action tokens (the trainer with share_context=false).
+    const auto both_rows = train::label_rows(both_labels);
+    bench_dpo_precomputed(s, opt, ac, steps, "DPO batched (precomputed reference, [c, r] batched, logits at actions)",
                           [&] {
-                              return train::sequence_logps(s.net->forward(input(s, both, 2, keep)).logits,
-                                                           both_labels.narrow(1, L - keep, keep));
+                              auto in = input(s, both, 2);
+                              in.logit_rows = both_rows.rows;
+                              return train::sequence_logps_and_counts_at_rows(s.net->forward(in).logits, both_rows)
+                                  .first;
                           });
     // shared: the context forwarded once (keys/values recorded with grad), chosen and rejected continuations batched
     // against it (core/training/shared_context.h, the trainer's path); reference precomputed the same way.

@@ -126,7 +126,12 @@ ForwardOutput Qwen2VLImpl::forward(const ForwardInput& in) {
     }
     auto hidden = model->forward(embeds, ai, in.tap);
     if (in.skip_logits) return out;
-    if (in.logits_to_keep > 0 && in.logits_to_keep < L) hidden = hidden.narrow(1, L - in.logits_to_keep, in.logits_to_keep);
+    if (in.logit_rows.defined()) {
+        if (in.logits_to_keep > 0) throw std::runtime_error("logit_rows and logits_to_keep do not combine");
+        hidden = hidden.reshape({-1, hidden.size(-1)}).index_select(0, in.logit_rows);
+    } else if (in.logits_to_keep > 0 && in.logits_to_keep < L) {
+        hidden = hidden.narrow(1, L - in.logits_to_keep, in.logits_to_keep);
+    }
     out.logits = lm_head_forward(hidden);
     return out;
 }

@@ -28,6 +28,10 @@ struct ForwardInput {
     torch::Tensor position_ids;    // [3, B, L], optional: computed by get_rope_index / from the cache when absent
     KVCache* cache = nullptr;      // decoding: keys/values appended, length advanced
     int64_t logits_to_keep = 0;    // 0: logits for every position; k: only the last k
+    // Training: logits only at these rows of the flattened [B * L] positions ([N] int64 on the model's device;
+    // the labelled positions), so the LM head runs on N rows, not B * L. Logits are then [N, vocab]. Not with
+    // logits_to_keep.
+    torch::Tensor logit_rows;
     const Tap* tap = nullptr;
     // Training-time prefix sharing (autograd-friendly, not with `cache`): `record` receives every layer's keys and
     // values of this forward; `prefix` (batch B, P positions) is attended before this forward's tokens, which then
@@ -39,7 +43,7 @@ struct ForwardInput {
 };
 
 struct ForwardOutput {
-    torch::Tensor logits;        // [B, L or k, vocab] in the model dtype
+    torch::Tensor logits;        // [B, L or k, vocab] in the model dtype; [N, vocab] with logit_rows
     torch::Tensor position_ids;  // [3, B, L] int64 (CPU; on the model's device for decode steps with a cache)
     torch::Tensor rope_deltas;   // [B, 1] int64 (CPU)
 };

@@ -17,7 +17,7 @@ namespace matrix::train::detail {
 
 namespace {
 
-model::ForwardInput forward_input(const Batch& b, int64_t logits_to_keep = 0) {
+model::ForwardInput forward_input(const Batch& b) {
     model::ForwardInput in;
     in.input_ids = b.input_ids;
     in.attention_mask = b.attention_mask;
@@ -25,7 +25,6 @@ model::ForwardInput forward_input(const Batch& b, int64_t logits_to_keep = 0) {
         in.pixel_values = b.pixel_values;
         in.image_grid_thw = b.grid_thw;
     }
-    in.logits_to_keep = logits_to_keep;
     return in;
 }
 
@@ -42,8 +41,10 @@ Result<MicroResult> sft_micro(Session& s, const std::vector<size_t>& idx) {
     MicroResult r;
     {
         model::CudaAutocast ac(s.autocast);
-        auto out = (*s.net)->forward(forward_input(b));
-        r.loss = sft_loss(out.logits, b.labels);
+        const LabelRows rows = label_rows(b.labels);
+        auto in = forward_input(b);
+        in.logit_rows = rows.rows;  // the LM head only where a label is
+        r.loss = sft_loss_at_rows((*s.net)->forward(in).logits, rows);
     }
     r.tokens = b.n_tokens;
     r.samples = static_cast<int64_t>(idx.size());
@@ -55,7 +56,6 @@ Result<Batch> dpo_batch(Session& s, const std::vector<size_t>& idx, bool chosen,
     std::vector<std::vector<int32_t>> seqs;
     std::vector<std::vector<uint8_t>> masks;
     std::vector<const std::vector<SampleImage>*> imgs;
-    int64_t min_prompt = INT64_MAX;
     for (int half = 0; half < 2; ++half) {
         if ((half == 0 && !chosen) || (half == 1 && !rejected)) continue;
         for (size_t i : idx) {
@@ -68,22 +68,19 @@ Result<Batch> dpo_batch(Session& s, const std::vector<size_t>& idx, bool chosen,
             seqs.push_back(std::move(seq));
             masks.push_back(std::move(m));
             imgs.push_back(&p.images);
-            min_prompt = std::min<int64_t>(min_prompt, static_cast<int64_t>(p.prompt.size()));
         }
     }
     MATRIX_TRY(Batch b, collate(seqs, masks, imgs, *s.images, s.pad_id, s.device));
-    b.min_prompt = min_prompt;
     return b;
 }
 
-// Summed action log-probs [n_seq] and action token counts, computing logits only from the shortest prompt on.
+// Summed action log-probs [n_seq] and action token counts, computing logits only at the action tokens.
 std::pair<torch::Tensor, torch::Tensor> action_logps(Session& s, const Batch& b) {
-    const int64_t L = b.input_ids.size(1);
-    const int64_t keep = std::max<int64_t>(1, L - (b.min_prompt - 1));
     model::CudaAutocast ac(s.autocast);
-    auto out = (*s.net)->forward(forward_input(b, keep < L ? keep : 0));
-    auto labels = out.logits.size(1) == L ? b.labels : b.labels.narrow(1, L - out.logits.size(1), out.logits.size(1));
-    return sequence_logps_and_counts(out.logits, labels);
+    const LabelRows rows = label_rows(b.labels);
+    auto in = forward_input(b);
+    in.logit_rows = rows.rows;
+    return sequence_logps_and_counts_at_rows((*s.net)->forward(in).logits, rows);
 }
 
 // Summed action log-probs [2B] (chosen 1..B, rejected 1..B), action token counts and tokens run, of pairs idx:

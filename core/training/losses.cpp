@@ -1,44 +1,55 @@
 // SFT and DPO objectives. Log-probs are taken only at labelled positions (gather rows first, then
-// log_softmax in float32), so a 150K-vocabulary model does not materialise [B, T, V] log-probs in backward.
+// log_softmax in float32), so a 150K-vocabulary model does not materialise [B, T, V] log-probs in backward; the
+// trainer goes further and asks the model for logits at those rows only (label_rows + ForwardInput::logit_rows).
 #include "core/training/losses.h"
 
 namespace matrix::train {
 
-std::pair<torch::Tensor, torch::Tensor> shifted_label_rows(const torch::Tensor& labels) {
+LabelRows label_rows(const torch::Tensor& labels) {
     // labels [B, T] -> targets for positions 0..T-2 are labels[:, 1:]
     const int64_t B = labels.size(0), T = labels.size(1);
     auto shifted = torch::full({B, T}, kIgnoreIndex, labels.options());
     if (T > 1) shifted.narrow(1, 0, T - 1).copy_(labels.narrow(1, 1, T - 1));
     auto flat = shifted.reshape({-1});
     auto rows = (flat != kIgnoreIndex).nonzero().reshape({-1});  // [N] indices into B*T
-    return {rows, flat.index_select(0, rows)};
+    return {rows, flat.index_select(0, rows), B, T};
 }
 
 namespace {
-// Returns per-row log p(target) [N] (float32) and the row indices.
-std::pair<torch::Tensor, torch::Tensor> labelled_logps(const torch::Tensor& logits, const torch::Tensor& labels) {
-    auto [rows, targets] = shifted_label_rows(labels.to(logits.device()));
-    const int64_t V = logits.size(-1);
-    auto picked = logits.reshape({-1, V}).index_select(0, rows).to(torch::kFloat32);  // [N, V]
-    auto lp = torch::log_softmax(picked, -1).gather(1, targets.unsqueeze(1)).squeeze(1);  // [N]
-    return {lp, rows};
+// log p(target) per row [N], float32.
+torch::Tensor row_logps(const torch::Tensor& row_logits, const torch::Tensor& targets) {
+    return torch::log_softmax(row_logits.to(torch::kFloat32), -1).gather(1, targets.unsqueeze(1)).squeeze(1);
+}
+
+torch::Tensor pick_rows(const torch::Tensor& logits, const LabelRows& r) {
+    return logits.reshape({-1, logits.size(-1)}).index_select(0, r.rows);
 }
 }  // namespace
 
-torch::Tensor sft_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
-    auto [lp, rows] = labelled_logps(logits, labels);
-    if (lp.numel() == 0) return (logits.sum() * 0).to(torch::kFloat32);  // keeps the graph, loss 0
+torch::Tensor sft_loss_at_rows(const torch::Tensor& row_logits, const LabelRows& r) {
+    auto lp = row_logps(row_logits, r.targets);
+    if (lp.numel() == 0) return (row_logits.sum() * 0).to(torch::kFloat32);  // keeps the graph, loss 0
     return -lp.mean();
+}
+
+std::pair<torch::Tensor, torch::Tensor> sequence_logps_and_counts_at_rows(const torch::Tensor& row_logits,
+                                                                          const LabelRows& r) {
+    auto lp = row_logps(row_logits, r.targets);
+    auto seq = torch::div(r.rows, r.length, "floor");  // which sequence each row belongs to
+    auto sums = torch::zeros({r.batch}, lp.options()).index_add(0, seq, lp);
+    auto counts = torch::zeros({r.batch}, lp.options()).index_add(0, seq, torch::ones_like(lp));
+    return {sums, counts};
+}
+
+torch::Tensor sft_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
+    auto r = label_rows(labels.to(logits.device()));
+    return sft_loss_at_rows(pick_rows(logits, r), r);
 }
 
 std::pair<torch::Tensor, torch::Tensor> sequence_logps_and_counts(const torch::Tensor& logits,
                                                                   const torch::Tensor& labels) {
-    const int64_t B = labels.size(0), T = labels.size(1);
-    auto [lp, rows] = labelled_logps(logits, labels);
-    auto seq = torch::div(rows, T, "floor");  // which sequence each row belongs to
-    auto sums = torch::zeros({B}, lp.options()).index_add(0, seq, lp);
-    auto counts = torch::zeros({B}, lp.options()).index_add(0, seq, torch::ones_like(lp));
-    return {sums, counts};
+    auto r = label_rows(labels.to(logits.device()));
+    return sequence_logps_and_counts_at_rows(pick_rows(logits, r), r);
 }
 
 torch::Tensor sequence_logps(const torch::Tensor& logits, const torch::Tensor& labels) {

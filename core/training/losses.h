@@ -23,9 +23,21 @@ torch::Tensor sequence_logps(const torch::Tensor& logits, const torch::Tensor& l
 std::pair<torch::Tensor, torch::Tensor> sequence_logps_and_counts(const torch::Tensor& logits,
                                                                   const torch::Tensor& labels);
 
-// Labelled-position rows only: hidden/logit rows at positions t whose label t+1 is trained. Used when the
-// caller computes lm_head only where needed. Returns {row index into the flattened [B*T] positions, targets}.
-std::pair<torch::Tensor, torch::Tensor> shifted_label_rows(const torch::Tensor& labels);
+// The positions whose next token is trained: rows of the flattened [B * T] positions (position t predicts
+// labels[t + 1]), their targets, and the batch shape. Pass `rows` as ForwardInput::logit_rows so the LM head runs
+// on those rows only, then take the losses below from the [N, V] logits it returns.
+struct LabelRows {
+    torch::Tensor rows;     // [N] int64, on the labels' device
+    torch::Tensor targets;  // [N] int64
+    int64_t batch = 0, length = 0;
+};
+LabelRows label_rows(const torch::Tensor& labels);
+
+// sft_loss / sequence_logps_and_counts from logits computed at r.rows only ([N, V]); the same values as the
+// full-logits forms above.
+torch::Tensor sft_loss_at_rows(const torch::Tensor& row_logits, const LabelRows& r);
+std::pair<torch::Tensor, torch::Tensor> sequence_logps_and_counts_at_rows(const torch::Tensor& row_logits,
+                                                                          const LabelRows& r);
 
 enum class DpoLoss { Sigmoid, Ipo, Hinge };
 DpoLoss parse_dpo_loss(const std::string& s);  // unknown -> Sigmoid (the config validates the name)

@@ -92,8 +92,9 @@ PairLogps shared_context_logps(model::Qwen2VLImpl& net, const std::vector<PairTo
     in.position_ids = pos.unsqueeze(0).expand({3, 2 * B, Lc}).contiguous();
     in.prefix = &prefix;
     in.prefix_mask = ctx_mask.repeat({2, 1});
-    auto logits = net.forward(in).logits;  // [2B, Lc, V]
-    std::tie(out.logps, out.counts) = sequence_logps_and_counts(logits, labels.to(dev));
+    const LabelRows rows = label_rows(labels.to(dev));
+    in.logit_rows = rows.rows;  // logits [N, V] at the action tokens only
+    std::tie(out.logps, out.counts) = sequence_logps_and_counts_at_rows(net.forward(in).logits, rows);
     return out;
 }
 

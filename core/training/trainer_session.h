@@ -53,7 +53,6 @@ struct Batch {
     torch::Tensor input_ids, attention_mask, labels;  // [B, L]
     torch::Tensor pixel_values, grid_thw;             // [N, 1176], [n_images, 3] or undefined
     int64_t n_tokens = 0;                             // real (unpadded) tokens
-    int64_t min_prompt = 0;                           // DPO: shortest prompt length (logits only after it)
 };
 
 Result<Batch> collate(const std::vector<std::vector<int32_t>>& seqs, const std::vector<std::vector<uint8_t>>& masks,

@@ -84,15 +84,27 @@ private slots:
         QVERIFY(m_ref.count("case3.loss"));
     }
 
+    // Both ways the trainer can take the loss: full logits [B, T, V], or the LM head run at the labelled rows only
+    // (label_rows + ForwardInput::logit_rows), against HF's loss and gradients.
+    void sft_loss_and_gradients_data() {
+        QTest::addColumn<bool>("at_rows");
+        QTest::newRow("full logits") << false;
+        QTest::newRow("logits at labelled rows") << true;
+    }
+
     void sft_loss_and_gradients() {
+        QFETCH(bool, at_rows);
         auto net = model::load_qwen2vl(kFixture + "/tiny-qwen2vl");
         QVERIFY2(net.ok(), net.ok() ? "" : net.error().to_string().c_str());
         model::ForwardInput in;
         in.input_ids = m_ref["case3.input_ids"];
         in.pixel_values = m_ref["case1.pixel_values"];
         in.image_grid_thw = m_ref["case1.grid_thw"];
+        const LabelRows rows = label_rows(m_ref["case3.labels"]);
+        if (at_rows) in.logit_rows = rows.rows;
         auto out = (*net)->forward(in);
-        auto loss = sft_loss(out.logits, m_ref["case3.labels"]);
+        if (at_rows) QCOMPARE(out.logits.size(0), rows.rows.size(0));
+        auto loss = at_rows ? sft_loss_at_rows(out.logits, rows) : sft_loss(out.logits, m_ref["case3.labels"]);
         const double want = m_ref["case3.loss"].item<double>();
         QVERIFY2(std::abs(loss.item<double>() - want) < 1e-4,
                  (std::to_string(loss.item<double>()) + " vs " + std::to_string(want)).c_str());
@@ -372,6 +384,21 @@ private slots:
         auto v = m_ref["dpo.values"];
         QVERIFY2(std::abs(both[0].item<double>() - v[0].item<double>()) < 1e-3, std::to_string(both[0].item<double>()).c_str());
         QVERIFY2(std::abs(both[1].item<double>() - v[1].item<double>()) < 1e-3, std::to_string(both[1].item<double>()).c_str());
+
+        // The trainer's way: logits at the action tokens only. Same values as the last-k logits (the same
+        // arithmetic on the same hidden rows), and the counts are the action lengths.
+        in.logits_to_keep = 0;
+        const LabelRows rows = label_rows(labels);
+        in.logit_rows = rows.rows;
+        auto at_rows = (*net)->forward(in);
+        QCOMPARE(at_rows.logits.dim(), int64_t(2));
+        QCOMPARE(at_rows.logits.size(0), rows.rows.size(0));
+        auto [sums, counts] = sequence_logps_and_counts_at_rows(at_rows.logits, rows);
+        QVERIFY2((sums - both).abs().max().item<double>() < 1e-5, std::to_string((sums - both).abs().max().item<double>()).c_str());
+        QCOMPARE(counts[0].item<double>(), double(c.size(1) - start));
+        QCOMPARE(counts[1].item<double>(), double(r.size(1) - start));
+        in.logits_to_keep = keep;  // both at once is refused
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error, (*net)->forward(in));
     }
 };
 
