@@ -126,12 +126,17 @@ if [ $mode = gpu ]; then
   [ -x "$bt" ] && gpu_step bench_train_gpu 200 "$bt" --gpu --steps 4
   # ---- 5. HF transformers on this card, same shapes, random weights (decode, then SFT/DPO when peft is there) ----
   gpu_step hf_reference 200 python3 bench/gpu/hf_reference.py --out "$OUT/hf_reference.json"
-  # ---- 6. gradient checkpointing memory/speed (least important) ----
+  # ---- 6. the session-7 training changes against their old forms: the optimizer step alone (multi-tensor AdamW
+  #         vs the per-parameter loop, with their drift), and SFT with logits over every position ----
+  [ -x "$bt" ] && gpu_step bench_train_optim 40 "$bt" --gpu --only optim --steps 50
+  [ -x "$bt" ] && gpu_step bench_train_full_logits 70 "$bt" --gpu --only sft --full-logits --steps 3
+  # ---- 7. gradient checkpointing memory/speed (least important) ----
   [ -x "$bt" ] && gpu_step bench_train_ckpt 70 "$bt" --gpu --only sft --grad-ckpt --steps 3
   nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv > "$OUT/gpu.txt" 2>&1
 else
   [ -x "$bm" ] && run_step bench_model_tiny 900 "$bm" --device cpu --repeats 1 --cuda-graph
   [ -x "$bt" ] && run_step bench_train_cpu 900 "$bt" --seq 256 --steps 1
+  [ -x "$bt" ] && run_step bench_train_optim_cpu 120 "$bt" --only optim --steps 20
   run_step hf_reference_syntax 30 python3 -c 'import ast,sys; ast.parse(open("bench/gpu/hf_reference.py").read()); print("hf_reference.py parses")'
 fi
 
@@ -139,4 +144,4 @@ log "done in $(( $(date +%s) - start ))s"
 echo "==== summary ($mode) ===="
 cat "$summary"
 echo "==== figures ===="
-grep -hE '^check |check (PASSED|FAILED)|matrix forward case1|tok/s|tokens/s|pairs/s|graph vs eager|peak|HF |bench_train: ' "$OUT"/*.txt 2>/dev/null | head -60
+grep -hE '^check |check (PASSED|FAILED)|matrix forward case1|tok/s|tokens/s|pairs/s|graph vs eager|peak|HF |bench_train: |AdamW over ' "$OUT"/*.txt 2>/dev/null | head -60

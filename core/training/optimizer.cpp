@@ -6,7 +6,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <mutex>
+#include <sstream>
+#include <type_traits>
 
 #include "core/model/lora.h"
 #include "core/util/error_text.h"
@@ -76,18 +79,92 @@ double Optimizer::step() {
         torch::NoGradGuard ng;
         std::vector<torch::Tensor> grads;
         for (auto& p : m_params)
-            if (p.grad().defined()) grads.push_back(p.grad().detach().to(torch::kFloat32).norm().pow(2));
-        norm = grads.empty() ? 0.0 : std::sqrt(torch::stack(grads).sum().item<double>());
-        if (m_config.grad_clip > 0 && std::isfinite(norm) && norm > m_config.grad_clip) {
+            if (p.grad().defined()) grads.push_back(p.grad());
+        if (!grads.empty()) {
+            // One multi-tensor norm and one reduction; float32 as the grads of fp32 master weights are.
+            std::vector<torch::Tensor> f32;
+            for (const auto& g : grads) f32.push_back(g.scalar_type() == torch::kFloat32 ? g : g.to(torch::kFloat32));
+            norm = std::sqrt(torch::stack(at::_foreach_norm(f32)).pow(2).sum().item<double>());
+        }
+        if (m_config.grad_clip > 0 && std::isfinite(norm) && norm > m_config.grad_clip && !grads.empty()) {
             const double scale = m_config.grad_clip / (norm + 1e-6);  // as torch clip_grad_norm_
-            for (auto& p : m_params)
-                if (p.grad().defined()) p.mutable_grad().mul_(scale);
+            at::_foreach_mul_(grads, scale);
         }
     }
-    if (std::isfinite(norm)) m_adam->step();
+    if (std::isfinite(norm)) adamw_update();
     zero_grad();
     ++m_step;
     return norm;
+}
+
+namespace {
+// torch::optim keys a parameter's state by its TensorImpl: as the pointer printed to a string (LibTorch 1.13, what
+// c10::guts::to_string gives) or, in later versions, as the pointer itself.
+template <class Map>
+typename Map::mapped_type& state_slot(Map& states, const torch::Tensor& p) {
+    if constexpr (std::is_same_v<typename Map::key_type, std::string>) {
+        std::ostringstream key;
+        key << p.unsafeGetTensorImpl();
+        return states[key.str()];
+    } else {
+        return states[p.unsafeGetTensorImpl()];
+    }
+}
+}  // namespace
+
+void Optimizer::adamw_update(bool per_parameter) {
+    if (per_parameter) {
+        m_adam->step();
+        return;
+    }
+    torch::NoGradGuard ng;
+    auto& states = m_adam->state();
+    for (auto& group : m_adam->param_groups()) {
+        const auto& o = static_cast<const torch::optim::AdamWOptions&>(group.options());
+        const double lr = o.lr(), wd = o.weight_decay(), eps = o.eps();
+        const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
+        // Parameters batched by their step count (all equal in a run: every LoRA matrix gets a grad each step).
+        std::map<int64_t, std::vector<size_t>> by_step;
+        std::vector<torch::Tensor> params, grads, avg, avg_sq;
+        for (auto& p : group.params()) {
+            if (!p.grad().defined()) continue;
+            auto& slot = state_slot(states, p);
+            if (!slot) {  // as torch::optim::AdamW initialises its state
+                auto st = std::make_unique<torch::optim::AdamWParamState>();
+                st->step(0);
+                st->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+                st->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+                slot = std::move(st);
+            }
+            auto& st = static_cast<torch::optim::AdamWParamState&>(*slot);
+            st.step(st.step() + 1);
+            by_step[st.step()].push_back(params.size());
+            params.push_back(p);
+            grads.push_back(p.grad());
+            avg.push_back(st.exp_avg());
+            avg_sq.push_back(st.exp_avg_sq());
+        }
+        for (const auto& [step, idx] : by_step) {
+            auto pick = [&](const std::vector<torch::Tensor>& v) {
+                std::vector<torch::Tensor> out;
+                for (size_t i : idx) out.push_back(v[i]);
+                return out;
+            };
+            auto p = pick(params), g = pick(grads), m = pick(avg), v = pick(avg_sq);
+            // The same operations, in the same order, as torch::optim::AdamW::step for each parameter.
+            if (wd != 0) at::_foreach_mul_(p, 1 - lr * wd);
+            const double bc1 = 1 - std::pow(beta1, static_cast<double>(step));
+            const double bc2 = 1 - std::pow(beta2, static_cast<double>(step));
+            at::_foreach_mul_(m, beta1);
+            at::_foreach_add_(m, g, 1 - beta1);
+            at::_foreach_mul_(v, beta2);
+            at::_foreach_addcmul_(v, g, g, 1 - beta2);
+            auto denom = at::_foreach_sqrt(v);
+            at::_foreach_div_(denom, std::sqrt(bc2));
+            at::_foreach_add_(denom, eps);
+            at::_foreach_addcdiv_(p, m, denom, -lr / bc1);
+        }
+    }
 }
 
 Status Optimizer::save(const std::string& path) const {

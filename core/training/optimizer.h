@@ -1,5 +1,6 @@
-// The optimisation step of a run: AdamW (torch::optim::AdamW, decoupled weight decay; biases and norm weights
-// in a no-decay group as in HF Trainer), the learning-rate schedule (linear warmup, then cosine / linear /
+// The optimisation step of a run: AdamW (decoupled weight decay; biases and norm weights in a no-decay group as in
+// HF Trainer; the moments live in torch::optim::AdamW's state, the update runs as multi-tensor _foreach_ ops so a
+// LoRA run's ~400 parameters take a handful of kernel launches on a GPU, not thousands), the learning-rate schedule (linear warmup, then cosine / linear /
 // constant, as HF's get_*_schedule_with_warmup), gradient accumulation bookkeeping and global-norm clipping.
 // Also: seeding and saving/restoring the CPU RNG so a resumed run draws the same dropout masks.
 // Thread-compatible: one Optimizer per run, used from the run's worker thread.
@@ -45,6 +46,10 @@ public:
     int64_t total_steps() const { return m_total; }
     void set_total_steps(int64_t t) { m_total = t; }
     double current_lr() const;  // lr the next step() will use
+
+    // The AdamW update alone (no lr schedule, clipping or zeroing): multi-tensor by default, or torch::optim::AdamW's
+    // own per-parameter loop (the reference the multi-tensor form is tested against).
+    void adamw_update(bool per_parameter = false);
 
     // AdamW moments and step counts, via torch's archive format (same file on LibTorch 1.13 and 2.x).
     Status save(const std::string& path) const;

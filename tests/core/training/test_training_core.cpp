@@ -193,6 +193,41 @@ private slots:
         QCOMPARE(lr_factor("constant", 150, 200, 0.01), 1.0);
     }
 
+    // The multi-tensor AdamW update equals torch::optim::AdamW's own loop bit for bit (CPU), with weight decay on
+    // the weights and not on the biases, and a parameter that skips a step (its moments then lag one step: the
+    // update batches parameters by their step count).
+    void multi_tensor_adamw_equals_torch_adamw() {
+        TrainingConfig cfg;
+        cfg.lr = 3e-3;
+        cfg.weight_decay = 0.05;
+        torch::manual_seed(7);
+        auto a = std::make_shared<Toy>();
+        torch::manual_seed(7);
+        auto b = std::make_shared<Toy>();
+        Optimizer opt_a(named(*a), cfg, 10), opt_b(named(*b), cfg, 10);
+        auto pa = named(*a), pb = named(*b);
+        QCOMPARE(pa.size(), size_t(4));
+        const auto initial = pa[0].tensor.detach().clone();
+        for (int step = 0; step < 6; ++step) {
+            auto g = torch::Generator(at::detail::createCPUGenerator(500 + step));
+            for (size_t i = 0; i < pa.size(); ++i) {
+                if (step == 2 && i == 1) {  // l1.bias has no grad this step
+                    pa[i].tensor.mutable_grad() = torch::Tensor();
+                    pb[i].tensor.mutable_grad() = torch::Tensor();
+                    continue;
+                }
+                auto grad = torch::randn(pa[i].tensor.sizes(), g);
+                pa[i].tensor.mutable_grad() = grad.clone();
+                pb[i].tensor.mutable_grad() = grad.clone();
+            }
+            opt_a.adamw_update();
+            opt_b.adamw_update(/*per_parameter=*/true);
+            for (size_t i = 0; i < pa.size(); ++i)
+                QVERIFY2(torch::equal(pa[i].tensor, pb[i].tensor), (pa[i].name + " step " + std::to_string(step)).c_str());
+        }
+        QVERIFY((pa[0].tensor - initial).abs().max().item<double>() > 1e-3);  // the weights did move
+    }
+
     void resume_gives_identical_losses() {
         TrainingConfig cfg;
         cfg.lr = 1e-2;
