@@ -45,6 +45,34 @@ torch::Tensor build_attention_mask(const torch::Tensor& key_mask, int64_t batch,
     return torch::where(allowed, zero, blocked);
 }
 
+// Positions of a packed row: get_rope_index of each segment on its own (with the image grids its image tokens
+// use, taken in order), laid end to end: [3, 1, L].
+torch::Tensor Qwen2VLImpl::packed_position_ids(const torch::Tensor& ids, const torch::Tensor& grid_thw,
+                                               const std::vector<int64_t>& segments) const {
+    const int64_t merge = cfg.vision.spatial_merge_size * cfg.vision.spatial_merge_size;
+    auto grids = grid_thw.defined() ? grid_thw.to(torch::kCPU, torch::kInt64) : torch::Tensor();
+    std::vector<torch::Tensor> parts;
+    int64_t at = 0, grid_row = 0;
+    for (int64_t n : segments) {
+        auto seg = ids.narrow(1, at, n);
+        const int64_t image_tokens = (seg == cfg.image_token_id).sum().item<int64_t>();
+        int64_t rows = 0, tokens = 0;
+        while (tokens < image_tokens) {
+            if (!grids.defined() || grid_row + rows >= grids.size(0))
+                throw std::runtime_error("packed segments hold more image tokens than image_grid_thw describes");
+            tokens += grids[grid_row + rows].prod().item<int64_t>() / merge;
+            ++rows;
+        }
+        if (tokens != image_tokens)
+            throw std::runtime_error("a packed segment's image tokens do not match its images' grids");
+        auto seg_grids = rows > 0 ? grids.narrow(0, grid_row, rows) : torch::Tensor();
+        parts.push_back(get_rope_index(cfg, seg, seg_grids, torch::Tensor()).position_ids);
+        grid_row += rows;
+        at += n;
+    }
+    return torch::cat(parts, 2);
+}
+
 ForwardOutput Qwen2VLImpl::forward(const ForwardInput& in) {
     if (!in.input_ids.defined() || in.input_ids.dim() != 2) throw std::runtime_error("input_ids must be [B, L]");
     const auto dev = device();
@@ -55,6 +83,16 @@ ForwardOutput Qwen2VLImpl::forward(const ForwardInput& in) {
     if (in.prefix && !in.position_ids.defined())
         throw std::runtime_error("a forward after a shared prefix needs explicit position_ids");
     const int64_t past = cache ? cache->length : in.prefix ? in.prefix->length() : 0;
+    if (!in.segments.empty()) {
+        if (B != 1 || cache || in.prefix || in.record || in.attention_mask.defined())
+            throw std::runtime_error("packed segments need one row, no cache, no prefix and no attention_mask");
+        int64_t total = 0;
+        for (int64_t n : in.segments) {
+            if (n < 1) throw std::runtime_error("packed segments must not be empty");
+            total += n;
+        }
+        if (total != L) throw std::runtime_error("packed segments cover " + std::to_string(total) + " of " + std::to_string(L) + " tokens");
+    }
 
     auto embeds = model->embed(ids);  // [B, L, H]
     if (in.pixel_values.defined() && in.pixel_values.numel() > 0) {
@@ -87,6 +125,9 @@ ForwardOutput Qwen2VLImpl::forward(const ForwardInput& in) {
     if (in.position_ids.defined()) {
         out.position_ids = in.position_ids.to(torch::kCPU, torch::kInt64);
         out.rope_deltas = cache && cache->rope_deltas.defined() ? cache->rope_deltas : torch::zeros({B, 1}, torch::kInt64);
+    } else if (!in.segments.empty()) {
+        out.position_ids = packed_position_ids(ids, in.image_grid_thw, in.segments);
+        out.rope_deltas = torch::zeros({B, 1}, torch::kInt64);
     } else if (past == 0) {
         auto ri = get_rope_index(cfg, ids, in.image_grid_thw, key_mask);
         out.position_ids = ri.position_ids;
@@ -107,6 +148,7 @@ ForwardOutput Qwen2VLImpl::forward(const ForwardInput& in) {
     ai.cache = cache;
     ai.prefix = in.prefix;
     ai.record = in.record;
+    ai.segments = in.segments;
     auto cs = mrope_cos_sin(cfg.text, out.position_ids.to(dev), dtype());
     ai.cos = cs.first;
     ai.sin = cs.second;
@@ -120,7 +162,7 @@ ForwardOutput Qwen2VLImpl::forward(const ForwardInput& in) {
     }
     if (padded) {
         ai.mask = build_attention_mask(key_mask, B, past, L, dtype(), dev);
-    } else if (L > 1) {
+    } else if (L > 1 && in.segments.empty()) {
         if (past == 0) ai.causal = true;
         else ai.mask = build_attention_mask(torch::Tensor(), B, past, L, dtype(), dev);
     }

@@ -40,6 +40,10 @@ struct ForwardInput {
     const PrefixKV* prefix = nullptr;
     torch::Tensor prefix_mask;
     bool skip_logits = false;      // run for the side effects only (record / cache): no LM head, logits undefined
+    // Training without padding: input_ids [1, sum of segments] holds these sequences end to end; each gets its own
+    // positions and attends only to itself, exactly as if it were its own row of a padded batch. pixel_values and
+    // image_grid_thw hold their images in the same order. Not with a cache, a prefix or an attention_mask.
+    std::vector<int64_t> segments;
 };
 
 struct ForwardOutput {
@@ -55,6 +59,8 @@ public:
     // Vision tower output after the merger: [n_image_tokens, hidden].
     torch::Tensor image_features(const torch::Tensor& pixel_values, const torch::Tensor& grid_thw, const Tap* tap = nullptr);
     torch::Tensor lm_head_forward(const torch::Tensor& hidden);  // untied: lm_head; tied: embed_tokens^T
+    torch::Tensor packed_position_ids(const torch::Tensor& ids, const torch::Tensor& grid_thw,
+                                      const std::vector<int64_t>& segments) const;
 
     torch::Device device() const { return model->embed_tokens->weight.device(); }
     torch::ScalarType dtype() const { return model->embed_tokens->weight.scalar_type(); }

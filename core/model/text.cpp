@@ -64,7 +64,18 @@ torch::Tensor TextAttentionImpl::forward(const torch::Tensor& x, const Attention
         k = c.keys[layer].narrow(2, 0, past + L);
         v = c.values[layer].narrow(2, 0, past + L);
     }
-    auto out = attention(q, k, v, in.mask, in.causal);  // [B, H, L, hd]
+    torch::Tensor out;  // [B, H, L, hd]
+    if (!in.segments.empty()) {
+        std::vector<torch::Tensor> parts;
+        int64_t at = 0;
+        for (int64_t n : in.segments) {
+            parts.push_back(attention(q.narrow(2, at, n), k.narrow(2, at, n), v.narrow(2, at, n), torch::Tensor(), true));
+            at += n;
+        }
+        out = torch::cat(parts, 2);
+    } else {
+        out = attention(q, k, v, in.mask, in.causal);
+    }
     return o_proj(out.transpose(1, 2).reshape({B, L, num_heads * head_dim}));
 }
 

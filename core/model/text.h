@@ -46,6 +46,9 @@ struct AttentionInputs {
     torch::Tensor cos, sin;  // [B, 1, L, head_dim]
     torch::Tensor mask;      // additive [B, 1, L, past + L] or undefined
     bool causal = false;     // when mask is undefined: plain causal (past == 0)
+    // Packed training rows (B == 1, no past, no mask): the lengths of the sequences laid end to end in the row;
+    // each attends causally within itself only (attention runs per sequence, so nothing is computed across them).
+    std::vector<int64_t> segments;
     KVCache* cache = nullptr;
     // Training-time prefix sharing (autograd-friendly; not with `cache`): `prefix` keys/values are attended before
     // this forward's own (past = prefix length); `record` receives this forward's keys/values per layer.

@@ -32,10 +32,24 @@ Result<MicroResult> sft_micro(Session& s, const std::vector<size_t>& idx) {
     std::vector<std::vector<int32_t>> seqs;
     std::vector<std::vector<uint8_t>> masks;
     std::vector<const std::vector<SampleImage>*> imgs;
+    std::vector<int64_t> segments;
+    const bool pack = s.cfg.packing && idx.size() > 1;
     for (size_t i : idx) {
-        seqs.push_back(s.sft.samples[i].ids);
-        masks.push_back(s.sft.samples[i].mask);
-        imgs.push_back(&s.sft.samples[i].images);
+        const auto& sample = s.sft.samples[i];
+        imgs.push_back(&sample.images);
+        if (!pack) {
+            seqs.push_back(sample.ids);
+            masks.push_back(sample.mask);
+            continue;
+        }
+        // One row: the samples end to end. A sample's first token is never a label (it would be predicted from
+        // the previous sample's last token).
+        if (seqs.empty()) seqs.resize(1), masks.resize(1);
+        seqs[0].insert(seqs[0].end(), sample.ids.begin(), sample.ids.end());
+        const size_t start = masks[0].size();
+        masks[0].insert(masks[0].end(), sample.mask.begin(), sample.mask.end());
+        if (!sample.mask.empty()) masks[0][start] = 0;
+        segments.push_back(static_cast<int64_t>(sample.ids.size()));
     }
     MATRIX_TRY(Batch b, collate(seqs, masks, imgs, *s.images, s.pad_id, s.device));
     MicroResult r;
@@ -43,6 +57,10 @@ Result<MicroResult> sft_micro(Session& s, const std::vector<size_t>& idx) {
         model::CudaAutocast ac(s.autocast);
         const LabelRows rows = label_rows(b.labels);
         auto in = forward_input(b);
+        if (pack) {
+            in.segments = segments;
+            in.attention_mask = torch::Tensor();  // one row, no padding
+        }
         in.logit_rows = rows.rows;  // the LM head only where a label is
         r.loss = sft_loss_at_rows((*s.net)->forward(in).logits, rows);
     }

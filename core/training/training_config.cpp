@@ -29,6 +29,7 @@ using nlohmann::json;
     X(grad_clip, Float, "Schedule", false, {}, "max global gradient norm (0 = off)")                           \
     X(max_length, Int, "Data", false, {}, "max tokens per sample")                                             \
     X(overlong, Choice, "Data", false, ({"drop", "truncate_history"}), "policy for samples over max_length")   \
+    X(packing, Bool, "Data", false, {}, "SFT: a micro-batch's samples end to end, no padding (same loss as padded)") \
     X(lora_r, Int, "LoRA", false, {}, "LoRA rank")                                                             \
     X(lora_alpha, Float, "LoRA", false, {}, "LoRA alpha (scaling = alpha / r)")                                \
     X(lora_dropout, Float, "LoRA", false, {}, "dropout on the LoRA input")                                     \

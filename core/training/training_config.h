@@ -60,6 +60,9 @@ struct TrainingConfig {
     std::string device = "cpu";    // cpu | cuda | cuda:N
     std::string dtype = "auto";    // auto (bf16 autocast on CUDA, f32 on CPU) | f32 | bf16
     bool grad_checkpointing = false;
+    bool packing = false;          // SFT: a micro-batch's samples laid end to end in one row without padding, each
+                                   // attending only to itself (ForwardInput::segments): the padded batch's loss
+                                   // without computing its padding. Off by default, as in HF and LLaMA-Factory.
     int64_t save_every = 0;        // optimiser steps between checkpoints; 0 = at the end of each epoch
     int64_t eval_every = 0;        // optimiser steps between evaluations; 0 = at the end of each epoch
     int64_t log_every = 1;         // optimiser steps between metric records

@@ -152,6 +152,46 @@ private slots:
         QCOMPARE(counts[0].item<double>(), 4.0);
         QCOMPARE(counts[1].item<double>(), 5.0);
     }
+    // The chunked log-prob (512 rows at a time, its own backward) against float64 log_softmax + gather: values and
+    // gradients over 1,300 labelled rows (three chunks), float32 and bfloat16 logits.
+    void chunked_logps_match_log_softmax_data() {
+        QTest::addColumn<bool>("bf16");
+        QTest::newRow("float32") << false;
+        QTest::newRow("bfloat16") << true;
+    }
+
+    void chunked_logps_match_log_softmax() {
+        QFETCH(bool, bf16);
+        torch::manual_seed(3);
+        const int64_t B = 2, T = 700, V = 97;
+        auto base = (torch::randn({B, T, V}) * 4).to(bf16 ? torch::kBFloat16 : torch::kFloat32);
+        auto labels = torch::randint(0, V, {B, T}, torch::kInt64);
+        labels.narrow(1, 0, 50).fill_(kIgnoreIndex);  // labels 50..699: 650 + 650 labelled positions
+        auto weights = torch::randn({B});             // a different weight per sequence, as DPO's gradient has
+        auto logits = base.clone().set_requires_grad(true);
+        auto [sums, counts] = sequence_logps_and_counts(logits, labels);
+        (sums * weights).sum().backward();
+        QCOMPARE(counts[0].item<double>(), 650.0);
+
+        auto ref_logits = base.to(torch::kFloat64).set_requires_grad(true);
+        auto lp = torch::log_softmax(ref_logits, -1).narrow(1, 0, T - 1);
+        auto tgt = labels.narrow(1, 1, T - 1);
+        auto picked = lp.gather(2, tgt.clamp_min(0).unsqueeze(2)).squeeze(2) * (tgt != kIgnoreIndex);
+        auto ref_sums = picked.sum(1);
+        (ref_sums * weights.to(torch::kFloat64)).sum().backward();
+        // Relative: each sum is ~ -6,000 (650 log-probs), accumulated in float32.
+        const double value_err =
+            ((sums.to(torch::kFloat64) - ref_sums).abs() / ref_sums.abs()).max().item<double>();
+        const double grad_err =
+            (logits.grad().to(torch::kFloat64) - ref_logits.grad()).abs().max().item<double>();
+        // float32 accumulation over 650 tokens; bfloat16 only rounds the gradient it writes (8 bits of mantissa).
+        QVERIFY2(value_err < 2e-6, std::to_string(value_err).c_str());
+        QVERIFY2(grad_err < (bf16 ? 1e-2 : 1e-5), std::to_string(grad_err).c_str());  // weights ~N(0, 1)
+        QCOMPARE(logits.grad().scalar_type(), bf16 ? torch::kBFloat16 : torch::kFloat32);
+        // SFT's mean over all labelled tokens, the same way.
+        QVERIFY(std::abs(sft_loss(base, labels).item<double>() + ref_sums.sum().item<double>() / 1300.0) < 1e-5);
+    }
+
     void dpo_loss_reproduces_fixture() {
         auto v = fixture_tensor("dpo.values");
         QVERIFY(v.defined());

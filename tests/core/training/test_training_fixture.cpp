@@ -355,6 +355,75 @@ private slots:
 
     // The trainer's shared-context path: one right-padded batch [chosen, rejected] with logits kept only from the
     // prompt's last position on must equal two separate full forwards.
+    // SFT without padding: two sequences of different lengths, each with its image, laid end to end in one row
+    // (ForwardInput::segments) give the padded batch's loss and gradients, LoRA and base weights alike.
+    void packed_rows_equal_padded_batch() {
+        auto a = m_ref["dpo.chosen_ids"], b = m_ref["dpo.rejected_ids"];
+        const int64_t La = a.size(1), Lb = b.size(1), L = std::max(La, Lb);
+        QVERIFY(La != Lb);
+        auto la = response_labels(a, 90), lb = response_labels(b, 70);
+        auto px = torch::cat({m_ref["case1.pixel_values"], m_ref["case1.pixel_values"]}, 0);
+        auto grid = torch::cat({m_ref["case1.grid_thw"], m_ref["case1.grid_thw"]}, 0);
+
+        auto run = [&](bool packed, double* loss_out) {
+            std::map<std::string, torch::Tensor> grads;
+            auto net = model::load_qwen2vl(kFixture + "/tiny-qwen2vl");
+            if (!net.ok() || !load_peft_adapter(**net, kFixture + "/peft-adapter").ok()) return grads;
+            (*net)->eval();
+            model::ForwardInput in;
+            in.pixel_values = px;
+            in.image_grid_thw = grid;
+            torch::Tensor labels;
+            if (packed) {
+                in.input_ids = torch::cat({a, b}, 1);
+                in.segments = {La, Lb};
+                labels = torch::cat({la, lb}, 1);
+            } else {
+                in.input_ids = torch::full({2, L}, 1800, torch::kInt64);
+                in.attention_mask = torch::zeros({2, L}, torch::kInt64);
+                labels = torch::full({2, L}, kIgnoreIndex, torch::kInt64);
+                in.input_ids[0].narrow(0, 0, La).copy_(a[0]);
+                in.input_ids[1].narrow(0, 0, Lb).copy_(b[0]);
+                in.attention_mask[0].narrow(0, 0, La).fill_(1);
+                in.attention_mask[1].narrow(0, 0, Lb).fill_(1);
+                labels[0].narrow(0, 0, La).copy_(la[0]);
+                labels[1].narrow(0, 0, Lb).copy_(lb[0]);
+            }
+            const LabelRows rows = label_rows(labels);
+            in.logit_rows = rows.rows;
+            auto loss = sft_loss_at_rows((*net)->forward(in).logits, rows);
+            *loss_out = loss.item<double>();
+            loss.backward();
+            for (auto& p : (*net)->named_parameters(true))
+                if (p.value().grad().defined()) grads[p.key()] = p.value().grad().clone();
+            return grads;
+        };
+        double loss_padded = 0, loss_packed = 0;
+        auto padded = run(false, &loss_padded);
+        auto packed = run(true, &loss_packed);
+        QVERIFY(!padded.empty());
+        QCOMPARE(packed.size(), padded.size());
+        QVERIFY2(std::abs(loss_packed - loss_padded) < 1e-6,
+                 (std::to_string(loss_packed) + " vs " + std::to_string(loss_padded)).c_str());
+        for (const auto& [name, g] : padded) {
+            std::string why;
+            QVERIFY2(packed.count(name), name.c_str());
+            QVERIFY2(close(packed[name], g, 1e-6, 1e-4, &why), (name + ": " + why).c_str());
+        }
+        // Refused: segments that do not cover the row, or with an attention mask.
+        auto net = model::load_qwen2vl(kFixture + "/tiny-qwen2vl");
+        QVERIFY(net.ok());
+        model::ForwardInput bad;
+        bad.input_ids = torch::cat({a, b}, 1);
+        bad.pixel_values = px;
+        bad.image_grid_thw = grid;
+        bad.segments = {La, Lb - 1};
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error, (*net)->forward(bad));
+        bad.segments = {La, Lb};
+        bad.attention_mask = torch::ones({1, La + Lb}, torch::kInt64);
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error, (*net)->forward(bad));
+    }
+
     void batched_pair_forward_equals_separate() {
         auto net = model::load_qwen2vl(kFixture + "/tiny-qwen2vl");
         QVERIFY(net.ok());
