@@ -77,7 +77,8 @@ SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent)
     m_pause = new QPushButton(tr("&Pause"));
     m_pause->setToolTip(tr("Stop the stage's process where it is (Pause again continues it)"));
     m_cancel = new QPushButton(tr("Cancel"));
-    m_cancel->setToolTip(tr("Stop after the units in flight; running the stage again carries on"));
+    m_cancel->setToolTip(tr("Stop the stage now: a request in flight is dropped (never recorded) and its unit stays pending; "
+                               "finished units are kept, and running the stage again carries on"));
     m_seedTasksLabel = new QLabel;
     m_seedTasksLabel->setObjectName("seed_tasks");
     m_seedTasksLabel->setWordWrap(true);
@@ -363,7 +364,7 @@ void SynthesisPanel::follow(qint64 jobId) {
 
 void SynthesisPanel::cancel() {
     if (!m_follower->isActive()) return;
-    m_status->setText(tr("Cancelling %1 (the units in flight finish first)...").arg(m_runningStage));
+    m_status->setText(tr("Cancelling %1 (units in flight stay pending)...").arg(m_runningStage));
     m_jobs->control(m_follower->jobId(), QStringLiteral("cancel"), [this](const QString& error) {
         if (!error.isEmpty()) m_status->setText(tr("Cancel failed: %1").arg(error));
     });

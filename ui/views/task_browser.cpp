@@ -109,18 +109,18 @@ TaskBrowser::TaskBrowser(ProjectSession* session, QWidget* parent)
     m_chip->hide();
     outer->addWidget(m_chip);
     connect(m_chipClear, &QToolButton::clicked, this, &TaskBrowser::clearIdFilter);
-    auto* clearKey = new QAction(this);
-    clearKey->setShortcut(QKeySequence(Qt::Key_Escape));
-    clearKey->setShortcutContext(Qt::WidgetWithChildrenShortcut);
-    connect(clearKey, &QAction::triggered, this, [this] {
-        if (m_idFilter) clearIdFilter();
-    });
-    addAction(clearKey);
+    m_clearFilterKey = new QAction(tr("Clear the Task Filter"), this);
+    m_clearFilterKey->setShortcut(QKeySequence(Qt::Key_Escape));
+    m_clearFilterKey->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_clearFilterKey->setEnabled(false);
+    connect(m_clearFilterKey, &QAction::triggered, this, &TaskBrowser::clearIdFilter);
+    addAction(m_clearFilterKey);
     if (m_session) {
         // Another project: the drill-down's ids mean nothing there.
         connect(m_session, &ProjectSession::opened, this, [this] {
             m_idFilter.reset();
             m_chip->hide();
+            m_clearFilterKey->setEnabled(false);
         });
     }
 
@@ -258,6 +258,7 @@ void TaskBrowser::setIdFilter(const QVector<qint64>& ids, const QString& label) 
     m_idFilter = std::vector<int64_t>(ids.begin(), ids.end());
     m_chipText->setText(tr("Filtered to %1: %2").arg(ids.size() == 1 ? tr("1 task") : tr("%1 tasks").arg(ids.size()), label));
     m_chip->show();
+    m_clearFilterKey->setEnabled(true);
     m_table->clearSelection();
     m_table->setCurrentIndex(QModelIndex());
     applyFilter();
@@ -268,6 +269,7 @@ void TaskBrowser::clearIdFilter() {
     if (!m_idFilter) return;
     m_idFilter.reset();
     m_chip->hide();
+    m_clearFilterKey->setEnabled(false);
     applyFilter();
 }
 

@@ -97,6 +97,7 @@ private:
     qint64 m_pendingSelect = 0;
     QList<QAction*> m_contextActions;
     QAction* m_useAsSeeds;
+    QAction* m_clearFilterKey;  // Esc, enabled only while the id filter is on (otherwise Esc goes elsewhere)
     std::optional<std::vector<int64_t>> m_idFilter;
     QWidget* m_chip;
     QLabel* m_chipText;
