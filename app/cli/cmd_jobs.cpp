@@ -29,7 +29,7 @@ const char* kUsage =
     "       matrix jobs pause|resume --db FILE ID\n"
     "       matrix jobs cancel --db FILE ID [--wait SECONDS]\n"
     "       matrix jobs wait --db FILE ID [--timeout SECONDS]\n"
-    "  Jobs are `matrix train|eval|sample` commands started with `matrix <kind> submit [--slurm ...] <args>`:\n"
+    "  Jobs are `matrix train|eval|sample|synth` commands started with `matrix <kind> submit [--slurm ...] <args>`:\n"
     "  each runs as its own process (detached from the shell or window, with its own log) or as a Slurm job.\n"
     "  list checks every unfinished job first: a process that died without recording its end is marked failed\n"
     "  with its log's tail; a Slurm job takes squeue/sacct's state. pause/resume stop and continue the job\n"
@@ -38,10 +38,10 @@ const char* kUsage =
     "  wait: until the job ends; exit 0 when it finished, 1 otherwise.\n";
 
 const char* kSubmitUsage =
-    "usage: matrix train|eval|sample submit [--slurm [--nodes N] [--gpus-per-node G] [--cpus-per-task C]\n"
+    "usage: matrix train|eval|sample|synth submit [--slurm [--nodes N] [--gpus-per-node G] [--cpus-per-task C]\n"
     "                                        [--time T] [--partition P] [--account A]] [--log FILE] [--grace S]\n"
     "                                        [--wait] <the command's own arguments, with --db FILE>\n"
-    "  Runs `matrix train|eval|sample <args>` as a job: detached on this machine (it survives the shell that\n"
+    "  Runs `matrix train|eval|sample|synth <args>` as a job: detached on this machine (it survives the shell that\n"
     "  started it), or with --slurm as a Slurm batch job (sbatch --parsable; the script is written beside the log).\n"
     "  Prints the job id; `matrix jobs` follows it. --log: the job's log (default <project>.runs/jobs/job-ID.log);\n"
     "  --grace: seconds between a cancel's SIGTERM and SIGKILL (20); --wait: wait for the job's end (exit 0 when\n"

@@ -4,6 +4,7 @@
 //   export  the verified tasks as M-TRACE JSON
 //   prompt  shows a prompt, or sets / clears a project's override
 //   price   sets a model's price per million tokens (for the status's cost)
+#include <cctype>
 #include <csignal>
 #include <fstream>
 #include <iomanip>
@@ -12,6 +13,7 @@
 
 #include "app/cli/args.h"
 #include "app/cli/command.h"
+#include "app/cli/job_submit.h"
 #include "core/agent/agent_run.h"
 #include "core/store/project.h"
 #include "core/synth/synth_export.h"
@@ -25,19 +27,25 @@ using namespace matrix;
 const char* k_usage =
     "usage: matrix synth run --db FILE --stage STAGE --endpoint URL --endpoint-model NAME [--dataset NAME]\n"
     "                        [--limit N] [--workers N] [--budget-tokens N] [--seed S] [--seed-dataset NAME]\n"
-    "                        [--seed-file FILE] [--image-pool DIR] [--embeddings-endpoint URL]\n"
-    "                        [--embeddings-model NAME] [--tools a,b] [--set key=value]...\n"
+    "                        [--seed-file FILE] [--seed-tasks ID,ID,... | --seed-tasks-file FILE]\n"
+    "                        [--image-pool DIR] [--embeddings-endpoint URL] [--embeddings-model NAME]\n"
+    "                        [--tools a,b] [--set key=value]...\n"
+    "       matrix synth submit [--slurm ...] [--wait] run <the run's arguments>   (a job: matrix jobs ...)\n"
     "       matrix synth status --db FILE [--dataset NAME]\n"
     "       matrix synth export --db FILE [--dataset NAME] --out FILE [--verdict yes|no|all] [--force]\n"
     "       matrix synth prompt --db FILE --name NAME [--set FILE | --clear]\n"
     "       matrix synth price --db FILE --model NAME --prompt USD --completion USD   (per million tokens)\n"
     "  stages, in order: queries, files, images, verify-files, trajectories, verify-trajectories.\n"
     "  run: works on the units the stage has pending in the dataset (default \"synth\"): queries makes --limit\n"
-    "       rounds in total (default 1) from --seed-dataset or --seed-file examples; the other stages take the\n"
-    "       tasks the previous stages passed (--limit: at most N this run). Prints one line per unit, progress\n"
-    "       with ETA on stderr, and a summary last. A killed or paused run carries on when run again; the request\n"
-    "       cache answers repeated requests without paying. Exit 0 finished, 3 paused at --budget-tokens, 130\n"
-    "       cancelled.\n"
+    "       rounds in total (default 1) from --seed-dataset, --seed-file or --seed-tasks examples (task ids,\n"
+    "       e.g. a selection in the task browser; --seed-tasks-file: ids separated by commas, spaces or lines);\n"
+    "       the other stages take the tasks the previous stages passed (--limit: at most N this run). Prints\n"
+    "       one line per unit, progress with ETA on stderr, and a summary last. A killed or paused run carries\n"
+    "       on when run again; the request cache answers repeated requests without paying. Exit 0 finished,\n"
+    "       3 paused at --budget-tokens, 130 cancelled.\n"
+    "  submit: `run` as a job (its own process, detached, or on Slurm with --slurm; see matrix train submit\n"
+    "       --help): `matrix jobs pause|resume|cancel ID` stop, continue or end it; a cancelled stage carries on\n"
+    "       when run again.\n"
     "  images: ranks the --image-pool's captions (captions.json or <image>.txt) by embeddings from\n"
     "       --embeddings-endpoint (/v1/embeddings); without it, by word overlap (the lexical fallback).\n"
     "  --set keys: temperature, max_tokens, examples, per_round, max_answer_chars, retry_attempts,\n"
@@ -68,6 +76,30 @@ Result<double> to_double(const std::string& key, const std::string& v) {
     } catch (const std::exception&) {
         return make_error(key + " must be a number, not \"" + v + "\"");
     }
+}
+
+// Task ids from "12,14 15\n16": separated by commas or white space; anything else is an error naming it.
+Result<std::vector<int64_t>> parse_task_ids(const std::string& text, const std::string& where) {
+    std::vector<int64_t> ids;
+    std::string token;
+    auto flush = [&]() -> Status {
+        if (token.empty()) return {};
+        auto n = to_int(where, token);
+        if (!n.ok() || *n <= 0) return make_error(where + ": \"" + token + "\" is not a task id");
+        ids.push_back(*n);
+        token.clear();
+        return {};
+    };
+    for (char c : text) {
+        if (c == ',' || std::isspace(static_cast<unsigned char>(c))) {
+            MATRIX_CHECK(flush());
+        } else {
+            token += c;
+        }
+    }
+    MATRIX_CHECK(flush());
+    if (ids.empty()) return make_error(where + ": no task id given");
+    return ids;
 }
 
 Status apply_set(synth::SynthSettings& s, const std::string& kv) {
@@ -111,6 +143,21 @@ int run_run(const cli::Args& args) {
     s.model = *args.get("endpoint-model");
     s.seed_dataset = args.get_or("seed-dataset", "");
     s.seed_file = args.get_or("seed-file", "");
+    if (args.has("seed-tasks") && args.has("seed-tasks-file"))
+        return cli::fail("synth run: give --seed-tasks or --seed-tasks-file, not both");
+    if (auto ids = args.get("seed-tasks")) {
+        auto parsed = parse_task_ids(*ids, "--seed-tasks");
+        if (!parsed.ok()) return cli::fail("synth run: " + parsed.error().to_string());
+        s.seed_tasks = *parsed;
+    } else if (auto file = args.get("seed-tasks-file")) {
+        std::ifstream in(*file, std::ios::binary);
+        if (!in) return cli::fail("synth run: cannot read the seed task file " + *file);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        auto parsed = parse_task_ids(ss.str(), *file);
+        if (!parsed.ok()) return cli::fail("synth run: " + parsed.error().to_string());
+        s.seed_tasks = *parsed;
+    }
     s.image_pool = args.get_or("image-pool", "");
     s.embeddings_endpoint = args.get_or("embeddings-endpoint", "");
     s.embeddings_model = args.get_or("embeddings-model", "");
@@ -233,6 +280,7 @@ int run_price(const cli::Args& args) {
 }
 
 int run_synth_cmd(int argc, char** argv) {
+    if (argc > 1 && std::string(argv[1]) == "submit") return cli::submit_command("synth", argc, argv);
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
         std::cout << k_usage;
         return argc < 2 ? 2 : 0;
@@ -240,7 +288,7 @@ int run_synth_cmd(int argc, char** argv) {
     const std::string sub = argv[1];
     cli::Args args(k_usage,
                    {"db", "stage", "dataset", "endpoint", "endpoint-model", "limit", "workers", "budget-tokens", "seed",
-                    "seed-dataset", "seed-file", "image-pool", "embeddings-endpoint", "embeddings-model", "tools", "set",
+                    "seed-dataset", "seed-file", "seed-tasks", "seed-tasks-file", "image-pool", "embeddings-endpoint", "embeddings-model", "tools", "set",
                     "out", "verdict", "name", "model", "prompt", "completion"},
                    {"force", "clear"});
     if (!args.parse(argc, argv, 2)) return args.help_requested() ? 0 : 2;

@@ -17,7 +17,7 @@
 namespace matrix::jobs {
 
 struct JobRequest {
-    std::string kind;                // train | eval | sample
+    std::string kind;                // train | eval | sample | synth
     std::vector<std::string> argv;   // after `matrix`: {"train", "sft", "--db", ...}
     std::string db_path;             // the project the job's command writes to (its row goes there too)
     std::string binary;              // the `matrix` program (default: this process's executable)

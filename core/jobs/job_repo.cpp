@@ -80,8 +80,8 @@ bool is_final_state(const std::string& state) {
 }
 
 Result<int64_t> JobRepo::create(const Job& job) {
-    if (job.kind != "train" && job.kind != "eval" && job.kind != "sample")
-        return make_error("job kind must be train, eval or sample, not '" + job.kind + "'");
+    if (job.kind != "train" && job.kind != "eval" && job.kind != "sample" && job.kind != "synth")
+        return make_error("job kind must be train, eval, sample or synth, not '" + job.kind + "'");
     if (job.argv.empty()) return make_error("a job needs its matrix arguments");
     MATRIX_TRY(store::Statement st,
                m_db.prepare("INSERT INTO jobs(kind, argv, cwd, backend, log_path, state, slurm_options, updated_at) "

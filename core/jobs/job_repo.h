@@ -1,4 +1,4 @@
-// Jobs: `matrix train|eval|sample` processes that run outside the window that started them, launched detached on
+// Jobs: `matrix train|eval|sample|synth` processes that run outside the window that started them, launched detached on
 // this machine (local_launcher.h) or submitted to Slurm (slurm.h). One row per job in the project's `jobs` table
 // (migration 10): the exact argv, where and as which process it runs (host, pid and the pid's start time, so a
 // reused pid is never taken for the job's), its log file, state, exit code, reason, Slurm id and the run it made.
@@ -29,7 +29,7 @@ struct SlurmOptions {
 
 struct Job {
     int64_t id = 0;
-    std::string kind;                 // train | eval | sample
+    std::string kind;                 // train | eval | sample | synth
     std::vector<std::string> argv;    // the arguments after `matrix` ("train", "sft", "--db", ...)
     std::string cwd;
     std::string backend = "local";    // local | slurm

@@ -525,6 +525,22 @@ Status allow_sample_runs(Database& db) {
     return replace_table_sql(db, {{"runs", sql}});
 }
 
+// Migration 12: jobs.kind gains 'synth' (`matrix synth submit`: a synthesis stage as a job). The CHECK constraint
+// is extended in place like migration 8's (every existing row stays valid).
+Status allow_synth_jobs(Database& db) {
+    MATRIX_TRY(Statement st, db.prepare("SELECT sql FROM sqlite_schema WHERE type='table' AND name='jobs'"));
+    MATRIX_TRY(bool row, st.step());
+    if (!row) return make_error("no table jobs");
+    std::string sql = st.column_text(0);
+    const std::string from = "kind='sample')", to = "kind='sample' OR kind='synth')";
+    const size_t at = sql.find(from);
+    if (at == std::string::npos || sql.find(from, at + 1) != std::string::npos)
+        return make_error("unexpected CHECK constraint in table jobs (looked for " + from + ")");
+    sql.replace(at, from.size(), to);
+    st.reset();
+    return replace_table_sql(db, {{"jobs", sql}});
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -540,6 +556,7 @@ const std::vector<Migration>& migrations() {
         {8, "step-wise Pref-X sampling runs and their pairs' links", kSchemaV8, allow_sample_runs},
         {9, "M-TRACE synthesis: stage items, rejections, endpoint usage", kSchemaV9, {}},
         {10, "jobs: matrix processes launched detached or on Slurm", kSchemaV10, {}},
+        {12, "jobs of kind synth (synthesis stages as jobs)", "", allow_synth_jobs},
     };
     return list;
 }

@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <variant>
 
+#include <nlohmann/json.hpp>
+
 #include "core/store/fts.h"
 #include "core/util/sha256.h"
 
@@ -81,6 +83,11 @@ Where build_where(const TaskFilter& f, bool scan_in_order = true, FtsMode fts_mo
         w.add("EXISTS(SELECT 1 FROM pairs p WHERE p.task_id = t.id AND p.status = ?)");
         w.params.push_back(*f.pair_status);
     }
+    if (f.task_ids) {
+        // One JSON array parameter, whatever the number of ids (no SQL text per id list, no variable limit).
+        w.add("t.id IN (SELECT value FROM json_each(?))");
+        w.params.push_back(nlohmann::json(*f.task_ids).dump());
+    }
     if (f.pairs_dataset_id) {
         // Driven from the pair dataset's rows (pairs_dataset_status index), which are few next to the tasks.
         if (f.pair_status) {
@@ -97,7 +104,7 @@ Where build_where(const TaskFilter& f, bool scan_in_order = true, FtsMode fts_mo
 
 bool has_non_text_filter(const TaskFilter& f) {
     return f.dataset_id || !f.tool.empty() || f.verdict || f.min_steps || f.max_steps || f.has_missing_media ||
-           f.has_images || f.pair_status || f.pairs_dataset_id;
+           f.has_images || f.pair_status || f.pairs_dataset_id || f.task_ids;
 }
 
 void bind_params(Statement& st, const std::vector<Param>& params, int first = 1) {

@@ -61,6 +61,8 @@ struct TaskFilter {
     // another dataset, see ImportOptions::link_existing_tasks); combined with pair_status, a pair of that status.
     std::optional<int64_t> pairs_dataset_id;
     std::string text;                        // full-text search (words, all must match; word* = prefix)
+    // Only these tasks (a drill-down from a count elsewhere, e.g. the synthesis pipeline); empty optional: any.
+    std::optional<std::vector<int64_t>> task_ids;
 };
 
 struct TaskPageRequest {

@@ -14,7 +14,19 @@ namespace matrix::synth::detail {
 using json = nlohmann::json;
 
 Status prepare_queries(Job& job, store::Database& db) {
-    if (!job.s.seed_file.empty()) {
+    if (!job.s.seed_tasks.empty()) {
+        // A selection of tasks: their texts in the order given; a task that is gone or has no text is an error
+        // naming it (the user chose it, so leaving it out silently would change the examples behind their back).
+        MATRIX_TRY(store::Statement st, db.prepare("SELECT query FROM tasks WHERE id=?"));
+        for (int64_t id : job.s.seed_tasks) {
+            st.reset();
+            st.bind_all(id);
+            MATRIX_TRY(bool row, st.step());
+            if (!row) return make_error("seed task " + std::to_string(id) + " does not exist in the project");
+            if (st.column_text(0).empty()) return make_error("seed task " + std::to_string(id) + " has no query text");
+            job.seeds.push_back(st.column_text(0));
+        }
+    } else if (!job.s.seed_file.empty()) {
         std::ifstream in(job.s.seed_file, std::ios::binary);
         if (!in) return make_error("cannot read the seed file", job.s.seed_file);
         std::stringstream ss;
@@ -39,7 +51,8 @@ Status prepare_queries(Job& job, store::Database& db) {
         }
         if (job.seeds.empty()) return make_error("dataset '" + job.s.seed_dataset + "' has no task to use as an example");
     } else {
-        return make_error("the queries stage needs seed examples: --seed-dataset NAME or --seed-file FILE");
+        return make_error("the queries stage needs seed examples: --seed-dataset NAME, --seed-file FILE or "
+                          "--seed-tasks ID,ID,...");
     }
     if (job.seeds.empty()) return make_error("no seed examples", job.s.seed_file);
     MATRIX_TRY(store::Statement all, db.prepare("SELECT query FROM tasks"));
@@ -73,6 +86,7 @@ Result<UnitResult> run_query_round(Job& job, store::Database& db, const Unit& un
                                                {{"tools", tools_text({})}, {"examples", examples},
                                                 {"n", std::to_string(job.s.per_round)}}, 0));
     r.output["examples"] = used;
+    if (!job.s.seed_tasks.empty()) r.output["seed_tasks"] = job.s.seed_tasks;  // where the examples came from
     auto rejected_round = [&](const Rejection& why) -> Result<UnitResult> {
         r.reject(why);
         store::Transaction tx(db);

@@ -32,7 +32,7 @@ json SynthSettings::to_json() const {
     return {{"dataset", dataset}, {"stage", stage}, {"endpoint", endpoint}, {"model", model},
             {"temperature", temperature}, {"max_tokens", max_tokens}, {"seed", seed}, {"limit", limit},
             {"workers", workers}, {"budget_tokens", budget_tokens}, {"seed_dataset", seed_dataset},
-            {"seed_file", seed_file}, {"examples", examples}, {"per_round", per_round}, {"image_pool", image_pool},
+            {"seed_file", seed_file}, {"seed_tasks", seed_tasks}, {"examples", examples}, {"per_round", per_round}, {"image_pool", image_pool},
             {"embeddings_endpoint", embeddings_endpoint}, {"embeddings_model", embeddings_model}, {"tools", tools},
             {"max_steps", max_steps}};
 }

@@ -60,6 +60,7 @@ struct SynthSettings {
     // queries
     std::string seed_dataset;        // seed examples: this dataset's task texts ...
     std::string seed_file;           // ... or a JSON file: an array of strings or of objects with "query"
+    std::vector<int64_t> seed_tasks; // ... or these tasks' texts, in this order (a selection in the task browser)
     int examples = 3;                // seed examples per request
     int per_round = 5;               // queries asked per round
     // images

@@ -1,7 +1,8 @@
-// The Synthesis dock: the arguments it gives `matrix synth run`, the queries stage run from the panel as a child
-// process against a scripted teacher on 127.0.0.1 and followed to its end, the pipeline's counts and reasons read
-// back through the session, drill-down by keyboard (Enter on a count lists its items, Enter on an item asks for
-// that task), and the panel rendered to PNG ($MATRIX_SCREENSHOT_DIR keeps it).
+// The Synthesis dock: the arguments it gives `matrix synth run`, the queries stage run from the panel as a job
+// against a scripted teacher on 127.0.0.1 and followed to its end, the pipeline's counts and reasons read back
+// through the session, drill-down by keyboard (Enter on a count lists its items and asks the task browser for
+// exactly their tasks, Enter on an item asks for that task), and the panel rendered to PNG ($MATRIX_SCREENSHOT_DIR
+// keeps it).
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTableView>
@@ -86,7 +87,10 @@ private slots:
         QVERIFY(finished.wait(60000));
         QCOMPARE(finished.first().at(1).toInt(), 0);
         QVERIFY(refreshed.wait(10000));
-        QCOMPARE(panel.progressText(), QStringLiteral("queries finished"));
+        QCOMPARE(panel.progressText(),
+                 QStringLiteral("queries finished: 1 units, 1 done, 0 rejected, 0 failed, 1200 paid tokens"));
+        QCOMPARE(panel.followedJob(), qint64(1));
+        QTRY_COMPARE_WITH_TIMEOUT(panel.unfinishedJobs(), 0, 5000);  // the job list follows within its poll
 
         // The pipeline: 1 round in, 3 tasks out, 2 rejected (the seed's duplicate, a query that is not a string);
         // the next stages have their pending tasks; cost from the price (1000 x 2 + 200 x 10 per million).
@@ -100,10 +104,16 @@ private slots:
         panel.pipelineView()->setCurrentIndex(m->index(0, SynthPipelineModel::Rejected));
         QCOMPARE(panel.reasonsText(), QStringLiteral("queries rejected: duplicate 1, wrong fields 1"));
 
-        // Enter on "rejected": the two rejected queries with their reasons.
+        // Enter on "rejected": the two rejected queries with their reasons; neither became a task, so the task
+        // browser is asked for no task, and told why.
         QSignalSpy loaded(&panel, &SynthesisPanel::itemsLoaded);
+        QSignalSpy filter(&panel, &SynthesisPanel::filterTasksRequested);
         QTest::keyClick(panel.pipelineView(), Qt::Key_Return);
         QVERIFY(loaded.wait(10000));
+        QCOMPARE(filter.count(), 1);
+        QCOMPARE(filter.first().at(0).value<QVector<qint64>>(), QVector<qint64>());
+        QCOMPARE(filter.first().at(1).toString(),
+                 QStringLiteral("synthesis synth \u00b7 queries \u00b7 rejected (2 rejected queries never became tasks)"));
         QCOMPARE(panel.itemsModel()->rowCount(), 2);
         QVERIFY2(panel.itemsModel()->items()[0].reason.startsWith("duplicate: Calculate the monthly cost"),
                  qPrintable(panel.itemsModel()->items()[0].reason));
@@ -115,6 +125,11 @@ private slots:
         QTest::keyClick(panel.pipelineView(), Qt::Key_Return);
         QVERIFY(loaded.wait(10000));
         QCOMPARE(panel.itemsModel()->rowCount(), 3);
+        QCOMPARE(filter.count(), 2);
+        const QVector<qint64> outIds = filter.last().at(0).value<QVector<qint64>>();
+        QCOMPARE(outIds, QVector<qint64>({panel.itemsModel()->items()[0].taskId, panel.itemsModel()->items()[1].taskId,
+                                          panel.itemsModel()->items()[2].taskId}));
+        QCOMPARE(filter.last().at(1).toString(), QStringLiteral("synthesis synth \u00b7 queries \u00b7 out"));
         QCOMPARE(panel.itemsModel()->items()[2].query, QStringLiteral("What is 17 times 23?"));
         QCOMPARE(panel.itemsModel()->items()[2].status, QStringLiteral("done"));
         QSignalSpy show(&panel, &SynthesisPanel::showTaskRequested);

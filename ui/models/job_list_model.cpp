@@ -83,6 +83,12 @@ int JobListModel::unfinishedCount(const QString& kind) const {
     return n;
 }
 
+const jobs::Job* JobListModel::newestUnfinished(const QString& kind) const {
+    for (const auto& j : m_jobs)  // newest first
+        if (!j.is_final() && j.kind == kind.toStdString()) return &j;
+    return nullptr;
+}
+
 void JobListModel::refresh() {
     if (!m_session || !m_session->isOpen() || m_inFlight) return;
     m_inFlight = true;

@@ -35,6 +35,8 @@ public:
     const jobs::Job* job(int row) const;
     const jobs::Job* jobById(qint64 id) const;
     int unfinishedCount(const QString& kind = {}) const;  // queued, running or paused (of one kind when given)
+    // The newest queued, running or paused job of this kind (what a dock reattaches to), or null.
+    const jobs::Job* newestUnfinished(const QString& kind) const;
     bool loaded() const { return m_loaded; }
 
     // `done` gets the job (or the error text) on the UI thread.

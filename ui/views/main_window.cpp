@@ -1,6 +1,8 @@
 // MainWindow: panes, menus, toolbar, status bar and the wiring between them (see main_window.h).
 #include "ui/views/main_window.h"
 
+#include "ui/models/job_list_model.h"
+
 #include <utility>
 
 #include <QAction>
@@ -209,7 +211,7 @@ void MainWindow::createDocks() {
                                  tr("Training"), "dock_training", Qt::BottomDockWidgetArea);
 #endif
     tabifyDockWidget(runs, training);
-    // Step-wise Pref-X sampling: its job runs on the panel's worker thread; the pairs land in curation as pending.
+    // Step-wise Pref-X sampling as a `matrix sample` job; the pairs land in curation as pending.
     auto* samplePanel = new SamplePanel(m_session);
     QDockWidget* sample = make(samplePanel, tr("Sample"), "dock_sample", Qt::BottomDockWidgetArea);
     tabifyDockWidget(training, sample);
@@ -231,11 +233,25 @@ void MainWindow::createDocks() {
         if (QDockWidget* d = dock(QStringLiteral("dock_runs")))
             if (auto* pane = qobject_cast<RunComparePane*>(d->widget())) pane->reload();
     });
-    // M-TRACE synthesis: `matrix synth run` as a child process; counts drill down to tasks shown here.
+    // M-TRACE synthesis: `matrix synth run` as a job; counts drill down to tasks shown here.
     auto* synthesis = new SynthesisPanel(m_session);
     QDockWidget* synthesisDock = make(synthesis, tr("Synthesis"), "dock_synthesis", Qt::BottomDockWidgetArea);
     tabifyDockWidget(evaluateDock, synthesisDock);
     connect(synthesis, &SynthesisPanel::showTaskRequested, this, [this](qint64 taskId) { showTask(taskId); });
+    // Drill-down: a pipeline count filters the task browser to exactly its tasks (Esc there clears it) ...
+    connect(synthesis, &SynthesisPanel::filterTasksRequested, this,
+            [this, browser](const QVector<qint64>& ids, const QString& label) {
+                browser->show();
+                browser->raise();
+                m_browser->setIdFilter(ids, label);
+            });
+    // ... and a selection there becomes the seed examples of the next queries stage.
+    connect(m_browser, &TaskBrowser::seedsRequested, this, [synthesis, synthesisDock](const QVector<qint64>& ids) {
+        synthesis->setSeedTasks(ids);
+        synthesis->setStage(QStringLiteral("queries"));
+        synthesisDock->show();
+        synthesisDock->raise();
+    });
     curation->raise();
     resizeDocks({browser, images}, {600, 420}, Qt::Horizontal);
     resizeDocks({curation}, {380}, Qt::Vertical);
@@ -823,12 +839,15 @@ bool MainWindow::waitForIdle(int timeoutMs) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-    // Jobs (training, evaluation) are processes of their own: closing never stops them, but says so first.
+    // Jobs (training, evaluation, sampling, synthesis) are processes of their own: closing never stops them, but
+    // says so first.
     int running = 0;
 #ifdef MATRIX_HAVE_TORCH
     if (auto* panel = findChild<TrainingPanel*>()) running += panel->unfinishedJobs();
 #endif
     if (auto* evaluate = findChild<EvaluatePanel*>(); evaluate && evaluate->isRunning()) ++running;
+    if (auto* sample = findChild<SamplePanel*>()) running += sample->unfinishedJobs();
+    if (auto* synthesis = findChild<SynthesisPanel*>()) running += synthesis->unfinishedJobs();
     if (running > 0) {
         QMessageBox box(QMessageBox::Question, tr("Jobs are running"),
                         tr("%n job(s) of this project are running. They keep running after the window closes and "
@@ -837,6 +856,20 @@ void MainWindow::closeEvent(QCloseEvent* event) {
                             .arg(m_session->path()),
                         QMessageBox::NoButton, this);
         box.setObjectName("close_with_jobs");
+        // Which ones: every unfinished job of the project (any JobListModel lists them all).
+        if (auto* sample = findChild<SamplePanel*>()) {
+            QStringList lines;
+            const JobListModel* jobsModel = sample->jobsModel();
+            for (int row = 0; row < jobsModel->rowCount(); ++row) {
+                const jobs::Job* j = jobsModel->job(row);
+                if (j->is_final() || j->kind == "eval") continue;  // the Evaluate dock's runs are counted above
+                lines << tr("job %1 (%2, %3): %4")
+                             .arg(j->id)
+                             .arg(QString::fromStdString(j->kind), QString::fromStdString(j->state),
+                                  QString::fromStdString(j->command_line()).left(90));
+            }
+            box.setInformativeText(lines.join(QLatin1Char('\n')));
+        }
         QPushButton* close = box.addButton(tr("Close, keep them running"), QMessageBox::AcceptRole);
         box.addButton(QMessageBox::Cancel);
         box.setDefaultButton(close);

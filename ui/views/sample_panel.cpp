@@ -11,12 +11,15 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSpinBox>
 #include <QTableView>
-#include <QThread>
 #include <QVBoxLayout>
 
+#include "core/agent/tool_specs.h"
 #include "core/store/dataset_repo.h"
+#include "ui/models/job_follower.h"
+#include "ui/models/job_list_model.h"
 #include "ui/models/project_session.h"
 #include "ui/models/sample_review_model.h"
 
@@ -35,8 +38,9 @@ QString eta_text(double seconds) {
 SamplePanel::SamplePanel(ProjectSession* session, QWidget* parent)
     : QWidget(parent),
       m_session(session),
-      m_thread(new QThread(this)),
-      m_worker(new SamplingWorker),
+      m_binary(JobFollower::matrixBinary()),
+      m_jobs(new JobListModel(session, this)),
+      m_follower(new JobFollower(session, this)),
       m_dataset(new QComboBox(this)),
       m_controllerKind(new QComboBox(this)),
       m_model(new QLineEdit(this)),
@@ -52,6 +56,7 @@ SamplePanel::SamplePanel(ProjectSession* session, QWidget* parent)
       m_maxNewTokens(new QSpinBox(this)),
       m_start(new QPushButton(tr("&Start Sampling"), this)),
       m_resume(new QPushButton(tr("&Resume Run"), this)),
+      m_pause(new QPushButton(tr("&Pause"), this)),
       m_cancel(new QPushButton(tr("&Cancel"), this)),
       m_progress(new QProgressBar(this)),
       m_status(new QLabel(tr("Idle"), this)),
@@ -61,10 +66,7 @@ SamplePanel::SamplePanel(ProjectSession* session, QWidget* parent)
       m_disagreements(new DisagreementModel(this)),
       m_countView(new QTableView(this)),
       m_disagreementView(new QTableView(this)) {
-    m_worker->moveToThread(m_thread);
-    connect(m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
-    m_thread->start();
-
+    qRegisterMetaType<matrix::ui::SamplingOutcome>();
     m_dataset->setEditable(true);
     m_dataset->setToolTip(tr("The dataset whose tasks are sampled"));
     m_controllerKind->addItems({tr("Local model"), tr("Endpoint")});
@@ -114,8 +116,11 @@ SamplePanel::SamplePanel(ProjectSession* session, QWidget* parent)
                            "the verifier's pick continued; pairs go to curation as pending"));
     m_resume->setToolTip(tr("Carry on the run chosen below: finished tasks are kept, unfinished ones continue"));
     m_cancel->setToolTip(tr("Stop at the next step; every stored step and pair is kept and the run can be resumed"));
+    m_pause->setToolTip(tr("Stop the sampling process where it is (Pause again continues it)"));
+    m_start->setStatusTip(tr("Sampling runs as a job: it keeps running when the window closes"));
     buttons->addWidget(m_start);
     buttons->addWidget(m_resume);
+    buttons->addWidget(m_pause);
     buttons->addWidget(m_cancel);
     buttons->addWidget(m_progress, 1);
     buttons->addWidget(m_status);
@@ -166,50 +171,38 @@ SamplePanel::SamplePanel(ProjectSession* session, QWidget* parent)
     });
     connect(m_session, &ProjectSession::dataChanged, this, [this](const QString&) { refreshReview(); });
 
-    connect(m_worker, &SamplingWorker::runStarted, this, [this](qint64 runId, int tasks, int k) {
-        m_runId = runId;
-        m_pairs = 0;
-        m_progress->setRange(0, tasks);
-        m_progress->setValue(0);
-        m_status->setText(tr("Run %1: 0/%2 tasks").arg(runId).arg(tasks));
-        log(tr("run %1: %2 tasks, K %3").arg(runId).arg(tasks).arg(k));
-    });
-    connect(m_worker, &SamplingWorker::stepStored, this,
-            [this](qint64, qint64 task, int step, int candidates, int best, int pairs, const QString& reason) {
-                m_pairs += pairs;
-                log(tr("task %1 step %2: %3 candidates, best %4, %5 pairs%6")
-                        .arg(task).arg(step).arg(candidates).arg(best).arg(pairs)
-                        .arg(reason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(reason.simplified().left(100))));
-                if (pairs > 0) emit pairsChanged();
-            });
-    connect(m_worker, &SamplingWorker::progress, this, [this](qint64 done, qint64 total, double eta) {
-        m_progress->setRange(0, int(total));
-        m_progress->setValue(int(done));
-        m_status->setText(tr("Run %1: %2/%3 tasks \u00b7 %4 pairs \u00b7 %5").arg(m_runId).arg(done).arg(total).arg(m_pairs).arg(eta_text(eta)));
-    });
-    connect(m_worker, &SamplingWorker::note, this, [this](const QString& n) { log(n); });
-    connect(m_worker, &SamplingWorker::finished, this, [this](const SamplingOutcome& o) {
-        if (o.status == QLatin1String("failed")) {
-            m_status->setText(tr("Failed: %1").arg(o.error));
-            log(tr("failed: %1").arg(o.error));
-        } else {
-            m_status->setText(tr("Run %1 %2: %3 pairs").arg(o.runId).arg(o.status).arg(o.pairs));
-            log(tr("run %1 %2: %3 pairs").arg(o.runId).arg(o.status).arg(o.pairs));
-        }
-        if (o.runId > 0) m_reviewRunId = o.runId;
+    connect(m_pause, &QPushButton::clicked, this, &SamplePanel::pauseSampling);
+    connect(m_follower, &JobFollower::linesRead, this, &SamplePanel::onLines);
+    connect(m_follower, &JobFollower::jobUpdated, this, [this](const jobs::Job& j) {
+        m_pause->setText(j.state == "paused" ? tr("Continue") : tr("&Pause"));
+        if (j.state == "paused") m_status->setText(tr("Job %1 paused (Continue carries it on)").arg(j.id));
+        if (j.run_id && m_runId == 0) m_runId = *j.run_id;
         updateButtons();
-        emit pairsChanged();
-        refreshReview();
-        emit samplingFinished(o);
+    });
+    connect(m_follower, &JobFollower::ended, this, &SamplePanel::onJobEnded);
+    // Reattach: the first job list after a project opens names an unfinished sampling job started before.
+    connect(m_jobs, &JobListModel::jobsUpdated, this, [this] {
+        if (m_reattachChecked || !m_jobs->loaded()) return;
+        m_reattachChecked = true;
+        if (m_follower->isActive() || m_starting) return;
+        if (const jobs::Job* j = m_jobs->newestUnfinished(QStringLiteral("sample"))) {
+            log(tr("Reattached to job %1 (process %2 on %3), %4.")
+                    .arg(j->id)
+                    .arg(j->pid)
+                    .arg(QString::fromStdString(j->host), QString::fromStdString(j->state)));
+            follow(j->id);
+        }
+    });
+    connect(m_session, &ProjectSession::opened, this, [this] {
+        m_follower->follow(0);
+        m_reattachChecked = false;
+        updateButtons();
     });
     updateButtons();
 }
 
-SamplePanel::~SamplePanel() {
-    m_worker->cancel();
-    m_thread->quit();
-    m_thread->wait();
-}
+// The job is a process of its own: the panel going away leaves it running (the close dialog says so).
+SamplePanel::~SamplePanel() = default;
 
 void SamplePanel::setProjectPath(const QString& path) {
     m_projectPath = path;
@@ -238,7 +231,9 @@ void SamplePanel::setCandidates(int k) { m_k->setValue(k); }
 void SamplePanel::setLimit(int tasks) { m_limit->setValue(tasks); }
 void SamplePanel::setMaxNewTokens(int tokens) { m_maxNewTokens->setValue(tokens); }
 void SamplePanel::setMaxSteps(int steps) { m_maxSteps->setValue(steps); }
-bool SamplePanel::isSampling() const { return m_worker->isRunning(); }
+bool SamplePanel::isSampling() const { return m_starting || m_follower->isActive(); }
+int SamplePanel::unfinishedJobs() const { return m_jobs->unfinishedCount(QStringLiteral("sample")); }
+qint64 SamplePanel::followedJob() const { return m_follower->jobId(); }
 QString SamplePanel::progressText() const { return m_status->text(); }
 
 bool SamplePanel::collectSettings(agent::SamplingSettings* out, QString* error) const {
@@ -269,41 +264,160 @@ bool SamplePanel::collectSettings(agent::SamplingSettings* out, QString* error) 
     return true;
 }
 
+bool SamplePanel::startArguments(QStringList* out, QString* error) const {
+    agent::SamplingSettings check;
+    if (!collectSettings(&check, error)) return false;
+    QStringList a = {QStringLiteral("sample"), QStringLiteral("run"), QStringLiteral("--db"), m_projectPath,
+                     QStringLiteral("--dataset"), m_dataset->currentText().trimmed()};
+    if (m_controllerKind->currentIndex() == 0) {
+        a << QStringLiteral("--model") << m_model->text().trimmed();
+        if (!m_adapter->text().trimmed().isEmpty()) a << QStringLiteral("--adapter") << m_adapter->text().trimmed();
+    } else {
+        a << QStringLiteral("--endpoint") << m_endpoint->text().trimmed() << QStringLiteral("--endpoint-model")
+          << m_endpointModel->text().trimmed();
+    }
+    if (!m_verifierUrl->text().trimmed().isEmpty())
+        a << QStringLiteral("--verifier-endpoint") << m_verifierUrl->text().trimmed() << QStringLiteral("--verifier-model")
+          << m_verifierModel->text().trimmed();
+    a << QStringLiteral("--k") << QString::number(m_k->value());
+    if (m_limit->value() > 0) a << QStringLiteral("--limit") << QString::number(m_limit->value());
+    a << QStringLiteral("--seed") << QString::number(m_seed->value()) << QStringLiteral("--set")
+      << QStringLiteral("max_steps=%1").arg(m_maxSteps->value()) << QStringLiteral("--set")
+      << QStringLiteral("max_new_tokens=%1").arg(m_maxNewTokens->value());
+    if (!m_workRoot.isEmpty()) a << QStringLiteral("--set") << QStringLiteral("work_dir=%1").arg(m_workRoot);
+    *out = a;
+    return true;
+}
+
 void SamplePanel::startSampling() {
     if (isSampling() || m_projectPath.isEmpty()) return;
-    SamplingRequest r;
+    QStringList args;
     QString error;
-    if (!collectSettings(&r.settings, &error)) {
+    if (!startArguments(&args, &error)) {
         m_status->setText(error);
         return;
     }
-    r.limit = m_limit->value() > 0 ? m_limit->value() : -1;
-    launch(r);
+    launch(args);
 }
 
 void SamplePanel::resumeSampling() {
     if (isSampling() || m_projectPath.isEmpty() || m_reviewRunId <= 0) return;
-    SamplingRequest r;
-    r.resumeRunId = m_reviewRunId;
-    launch(r);
+    QStringList args = {QStringLiteral("sample"), QStringLiteral("resume"), QStringLiteral("--db"), m_projectPath,
+                        QStringLiteral("--run"), QString::number(m_reviewRunId)};
+    launch(args);
 }
 
-void SamplePanel::launch(const SamplingRequest& request) {
-    SamplingRequest r = request;
-    r.projectPath = m_projectPath;
-    r.workRoot = m_workRoot;
-    m_worker->setRequest(r);
-    m_status->setText(r.resumeRunId > 0 ? tr("Resuming run %1...").arg(r.resumeRunId) : tr("Starting..."));
-    QMetaObject::invokeMethod(m_worker, &SamplingWorker::start, Qt::QueuedConnection);
-    // The worker sets its running flag when it starts; the buttons follow the request.
-    m_start->setEnabled(false);
-    m_resume->setEnabled(false);
-    m_cancel->setEnabled(true);
+void SamplePanel::launch(const QStringList& arguments) {
+    if (!m_session || !m_session->isOpen()) return;
+    if (m_binary.isEmpty()) {
+        m_status->setText(tr("The matrix command-line program was not found beside the workbench or on PATH."));
+        return;
+    }
+    jobs::JobRequest req;
+    req.kind = "sample";
+    for (const QString& a : arguments) req.argv.push_back(a.toStdString());
+    req.db_path = m_session->path().toStdString();
+    req.binary = m_binary.toStdString();
+    const bool resuming = arguments.value(1) == QLatin1String("resume");
+    m_runId = resuming ? m_reviewRunId : 0;
+    m_status->setText(resuming ? tr("Resuming run %1 as a job...").arg(m_reviewRunId) : tr("Starting a sampling job..."));
+    log(QStringLiteral("$ matrix %1").arg(arguments.join(QLatin1Char(' '))));
+    m_starting = true;
+    updateButtons();
+    m_jobs->submit(req, [this](const jobs::Job* job, const QString& error) {
+        m_starting = false;
+        if (!job) {
+            m_status->setText(tr("Not started: %1").arg(error));
+            updateButtons();
+            return;
+        }
+        follow(job->id);
+    });
+}
+
+void SamplePanel::follow(qint64 jobId) {
+    m_pairs = 0;
+    m_tasks = 0;
+    if (const jobs::Job* j = m_jobs->jobById(jobId); j && j->run_id) m_runId = *j->run_id;
+    m_progress->setRange(0, 0);
+    m_status->setText(tr("Job %1: waiting for its first report...").arg(jobId));
+    m_follower->follow(jobId);
+    updateButtons();
+}
+
+void SamplePanel::onLines(const QStringList& lines) {
+    // What `matrix sample run|resume` prints: "[run 12, 3 tasks, K 5, ...]", "task 4 step 1: ..., 2 pairs (...)",
+    // "[progress 1/3, eta 40 s]", "pairs 7" and "run 12" last.
+    static const QRegularExpression runLine(QStringLiteral("^\\[run (\\d+), (\\d+) tasks, K (\\d+)"));
+    static const QRegularExpression stepLine(QStringLiteral("^task (\\d+) step (\\d+): .*?, (\\d+) pairs(?: \\((.*)\\))?$"));
+    static const QRegularExpression pairsLine(QStringLiteral("^pairs (\\d+)$"));
+    bool stored = false;
+    for (const QString& line : lines) {
+        if (const auto p = JobFollower::parseProgress(line)) {
+            m_tasks = p->total;
+            m_progress->setRange(0, std::max(1, p->total));
+            m_progress->setValue(p->done);
+            m_status->setText(tr("Run %1: %2/%3 tasks \u00b7 %4 pairs \u00b7 %5")
+                                  .arg(m_runId).arg(p->done).arg(p->total).arg(m_pairs).arg(eta_text(p->eta_s)));
+            continue;
+        }
+        log(line);
+        if (const auto m = runLine.match(line); m.hasMatch()) {
+            m_runId = m.captured(1).toLongLong();
+            m_tasks = m.captured(2).toInt();
+            m_progress->setRange(0, std::max(1, m_tasks));
+            m_progress->setValue(0);
+            m_status->setText(tr("Run %1: 0/%2 tasks").arg(m_runId).arg(m_tasks));
+        } else if (const auto m = stepLine.match(line); m.hasMatch()) {
+            const int pairs = m.captured(3).toInt();
+            m_pairs += pairs;
+            stored = stored || pairs > 0;
+        } else if (const auto m = pairsLine.match(line); m.hasMatch()) {
+            m_pairs = m.captured(1).toLongLong();
+        }
+    }
+    if (stored) emit pairsChanged();
+}
+
+void SamplePanel::onJobEnded(const jobs::Job& job) {
+    m_jobs->refresh();  // the job list (unfinishedJobs, the close dialog) catches up now, not at its next poll
+    SamplingOutcome o;
+    o.runId = job.run_id.value_or(m_runId);
+    o.pairs = m_pairs;
+    o.tasks = m_tasks;
+    o.status = QString::fromStdString(job.state);
+    if (job.state == "failed") {
+        o.error = QString::fromStdString(job.reason).section('\n', 0, 0);
+        m_status->setText(tr("Failed: %1").arg(o.error));
+    } else {
+        m_status->setText(tr("Run %1 %2: %3 pairs").arg(o.runId).arg(o.status).arg(o.pairs));
+    }
+    m_progress->setRange(0, 1);
+    m_progress->setValue(job.state == "finished" ? 1 : 0);
+    m_pause->setText(tr("&Pause"));
+    if (o.runId > 0) m_reviewRunId = o.runId;
+    updateButtons();
+    emit pairsChanged();
+    refreshReview();
+    emit samplingFinished(o);
 }
 
 void SamplePanel::cancelSampling() {
-    m_worker->cancel();
+    if (!m_follower->isActive()) return;
     m_status->setText(tr("Cancelling at the next step..."));
+    m_jobs->control(m_follower->jobId(), QStringLiteral("cancel"), [this](const QString& error) {
+        if (!error.isEmpty()) m_status->setText(tr("Cancel failed: %1").arg(error));
+    });
+}
+
+void SamplePanel::pauseSampling() {
+    if (!m_follower->isActive() || !m_follower->job()) return;
+    const bool paused = m_follower->job()->state == "paused";
+    m_jobs->control(m_follower->jobId(), paused ? QStringLiteral("resume") : QStringLiteral("pause"),
+                    [this](const QString& error) {
+                        if (!error.isEmpty()) m_status->setText(error);
+                        m_follower->poll();
+                    });
 }
 
 void SamplePanel::updateButtons() {
@@ -316,7 +430,8 @@ void SamplePanel::updateButtons() {
     m_endpointModel->setEnabled(!local);
     m_start->setEnabled(open && !busy);
     m_resume->setEnabled(open && !busy && m_reviewRunId > 0);
-    m_cancel->setEnabled(busy);
+    m_cancel->setEnabled(busy && !m_starting);
+    m_pause->setEnabled(busy && !m_starting);
 }
 
 void SamplePanel::log(const QString& line) { m_log->appendPlainText(line); }

@@ -2,14 +2,20 @@
 // model + adapter or an endpoint, verifier: an endpoint or the controller's own model, K, task limit, seed, limits),
 // Start / Resume / Cancel, a progress bar with tasks done, pairs and ETA, and a log of stored steps. Below, the
 // review of a sampling run: approvals and rejections by reason, and the "verifier vs you" queue (pairs whose
-// decision disagrees with the verifier); activating one shows it in Pair Curation. The job runs on a
-// SamplingWorker thread with its own connection; reads go through the ProjectSession. UI thread only.
+// decision disagrees with the verifier); activating one shows it in Pair Curation. Start and Resume launch
+// `matrix sample run|resume` as a job (core/jobs, through JobListModel like the Training dock: a process of its own
+// that keeps running when the window closes); the dock follows it from the project (JobFollower: state, the log's
+// step lines, progress with ETA), pauses / continues and cancels it, and reattaches to an unfinished sampling job when
+// the project opens. Reads go through the ProjectSession. UI thread only.
 #pragma once
 
 #include <QString>
 #include <QWidget>
 
-#include "ui/workers/sampling_worker.h"
+#include <QMetaType>
+
+#include "core/agent/sampling.h"
+#include "core/jobs/job_repo.h"
 
 class QComboBox;
 class QLabel;
@@ -19,13 +25,23 @@ class QProgressBar;
 class QPushButton;
 class QSpinBox;
 class QTableView;
-class QThread;
 
 namespace matrix::ui {
 
 class DecisionCountModel;
 class DisagreementModel;
+class JobFollower;
+class JobListModel;
 class ProjectSession;
+
+// How a sampling job ended, as the dock read it from the job's row and log.
+struct SamplingOutcome {
+    qint64 runId = 0;
+    QString status;  // finished | cancelled | failed
+    QString error;
+    qint64 pairs = 0;
+    int tasks = 0;
+};
 
 class SamplePanel : public QWidget {
     Q_OBJECT
@@ -47,7 +63,13 @@ public:
     void setMaxNewTokens(int tokens);
     void setMaxSteps(int steps);
     void setWorkRoot(const QString& dir) { m_workRoot = dir; }
+    void setMatrixBinary(const QString& path) { m_binary = path; }
+    // The `matrix sample run` arguments of the form (false with `error` set when a value is missing).
+    bool startArguments(QStringList* out, QString* error) const;
     bool isSampling() const;
+    int unfinishedJobs() const;  // sampling jobs of this project queued, running or paused
+    qint64 followedJob() const;
+    JobListModel* jobsModel() const { return m_jobs; }
     QString progressText() const;
     qint64 reviewRunId() const { return m_reviewRunId; }
     DecisionCountModel* decisionModel() const { return m_counts; }
@@ -58,6 +80,7 @@ public slots:
     void startSampling();
     void resumeSampling();  // the run shown in the review
     void cancelSampling();
+    void pauseSampling();  // pauses the followed job, or continues it when paused
     void refreshReview();
     void refreshDatasets();
 
@@ -67,14 +90,20 @@ signals:
     void samplingFinished(const matrix::ui::SamplingOutcome& outcome);
 
 private:
-    void launch(const SamplingRequest& request);
+    void launch(const QStringList& arguments);
+    void follow(qint64 jobId);
+    void onLines(const QStringList& lines);
+    void onJobEnded(const matrix::jobs::Job& job);
     void updateButtons();
     void log(const QString& line);
 
     ProjectSession* m_session;
-    QString m_projectPath, m_workRoot;
-    QThread* m_thread;
-    SamplingWorker* m_worker;
+    QString m_projectPath, m_workRoot, m_binary;
+    JobListModel* m_jobs;
+    JobFollower* m_follower;
+    bool m_starting = false;
+    bool m_reattachChecked = false;
+    int m_tasks = 0;
     QComboBox* m_dataset;
     QComboBox* m_controllerKind;
     QLineEdit* m_model;
@@ -90,6 +119,7 @@ private:
     QSpinBox* m_maxNewTokens;
     QPushButton* m_start;
     QPushButton* m_resume;
+    QPushButton* m_pause;
     QPushButton* m_cancel;
     QProgressBar* m_progress;
     QLabel* m_status;
@@ -106,3 +136,5 @@ private:
 };
 
 }  // namespace matrix::ui
+
+Q_DECLARE_METATYPE(matrix::ui::SamplingOutcome)

@@ -22,6 +22,8 @@
 
 #include "core/store/dataset_repo.h"
 #include "core/synth/synth_job.h"
+#include "ui/models/job_follower.h"
+#include "ui/models/job_list_model.h"
 #include "ui/models/project_session.h"
 #include "ui/models/synth_pipeline_model.h"
 
@@ -29,11 +31,21 @@ namespace matrix::ui {
 
 namespace {
 QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+// The value after `flag` in a job's argv ("" when absent).
+QString argValue(const jobs::Job& job, const char* flag) {
+    for (size_t i = 0; i + 1 < job.argv.size(); ++i)
+        if (job.argv[i] == flag) return qs(job.argv[i + 1]);
+    return {};
+}
 }  // namespace
 
-SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent) : QWidget(parent), m_session(session) {
-    const QString beside = QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("matrix"));
-    m_binary = QFileInfo::exists(beside) ? beside : QStandardPaths::findExecutable(QStringLiteral("matrix"));
+SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent)
+    : QWidget(parent),
+      m_session(session),
+      m_jobs(new JobListModel(session, this)),
+      m_follower(new JobFollower(session, this)) {
+    m_binary = JobFollower::matrixBinary();
 
     m_pipeline = new SynthPipelineModel(this);
     m_items = new SynthItemsModel(this);
@@ -62,8 +74,16 @@ SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent) : QWidg
     m_budget->setSpecialValueText(tr("no budget"));
     m_start = new QPushButton(tr("&Run Stage"));
     m_start->setToolTip(tr("Run the chosen stage (Ctrl+Return)"));
+    m_pause = new QPushButton(tr("&Pause"));
+    m_pause->setToolTip(tr("Stop the stage's process where it is (Pause again continues it)"));
     m_cancel = new QPushButton(tr("Cancel"));
-    m_cancel->setToolTip(tr("Stop after the units in flight; running the stage again carries on"));
+    m_cancel->setToolTip(tr("Stop the stage now: a request in flight is dropped (never recorded) and its unit stays pending; "
+                               "finished units are kept, and running the stage again carries on"));
+    m_seedTasksLabel = new QLabel;
+    m_seedTasksLabel->setObjectName("seed_tasks");
+    m_seedTasksLabel->setWordWrap(true);
+    m_clearSeeds = new QPushButton(tr("Clear"));
+    m_clearSeeds->setToolTip(tr("Forget the tasks chosen in the task browser (use the dataset or file instead)"));
     m_progress = new QProgressBar;
     m_progress->setFormat(QStringLiteral("%v/%m"));
     m_status = new QLabel(tr("Open a project, give the teacher's endpoint, choose a stage."));
@@ -90,6 +110,10 @@ SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent) : QWidg
     seeds->addWidget(m_seedDataset, 1);
     seeds->addWidget(m_seedFile, 1);
     form->addRow(label(tr("S&eed examples"), m_seedDataset), seeds);
+    auto* chosen = new QHBoxLayout;
+    chosen->addWidget(m_seedTasksLabel, 1);
+    chosen->addWidget(m_clearSeeds);
+    form->addRow(chosen);
     auto* images = new QHBoxLayout;
     images->addWidget(m_pool, 1);
     images->addWidget(m_embeddings, 1);
@@ -105,6 +129,7 @@ SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent) : QWidg
     auto* run = new QHBoxLayout;
     run->addWidget(m_stage);
     run->addWidget(m_start);
+    run->addWidget(m_pause);
     run->addWidget(m_cancel);
     run->addWidget(m_progress, 1);
     form->addRow(label(tr("&Stage"), m_stage), run);
@@ -137,6 +162,28 @@ SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent) : QWidg
 
     connect(m_start, &QPushButton::clicked, this, &SynthesisPanel::start);
     connect(m_cancel, &QPushButton::clicked, this, &SynthesisPanel::cancel);
+    connect(m_pause, &QPushButton::clicked, this, &SynthesisPanel::pause);
+    connect(m_clearSeeds, &QPushButton::clicked, this, [this] { setSeedTasks({}); });
+    connect(m_follower, &JobFollower::linesRead, this, &SynthesisPanel::onLines);
+    connect(m_follower, &JobFollower::jobUpdated, this, [this](const jobs::Job& j) {
+        m_pause->setText(j.state == "paused" ? tr("Continue") : tr("&Pause"));
+        if (j.state == "paused") m_status->setText(tr("%1 paused (job %2; Continue carries it on)").arg(m_runningStage).arg(j.id));
+        updateControls();
+    });
+    connect(m_follower, &JobFollower::ended, this, &SynthesisPanel::onJobEnded);
+    // Reattach: the first job list after a project opens names an unfinished synth job started before.
+    connect(m_jobs, &JobListModel::jobsUpdated, this, [this] {
+        if (m_reattachChecked || !m_jobs->loaded()) return;
+        m_reattachChecked = true;
+        if (m_follower->isActive() || m_starting) return;
+        if (const jobs::Job* j = m_jobs->newestUnfinished(QStringLiteral("synth"))) {
+            m_log->appendPlainText(tr("Reattached to job %1 (process %2 on %3), %4.")
+                                       .arg(j->id)
+                                       .arg(j->pid)
+                                       .arg(qs(j->host), qs(j->state)));
+            follow(j->id);
+        }
+    });
     auto* runKey = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), this, this, &SynthesisPanel::start);
     runKey->setContext(Qt::WidgetWithChildrenShortcut);
     connect(m_pipelineView, &QTableView::activated, this, [this](const QModelIndex& index) {
@@ -149,16 +196,21 @@ SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent) : QWidg
         if (index.row() < m_items->items().size() && m_items->items()[index.row()].taskId > 0)
             emit showTaskRequested(m_items->items()[index.row()].taskId);
     });
-    if (m_session) connect(m_session, &ProjectSession::opened, this, [this] { refresh(); });
+    if (m_session) {
+        connect(m_session, &ProjectSession::opened, this, [this] {
+            m_follower->stop();
+            m_follower->follow(0);
+            m_reattachChecked = false;
+            updateControls();
+            refresh();
+        });
+    }
+    setSeedTasks({});
     updateControls();
 }
 
-SynthesisPanel::~SynthesisPanel() {
-    if (m_process && m_process->state() != QProcess::NotRunning) {
-        m_process->terminate();
-        m_process->waitForFinished(5000);
-    }
-}
+// The job is a process of its own: the panel going away leaves it running (the close dialog says so).
+SynthesisPanel::~SynthesisPanel() = default;
 
 void SynthesisPanel::setDataset(const QString& name) { m_dataset->setText(name); }
 void SynthesisPanel::setEndpoint(const QString& url, const QString& model) {
@@ -171,7 +223,23 @@ void SynthesisPanel::setSeedDataset(const QString& name) {
     m_seedDataset->setCurrentText(name);
 }
 void SynthesisPanel::setLimit(int n) { m_limit->setValue(n); }
-bool SynthesisPanel::isRunning() const { return m_process && m_process->state() != QProcess::NotRunning; }
+void SynthesisPanel::setSeedTasks(const QVector<qint64>& ids) {
+    m_seedTasks = ids;
+    QStringList shown;
+    for (int i = 0; i < ids.size() && i < 12; ++i) shown << QString::number(ids[i]);
+    if (ids.size() > 12) shown << QStringLiteral("...");
+    m_seedTasksLabel->setText(ids.isEmpty() ? tr("No tasks chosen: select tasks in the task browser and press "
+                                                 "Ctrl+Shift+U to use them as seeds")
+                                            : tr("%1 chosen in the task browser: %2")
+                                                  .arg(ids.size() == 1 ? tr("1 task") : tr("%1 tasks").arg(ids.size()),
+                                                       shown.join(QStringLiteral(", "))));
+    m_clearSeeds->setEnabled(!ids.isEmpty());
+    m_seedDataset->setEnabled(ids.isEmpty());
+    m_seedFile->setEnabled(ids.isEmpty());
+}
+bool SynthesisPanel::isRunning() const { return m_starting || m_follower->isActive(); }
+int SynthesisPanel::unfinishedJobs() const { return m_jobs->unfinishedCount(QStringLiteral("synth")); }
+qint64 SynthesisPanel::followedJob() const { return m_follower->jobId(); }
 QString SynthesisPanel::progressText() const { return m_status->text(); }
 QString SynthesisPanel::reasonsText() const { return m_reasons->text(); }
 
@@ -236,8 +304,14 @@ QStringList SynthesisPanel::startArguments() const {
                      QStringLiteral("--workers"), QString::number(m_workers->value())};
     if (m_limit->value() > 0) a << QStringLiteral("--limit") << QString::number(m_limit->value());
     if (m_budget->value() > 0) a << QStringLiteral("--budget-tokens") << QString::number(m_budget->value());
-    if (!m_seedDataset->currentText().isEmpty()) a << QStringLiteral("--seed-dataset") << m_seedDataset->currentText();
-    if (!m_seedFile->text().trimmed().isEmpty()) a << QStringLiteral("--seed-file") << m_seedFile->text().trimmed();
+    if (!m_seedTasks.isEmpty()) {
+        QStringList ids;
+        for (qint64 id : m_seedTasks) ids << QString::number(id);
+        a << QStringLiteral("--seed-tasks") << ids.join(QLatin1Char(','));
+    } else {
+        if (!m_seedDataset->currentText().isEmpty()) a << QStringLiteral("--seed-dataset") << m_seedDataset->currentText();
+        if (!m_seedFile->text().trimmed().isEmpty()) a << QStringLiteral("--seed-file") << m_seedFile->text().trimmed();
+    }
     if (!m_pool->text().trimmed().isEmpty()) a << QStringLiteral("--image-pool") << m_pool->text().trimmed();
     if (!m_embeddings->text().trimmed().isEmpty())
         a << QStringLiteral("--embeddings-endpoint") << m_embeddings->text().trimmed();
@@ -255,72 +329,93 @@ void SynthesisPanel::start() {
         return;
     }
     const QStringList args = startArguments();
-    if (!m_process) {
-        m_process = new QProcess(this);
-        connect(m_process, &QProcess::readyReadStandardOutput, this, &SynthesisPanel::onOutput);
-        connect(m_process, &QProcess::readyReadStandardError, this, &SynthesisPanel::onOutput);
-        connect(m_process, &QProcess::finished, this, &SynthesisPanel::onFinished);
-    }
+    jobs::JobRequest req;
+    req.kind = "synth";
+    for (const QString& a : args) req.argv.push_back(a.toStdString());
+    req.db_path = m_session->path().toStdString();
+    req.binary = m_binary.toStdString();
     m_runningStage = m_stage->currentText();
     m_log->appendPlainText(QStringLiteral("$ matrix %1").arg(args.join(QLatin1Char(' '))));
     m_progress->setRange(0, 0);
-    m_status->setText(tr("Running %1...").arg(m_runningStage));
-    m_process->start(m_binary, args);
+    m_status->setText(tr("Starting %1 as a job...").arg(m_runningStage));
+    m_starting = true;
+    updateControls();
+    m_jobs->submit(req, [this](const jobs::Job* job, const QString& error) {
+        m_starting = false;
+        if (!job) {
+            m_progress->setRange(0, 1);
+            m_status->setText(tr("%1 not started: %2").arg(m_runningStage, error));
+            updateControls();
+            return;
+        }
+        follow(job->id);
+    });
+}
+
+void SynthesisPanel::follow(qint64 jobId) {
+    m_summary.clear();
+    const jobs::Job* j = m_jobs->jobById(jobId);
+    if (j) m_runningStage = argValue(*j, "--stage");
+    m_progress->setRange(0, 0);
+    m_status->setText(tr("Job %1: %2 running...").arg(jobId).arg(m_runningStage));
+    m_follower->follow(jobId);
     updateControls();
 }
 
 void SynthesisPanel::cancel() {
-    if (!isRunning()) return;
-    m_status->setText(tr("Cancelling %1 (the units in flight finish first)...").arg(m_runningStage));
-    m_process->terminate();  // SIGTERM: the job stops between units
+    if (!m_follower->isActive()) return;
+    m_status->setText(tr("Cancelling %1 (units in flight stay pending)...").arg(m_runningStage));
+    m_jobs->control(m_follower->jobId(), QStringLiteral("cancel"), [this](const QString& error) {
+        if (!error.isEmpty()) m_status->setText(tr("Cancel failed: %1").arg(error));
+    });
 }
 
-void SynthesisPanel::onOutput() {
-    static const QRegularExpression progress(QStringLiteral("^\\[progress (\\d+)/(\\d+)(?:, eta (\\d+) s)?\\]$"));
-    // Whole lines only: a stream's last, unfinished line waits for the rest.
-    m_pendingOut += m_process->readAllStandardOutput();
-    m_pendingErr += m_process->readAllStandardError();
-    for (QByteArray* buffer : {&m_pendingOut, &m_pendingErr}) {
-        const int end = buffer->lastIndexOf('\n');
-        if (end < 0) continue;
-        const QByteArray complete = buffer->left(end);
-        buffer->remove(0, end + 1);
-        for (const QByteArray& raw : complete.split('\n')) {
-            const QString line = QString::fromUtf8(raw).trimmed();
-            if (line.isEmpty()) continue;
-            const auto m = progress.match(line);
-            if (m.hasMatch()) {
-                const int done = m.captured(1).toInt(), total = m.captured(2).toInt();
-                m_progress->setRange(0, std::max(1, total));
-                m_progress->setValue(done);
-                QString text = tr("%1: %2 of %3 units").arg(m_runningStage).arg(done).arg(total);
-                if (!m.captured(3).isEmpty()) text += tr(", about %1 s left").arg(m.captured(3));
-                m_status->setText(text);
-                continue;
-            }
-            m_log->appendPlainText(line);
+void SynthesisPanel::pause() {
+    if (!m_follower->isActive() || !m_follower->job()) return;
+    const bool paused = m_follower->job()->state == "paused";
+    m_jobs->control(m_follower->jobId(), paused ? QStringLiteral("resume") : QStringLiteral("pause"),
+                    [this](const QString& error) {
+                        if (!error.isEmpty()) m_status->setText(error);
+                        m_follower->poll();
+                    });
+}
+
+void SynthesisPanel::onLines(const QStringList& lines) {
+    for (const QString& raw : lines) {
+        const QString line = raw.trimmed();
+        if (line.isEmpty()) continue;
+        if (const auto p = JobFollower::parseProgress(line)) {
+            m_progress->setRange(0, std::max(1, p->total));
+            m_progress->setValue(p->done);
+            QString text = tr("%1: %2 of %3 units").arg(m_runningStage).arg(p->done).arg(p->total);
+            if (p->eta_s >= 0) text += tr(", about %1 s left").arg(qint64(p->eta_s + 0.5));
+            m_status->setText(text);
+            continue;
         }
+        if (line.startsWith(QStringLiteral("stage ")) && line.contains(QStringLiteral(" units, "))) m_summary = line;
+        m_log->appendPlainText(line);
     }
 }
 
-void SynthesisPanel::onFinished(int exitCode, QProcess::ExitStatus status) {
-    onOutput();
-    for (QByteArray* rest : {&m_pendingOut, &m_pendingErr}) {
-        if (!rest->trimmed().isEmpty()) m_log->appendPlainText(QString::fromUtf8(*rest).trimmed());
-        rest->clear();
-    }
+void SynthesisPanel::onJobEnded(const jobs::Job& job) {
+    m_jobs->refresh();  // the job list (unfinishedJobs, the close dialog) catches up now, not at its next poll
     m_progress->setRange(0, 1);
     m_progress->setValue(1);
+    const int code = job.exit_code.value_or(-1);
     QString text;
-    if (status != QProcess::NormalExit) text = tr("%1 stopped (crashed or killed); run it again to carry on").arg(m_runningStage);
-    else if (exitCode == 0) text = tr("%1 finished").arg(m_runningStage);
-    else if (exitCode == 3) text = tr("%1 paused: the token budget is reached").arg(m_runningStage);
-    else if (exitCode == 130) text = tr("%1 cancelled; run it again to carry on").arg(m_runningStage);
-    else text = tr("%1 failed: see the log").arg(m_runningStage);
+    if (job.state == "finished") text = tr("%1 finished").arg(m_runningStage);
+    else if (job.state == "cancelled") text = tr("%1 cancelled; run it again to carry on").arg(m_runningStage);
+    else if (code == 3) text = tr("%1 paused: the token budget is reached").arg(m_runningStage);
+    else text = tr("%1 failed: %2").arg(m_runningStage, qs(job.reason).section('\n', 0, 0));
+    // The job's own summary: "stage S: finished, 6 units, 5 done, 1 rejected, 0 failed, 7200 paid tokens".
+    const int comma = m_summary.indexOf(QStringLiteral(", "));
+    if (job.state != "failed" && comma > 0) text += QStringLiteral(": ") + m_summary.mid(comma + 2);
+    m_summary.clear();
     m_status->setText(text);
+    m_pause->setText(tr("&Pause"));
     updateControls();
     refresh();
-    emit stageFinished(m_runningStage, status == QProcess::NormalExit ? exitCode : -1);
+    emit stageFinished(m_runningStage, job.state == "cancelled" ? 130 : code);
 }
 
 void SynthesisPanel::drillDown(const QString& stage, const QString& which) {
@@ -384,14 +479,26 @@ void SynthesisPanel::drillDown(const QString& stage, const QString& which) {
             m_items->setItems(tr("%1, %2: %3 items").arg(stage, which).arg(rows.size()), rows);
             m_itemsTitle->setText(m_items->title());
             if (!rows.isEmpty()) m_itemsView->setCurrentIndex(m_items->index(0, 0));
+            // The same items in the task browser: the tasks among them (a rejected query never became a task).
+            QVector<qint64> ids;
+            int taskless = 0;
+            for (const SynthItemRow& r : rows) {
+                if (r.taskId <= 0) ++taskless;
+                else if (!ids.contains(r.taskId)) ids << r.taskId;
+            }
+            QString label = tr("synthesis %1 \u00b7 %2 \u00b7 %3").arg(m_dataset->text().trimmed(), stage, which);
+            if (taskless == 1) label += tr(" (1 rejected query never became a task)");
+            else if (taskless > 1) label += tr(" (%1 rejected queries never became tasks)").arg(taskless);
             emit itemsLoaded();
+            emit filterTasksRequested(ids, label);
         });
 }
 
 void SynthesisPanel::updateControls() {
     const bool running = isRunning();
     m_start->setEnabled(!running);
-    m_cancel->setEnabled(running);
+    m_cancel->setEnabled(running && !m_starting);
+    m_pause->setEnabled(running && !m_starting);
     m_stage->setEnabled(!running);
 }
 

@@ -1,8 +1,10 @@
 // TaskBrowser implementation (see task_browser.h).
 #include "ui/views/task_browser.h"
 
+#include <QAction>
 #include <QComboBox>
 #include <QGridLayout>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -10,10 +12,13 @@
 #include <QSpinBox>
 #include <QTableView>
 #include <QTimer>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include "ui/models/project_session.h"
 #include "ui/models/task_table_model.h"
+
+#include <algorithm>
 
 namespace matrix::ui {
 
@@ -36,7 +41,11 @@ TaskBrowser::TaskBrowser(ProjectSession* session, QWidget* parent)
       m_minSteps(new QSpinBox(this)),
       m_maxSteps(new QSpinBox(this)),
       m_count(new QLabel(this)),
-      m_debounce(new QTimer(this)) {
+      m_debounce(new QTimer(this)),
+      m_useAsSeeds(new QAction(tr("Use as &Synthesis Seeds"), this)),
+      m_chip(new QWidget(this)),
+      m_chipText(new QLabel(m_chip)),
+      m_chipClear(new QToolButton(m_chip)) {
     auto* outer = new QVBoxLayout(this);
     outer->setContentsMargins(4, 4, 4, 4);
     m_search->setPlaceholderText(tr("Search tasks, thoughts, code, observations (word, word*, \"phrase\")"));
@@ -83,9 +92,53 @@ TaskBrowser::TaskBrowser(ProjectSession* session, QWidget* parent)
     grid->setColumnStretch(5, 1);
     outer->addLayout(grid);
 
+    // The drill-down chip: which count the table is narrowed to, and the way back (Esc).
+    m_chip->setObjectName("task_filter_chip");
+    m_chip->setAutoFillBackground(true);
+    QPalette chipPalette = m_chip->palette();
+    chipPalette.setColor(QPalette::Window, chipPalette.color(QPalette::Highlight).lighter(170));
+    m_chip->setPalette(chipPalette);
+    auto* chipLayout = new QHBoxLayout(m_chip);
+    chipLayout->setContentsMargins(6, 2, 2, 2);
+    m_chipText->setObjectName("task_filter_chip_text");
+    chipLayout->addWidget(m_chipText, 1);
+    m_chipClear->setText(tr("Clear (Esc)"));
+    m_chipClear->setToolTip(tr("Show every task again (Esc in the task table)"));
+    m_chipClear->setAutoRaise(true);
+    chipLayout->addWidget(m_chipClear);
+    m_chip->hide();
+    outer->addWidget(m_chip);
+    connect(m_chipClear, &QToolButton::clicked, this, &TaskBrowser::clearIdFilter);
+    m_clearFilterKey = new QAction(tr("Clear the Task Filter"), this);
+    m_clearFilterKey->setShortcut(QKeySequence(Qt::Key_Escape));
+    m_clearFilterKey->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_clearFilterKey->setEnabled(false);
+    connect(m_clearFilterKey, &QAction::triggered, this, &TaskBrowser::clearIdFilter);
+    addAction(m_clearFilterKey);
+    if (m_session) {
+        // Another project: the drill-down's ids mean nothing there.
+        connect(m_session, &ProjectSession::opened, this, [this] {
+            m_idFilter.reset();
+            m_chip->hide();
+            m_clearFilterKey->setEnabled(false);
+        });
+    }
+
+    m_useAsSeeds->setObjectName("use_as_synthesis_seeds");
+    m_useAsSeeds->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+U")));
+    m_useAsSeeds->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_useAsSeeds->setToolTip(tr("Give the selected tasks to the Synthesis dock as seed examples for new queries "
+                                "(Ctrl+Shift+U)"));
+    m_useAsSeeds->setStatusTip(m_useAsSeeds->toolTip());
+    connect(m_useAsSeeds, &QAction::triggered, this, [this] {
+        const QVector<qint64> ids = selectedTaskIds();
+        if (!ids.isEmpty()) emit seedsRequested(ids);
+    });
+    addAction(m_useAsSeeds);
+
     m_table->setModel(m_model);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_table->setSortingEnabled(true);
     m_table->sortByColumn(TaskTableModel::ColId, Qt::AscendingOrder);
     m_table->verticalHeader()->hide();
@@ -95,10 +148,13 @@ TaskBrowser::TaskBrowser(ProjectSession* session, QWidget* parent)
     m_table->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_table, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
         const QModelIndex index = m_table->indexAt(pos);
-        if (!index.isValid() || m_contextActions.isEmpty()) return;
-        if (index.row() != m_table->currentIndex().row()) selectRow(index.row());
+        if (!index.isValid()) return;
+        // A click inside a multi-row selection keeps it (the seeds action works on all of it).
+        if (!m_table->selectionModel()->isRowSelected(index.row(), QModelIndex())) selectRow(index.row());
         QMenu menu(this);
         menu.addActions(m_contextActions);
+        if (!m_contextActions.isEmpty()) menu.addSeparator();
+        menu.addAction(m_useAsSeeds);
         menu.exec(m_table->viewport()->mapToGlobal(pos));
     });
     m_table->horizontalHeader()->setStretchLastSection(false);
@@ -185,8 +241,39 @@ store::TaskFilter TaskBrowser::currentFilter() const {
     if (missing == 2) f.has_missing_media = false;
     if (!m_pairStatus->currentData().toString().isEmpty()) f.pair_status = m_pairStatus->currentData().toString().toStdString();
     f.text = m_search->text().trimmed().toStdString();
+    f.task_ids = m_idFilter;
     return f;
 }
+
+QVector<qint64> TaskBrowser::selectedTaskIds() const {
+    QVector<qint64> ids;
+    QModelIndexList rows = m_table->selectionModel()->selectedRows();
+    std::sort(rows.begin(), rows.end(), [](const QModelIndex& a, const QModelIndex& b) { return a.row() < b.row(); });
+    for (const QModelIndex& i : rows) ids << m_model->taskId(i.row());
+    if (ids.isEmpty() && m_table->currentIndex().isValid()) ids << m_model->taskId(m_table->currentIndex().row());
+    return ids;
+}
+
+void TaskBrowser::setIdFilter(const QVector<qint64>& ids, const QString& label) {
+    m_idFilter = std::vector<int64_t>(ids.begin(), ids.end());
+    m_chipText->setText(tr("Filtered to %1: %2").arg(ids.size() == 1 ? tr("1 task") : tr("%1 tasks").arg(ids.size()), label));
+    m_chip->show();
+    m_clearFilterKey->setEnabled(true);
+    m_table->clearSelection();
+    m_table->setCurrentIndex(QModelIndex());
+    applyFilter();
+    m_table->setFocus();
+}
+
+void TaskBrowser::clearIdFilter() {
+    if (!m_idFilter) return;
+    m_idFilter.reset();
+    m_chip->hide();
+    m_clearFilterKey->setEnabled(false);
+    applyFilter();
+}
+
+QString TaskBrowser::idFilterLabel() const { return m_idFilter ? m_chipText->text() : QString(); }
 
 void TaskBrowser::applyFilter() {
     m_debounce->stop();

@@ -1,8 +1,12 @@
 // TaskBrowser: the task table (TaskTableModel, paged from SQLite) with a full-text search box (FTS5, debounced)
 // and filters: dataset, tool used, verdict, #steps range, missing images, pair status; sortable columns; a count
-// of matching tasks. Emits taskSelected for the other panes. UI thread only.
+// of matching tasks. Emits taskSelected for the other panes. A drill-down from a count elsewhere (the Synthesis dock's
+// pipeline) narrows the table to exactly those task ids, shown as a chip above the table with its label; Esc or the
+// chip's button clears it. Several rows can be selected: "Use as Synthesis Seeds" (Ctrl+Shift+U, also in the context
+// menu) hands their ids to the Synthesis dock. UI thread only.
 #pragma once
 
+#include <QVector>
 #include <QWidget>
 
 #include "core/store/task_repo.h"
@@ -13,6 +17,7 @@ class QLabel;
 class QLineEdit;
 class QSpinBox;
 class QTableView;
+class QToolButton;
 class QTimer;
 
 namespace matrix::ui {
@@ -49,6 +54,14 @@ public:
     QSpinBox* maxStepsBox() const { return m_maxSteps; }
     store::TaskFilter currentFilter() const;
     qint64 currentTaskId() const;
+    // The selected rows' task ids, in table order (the current row alone when nothing else is selected).
+    QVector<qint64> selectedTaskIds() const;
+    QAction* useAsSeedsAction() const { return m_useAsSeeds; }
+    // The drill-down filter (exactly these tasks; the other filters still apply) and the chip's text.
+    void setIdFilter(const QVector<qint64>& ids, const QString& label);
+    bool hasIdFilter() const { return m_idFilter.has_value(); }
+    QString idFilterLabel() const;
+    QWidget* filterChip() const { return m_chip; }
     QString countText() const;
 
 public slots:
@@ -58,10 +71,12 @@ public slots:
     void selectRow(int row);
     void selectNext();
     void selectPrevious();
+    void clearIdFilter();
 
 signals:
     void taskSelected(qint64 taskId);
     void datasetChanged(std::optional<qint64> datasetId);
+    void seedsRequested(const QVector<qint64>& taskIds);  // "Use as Synthesis Seeds" on the selection
 
 private:
     void updateCount();
@@ -81,6 +96,12 @@ private:
     QTimer* m_debounce;
     qint64 m_pendingSelect = 0;
     QList<QAction*> m_contextActions;
+    QAction* m_useAsSeeds;
+    QAction* m_clearFilterKey;  // Esc, enabled only while the id filter is on (otherwise Esc goes elsewhere)
+    std::optional<std::vector<int64_t>> m_idFilter;
+    QWidget* m_chip;
+    QLabel* m_chipText;
+    QToolButton* m_chipClear;
 };
 
 }  // namespace matrix::ui

@@ -16,6 +16,9 @@
 #include <QVariantMap>
 #include <QWidget>
 
+#include <functional>
+
+#include "core/jobs/job_repo.h"
 #include "core/training/trainer.h"
 #include "core/training/training_config.h"
 
@@ -36,6 +39,7 @@ class QTimer;
 
 namespace matrix::ui {
 
+class JobFollower;
 class JobListModel;
 class ProjectSession;
 class TrainingCharts;
@@ -103,7 +107,10 @@ private:
     void launch(const matrix::train::TrainRequest& request);
     void launchJob(const matrix::train::TrainRequest& request);
     QStringList trainArguments(const matrix::train::TrainRequest& request) const;
-    void pollFollowed();
+    void onFollowedLines(const QStringList& lines);
+    void onFollowedUpdate(const matrix::jobs::Job& job);
+    void fetchMetrics(std::function<void()> then = {});
+    void onFollowedEnded(const matrix::jobs::Job& job);
     void onJobsUpdated();
     void setBusy(bool busy);
 
@@ -146,13 +153,13 @@ private:
     QLineEdit* m_slurmTime = nullptr;
     QLineEdit* m_slurmPartition = nullptr;
     QLineEdit* m_slurmAccount = nullptr;
-    QTimer* m_followTimer = nullptr;
+    JobFollower* m_follower = nullptr;  // the followed job's row and log (shared with the Sample / Synthesis docks)
     qint64 m_followed = 0;
     QString m_followedState;
-    qint64 m_logOffset = 0;
     qint64 m_lastStep = -1;      // metrics up to this step are in the charts
     qint64 m_lastEvalStep = -1;
-    bool m_followInFlight = false;
+    bool m_metricsInFlight = false;
+    std::function<void()> m_metricsThen;  // asked for while a read was in flight: read again, then call it
     bool m_reattachChecked = false;
     // worker
     QThread* m_thread = nullptr;

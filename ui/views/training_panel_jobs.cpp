@@ -23,12 +23,11 @@
 #include <QTableView>
 #include <QTimer>
 
-#include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "core/jobs/job_control.h"
 #include "core/store/run_repo.h"
+#include "ui/models/job_follower.h"
 #include "ui/models/job_list_model.h"
 #include "ui/models/project_session.h"
 #include "ui/models/training_runs_model.h"
@@ -37,38 +36,6 @@
 #include "ui/workers/training_worker.h"
 
 namespace matrix::ui {
-
-namespace {
-
-QString matrixBinary() {
-    const QString beside = QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("matrix"));
-    return QFileInfo::exists(beside) ? beside : QStandardPaths::findExecutable(QStringLiteral("matrix"));
-}
-
-// What one poll of a followed job brings back from the session's worker.
-struct FollowUpdate {
-    std::optional<jobs::Job> job;
-    std::string log;           // the log's new complete lines
-    qint64 logOffset = 0;      // where the next read starts
-    std::map<std::string, std::vector<store::MetricPoint>> metrics;  // after the last step shown
-};
-
-std::string readNewLines(const std::string& path, qint64& offset) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return {};
-    f.seekg(0, std::ios::end);
-    const qint64 size = f.tellg();
-    if (size <= offset) return {};
-    f.seekg(offset);
-    std::string chunk(size_t(std::min<qint64>(size - offset, 1 << 20)), '\0');
-    f.read(chunk.data(), std::streamsize(chunk.size()));
-    const size_t nl = chunk.rfind('\n');
-    if (nl == std::string::npos) return {};
-    offset += qint64(nl + 1);
-    return chunk.substr(0, nl + 1);
-}
-
-}  // namespace
 
 QString formatTrainingDuration(double s);
 
@@ -135,12 +102,14 @@ void TrainingPanel::setSession(ProjectSession* session) {
         connect(session, &ProjectSession::opened, this, [this] {
             m_followed = 0;
             m_followedState.clear();
+            if (m_follower) m_follower->follow(0);
             m_reattachChecked = false;
         });
     }
-    m_followTimer = new QTimer(this);
-    m_followTimer->setInterval(500);
-    connect(m_followTimer, &QTimer::timeout, this, &TrainingPanel::pollFollowed);
+    m_follower = new JobFollower(session, this);
+    connect(m_follower, &JobFollower::linesRead, this, &TrainingPanel::onFollowedLines);
+    connect(m_follower, &JobFollower::jobUpdated, this, &TrainingPanel::onFollowedUpdate);
+    connect(m_follower, &JobFollower::ended, this, &TrainingPanel::onFollowedEnded);
     m_runAs->setEnabled(true);
     m_runAs->setCurrentIndex(m_runAs->findData("local"));
 }
@@ -186,7 +155,7 @@ void TrainingPanel::launchJob(const matrix::train::TrainRequest& request) {
         m_formError->setText(tr("no project open"));
         return;
     }
-    const QString binary = m_binary.isEmpty() ? matrixBinary() : m_binary;
+    const QString binary = m_binary.isEmpty() ? JobFollower::matrixBinary() : m_binary;
     if (binary.isEmpty()) {
         m_formError->setText(tr("The matrix command-line program was not found beside the workbench or on PATH."));
         return;
@@ -220,7 +189,6 @@ void TrainingPanel::followJob(qint64 jobId) {
     if (!m_jobs || jobId <= 0) return;
     m_followed = jobId;
     m_followedState = QStringLiteral("queued");
-    m_logOffset = 0;
     m_lastStep = m_lastEvalStep = -1;
     m_log->clear();
     m_charts->resetLive(false);
@@ -228,8 +196,7 @@ void TrainingPanel::followJob(qint64 jobId) {
     m_progress->setValue(0);
     m_progressText->setText(tr("job %1: waiting for its first report...").arg(jobId));
     setBusy(true);
-    m_followTimer->start();
-    pollFollowed();
+    m_follower->follow(jobId);
 }
 
 void TrainingPanel::onJobsUpdated() {
@@ -250,86 +217,108 @@ void TrainingPanel::onJobsUpdated() {
     }
 }
 
-void TrainingPanel::pollFollowed() {
-    if (m_followed == 0 || !m_session || !m_session->isOpen() || m_followInFlight) return;
-    m_followInFlight = true;
-    const qint64 id = m_followed, offset = m_logOffset, after = m_lastStep, afterEval = m_lastEvalStep;
+void TrainingPanel::onFollowedLines(const QStringList& lines) {
+    static const QRegularExpression stepLine(QStringLiteral("^step (\\d+)/(\\d+) .*?(?: eta (\\S+))?$"));
+    const qint64 id = m_followed;
+    for (const QString& line : lines) {
+        m_log->appendPlainText(line);
+        const auto m = stepLine.match(line);
+        if (m.hasMatch()) {
+            m_progress->setRange(0, std::max(1, m.captured(2).toInt()));
+            m_progress->setValue(m.captured(1).toInt());
+            m_progressText->setText(tr("job %1 · step %2/%3 · ETA %4")
+                                        .arg(id)
+                                        .arg(m.captured(1), m.captured(2),
+                                             m.captured(3).isEmpty() ? QStringLiteral("?") : m.captured(3)));
+        }
+    }
+}
+
+// The run's curves as rank 0 writes them: the metrics after the last step shown, read through the session.
+void TrainingPanel::fetchMetrics(std::function<void()> then) {
+    const std::optional<jobs::Job>& job = m_follower->job();
+    if (!job || !job->run_id) {
+        if (then) then();
+        return;
+    }
+    if (m_metricsInFlight) {
+        if (then) m_metricsThen = std::move(then);
+        return;
+    }
+    m_metricsInFlight = true;
+    const qint64 run = *job->run_id, after = m_lastStep, afterEval = m_lastEvalStep, id = m_followed;
+    using Series = std::map<std::string, std::vector<store::MetricPoint>>;
     m_session->post(
         this,
-        [id, offset, after, afterEval](store::Project& p) {
-            FollowUpdate u;
-            u.logOffset = offset;
-            auto j = jobs::refresh_job(p.db(), id);
-            if (!j.ok()) return u;
-            u.job = *j;
-            u.log = readNewLines(j->log_path, u.logOffset);
-            if (j->run_id) {
-                store::RunRepo runs(p.db());
-                for (const char* m : {"loss", "lr", "rewards/margin", "rewards/accuracy"}) {
-                    auto s = runs.metric_series(*j->run_id, m, after);
-                    if (s.ok()) u.metrics[m] = *s;
-                }
-                auto e = runs.metric_series(*j->run_id, "eval_loss", afterEval);
-                if (e.ok()) u.metrics["eval_loss"] = *e;
+        [run, after, afterEval](store::Project& p) {
+            Series out;
+            store::RunRepo runs(p.db());
+            for (const char* m : {"loss", "lr", "rewards/margin", "rewards/accuracy"}) {
+                auto s = runs.metric_series(run, m, after);
+                if (s.ok()) out[m] = *s;
             }
-            return u;
+            auto e = runs.metric_series(run, "eval_loss", afterEval);
+            if (e.ok()) out["eval_loss"] = *e;
+            return out;
         },
-        [this, id](FollowUpdate u) {
-            m_followInFlight = false;
-            if (id != m_followed || !u.job) return;
-            m_logOffset = u.logOffset;
-            static const QRegularExpression stepLine(QStringLiteral("^step (\\d+)/(\\d+) .*?(?: eta (\\S+))?$"));
-            for (const QString& line : QString::fromStdString(u.log).split('\n', Qt::SkipEmptyParts)) {
-                m_log->appendPlainText(line);
-                const auto m = stepLine.match(line);
-                if (m.hasMatch()) {
-                    m_progress->setRange(0, std::max(1, m.captured(2).toInt()));
-                    m_progress->setValue(m.captured(1).toInt());
-                    m_progressText->setText(tr("job %1 · step %2/%3 · ETA %4")
-                                                .arg(id)
-                                                .arg(m.captured(1), m.captured(2),
-                                                     m.captured(3).isEmpty() ? QStringLiteral("?") : m.captured(3)));
+        [this, id, then](Series metrics) {
+            m_metricsInFlight = false;
+            if (id == m_followed) {
+                const auto& loss = metrics["loss"];
+                const auto& lr = metrics["lr"];
+                const auto& margin = metrics["rewards/margin"];
+                const auto& acc = metrics["rewards/accuracy"];
+                for (size_t i = 0; i < loss.size(); ++i) {
+                    const double step = double(loss[i].step);
+                    m_charts->appendStep(step, loss[i].value, i < lr.size() ? lr[i].value : 0.0);
+                    if (i < margin.size() && i < acc.size()) m_charts->appendDpo(step, margin[i].value, acc[i].value);
+                    m_lastStep = loss[i].step;
+                }
+                for (const auto& e : metrics["eval_loss"]) {
+                    m_charts->appendEval(double(e.step), e.value);
+                    m_lastEvalStep = e.step;
                 }
             }
-            const auto& loss = u.metrics["loss"];
-            const auto& lr = u.metrics["lr"];
-            const auto& margin = u.metrics["rewards/margin"];
-            const auto& acc = u.metrics["rewards/accuracy"];
-            for (size_t i = 0; i < loss.size(); ++i) {
-                const double step = double(loss[i].step);
-                m_charts->appendStep(step, loss[i].value, i < lr.size() ? lr[i].value : 0.0);
-                if (i < margin.size() && i < acc.size()) m_charts->appendDpo(step, margin[i].value, acc[i].value);
-                m_lastStep = loss[i].step;
-            }
-            for (const auto& e : u.metrics["eval_loss"]) {
-                m_charts->appendEval(double(e.step), e.value);
-                m_lastEvalStep = e.step;
-            }
-            const QString state = QString::fromStdString(u.job->state);
-            const bool changed = state != m_followedState;
-            m_followedState = state;
-            m_pause->setText(state == "paused" ? tr("Continue") : tr("Pause"));
-            if (changed && state == "paused") m_progressText->setText(tr("job %1 paused (Pause again continues it)").arg(id));
-            if (!u.job->is_final()) return;
-            m_followTimer->stop();
-            setBusy(false);
-            m_pause->setText(tr("Pause"));
-            QString message = QString::fromStdString(u.job->reason);
-            if (state == "finished") {
-                for (size_t i = 0; i + 1 < u.job->argv.size(); ++i)
-                    if (u.job->argv[i] == "--out") message = QString::fromStdString(u.job->argv[i + 1]);
-                m_progress->setValue(m_progress->maximum());
-                m_progressText->setText(tr("job %1 finished: adapter in %2").arg(id).arg(message));
-            } else if (state == "cancelled") {
-                m_progressText->setText(tr("job %1 cancelled: the run stopped at a checkpoint (Resume selected carries it on)").arg(id));
-            } else {
-                m_progressText->setText(tr("job %1 failed").arg(id));
-                m_formError->setText(message.section('\n', 0, 0));
-            }
-            m_runs->refresh();
-            m_history->resizeColumnsToContents();
-            emit trainingFinished(state, u.job->run_id.value_or(0), message);
+            if (then) then();
+            else if (m_metricsThen) fetchMetrics(std::exchange(m_metricsThen, {}));
         });
+}
+
+void TrainingPanel::onFollowedUpdate(const jobs::Job& job) {
+    const QString state = QString::fromStdString(job.state);
+    const bool changed = state != m_followedState;
+    if (!job.is_final()) m_followedState = state;
+    m_pause->setText(state == "paused" ? tr("Continue") : tr("Pause"));
+    if (changed && state == "paused")
+        m_progressText->setText(tr("job %1 paused (Pause again continues it)").arg(job.id));
+    if (!job.is_final()) fetchMetrics();
+}
+
+void TrainingPanel::onFollowedEnded(const jobs::Job& ended) {
+    const jobs::Job job = ended;
+    // The last metrics first, so the charts are complete when trainingFinished is emitted.
+    fetchMetrics([this, job] {
+        const qint64 id = job.id;
+        const QString state = QString::fromStdString(job.state);
+        m_followedState = state;
+        setBusy(false);
+        m_pause->setText(tr("Pause"));
+        QString message = QString::fromStdString(job.reason);
+        if (state == "finished") {
+            for (size_t i = 0; i + 1 < job.argv.size(); ++i)
+                if (job.argv[i] == "--out") message = QString::fromStdString(job.argv[i + 1]);
+            m_progress->setValue(m_progress->maximum());
+            m_progressText->setText(tr("job %1 finished: adapter in %2").arg(id).arg(message));
+        } else if (state == "cancelled") {
+            m_progressText->setText(tr("job %1 cancelled: the run stopped at a checkpoint (Resume selected carries it on)").arg(id));
+        } else {
+            m_progressText->setText(tr("job %1 failed").arg(id));
+            m_formError->setText(message.section('\n', 0, 0));
+        }
+        m_runs->refresh();
+        m_history->resizeColumnsToContents();
+        emit trainingFinished(state, job.run_id.value_or(0), message);
+    });
 }
 
 }  // namespace matrix::ui

@@ -105,6 +105,7 @@ bool matches(const Row& r, const TaskFilter& f) {
     if (f.has_missing_media && (r.missing > 0) != *f.has_missing_media) return false;
     if (f.has_images && (r.images > 0) != *f.has_images) return false;
     if (!f.text.empty() && !r.text_hit) return false;
+    if (f.task_ids && std::find(f.task_ids->begin(), f.task_ids->end(), r.id) == f.task_ids->end()) return false;
     return true;
 }
 
@@ -213,6 +214,41 @@ private slots:
             QCOMPARE(s.n_images, r.images);
             QCOMPARE(s.dataset_id, r.dataset);
         }
+    }
+
+    void task_ids_narrow_every_plan_to_exactly_those_tasks() {
+        // A drill-down (the synthesis pipeline's counts): exactly the given ids, with the other filters on top, in
+        // every sort order and plan; an empty list matches nothing.
+        Fixture fx;
+        TaskRepo repo(fx.project.db());
+        std::vector<int64_t> chosen;
+        for (size_t i = 3; i < fx.rows.size(); i += 37) chosen.push_back(fx.rows[i].id);
+        std::reverse(chosen.begin(), chosen.end());  // the order given does not matter
+        QCOMPARE(chosen.size(), size_t(17));
+        TaskFilter f;
+        f.task_ids = chosen;
+        QCOMPARE(must(repo.count(f)), int64_t(17));
+        TaskFilter g = f;
+        g.verdict = "yes";
+        int64_t yes = 0;
+        for (const auto& r : fx.rows) yes += std::find(chosen.begin(), chosen.end(), r.id) != chosen.end() && r.verdict == "yes";
+        QVERIFY(yes > 0 && yes < 17);
+        QCOMPARE(must(repo.count(g)), yes);
+        for (TaskSort sort : {TaskSort::Id, TaskSort::Ordinal, TaskSort::Query, TaskSort::Steps, TaskSort::Verdict}) {
+            for (const TaskFilter& filter : {f, g}) {
+                for (int64_t budget : {int64_t(-1), int64_t(0), int64_t(1)}) {
+                    TaskPageRequest req;
+                    req.sort = sort;
+                    req.limit = 1000;
+                    req.scan_budget = budget;
+                    QCOMPARE(ids_of(must(repo.page(filter, req))), reference(fx.rows, filter, req));
+                }
+            }
+        }
+        TaskFilter none;
+        none.task_ids = std::vector<int64_t>();
+        QCOMPARE(must(repo.count(none)), int64_t(0));
+        QVERIFY(must(repo.page(none, {})).empty());
     }
 
     void relevance_same_with_and_without_filters() {

@@ -1,0 +1,65 @@
+// JobFollower: follows one job (core/jobs: a `matrix` process outliving the window) from the project, for every dock
+// that launches its work as a job (Training, Sample, Synthesis): every half second, on the ProjectSession's worker,
+// the job's row after a liveness check (refresh_job: a process that died without recording its end is marked
+// failed) and the complete lines its log gained. The dock reads its own progress from those lines (the shared
+// "[progress done/total, eta N s]" form: parseProgress) and its results from the store once the job ends.
+// Also the `matrix` program the docks launch, found the same way for all of them.
+// Thread safety: UI thread only.
+#pragma once
+
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <optional>
+
+#include "core/jobs/job_repo.h"
+
+class QTimer;
+
+namespace matrix::ui {
+
+class ProjectSession;
+
+class JobFollower : public QObject {
+    Q_OBJECT
+public:
+    explicit JobFollower(ProjectSession* session, QObject* parent = nullptr);
+
+    // Starts following a job from the beginning of its log (a dock that reattaches sees the whole log).
+    void follow(qint64 jobId);
+    void stop();
+    qint64 jobId() const { return m_jobId; }
+    // The job as last read (empty until the first poll answers).
+    const std::optional<jobs::Job>& job() const { return m_job; }
+    // Following a job that has not ended (as far as the last poll knows).
+    bool isActive() const { return m_jobId > 0 && (!m_job || !m_job->is_final()); }
+    void setInterval(int ms);
+
+    struct Progress {
+        int done = 0, total = 0;
+        double eta_s = -1;  // -1: not given
+    };
+    // "[progress 3/10, eta 42 s]" (what `matrix sample|synth|eval run` print on stderr, which the job's log holds).
+    static std::optional<Progress> parseProgress(const QString& line);
+    // The `matrix` program: beside the workbench's executable, else on PATH (empty when neither).
+    static QString matrixBinary();
+
+public slots:
+    void poll();
+
+signals:
+    void linesRead(const QStringList& lines);       // the log's new complete lines, in order
+    void jobUpdated(const matrix::jobs::Job& job);  // every answered poll, after linesRead
+    void ended(const matrix::jobs::Job& job);       // once, when the job is in a final state (after its last lines)
+
+private:
+    ProjectSession* m_session;
+    QTimer* m_timer;
+    qint64 m_jobId = 0;
+    qint64 m_logOffset = 0;
+    int m_generation = 0;
+    bool m_inFlight = false;
+    std::optional<jobs::Job> m_job;
+};
+
+}  // namespace matrix::ui
