@@ -192,7 +192,11 @@ Result<StoredBenchmark> store_benchmark(store::Project& project, const Benchmark
         t.source = to_string(bench.kind);
         if (item.level > 0) t.level = std::to_string(item.level);
         if (!item.category.empty()) t.category = item.category;
-        t.extra = json{{"bench_item", item_to_json(item)}}.dump();
+        {
+            json extra = json::object();
+            extra["bench_item"] = item_to_json(item);  // moved in: an initializer list would copy the item's JSON
+            t.extra = extra.dump();
+        }
         auto task_id = tasks.insert(t);
         if (!task_id.ok()) return task_id.error().within(ctx);
         int position = 0;

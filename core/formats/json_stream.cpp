@@ -419,6 +419,7 @@ JsonArrayReader& JsonArrayReader::operator=(JsonArrayReader&& o) noexcept {
     m_state = o.m_state;
     m_predicate = std::move(o.m_predicate);
     m_max_record_bytes = o.m_max_record_bytes;
+    m_released = o.m_released;
     m_have_pending = o.m_have_pending;
     m_pending = std::move(o.m_pending);
     o.m_text = {};
@@ -470,7 +471,19 @@ bool JsonArrayReader::resync(size_t from, JsonItem& item) {
     return false;
 }
 
+void JsonArrayReader::release_consumed() {
+    // The bytes before m_pos are never read again (resynchronisation only scans forward): give their pages back
+    // so a large file's resident size stays near one record, not the part read so far.
+    if (!m_map || !m_map->addr) return;
+    static const size_t page = size_t(sysconf(_SC_PAGESIZE));
+    const size_t upto = m_pos / page * page;
+    if (upto < m_released + (size_t(1) << 20)) return;
+    madvise(static_cast<char*>(m_map->addr) + m_released, upto - m_released, MADV_DONTNEED);
+    m_released = upto;
+}
+
 bool JsonArrayReader::next(JsonItem& item) {
+    release_consumed();
     if (m_have_pending) {
         item = std::move(m_pending);
         m_have_pending = false;

@@ -78,6 +78,7 @@ private:
     JsonArrayReader() = default;
     struct Mapping;
     bool resync(size_t from, JsonItem& item);
+    void release_consumed();
     void skip_ws();
 
     std::unique_ptr<Mapping> m_map;
@@ -89,6 +90,7 @@ private:
     bool m_no_array = false;  // the input does not start with '[' (reported once): objects are read loosely
     std::function<bool(const nlohmann::json&)> m_predicate;
     uint64_t m_max_record_bytes = 0;
+    size_t m_released = 0;  // pages of the mapping before this offset were given back (release_consumed)
     bool m_have_pending = false;
     JsonItem m_pending;
 };

@@ -74,7 +74,7 @@ Result<ImportReport> import_mtrace(store::Database& db, const std::string& path,
         rows.trajectory.task_id = task_id;
         store::TrajectoryInsertOptions topt;
         topt.task_fts_indexed = false;
-        topt.new_task_query = task.query;
+        topt.new_task_query = std::move(task.query);  // written above; only the full-text index needs it now
         topt.refresh_task_counters = false;  // set in the task row above
         MATRIX_CHECK(trajectories.insert(rows.trajectory, topt));
         return {};
