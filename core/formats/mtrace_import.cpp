@@ -67,6 +67,7 @@ Result<ImportReport> import_mtrace(store::Database& db, const std::string& path,
         task.n_steps = int(rows.trajectory.steps.size());
         task.tools = store::tools_of(rows.trajectory.steps);
         MATRIX_TRY(int64_t task_id, tasks.insert(task, /*index_fts=*/false));
+        task.prompt_text.reset();  // written; not kept while the full-text index takes the query
         for (size_t i = 0; i < rows.media.size(); ++i) {
             const auto& m = rows.media[i];
             MATRIX_CHECK(media.link(task_id, m.role, m.position, uses[i].id, m.label));

@@ -9,10 +9,13 @@
 #include <fstream>
 
 #include "core/eval/agentx_loader.h"
+#include "core/eval/bench_store.h"
 #include "core/eval/gaia_loader.h"
 #include "core/eval/gta_loader.h"
 #include "core/eval/json_file.h"
 #include "core/eval/run_import.h"
+#include "core/store/project.h"
+#include "core/store/task_repo.h"
 #include "core/util/record_limit.h"
 
 using namespace matrix;
@@ -36,6 +39,20 @@ json gta_item(const std::string& query) {
             {"files", json::array()},
             {"dialogs", {{{"role", "user"}, {"content", query}}}},
             {"gt_answer", {{"whitelist", {{"a"}}}, {"blacklist", nullptr}}}};
+}
+// Every task's counters as "id n_steps n_images n_missing_media [tools]".
+std::vector<std::string> counters(store::Database& db) {
+    std::vector<std::string> out;
+    auto st = db.prepare("SELECT id, n_steps, n_images, n_missing_media, tools FROM tasks ORDER BY id");
+    if (!st.ok()) qFatal("%s", st.error().to_string().c_str());
+    for (;;) {
+        auto row = st->step();
+        if (!row.ok() || !*row) break;
+        out.push_back(std::to_string(st->column_int64(0)) + " " + std::to_string(st->column_int64(1)) + " " +
+                      std::to_string(st->column_int64(2)) + " " + std::to_string(st->column_int64(3)) + " [" +
+                      st->column_text(4) + "]");
+    }
+    return out;
 }
 std::vector<std::string> ids(const Benchmark& b) {
     std::vector<std::string> out;
@@ -104,6 +121,30 @@ private slots:
         QVERIFY(b.ok());
         QCOMPARE(ids(*b), (std::vector<std::string>{"1", "2"}));
         QCOMPARE(b->items[0].query, std::string("new"));
+    }
+
+    // store_benchmark writes each task row once with its counters (no UPDATE of a row holding a large field):
+    // they equal what refresh_counters recomputes from the links and the gold trajectory.
+    void stored_counters_match_a_recount() {
+        auto bench = load_agentx(kData + "agentx", {});
+        QVERIFY(bench.ok());
+        QVERIFY(bench->items.size() >= 3);
+        auto project = store::Project::open(":memory:");
+        QVERIFY(project.ok());
+        auto stored = store_benchmark(*project, *bench, {});
+        QVERIFY(stored.ok());
+        const std::vector<std::string> written = counters(project->db());
+        QCOMPARE(written.size(), bench->items.size());
+        int with_tools = 0, with_files = 0;
+        for (const auto& line : written) {
+            if (line.find(" []") == std::string::npos) ++with_tools;
+            if (line.find(" 0 0 [") == std::string::npos) ++with_files;
+        }
+        QVERIFY(with_tools > 0);
+        QVERIFY(with_files > 0);
+        store::TaskRepo tasks(project->db());
+        for (const auto& line : written) QVERIFY(tasks.refresh_counters(std::stoll(line)).ok());
+        QCOMPARE(counters(project->db()), written);
     }
 
     void agentx_object_and_list() {
