@@ -346,20 +346,28 @@ size_t json_value_end_within(std::string_view text, size_t start, size_t limit) 
     const char first = text[i];
     if (first != '{' && first != '[' && first != '"') return i;  // a number or literal: the parser measures it
     int64_t depth = 0;
-    bool in_string = false;
     for (; i < stop; ++i) {
         const char c = text[i];
-        if (in_string) {
-            if (c == '\\') ++i;
-            else if (c == '"') {
-                in_string = false;
-                if (depth == 0) return i + 1;
+        if (c == '"') {
+            // To the closing quote with memchr (strings are most of a record): a quote is escaped when an odd
+            // run of backslashes precedes it.
+            size_t q = i + 1;
+            for (;;) {
+                const void* hit = q < stop ? std::memchr(text.data() + q, '"', stop - q) : nullptr;
+                if (!hit) return std::string_view::npos;
+                q = size_t(static_cast<const char*>(hit) - text.data());
+                size_t backslashes = 0;
+                while (q - backslashes > i + 1 && text[q - backslashes - 1] == '\\') ++backslashes;
+                if (backslashes % 2 == 0) break;
+                ++q;
             }
-            continue;
+            i = q;
+            if (depth == 0) return i + 1;
+        } else if (c == '{' || c == '[') {
+            ++depth;
+        } else if ((c == '}' || c == ']') && --depth <= 0) {
+            return i + 1;
         }
-        if (c == '"') in_string = true;
-        else if (c == '{' || c == '[') ++depth;
-        else if ((c == '}' || c == ']') && --depth <= 0) return i + 1;
     }
     return std::string_view::npos;
 }

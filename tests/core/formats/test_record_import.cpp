@@ -83,6 +83,19 @@ private slots:
         QVERIFY(item.kind == JsonItem::Kind::Element);
     }
 
+    // The size scan ends where the parser ends, escaped quotes and backslashes included, and gives up past the limit.
+    void size_scan_ends_where_the_parser_ends() {
+        for (const std::string& text : {std::string("\"a\\\"b\""), std::string("\"a\\\\\""), std::string("{\"k\": \"x\\\\\\\"}\"}"),
+                                       std::string("[\"]\", [\"[\"], {}]"), std::string("  {\"a\": {\"b\": [1, \"\\\\\"]}} , 5")}) {
+            size_t pos = 0, err_pos = 0;
+            std::string err;
+            nlohmann::json v;
+            QVERIFY2(parse_json_value(text, pos, v, err, err_pos), text.c_str());
+            QCOMPARE(json_value_end_within(text, 0, text.size()), pos);
+            QCOMPARE(json_value_end_within(text, 0, pos - 1), std::string_view::npos);
+        }
+    }
+
     void validation_without_dom_matches_the_parser() {
         for (const std::string& text : {std::string("{\"a\": [1, 2, {\"b\": \"c\\u00e9\"}]}"), std::string("{\"a\" 1}"),
                                        std::string("[\"\\q\"]"), std::string("{\"a\": \"\xC3\x28\"}"), std::string("[1, 2")}) {
