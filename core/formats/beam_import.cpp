@@ -149,7 +149,6 @@ bool has_format_error(const std::string& action) {
     return !a.has_thought || !a.has_code;
 }
 
-
 // A task folder read and parsed on the producer thread.
 struct BeamRecord {
     BeamTask task;
