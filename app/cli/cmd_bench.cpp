@@ -11,6 +11,7 @@
 #include "app/cli/args.h"
 #include "app/cli/judge_options.h"
 #include "app/cli/command.h"
+#include "app/cli/record_limit_option.h"
 #include "core/eval/agentx_loader.h"
 #include "core/eval/bench_store.h"
 #include "core/eval/gaia_loader.h"
@@ -26,10 +27,12 @@ namespace {
 const char* kUsage =
     "usage: matrix bench <subcommand> ...\n"
     "  load        --db FILE --benchmark gta|gaia|agentx [--name DATASET] [--image-root DIR]...\n"
-    "              [--toolmeta agentx_toolmeta.json] PATH\n"
+    "              [--toolmeta agentx_toolmeta.json] [--max-record-bytes N] PATH\n"
     "  import-run  --db FILE --benchmark gta|gaia|agentx --format matrix-gta|matrix-gaia|jsonl\n"
     "              [--name NAME] [--model M] [--adapter DIR] [--dataset NAME] [--training-run ID] PATH\n"
-    "              (prints the new run id as the last line)\n"
+    "              [--max-record-bytes N]   (prints the new run id as the last line)\n"
+    "  --max-record-bytes N: an item, JSONL line or agent_memory.json longer than N bytes is a warning with its\n"
+    "              size and is not parsed; the rest is loaded (default 16 MiB, 0 = no limit)\n"
     "  score       --db FILE --run ID [--scorer official|matrix] [--json]\n"
     "              [--judge-url URL --judge-model NAME [--judge-key-env VAR] [--judge-timeout-ms MS]]\n"
     "              (Agent-X: asks an OpenAI-compatible chat-completions judge at URL (http:// or https://) for\n"
@@ -78,18 +81,20 @@ std::optional<int64_t> id_arg(const std::string& text) {
 }
 
 int run_load(int argc, char** argv) {
-    cli::Args args(std::string(kUsage), {"db", "benchmark", "name", "image-root", "toolmeta"});
+    cli::Args args(std::string(kUsage), {"db", "benchmark", "name", "image-root", "toolmeta", "max-record-bytes"});
     if (!args.parse(argc, argv, 2)) return args.help_requested() ? 0 : 2;
     if (!args.require({"db", "benchmark"}, "bench load")) return 2;
     if (args.positionals().size() != 1) return cli::fail("bench load: give exactly one PATH");
     auto kind = kind_arg(args);
     if (!kind) return 2;
+    const auto max_record_bytes = cli::max_record_bytes_arg(args, "bench load");
+    if (!max_record_bytes) return 2;
     const std::string path = args.positionals()[0];
     Result<Benchmark> bench = make_error("unreachable");
     if (*kind == BenchKind::gta) {
-        bench = load_gta(path);
+        bench = load_gta(path, *max_record_bytes);
     } else if (*kind == BenchKind::gaia) {
-        bench = load_gaia(path);
+        bench = load_gaia(path, *max_record_bytes);
     } else {
         AgentXToolMeta meta;
         if (auto tm = args.get("toolmeta")) {
@@ -97,7 +102,7 @@ int run_load(int argc, char** argv) {
             if (!m.ok()) return cli::fail(m.error().to_string());
             meta = std::move(m).value();
         }
-        bench = load_agentx(path, meta);
+        bench = load_agentx(path, meta, *max_record_bytes);
     }
     if (!bench.ok()) return cli::fail(bench.error().to_string());
     for (const auto& w : bench->warnings) std::cerr << "warning: " << w << "\n";
@@ -116,13 +121,15 @@ int run_load(int argc, char** argv) {
 
 int run_import(int argc, char** argv) {
     cli::Args args(std::string(kUsage),
-                   {"db", "benchmark", "format", "name", "model", "adapter", "dataset", "training-run"});
+                   {"db", "benchmark", "format", "name", "model", "adapter", "dataset", "training-run", "max-record-bytes"});
     if (!args.parse(argc, argv, 2)) return args.help_requested() ? 0 : 2;
     if (!args.require({"db", "benchmark", "format"}, "bench import-run")) return 2;
     if (args.positionals().size() != 1) return cli::fail("bench import-run: give exactly one PATH");
     auto kind = kind_arg(args);
     if (!kind) return 2;
-    auto run = import_run(*args.get("format"), args.positionals()[0], *kind);
+    const auto max_record_bytes = cli::max_record_bytes_arg(args, "bench import-run");
+    if (!max_record_bytes) return 2;
+    auto run = import_run(*args.get("format"), args.positionals()[0], *kind, {}, *max_record_bytes);
     if (!run.ok()) return cli::fail(run.error().to_string());
     for (const auto& w : run->warnings) std::cerr << "warning: " << w << "\n";
     if (auto m = args.get("model")) run->model = *m;

@@ -5,6 +5,7 @@
 
 #include "app/cli/args.h"
 #include "app/cli/command.h"
+#include "app/cli/record_limit_option.h"
 #include "core/formats/import_format.h"
 #include "core/store/project.h"
 
@@ -25,12 +26,14 @@ const char* kUsage =
     "                    dataset has the same system prompt, task text and image count (default: the pair is\n"
     "                    attached to that task, e.g. the M-TRACE task it was cut from)\n"
     "  --batch N         records per transaction (default 5000)\n"
+    "  --max-record-bytes N  a record longer than N bytes (an array element; a beam task's file) is refused\n"
+    "                    with its size and not parsed; the rest is imported (default 16 MiB, 0 = no limit)\n"
     "  --quiet           no progress line\n"
     "Re-importing the same file adds nothing. Exit status: 0 all records imported, 1 some rejected or a\n"
     "fatal error, 2 usage error.\n";
 
 int run_import(int argc, char** argv) {
-    matrix::cli::Args args(kUsage, {"db", "format", "dataset", "image-root", "batch"}, {"bleu-filter", "quiet", "no-link"});
+    matrix::cli::Args args(kUsage, {"db", "format", "dataset", "image-root", "batch", "max-record-bytes"}, {"bleu-filter", "quiet", "no-link"});
     if (!args.parse(argc, argv)) return args.help_requested() ? 0 : 2;
     if (!args.require({"db", "format"}, "import")) return 2;
     if (args.positionals().size() != 1) {
@@ -43,6 +46,8 @@ int run_import(int argc, char** argv) {
         std::cerr << "matrix import: unknown --format '" << format << "' (mtrace, prefx or beam)\n";
         return 2;
     }
+    const auto max_record_bytes = matrix::cli::max_record_bytes_arg(args, "import");
+    if (!max_record_bytes) return 2;
     const std::string path = args.positionals()[0];
     auto project = matrix::store::Project::open(*args.get("db"));
     if (!project.ok()) return matrix::cli::fail(project.error().to_string());
@@ -52,6 +57,7 @@ int run_import(int argc, char** argv) {
     options.image_roots = args.get_all("image-root");
     options.bleu_filter = args.has("bleu-filter");
     options.link_existing_tasks = !args.has("no-link");
+    options.max_record_bytes = *max_record_bytes;
     if (auto b = args.get("batch")) options.batch_size = std::max(1, std::atoi(b->c_str()));
     const bool quiet = args.has("quiet");
     int last_percent = -1;

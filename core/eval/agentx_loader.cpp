@@ -2,6 +2,7 @@
 #include "core/eval/agentx_loader.h"
 
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "core/eval/json_file.h"
@@ -125,24 +126,25 @@ Result<BenchItem> parse_record(const std::string& id, const nlohmann::json& rec,
 
 }  // namespace
 
-Result<Benchmark> load_agentx(const std::string& path, const AgentXToolMeta& meta) {
+Result<Benchmark> load_agentx(const std::string& path, const AgentXToolMeta& meta, uint64_t max_record_bytes) {
     std::error_code ec;
     fs::path file = path;
     if (fs::is_directory(file, ec)) file /= "data.json";
-    MATRIX_TRY(auto doc, read_json_file(file.string()));
+    // Record by record: the file's text and one record's DOM at a time.
+    MATRIX_TRY(auto doc, read_json_members(file.string()));
     Benchmark bench;
     bench.kind = BenchKind::agentx;
     bench.name = "agentx";
     bench.source_path = fs::absolute(file, ec).string();
     const fs::path root = file.parent_path();
-    auto add = [&](const std::string& id, const nlohmann::json& value) {
-        nlohmann::json rec = value;
+    auto add = [&](const std::string& id, nlohmann::json rec) {
         if (rec.is_array()) {
             if (rec.empty()) {
                 bench.warnings.push_back(file.string() + ": task " + id + ": empty record list");
                 return;
             }
-            rec = rec[0];
+            nlohmann::json first = std::move(rec[0]);
+            rec = std::move(first);
         }
         Result<BenchItem> item = make_error("not parsed");
         try {
@@ -153,14 +155,32 @@ Result<Benchmark> load_agentx(const std::string& path, const AgentXToolMeta& met
         if (!item.ok()) bench.warnings.push_back(item.error().within(file.string()).to_string());
         else bench.items.push_back(std::move(item).value());
     };
-    if (doc.is_object()) {
-        for (auto it = doc.begin(); it != doc.end(); ++it) add(it.key(), to_json(it.value()));
-    } else if (doc.is_array()) {
+    // The record's DOM, or a warning (over the size limit) naming `what`.
+    auto record = [&](const JsonMember& m, const std::string& what) -> std::optional<nlohmann::json> {
+        const std::string where = what + " (byte " + std::to_string(m.offset) + ")";
+        if (doc.too_large(m, max_record_bytes)) {
+            bench.warnings.push_back(make_error(record_over_limit_reason(m.end - m.offset, max_record_bytes), where)
+                                         .within(file.string())
+                                         .to_string());
+            return std::nullopt;
+        }
+        auto rec = parse_json(doc.value_text(m));
+        if (!rec.ok()) {
+            bench.warnings.push_back(rec.error().within(where).within(file.string()).to_string());
+            return std::nullopt;
+        }
+        return std::move(rec).value();
+    };
+    if (doc.type == nlohmann::json::value_t::object) {
+        for (const JsonMember& m : doc.members)
+            if (auto rec = record(m, "task " + m.key)) add(m.key, std::move(*rec));
+    } else if (doc.type == nlohmann::json::value_t::array) {
         int i = 0;
-        for (const auto& e : doc) {
-            nlohmann::json rec = to_json(e);
-            std::string id = rec.is_object() && rec.contains("id") ? text_of(rec["id"]) : std::to_string(i);
-            add(id, rec);
+        for (const JsonMember& m : doc.members) {
+            if (auto rec = record(m, "record " + std::to_string(i))) {
+                std::string id = rec->is_object() && rec->contains("id") ? text_of((*rec)["id"]) : std::to_string(i);
+                add(id, std::move(*rec));
+            }
             ++i;
         }
     } else {

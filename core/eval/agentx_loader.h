@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/eval/benchmark.h"
+#include "core/util/record_limit.h"
 #include "core/util/result.h"
 
 namespace matrix::eval {
@@ -25,6 +26,9 @@ Result<AgentXToolMeta> load_agentx_toolmeta(const std::string& path);
 std::vector<std::string> split_tool_field(const nlohmann::json& tool);
 
 // `toolmeta` may be empty (no name check). Unknown tool names become warnings, not errors.
-Result<Benchmark> load_agentx(const std::string& path, const AgentXToolMeta& toolmeta);
+// A record longer than `max_record_bytes` (0: no limit) is a warning naming it, its byte offset and its size,
+// and is not parsed.
+Result<Benchmark> load_agentx(const std::string& path, const AgentXToolMeta& toolmeta,
+                              uint64_t max_record_bytes = k_default_max_record_bytes);
 
 }  // namespace matrix::eval

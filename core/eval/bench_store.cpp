@@ -180,22 +180,11 @@ Result<StoredBenchmark> store_benchmark(store::Project& project, const Benchmark
             ++out.n_existing;
             continue;
         }
+        // The media first, then the task row with its counters, then its links and gold trajectory: the row is
+        // written once. (Its counters used to be filled in by two UPDATEs, each of which reads and rewrites the
+        // whole row, query and item JSON included: with a 12 MB field, 140 MB per UPDATE.)
         store::Task t;
-        t.dataset_id = ds.id;
-        t.record_key = item.id;
-        t.external_id = item.id;
-        t.ordinal = ordinal++;
-        t.query = item.query;
-        t.prompt_text = item.query;
-        t.answer = item.gold_answer_text;
-        t.ground_truth = item.gold_answer.dump();
-        t.source = to_string(bench.kind);
-        if (item.level > 0) t.level = std::to_string(item.level);
-        if (!item.category.empty()) t.category = item.category;
-        t.extra = json{{"bench_item", item_to_json(item)}}.dump();
-        auto task_id = tasks.insert(t);
-        if (!task_id.ok()) return task_id.error().within(ctx);
-        int position = 0;
+        std::vector<std::pair<std::string, int64_t>> links;  // role, media id
         for (const auto& f : item.files) {
             store::Media m;
             m.path = f.path;
@@ -211,19 +200,53 @@ Result<StoredBenchmark> store_benchmark(store::Project& project, const Benchmark
             ++out.n_media;
             auto mid = media.upsert(m, m.resolved_path.has_value());
             if (!mid.ok()) return mid.error().within(ctx);
-            MATRIX_CHECK(media.link(task_id.value(), f.type == "image" ? "image" : "attachment", position++, mid.value()));
+            // Missing as the store has it (an existing row keeps a path found earlier).
+            MATRIX_TRY(int64_t missing, db.query_int64("SELECT resolved_path IS NULL FROM media WHERE id=" +
+                                                       std::to_string(mid.value())));
+            if (missing) ++t.n_missing_media;
+            const std::string role = f.type == "image" ? "image" : "attachment";
+            if (role == "image") ++t.n_images;
+            links.emplace_back(role, mid.value());
         }
         store::Trajectory tr;
-        tr.task_id = task_id.value();
         tr.source = "gold";
         tr.final_answer = item.gold_answer_text;
         tr.steps = gold_steps_of(item);
+        t.dataset_id = ds.id;
+        t.record_key = item.id;
+        t.external_id = item.id;
+        t.ordinal = ordinal++;
+        t.query = item.query;
+        t.prompt_text = item.query;
+        t.answer = item.gold_answer_text;
+        t.ground_truth = item.gold_answer.dump();
+        t.source = to_string(bench.kind);
+        if (item.level > 0) t.level = std::to_string(item.level);
+        if (!item.category.empty()) t.category = item.category;
+        {
+            json extra = json::object();
+            extra["bench_item"] = item_to_json(item);  // moved in: an initializer list would copy the item's JSON
+            t.extra = extra.dump();
+        }
+        t.n_steps = int(tr.steps.size());
+        t.tools = store::tools_of(tr.steps);
+        // The full-text row is written once: with the gold steps when there are any.
+        auto task_id = tasks.insert(t, /*index_fts=*/tr.steps.empty());
+        if (!task_id.ok()) return task_id.error().within(ctx);
+        t.extra.reset();
+        t.prompt_text.reset();
+        int position = 0;
+        for (const auto& [role, mid] : links) MATRIX_CHECK(media.link(task_id.value(), role, position++, mid));
         if (!tr.steps.empty()) {
-            auto tid = trajectories.insert(tr);
+            tr.task_id = task_id.value();
+            store::TrajectoryInsertOptions topt;
+            topt.task_fts_indexed = false;
+            topt.refresh_task_counters = false;  // in the task row above
+            topt.new_task_query = std::move(t.query);
+            auto tid = trajectories.insert(tr, topt);
             if (!tid.ok()) return tid.error().within(ctx);
             ++out.n_trajectories;
         }
-        MATRIX_CHECK(tasks.refresh_counters(task_id.value()));
         ++out.n_added;
     }
     MATRIX_CHECK(tx.commit());

@@ -27,7 +27,7 @@ std::vector<std::string> split_lines(const std::string& text) {
 
 }  // namespace
 
-Result<Benchmark> load_gaia(const std::string& path) {
+Result<Benchmark> load_gaia(const std::string& path, uint64_t max_record_bytes) {
     std::error_code ec;
     fs::path file = path;
     if (fs::is_directory(file, ec)) file /= "metadata.jsonl";
@@ -35,7 +35,7 @@ Result<Benchmark> load_gaia(const std::string& path) {
     bench.kind = BenchKind::gaia;
     bench.name = "gaia";
     bench.source_path = fs::absolute(file, ec).string();
-    MATRIX_TRY(auto lines, read_jsonl_file(file.string(), bench.warnings));
+    MATRIX_TRY(auto lines, read_jsonl_file(file.string(), bench.warnings, max_record_bytes));
     const fs::path root = file.parent_path();
     for (const auto& line : lines) {
         const std::string ctx = file.string() + ":" + std::to_string(line.line);

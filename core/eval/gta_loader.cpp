@@ -38,6 +38,11 @@ std::string gt_text(const nlohmann::json& gt) {
 }  // namespace
 
 Result<BenchItem> parse_gta_item(const std::string& id, const nlohmann::json& rec, const std::string& root) {
+    return parse_gta_item(id, nlohmann::json(rec), root);
+}
+
+Result<BenchItem> parse_gta_item(const std::string& id, nlohmann::json&& record, const std::string& root) {
+    const nlohmann::json& rec = record;
     if (!rec.is_object()) return make_error("record is not an object", "item " + id);
     for (const char* key : {"dialogs", "gt_answer"}) {
         if (!rec.contains(key)) return make_error(std::string("missing key '") + key + "'", "item " + id);
@@ -45,7 +50,6 @@ Result<BenchItem> parse_gta_item(const std::string& id, const nlohmann::json& re
     if (!rec["dialogs"].is_array()) return make_error("'dialogs' is not a list", "item " + id);
     BenchItem item;
     item.id = id;
-    item.raw = rec;
     item.gold_answer = rec["gt_answer"];
     const auto& gt = item.gold_answer;
     if (gt.is_null()) item.form = AnswerForm::image_generation;
@@ -128,26 +132,39 @@ Result<BenchItem> parse_gta_item(const std::string& id, const nlohmann::json& re
         }
         item.gold_steps.push_back(std::move(step));
     }
+    item.raw = std::move(record);  // last: `rec` refers to it until here
     return item;
 }
 
-Result<Benchmark> load_gta(const std::string& path) {
+Result<Benchmark> load_gta(const std::string& path, uint64_t max_record_bytes) {
     std::error_code ec;
     fs::path file = path;
     if (fs::is_directory(file, ec)) file /= "dataset.json";
-    MATRIX_TRY(auto doc, read_json_file(file.string()));
-    if (!doc.is_object()) return make_error("GTA dataset.json must be an object keyed by item id", file.string());
+    // Item by item: the file's text and one item's DOM at a time, never the whole file's DOM.
+    MATRIX_TRY(auto doc, read_json_members(file.string()));
+    if (doc.type != nlohmann::json::value_t::object)
+        return make_error("GTA dataset.json must be an object keyed by item id", file.string());
     Benchmark bench;
     bench.kind = BenchKind::gta;
     bench.name = "gta";
     bench.source_path = fs::absolute(file, ec).string();
     const std::string root = file.parent_path().empty() ? std::string(".") : file.parent_path().string();
-    for (auto it = doc.begin(); it != doc.end(); ++it) {
+    for (const JsonMember& m : doc.members) {
+        if (doc.too_large(m, max_record_bytes)) {
+            bench.warnings.push_back(
+                make_error(record_over_limit_reason(m.end - m.offset, max_record_bytes),
+                           "item " + m.key + " (byte " + std::to_string(m.offset) + ")")
+                    .within(file.string())
+                    .to_string());
+            continue;
+        }
         Result<BenchItem> item = make_error("not parsed");
         try {
-            item = parse_gta_item(it.key(), to_json(it.value()), root);
+            auto record = parse_json(doc.value_text(m));
+            item = record.ok() ? parse_gta_item(m.key, std::move(record).value(), root)
+                               : Result<BenchItem>(record.error().within("item " + m.key));
         } catch (const nlohmann::json::exception& e) {  // a field of an unexpected type: this item only
-            item = make_error("a field has an unexpected type (" + json_exception_reason(e) + ")", "item " + it.key());
+            item = make_error("a field has an unexpected type (" + json_exception_reason(e) + ")", "item " + m.key);
         }
         if (!item.ok()) {
             bench.warnings.push_back(item.error().within(file.string()).to_string());

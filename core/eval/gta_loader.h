@@ -7,14 +7,18 @@
 #include <string>
 
 #include "core/eval/benchmark.h"
+#include "core/util/record_limit.h"
 #include "core/util/result.h"
 
 namespace matrix::eval {
 
 // `path`: dataset.json or the folder holding it. Items keep the file's order.
-Result<Benchmark> load_gta(const std::string& path);
+// An item longer than `max_record_bytes` (0: no limit) is a warning naming it, its byte offset and its size,
+// and is not parsed.
+Result<Benchmark> load_gta(const std::string& path, uint64_t max_record_bytes = k_default_max_record_bytes);
 
 // Parses one GTA record (the value under its id); exposed for tests and for the store round trip.
 Result<BenchItem> parse_gta_item(const std::string& id, const nlohmann::json& record, const std::string& root);
+Result<BenchItem> parse_gta_item(const std::string& id, nlohmann::json&& record, const std::string& root);  // keeps it as raw
 
 }  // namespace matrix::eval

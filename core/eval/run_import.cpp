@@ -115,6 +115,20 @@ RunStep step_from_action(int index, const std::string& text) {
     return s;
 }
 
+// text_of, moving a string out of `v` instead of copying it (a record's long answer).
+std::string take_text(json& v) {
+    if (v.is_string()) return std::move(v.get_ref<std::string&>());
+    return text_of(v);
+}
+
+// The size limit for a per-task file (agent_memory.json): the reason, or empty when it fits.
+std::string file_over_limit(const fs::path& file, uint64_t max_record_bytes) {
+    std::error_code ec;
+    const uintmax_t size = fs::file_size(file, ec);
+    if (ec || !record_over_limit(uint64_t(size), max_record_bytes)) return {};
+    return record_over_limit_reason(uint64_t(size), max_record_bytes);
+}
+
 std::string error_text(const json& e) {
     if (e.is_object()) {
         if (e.contains("message")) return text_of(e["message"]);
@@ -193,7 +207,7 @@ Result<TaskResult> parse_agent_memory(const json& mem, const std::string& task_i
     return r;
 }
 
-Result<ImportedRun> import_matrix_gta_run(const std::string& folder, const Progress& progress) {
+Result<ImportedRun> import_matrix_gta_run(const std::string& folder, const Progress& progress, uint64_t max_record_bytes) {
     std::error_code ec;
     if (!fs::is_directory(folder, ec)) return make_error("not a folder", folder);
     ImportedRun run;
@@ -228,6 +242,10 @@ Result<ImportedRun> import_matrix_gta_run(const std::string& folder, const Progr
             continue;
         }
         latest = std::max(latest, fs::last_write_time(mem, ec));
+        if (auto why = file_over_limit(mem, max_record_bytes); !why.empty()) {
+            run.warnings.push_back(mem.string() + ": " + why);
+            continue;
+        }
         auto doc = read_json_file(mem.string());
         if (!doc.ok()) {
             run.warnings.push_back(doc.error().to_string());
@@ -255,7 +273,7 @@ std::string sqlite_reason(const Error& e) {
 
 // Reads MATRIX's own result file (an external SQLite database, opened read-only); the project store is not
 // involved here.
-Result<ImportedRun> import_matrix_gaia_run(const std::string& db_path, const Progress& progress) {
+Result<ImportedRun> import_matrix_gaia_run(const std::string& db_path, const Progress& progress, uint64_t max_record_bytes) {
     std::error_code ec;
     if (!fs::is_regular_file(db_path, ec)) return make_error("no such file", db_path);
     store::OpenOptions read_only;
@@ -291,7 +309,8 @@ Result<ImportedRun> import_matrix_gaia_run(const std::string& db_path, const Pro
         if (!st->column_is_null(3)) r.ground_truth = st->column_text(3);
         const fs::path mem = dir / r.task_id / "agent_memory.json";
         if (!r.task_id.empty() && fs::is_regular_file(mem, ec)) {
-            auto doc = read_json_file(mem.string());
+            const std::string why = file_over_limit(mem, max_record_bytes);
+            auto doc = why.empty() ? read_json_file(mem.string()) : Result<nlohmann::ordered_json>(make_error(why));
             auto parsed = doc.ok() ? parse_agent_memory(to_json(doc.value()), r.task_id)
                                    : Result<TaskResult>(doc.error());
             if (parsed.ok()) r.steps = std::move(parsed.value().steps);
@@ -307,28 +326,29 @@ Result<ImportedRun> import_matrix_gaia_run(const std::string& db_path, const Pro
     return run;
 }
 
-Result<ImportedRun> import_jsonl_run(const std::string& path, BenchKind benchmark, const Progress& progress) {
+Result<ImportedRun> import_jsonl_run(const std::string& path, BenchKind benchmark, const Progress& progress,
+                                     uint64_t max_record_bytes) {
     ImportedRun run;
     run.benchmark = benchmark;
     run.format = "jsonl";
     std::error_code ec;
     run.source_path = fs::absolute(path, ec).lexically_normal().string();
     run.name = fs::path(path).stem().string();
-    MATRIX_TRY(auto lines, read_jsonl_file(path, run.warnings));
+    MATRIX_TRY(auto lines, read_jsonl_file(path, run.warnings, max_record_bytes));
     run.date = iso_time(fs::last_write_time(path, ec));
     int64_t n = 0;
-    for (const auto& line : lines) {
+    for (auto& line : lines) {
         if (progress.cancelled()) return make_error("cancelled", path);
         progress(++n, int64_t(lines.size()));
         const std::string ctx = path + ":" + std::to_string(line.line);
-        const json rec = to_json(line.value);
+        json rec = to_json(std::move(line.value));  // the line's DOM is moved, not copied
         if (!rec.is_object() || !rec.contains("task_id") || rec["task_id"].is_null()) {
             run.warnings.push_back(ctx + ": missing 'task_id'");
             continue;
         }
         TaskResult r;
         r.task_id = text_of(rec["task_id"]);
-        if (rec.contains("answer") && !rec["answer"].is_null()) r.answer = text_of(rec["answer"]);
+        if (rec.contains("answer") && !rec["answer"].is_null()) r.answer = take_text(rec["answer"]);
         if (rec.contains("error") && !rec["error"].is_null()) r.error = error_text(rec["error"]);
         if (rec.contains("model") && run.model.empty()) run.model = text_of(rec["model"]);
         if (rec.contains("steps")) {
@@ -385,27 +405,27 @@ Result<ImportedRun> import_jsonl_run(const std::string& path, BenchKind benchmar
 
 namespace {
 Result<ImportedRun> import_run_as(const std::string& format, const std::string& path, BenchKind benchmark,
-                                  const Progress& progress) {
+                                  const Progress& progress, uint64_t max_record_bytes) {
     if (format == "matrix-gta") {
         if (benchmark != BenchKind::gta) return make_error("format matrix-gta is for the gta benchmark");
-        return import_matrix_gta_run(path, progress);
+        return import_matrix_gta_run(path, progress, max_record_bytes);
     }
     if (format == "matrix-gaia") {
         if (benchmark != BenchKind::gaia) return make_error("format matrix-gaia is for the gaia benchmark");
-        return import_matrix_gaia_run(path, progress);
+        return import_matrix_gaia_run(path, progress, max_record_bytes);
     }
     if (format == "jsonl") {
         std::error_code ec;
         if (fs::is_directory(path, ec)) return make_error("is a folder; the jsonl format reads one file", path);
-        return import_jsonl_run(path, benchmark, progress);
+        return import_jsonl_run(path, benchmark, progress, max_record_bytes);
     }
     return make_error("unknown run format '" + format + "' (matrix-gta, matrix-gaia, jsonl)");
 }
 }  // namespace
 
 Result<ImportedRun> import_run(const std::string& format, const std::string& path, BenchKind benchmark,
-                               const Progress& progress) {
-    MATRIX_TRY(ImportedRun run, import_run_as(format, path, benchmark, progress));
+                               const Progress& progress, uint64_t max_record_bytes) {
+    MATRIX_TRY(ImportedRun run, import_run_as(format, path, benchmark, progress, max_record_bytes));
     // One result per task: a task id seen again is reported, and the first result kept.
     std::map<std::string, int> seen;
     std::vector<TaskResult> unique;

@@ -14,17 +14,23 @@
 
 #include "core/eval/run.h"
 #include "core/util/progress.h"
+#include "core/util/record_limit.h"
 #include "core/util/result.h"
 
 namespace matrix::eval {
 
-Result<ImportedRun> import_matrix_gta_run(const std::string& folder, const Progress& progress = {});
-Result<ImportedRun> import_matrix_gaia_run(const std::string& db_path, const Progress& progress = {});
-Result<ImportedRun> import_jsonl_run(const std::string& path, BenchKind benchmark, const Progress& progress = {});
+// `max_record_bytes` (0: no limit): a JSONL line or an agent_memory.json longer than this is a warning naming
+// it and its size (record_limit.h), and is not parsed.
+Result<ImportedRun> import_matrix_gta_run(const std::string& folder, const Progress& progress = {},
+                                          uint64_t max_record_bytes = k_default_max_record_bytes);
+Result<ImportedRun> import_matrix_gaia_run(const std::string& db_path, const Progress& progress = {},
+                                           uint64_t max_record_bytes = k_default_max_record_bytes);
+Result<ImportedRun> import_jsonl_run(const std::string& path, BenchKind benchmark, const Progress& progress = {},
+                                     uint64_t max_record_bytes = k_default_max_record_bytes);
 
 // Dispatch on a format name ("matrix-gta", "matrix-gaia", "jsonl").
 Result<ImportedRun> import_run(const std::string& format, const std::string& path, BenchKind benchmark,
-                               const Progress& progress = {});
+                               const Progress& progress = {}, uint64_t max_record_bytes = k_default_max_record_bytes);
 
 // One agent_memory.json (either layout) -> steps, answer and ground truth; exposed for tests.
 Result<TaskResult> parse_agent_memory(const nlohmann::json& memory, const std::string& task_id);

@@ -12,6 +12,7 @@
 #include "core/formats/char_bleu.h"
 #include "core/formats/import_context.h"
 #include "core/formats/json_stream.h"
+#include "core/formats/record_import.h"
 #include "core/store/media_repo.h"
 #include "core/store/pair_repo.h"
 #include "core/store/task_repo.h"
@@ -148,6 +149,50 @@ bool has_format_error(const std::string& action) {
     return !a.has_thought || !a.has_code;
 }
 
+// A task folder read and parsed on the producer thread.
+struct BeamRecord {
+    BeamTask task;
+    std::string key;     // "beam:<folder>"
+    std::string folder;  // relative to the imported folder
+};
+
+// One file -> its record, or why it was refused (syntax errors count as such).
+void read_beam_file(const std::string& file, const fs::path& base, uint64_t max_record_bytes, SourceItem<BeamRecord>& out) {
+    std::error_code ec;
+    const uintmax_t size = fs::file_size(file, ec);
+    if (!ec && record_over_limit(uint64_t(size), max_record_bytes)) {
+        out.reason = record_over_limit_reason(uint64_t(size), max_record_bytes);
+        return;
+    }
+    auto reader = JsonArrayReader::open_file(file);
+    if (!reader.ok()) {
+        out.reason = reader.error().message;
+        return;
+    }
+    std::vector<nlohmann::json> elems;
+    JsonItem item;
+    while (reader->next(item)) {
+        if (item.kind == JsonItem::Kind::SyntaxError) {
+            out.syntax_error = true;
+            out.offset = item.offset;
+            out.reason = "JSON syntax error: " + item.message;
+            return;
+        }
+        elems.push_back(std::move(item.value));
+    }
+    auto parsed = parse_beam(elems);
+    if (!parsed.ok()) {
+        out.reason = parsed.error().message;
+        return;
+    }
+    fs::path rel = fs::path(file).parent_path().lexically_relative(base);
+    BeamRecord rec;
+    rec.task = std::move(parsed).value();
+    rec.folder = rel.empty() || rel == "." ? fs::path(file).parent_path().filename().string() : rel.string();
+    rec.key = "beam:" + rec.folder;
+    out.rows.emplace(std::move(rec));
+}
+
 }  // namespace
 
 Result<ImportReport> import_beam(store::Database& db, const std::string& path, const ImportOptions& options) {
@@ -165,64 +210,32 @@ Result<ImportReport> import_beam(store::Database& db, const std::string& path, c
     MATRIX_TRY(int64_t task_ordinal, tasks.next_ordinal(ctx.dataset_id()));
     MATRIX_TRY(int64_t pair_ordinal, db.query_int64("SELECT COALESCE(max(ordinal)+1, 0) FROM pairs WHERE dataset_id=" +
                                                     std::to_string(ctx.dataset_id())));
-    auto fail = [&](const Error& e) -> Result<ImportReport> {
-        ctx.abort();
-        return e.within(path);
-    };
     const fs::path base = fs::is_directory(path, ec) ? fs::path(path) : fs::path(path).parent_path();
 
-    for (size_t fi = 0; fi < files.size(); ++fi) {
-        if (ctx.cancelled()) {
-            ctx.abort();
-            report.cancelled = true;
-            return report;
-        }
-        ctx.progress(int64_t(fi), int64_t(files.size()), "tasks " + std::to_string(fi));
-        const std::string& file = files[fi];
-        const int64_t index = int64_t(fi);
-        ++report.records;
-        auto reader = JsonArrayReader::open_file(file);
-        if (!reader.ok()) {
-            ++report.rejected;
-            report.issues.push_back({file, index, -1, reader.error().message, true});
-            continue;
-        }
-        std::vector<nlohmann::json> elems;
-        JsonItem item;
-        bool bad = false;
-        while (reader->next(item)) {
-            if (item.kind == JsonItem::Kind::SyntaxError) {
-                ++report.syntax_errors;
-                report.issues.push_back({file, index, item.offset, "JSON syntax error: " + item.message, true});
-                bad = true;
-                break;
-            }
-            elems.push_back(std::move(item.value));
-        }
-        if (bad) {
-            ++report.rejected;
-            continue;
-        }
-        auto parsed = parse_beam(elems);
-        if (!parsed.ok()) {
-            ++report.rejected;
-            report.issues.push_back({file, index, -1, parsed.error().message, true});
-            continue;
-        }
-        BeamTask& bt = parsed.value();
-        fs::path rel = fs::path(file).parent_path().lexically_relative(base);
-        std::string folder = rel.empty() || rel == "." ? fs::path(file).parent_path().filename().string() : rel.string();
-        const std::string task_key = "beam:" + folder;
-
-        if (auto s = ctx.ensure_batch(); !s.ok()) return fail(s.error());
-        auto existing = tasks.find_by_key(ctx.dataset_id(), task_key);
-        if (!existing.ok()) return fail(existing.error());
-        if (existing.value()) {
-            ++report.already_present;
-            if (auto s = ctx.record_done(); !s.ok()) return fail(s.error());
-            continue;
-        }
-
+    // Record index = the task folder's position in sorted order; every task folder is a record.
+    RecordFormat<BeamRecord> format;
+    format.next = [&files, base, limit = options.max_record_bytes, fi = size_t(0)](SourceItem<BeamRecord>& out) mutable {
+        if (fi >= files.size()) return false;
+        out.file = files[fi];
+        out.index = int64_t(fi);
+        out.position = int64_t(fi);
+        read_beam_file(files[fi], base, limit, out);
+        ++fi;
+        return true;
+    };
+    format.total = int64_t(files.size());
+    format.unit = "tasks";
+    format.progress_every = 1;
+    format.exists = [&](const ItemInfo&, BeamRecord& rec) -> Result<bool> {
+        MATRIX_TRY(auto existing, tasks.find_by_key(ctx.dataset_id(), rec.key));
+        return existing.has_value();
+    };
+    format.write = [&](const ItemInfo& item, BeamRecord& rec, ImportReport& report) -> Status {
+        const BeamTask& bt = rec.task;
+        const std::string& task_key = rec.key;
+        const std::string& folder = rec.folder;
+        const std::string& file = item.file;
+        const int64_t index = item.index;
         conversation::UserPrompt up = conversation::parse_user_prompt(bt.task);
         store::Task task;
         task.dataset_id = ctx.dataset_id();
@@ -237,7 +250,7 @@ Result<ImportReport> import_beam(store::Database& db, const std::string& path, c
         int pos = 0;
         for (const auto& p : bt.images) {
             auto use = ctx.media(p, report);
-            if (!use.ok()) return fail(use.error());
+            if (!use.ok()) return use.error();
             if (use->missing) ++task.n_missing_media;
             if (use->warning) report.issues.push_back({file, index, -1, *use->warning, false});
             links.emplace_back(use->id, "image", pos++);
@@ -246,7 +259,7 @@ Result<ImportReport> import_beam(store::Database& db, const std::string& path, c
         pos = 0;
         for (const auto& p : up.attachments) {
             auto use = ctx.media(p, report);
-            if (!use.ok()) return fail(use.error());
+            if (!use.ok()) return use.error();
             if (use->missing) ++task.n_missing_media;
             links.emplace_back(use->id, "attachment", pos++);
         }
@@ -257,9 +270,9 @@ Result<ImportReport> import_beam(store::Database& db, const std::string& path, c
             task.tools = store::tools_of(best_steps);
         }
         auto task_id = tasks.insert(task, false);
-        if (!task_id.ok()) return fail(task_id.error());
+        if (!task_id.ok()) return task_id.error();
         for (auto& [mid, role, p] : links)
-            if (auto s = media.link(task_id.value(), role, p, mid); !s.ok()) return fail(s.error());
+            if (auto s = media.link(task_id.value(), role, p, mid); !s.ok()) return s.error();
 
         // The best path as the task's trajectory, every candidate kept.
         store::Trajectory traj;
@@ -292,7 +305,7 @@ Result<ImportReport> import_beam(store::Database& db, const std::string& path, c
         topt.task_fts_indexed = false;
         topt.new_task_query = task.query;
         topt.refresh_task_counters = false;  // set in the task row above
-        if (auto t = trajectories.insert(traj, topt); !t.ok()) return fail(t.error());
+        if (auto t = trajectories.insert(traj, topt); !t.ok()) return t.error();
 
         // Pairs per step, with the Pref-X prefix (human task turn, then best actions and their observations).
         nlohmann::json images = bt.images;
@@ -305,7 +318,7 @@ Result<ImportReport> import_beam(store::Database& db, const std::string& path, c
             prefix.images = images.dump();
             prefix.history = history.dump();
             auto prefix_id = pairs.intern_prefix(prefix);
-            if (!prefix_id.ok()) return fail(prefix_id.error());
+            if (!prefix_id.ok()) return prefix_id.error();
             const std::string chosen = conversation::with_end_action(best.action);
             int format_rejects = 0;
             for (size_t j = 0; j < bs.candidates.size(); ++j) {
@@ -335,18 +348,15 @@ Result<ImportReport> import_beam(store::Database& db, const std::string& path, c
                 pair.origin = "sampled";
                 pair.extra = nlohmann::json{{"bleu", bleu}, {"format_error", format_error},
                                             {"candidate", j}}.dump();
-                if (auto p = pairs.insert(pair); !p.ok()) return fail(p.error());
+                if (auto p = pairs.insert(pair); !p.ok()) return p.error();
                 ++report.pairs;
             }
             conversation::append_prefx_step(history, chosen,
                                             conversation::render_observation(int(k), best.observation.value_or("")));
         }
-        ++report.imported;
-        if (auto s = ctx.record_done(); !s.ok()) return fail(s.error());
-    }
-    if (auto s = ctx.finish(); !s.ok()) return fail(s.error());
-    ctx.progress(int64_t(files.size()), int64_t(files.size()), "tasks " + std::to_string(files.size()));
-    return report;
+        return {};
+    };
+    return run_record_import(ctx, path, format, std::move(report));
 }
 
 }  // namespace matrix::formats

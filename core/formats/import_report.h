@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/util/progress.h"
+#include "core/util/record_limit.h"
 
 namespace matrix::formats {
 
@@ -54,6 +55,9 @@ struct ImportOptions {
     // Pages are allocated as they are touched, so small imports use little of it. 0 = leave the setting alone.
     int cache_mib = 1024;
     Progress progress;                     // done/total in bytes (folders: tasks); cancel between records
+    // A record longer than this (an array element; a step-sampling task's file) is refused with its size and
+    // skipped without being parsed; 0 = no limit.
+    uint64_t max_record_bytes = k_default_max_record_bytes;
     // Step sampling (beam_search_data.json): which candidates become rejected actions.
     bool bleu_filter = false;        // false: every non-best candidate; true: spec section 4 filter
     double bleu_threshold = 0.3;     // keep candidates with char-BLEU against the chosen below this

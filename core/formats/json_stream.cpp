@@ -30,7 +30,7 @@ constexpr StopTable kStop;
 
 class Parser {
 public:
-    Parser(std::string_view text, size_t pos) : s(text.data()), n(text.size()), p(pos) {}
+    Parser(std::string_view text, size_t pos, bool build_dom = true) : s(text.data()), n(text.size()), p(pos), dom(build_dom) {}
 
     bool value(nlohmann::json& out, int depth) {
         ws();
@@ -41,7 +41,7 @@ public:
             case '"': {
                 std::string str;
                 if (!string(str)) return false;
-                out = std::move(str);
+                if (dom) out = std::move(str);
                 return true;
             }
             case 't': return literal("true", out, nlohmann::json(true));
@@ -60,6 +60,7 @@ public:
     const char* s;
     size_t n;
     size_t p;
+    bool dom;  // false: validate only (no strings copied, no DOM kept)
     std::string error;
     size_t error_pos = 0;
 
@@ -114,7 +115,7 @@ private:
             ++p;
             nlohmann::json v;
             if (!value(v, depth + 1)) return false;
-            obj[std::move(key)] = std::move(v);  // a repeated key keeps the last value (as nlohmann does)
+            if (dom) obj[std::move(key)] = std::move(v);  // a repeated key keeps the last value (as nlohmann does)
             ws();
             if (p >= n) return fail("unexpected end of file inside an object");
             if (s[p] == ',') {
@@ -142,7 +143,7 @@ private:
         for (;;) {
             nlohmann::json v;
             if (!value(v, depth + 1)) return false;
-            arr.push_back(std::move(v));
+            if (dom) arr.push_back(std::move(v));
             ws();
             if (p >= n) return fail("unexpected end of file inside an array");
             if (s[p] == ',') {
@@ -209,7 +210,7 @@ private:
             if (p >= n) return fail("unexpected end of file inside a string");
             unsigned char c = static_cast<unsigned char>(s[p]);
             if (c == '"') {
-                out.append(s + run, p - run);
+                if (dom) out.append(s + run, p - run);
                 ++p;
                 return true;
             }
@@ -219,7 +220,7 @@ private:
             }
             if (c < 0x20) return fail("control character in string (must be escaped)");
             // Backslash escape.
-            out.append(s + run, p - run);
+            if (dom) out.append(s + run, p - run);
             ++p;
             if (p >= n) return fail("unexpected end of file inside a string");
             char e = s[p++];
@@ -253,6 +254,7 @@ private:
                     --p;
                     return fail(std::string("invalid escape \\") + describe(e));
             }
+            if (!dom) out.clear();  // validating: escapes are not kept either
             run = p;
         }
     }
@@ -324,6 +326,52 @@ bool parse_json_value(std::string_view text, size_t& pos, nlohmann::json& out, s
     return true;
 }
 
+bool validate_json_value(std::string_view text, size_t& pos, std::string& error, size_t& error_pos) {
+    Parser ps(text, pos, /*build_dom=*/false);
+    nlohmann::json unused;
+    if (!ps.value(unused, 0)) {
+        error = ps.error;
+        error_pos = ps.error_pos;
+        return false;
+    }
+    pos = ps.p;
+    return true;
+}
+
+size_t json_value_end_within(std::string_view text, size_t start, size_t limit) {
+    const size_t stop = limit > text.size() - std::min(start, text.size()) ? text.size() : start + limit;
+    size_t i = start;
+    while (i < stop && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t')) ++i;
+    if (i >= stop) return std::string_view::npos;
+    const char first = text[i];
+    if (first != '{' && first != '[' && first != '"') return i;  // a number or literal: the parser measures it
+    int64_t depth = 0;
+    for (; i < stop; ++i) {
+        const char c = text[i];
+        if (c == '"') {
+            // To the closing quote with memchr (strings are most of a record): a quote is escaped when an odd
+            // run of backslashes precedes it.
+            size_t q = i + 1;
+            for (;;) {
+                const void* hit = q < stop ? std::memchr(text.data() + q, '"', stop - q) : nullptr;
+                if (!hit) return std::string_view::npos;
+                q = size_t(static_cast<const char*>(hit) - text.data());
+                size_t backslashes = 0;
+                while (q - backslashes > i + 1 && text[q - backslashes - 1] == '\\') ++backslashes;
+                if (backslashes % 2 == 0) break;
+                ++q;
+            }
+            i = q;
+            if (depth == 0) return i + 1;
+        } else if (c == '{' || c == '[') {
+            ++depth;
+        } else if ((c == '}' || c == ']') && --depth <= 0) {
+            return i + 1;
+        }
+    }
+    return std::string_view::npos;
+}
+
 // ---- JsonArrayReader ----
 
 struct JsonArrayReader::Mapping {
@@ -378,6 +426,8 @@ JsonArrayReader& JsonArrayReader::operator=(JsonArrayReader&& o) noexcept {
     m_index = o.m_index;
     m_state = o.m_state;
     m_predicate = std::move(o.m_predicate);
+    m_max_record_bytes = o.m_max_record_bytes;
+    m_released = o.m_released;
     m_have_pending = o.m_have_pending;
     m_pending = std::move(o.m_pending);
     o.m_text = {};
@@ -429,7 +479,19 @@ bool JsonArrayReader::resync(size_t from, JsonItem& item) {
     return false;
 }
 
+void JsonArrayReader::release_consumed() {
+    // The bytes before m_pos are never read again (resynchronisation only scans forward): give their pages back
+    // so a large file's resident size stays near one record, not the part read so far.
+    if (!m_map || !m_map->addr) return;
+    static const size_t page = size_t(sysconf(_SC_PAGESIZE));
+    const size_t upto = m_pos / page * page;
+    if (upto < m_released + (size_t(1) << 20)) return;
+    madvise(static_cast<char*>(m_map->addr) + m_released, upto - m_released, MADV_DONTNEED);
+    m_released = upto;
+}
+
 bool JsonArrayReader::next(JsonItem& item) {
+    release_consumed();
     if (m_have_pending) {
         item = std::move(m_pending);
         m_have_pending = false;
@@ -518,6 +580,27 @@ bool JsonArrayReader::next(JsonItem& item) {
                 nlohmann::json v;
                 std::string err;
                 size_t err_pos = 0;
+                if (m_max_record_bytes > 0 &&
+                    json_value_end_within(m_text, start, size_t(m_max_record_bytes) + 1) == std::string_view::npos) {
+                    // Longer than the limit (or damaged): validated without building its DOM. A damaged one is
+                    // the syntax error it always was; a well-formed one is refused by its size.
+                    if (!validate_json_value(m_text, pos, err, err_pos)) {
+                        m_pos = err_pos;
+                        m_state = State::AfterElement;
+                        return syntax_error(err_pos, err, int64_t(start), true);
+                    }
+                    if (uint64_t(pos - start) > m_max_record_bytes) {
+                        item = JsonItem{};
+                        item.kind = JsonItem::Kind::Oversized;
+                        item.index = m_index++;
+                        item.offset = int64_t(start);
+                        item.end = int64_t(pos);
+                        m_pos = pos;
+                        m_state = State::AfterElement;
+                        return true;
+                    }
+                    pos = start;  // within the limit after all (trailing whitespace): parsed below
+                }
                 if (!parse_json_value(m_text, pos, v, err, err_pos)) {
                     m_pos = err_pos;
                     m_state = State::AfterElement;

@@ -20,7 +20,9 @@
 namespace matrix::formats {
 
 struct JsonItem {
-    enum class Kind { Element, SyntaxError };
+    // Oversized: a well-formed element longer than the reader's record limit (set_max_record_bytes), skipped
+    // without building its DOM: index, offset and end are set, value stays null.
+    enum class Kind { Element, SyntaxError, Oversized };
     Kind kind = Kind::Element;
     // Element: its position among the elements of the array (0-based), counting damaged ones.
     // SyntaxError inside an element: that element's index (the index is used up). Between elements (a
@@ -39,6 +41,14 @@ struct JsonItem {
 // comments, no trailing commas); nesting deeper than 512 is an error.
 bool parse_json_value(std::string_view text, size_t& pos, nlohmann::json& out, std::string& error, size_t& error_pos);
 
+// Like parse_json_value but builds nothing (no DOM, no string copies): checks the value and finds its end.
+bool validate_json_value(std::string_view text, size_t& pos, std::string& error, size_t& error_pos);
+
+// Where the JSON value starting at text[start] (leading whitespace allowed) ends, if it ends within `limit`
+// bytes of `start`; npos when it does not (or is damaged so that its brackets never close). A cheap scan of
+// brackets and strings, not a validation; for a number or literal it returns where the value starts.
+size_t json_value_end_within(std::string_view text, size_t start, size_t limit);
+
 class JsonArrayReader {
 public:
     // Memory-maps the file. Error when it cannot be opened.
@@ -54,6 +64,10 @@ public:
     // (e.g. "has key conversations") so a '{' inside a damaged record's turns is not taken for a record.
     void set_record_predicate(std::function<bool(const nlohmann::json&)> predicate);
 
+    // Elements longer than this many bytes come as Kind::Oversized, their DOM never built (0: no limit, the
+    // default). Bounds an importer's memory by the limit rather than by the largest record.
+    void set_max_record_bytes(uint64_t limit) { m_max_record_bytes = limit; }
+
     // The next element or error; false at the end of the input.
     bool next(JsonItem& item);
 
@@ -64,6 +78,7 @@ private:
     JsonArrayReader() = default;
     struct Mapping;
     bool resync(size_t from, JsonItem& item);
+    void release_consumed();
     void skip_ws();
 
     std::unique_ptr<Mapping> m_map;
@@ -74,6 +89,8 @@ private:
     enum class State { Start, FirstElement, AfterElement, AfterArray, Done } m_state = State::Start;
     bool m_no_array = false;  // the input does not start with '[' (reported once): objects are read loosely
     std::function<bool(const nlohmann::json&)> m_predicate;
+    uint64_t m_max_record_bytes = 0;
+    size_t m_released = 0;  // pages of the mapping before this offset were given back (release_consumed)
     bool m_have_pending = false;
     JsonItem m_pending;
 };

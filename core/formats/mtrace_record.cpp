@@ -146,7 +146,7 @@ Result<MtraceRows> mtrace_record_to_rows(const nlohmann::json& rec) {
     if (i < turns.size() && turns[i]["from"] == "user") {
         task.prompt_text = turns[i++]["value"].get<std::string>();
         conversation::UserPrompt up = conversation::parse_user_prompt(*task.prompt_text);
-        task.query = up.task;
+        task.query = std::move(up.task);
         int k = 0;
         for (auto& p : up.pictures) {
             ++k;

@@ -1,4 +1,5 @@
-// Pref-X import loop (see prefx_import.h).
+// Pref-X import (see prefx_import.h): the record_import.h loop; each record's pair is attached to its task
+// (found, linked from another dataset, or created with the history as its trajectory).
 #include "core/formats/prefx_import.h"
 
 #include <unordered_map>
@@ -7,6 +8,7 @@
 #include "core/formats/import_context.h"
 #include "core/formats/json_stream.h"
 #include "core/formats/prefx_record.h"
+#include "core/formats/record_import.h"
 #include "core/store/media_repo.h"
 #include "core/store/pair_repo.h"
 #include "core/store/prompt_index.h"
@@ -17,6 +19,11 @@
 namespace matrix::formats {
 
 namespace {
+// A converted record and its identity (the SHA-256 of its content), both made on the producer thread.
+struct PrefxItem {
+    PrefxRows rows;
+    std::string key;
+};
 struct TaskState {
     int64_t trajectory_id = 0;
     std::vector<std::string> actions;  // the trajectory's step actions so far
@@ -53,60 +60,27 @@ Result<ImportReport> import_prefx(store::Database& db, const std::string& path, 
         other_tasks.emplace(std::move(index.value()));
     }
 
-    auto fail = [&](const Error& e) -> Result<ImportReport> {
-        ctx.abort();
-        return e.within(path);
-    };
-
-    JsonItem item;
-    int64_t since_progress = 0;
-    while (reader.next(item)) {
-        if (ctx.cancelled()) {
-            ctx.abort();
-            report.cancelled = true;
-            return report;
-        }
-        if (++since_progress >= 64) {
-            since_progress = 0;
-            ctx.progress(reader.position(), reader.size(), "records " + std::to_string(report.records));
-        }
-        if (item.kind == JsonItem::Kind::SyntaxError) {
-            ++report.syntax_errors;
-            std::string reason = "JSON syntax error: " + item.message;
-            if (item.record_offset >= 0) {
-                ++report.records;
-                ++report.rejected;
-                reason += " (record starts at byte " + std::to_string(item.record_offset) + ")";
-            }
-            report.issues.push_back({path, item.index, item.offset, reason, true});
-            continue;
-        }
-        ++report.records;
-        auto converted = prefx_record_to_rows(item.value);
-        if (!converted.ok()) {
-            ++report.rejected;
-            report.issues.push_back({path, item.index, item.offset, converted.error().message, true});
-            continue;
-        }
-        PrefxRows& rows = converted.value();
+    RecordFormat<PrefxItem> format;
+    format.next = json_array_source<PrefxItem>(reader, path, options.max_record_bytes,
+                                               [](const nlohmann::json& v) -> Result<PrefxItem> {
+        MATRIX_TRY(PrefxRows rows, prefx_record_to_rows(v));
         // Identity: the record's content (several records legitimately share prefix + chosen).
-        std::string key = sha256_hex(item.value.dump());
-        int& seen = key_seen[key];
-        if (++seen > 1) key += "#" + std::to_string(seen);
-
-        if (auto s = ctx.ensure_batch(); !s.ok()) return fail(s.error());
-        auto existing = pairs.find_by_key(ctx.dataset_id(), key);
-        if (!existing.ok()) return fail(existing.error());
-        if (existing.value()) {
-            ++report.already_present;
-            if (auto s = ctx.record_done(); !s.ok()) return fail(s.error());
-            continue;
-        }
-
+        return PrefxItem{std::move(rows), sha256_hex(v.dump())};
+    });
+    format.total = reader.size();
+    format.exists = [&](const ItemInfo&, PrefxItem& rec) -> Result<bool> {
+        int& seen = key_seen[rec.key];
+        if (++seen > 1) rec.key += "#" + std::to_string(seen);
+        MATRIX_TRY(auto existing, pairs.find_by_key(ctx.dataset_id(), rec.key));
+        return existing.has_value();
+    };
+    format.write = [&](const ItemInfo& item, PrefxItem& rec, ImportReport& report) -> Status {
+        PrefxRows& rows = rec.rows;
+        const std::string& key = rec.key;
         std::optional<int64_t> system_id;
         if (rows.system_prompt) {
             auto sp = ctx.system_prompt_id(*rows.system_prompt);
-            if (!sp.ok()) return fail(sp.error());
+            if (!sp.ok()) return sp.error();
             system_id = sp.value();
         }
         store::PairPrefix prefix;
@@ -114,18 +88,18 @@ Result<ImportReport> import_prefx(store::Database& db, const std::string& path, 
         prefix.images = nlohmann::json(rows.images).dump();
         prefix.history = rows.history.dump();
         auto prefix_id = pairs.intern_prefix(prefix);
-        if (!prefix_id.ok()) return fail(prefix_id.error());
+        if (!prefix_id.ok()) return prefix_id.error();
 
         // The task: one per (system, images, first human turn).
         const std::string task_key =
             "prefx:" + sha256_hex((system_id ? std::to_string(*system_id) : std::string("-")) + "\x1f" + prefix.images +
                                   "\x1f" + rows.first_human);
         auto task_id_r = tasks.find_by_key(ctx.dataset_id(), task_key);
-        if (!task_id_r.ok()) return fail(task_id_r.error());
+        if (!task_id_r.ok()) return task_id_r.error();
         std::optional<int64_t> linked_task;
         if (!task_id_r.value() && other_tasks && !rows.prompt.task.empty()) {
             auto found = other_tasks->find(system_id, rows.prompt.task, int(rows.images.size()));
-            if (!found.ok()) return fail(found.error());
+            if (!found.ok()) return found.error();
             linked_task = found.value();
         }
         std::vector<store::Step> history_steps = conversation::steps_of_prefx_history(rows.history);
@@ -147,24 +121,24 @@ Result<ImportReport> import_prefx(store::Database& db, const std::string& path, 
             int pos = 0;
             for (const auto& p : rows.images) {
                 auto use = ctx.media(p, report);
-                if (!use.ok()) return fail(use.error());
+                if (!use.ok()) return use.error();
                 if (use->missing) ++task.n_missing_media;
-                if (use->warning) report.issues.push_back({path, item.index, item.offset, *use->warning, false});
+                if (use->warning) report.issues.push_back({item.file, item.index, item.offset, *use->warning, false});
                 links.push_back({use.value(), {"image", pos++}});
             }
             task.n_images = pos;
             pos = 0;
             for (const auto& p : rows.prompt.attachments) {
                 auto use = ctx.media(p, report);
-                if (!use.ok()) return fail(use.error());
+                if (!use.ok()) return use.error();
                 if (use->missing) ++task.n_missing_media;
                 links.push_back({use.value(), {"attachment", pos++}});
             }
             auto id = tasks.insert(task, false);
-            if (!id.ok()) return fail(id.error());
+            if (!id.ok()) return id.error();
             task_id = id.value();
             for (auto& [use, rp] : links)
-                if (auto s = media.link(task_id, rp.first, rp.second, use.id); !s.ok()) return fail(s.error());
+                if (auto s = media.link(task_id, rp.first, rp.second, use.id); !s.ok()) return s.error();
             store::Trajectory traj;
             traj.task_id = task_id;
             traj.source = "prefx";
@@ -173,7 +147,7 @@ Result<ImportReport> import_prefx(store::Database& db, const std::string& path, 
             topt.task_fts_indexed = false;
             topt.new_task_query = task.query;
             auto tid = trajectories.insert(traj, topt);
-            if (!tid.ok()) return fail(tid.error());
+            if (!tid.ok()) return tid.error();
             TaskState st;
             st.trajectory_id = tid.value();
             for (auto& s : history_steps) st.actions.push_back(s.action.value_or(""));
@@ -183,7 +157,7 @@ Result<ImportReport> import_prefx(store::Database& db, const std::string& path, 
             auto it = task_states.find(task_id);
             if (it == task_states.end()) {
                 auto traj = trajectories.primary_for_task(task_id);
-                if (!traj.ok()) return fail(traj.error());
+                if (!traj.ok()) return traj.error();
                 TaskState st;
                 if (traj.value()) {
                     st.trajectory_id = traj.value()->id;
@@ -199,7 +173,7 @@ Result<ImportReport> import_prefx(store::Database& db, const std::string& path, 
                     same_path = history_steps[i].action.value_or("") == st.actions[i];
                 if (same_path) {
                     std::vector<store::Step> extra(history_steps.begin() + long(st.actions.size()), history_steps.end());
-                    if (auto s = trajectories.append_steps(st.trajectory_id, extra); !s.ok()) return fail(s.error());
+                    if (auto s = trajectories.append_steps(st.trajectory_id, extra); !s.ok()) return s.error();
                     for (auto& s : extra) st.actions.push_back(s.action.value_or(""));
                 }
             }
@@ -218,14 +192,11 @@ Result<ImportReport> import_prefx(store::Database& db, const std::string& path, 
         pair.rejected_observation = rows.rejected_observation;
         pair.origin = "imported";
         pair.extra = rows.extra;
-        if (auto p = pairs.insert(pair); !p.ok()) return fail(p.error());
-        ++report.imported;
+        if (auto p = pairs.insert(pair); !p.ok()) return p.error();
         ++report.pairs;
-        if (auto s = ctx.record_done(); !s.ok()) return fail(s.error());
-    }
-    if (auto s = ctx.finish(); !s.ok()) return fail(s.error());
-    ctx.progress(reader.size(), reader.size(), "records " + std::to_string(report.records));
-    return report;
+        return {};
+    };
+    return run_record_import(ctx, path, format, std::move(report));
 }
 
 }  // namespace matrix::formats

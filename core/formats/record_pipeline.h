@@ -1,48 +1,36 @@
-// Two-stage import pipeline: a producer thread reads the JSON array and converts each record to rows (the
+// Two-stage import pipeline: a producer thread reads the input and converts each record to rows (the
 // CPU-heavy, database-free part), while the caller's thread writes rows to SQLite (the single writer). The
 // bounded queue keeps record order and caps memory; the writer stops the producer on cancel or fatal error.
-// Internal to core/formats. Thread safety: one consumer (the constructing thread), one producer (internal).
+// Internal to core/formats (record_import.h drives it). Thread safety: one consumer (the constructing
+// thread), one producer (internal) that alone calls `produce`.
 #pragma once
 
 #include <condition_variable>
-#include <cstdint>
+#include <cstddef>
 #include <deque>
 #include <functional>
 #include <mutex>
-#include <optional>
-#include <string>
 #include <thread>
-
-#include "core/formats/json_stream.h"
 
 namespace matrix::formats {
 
-// What the writer needs of one reader item: the item without its DOM, plus the converted rows.
-template <class Rows>
-struct PipelineItem {
-    JsonItem::Kind kind = JsonItem::Kind::Element;
-    int64_t index = 0, offset = 0, record_offset = -1;
-    std::string message;    // SyntaxError
-    int64_t position = 0;   // reader position after this item (progress)
-    std::optional<Rows> rows;  // Element: convert(item.value)
-};
-
-template <class Rows>
+template <class Item>
 class RecordPipeline {
 public:
-    using Convert = std::function<Rows(const nlohmann::json&)>;
+    // Fills the item it is given and returns true, or returns false at the end of the input. Runs on the
+    // producer thread.
+    using Produce = std::function<bool(Item&)>;
 
     // Starts the producer at once. `capacity`: items buffered ahead of the writer.
-    RecordPipeline(JsonArrayReader& reader, Convert convert, size_t capacity = 64)
-        : m_reader(reader), m_convert(std::move(convert)), m_capacity(capacity) {
-        m_thread = std::thread([this] { produce(); });
+    RecordPipeline(Produce produce, size_t capacity = 64) : m_produce(std::move(produce)), m_capacity(capacity) {
+        m_thread = std::thread([this] { run(); });
     }
     ~RecordPipeline() { stop(); }
     RecordPipeline(const RecordPipeline&) = delete;
     RecordPipeline& operator=(const RecordPipeline&) = delete;
 
-    // The next item in file order; false at the end of the input.
-    bool next(PipelineItem<Rows>& out) {
+    // The next item in input order; false at the end of the input.
+    bool next(Item& out) {
         std::unique_lock<std::mutex> lock(m_mutex);
         m_not_empty.wait(lock, [&] { return !m_queue.empty() || m_done; });
         if (m_queue.empty()) return false;
@@ -63,27 +51,18 @@ public:
     }
 
 private:
-    void produce() {
-        JsonItem item;
+    void run() {
         for (;;) {
             {
                 std::lock_guard<std::mutex> lock(m_mutex);
                 if (m_stop) break;
             }
-            if (!m_reader.next(item)) break;
-            PipelineItem<Rows> p;
-            p.kind = item.kind;
-            p.index = item.index;
-            p.offset = item.offset;
-            p.record_offset = item.record_offset;
-            p.message = std::move(item.message);
-            p.position = m_reader.position();
-            if (item.kind == JsonItem::Kind::Element) p.rows.emplace(m_convert(item.value));
-            item.value = nlohmann::json();  // the DOM is freed here, off the writer's thread
+            Item item;
+            if (!m_produce(item)) break;
             std::unique_lock<std::mutex> lock(m_mutex);
             m_not_full.wait(lock, [&] { return m_queue.size() < m_capacity || m_stop; });
             if (m_stop) break;
-            m_queue.push_back(std::move(p));
+            m_queue.push_back(std::move(item));
             m_not_empty.notify_one();
         }
         std::lock_guard<std::mutex> lock(m_mutex);
@@ -91,12 +70,11 @@ private:
         m_not_empty.notify_all();
     }
 
-    JsonArrayReader& m_reader;
-    Convert m_convert;
+    Produce m_produce;
     size_t m_capacity;
     std::mutex m_mutex;
     std::condition_variable m_not_empty, m_not_full;
-    std::deque<PipelineItem<Rows>> m_queue;
+    std::deque<Item> m_queue;
     bool m_stop = false, m_done = false;
     std::thread m_thread;
 };

@@ -268,7 +268,9 @@ Result<int64_t> RunRepo::put_result(const RunResult& r) {
                            "extra) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(run_id, task_key) DO UPDATE SET "
                            "task_id=excluded.task_id, answer=excluded.answer, scores=excluded.scores, "
                            "trajectory_id=excluded.trajectory_id, error=excluded.error, extra=excluded.extra"));
-    st->bind_all(r.run_id, r.task_id, r.task_key, r.answer, r.scores, r.trajectory_id, r.error, r.extra);
+    // answer and extra (a run's long answer, its steps) without SQLite's copy: `r` outlives run().
+    st->bind_all(r.run_id, r.task_id, r.task_key);
+    st->bind_static(4, r.answer).bind(5, r.scores).bind(6, r.trajectory_id).bind(7, r.error).bind_static(8, r.extra);
     MATRIX_CHECK(st->run());
     MATRIX_TRY(Statement * id, m_db.cached("SELECT id FROM run_results WHERE run_id=? AND task_key=?"));
     id->bind_all(r.run_id, r.task_key);

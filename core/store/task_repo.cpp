@@ -463,11 +463,15 @@ Result<int64_t> TaskRepo::insert(const Task& t, bool index_fts) {
                m_db.cached("INSERT INTO tasks(dataset_id, record_key, external_id, ordinal, query, prompt_text, "
                            "answer, ground_truth, verdict, verifier_text, source, level, category, system_prompt_id, "
                            "extra, n_images, n_missing_media, n_steps, tools) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    // The long texts (query, prompt, extra: a benchmark item's JSON) are bound without SQLite's copy: `t`
+    // outlives run(), and a record with a 12 MB field paid for each copy.
     st->bind_all(t.dataset_id, t.record_key, t.external_id.empty() ? std::optional<std::string>() : t.external_id,
-                 t.ordinal, t.query, t.prompt_text, t.answer, t.ground_truth,
-                 t.verdict.empty() ? std::string("unknown") : t.verdict, t.verifier_text, t.source, t.level,
-                 t.category, t.system_prompt_id, t.extra, int64_t(t.n_images), int64_t(t.n_missing_media),
-                 int64_t(t.n_steps), t.tools);
+                 t.ordinal);
+    st->bind_static(5, t.query).bind_static(6, t.prompt_text);
+    st->bind(7, t.answer).bind(8, t.ground_truth).bind(9, t.verdict.empty() ? std::string("unknown") : t.verdict);
+    st->bind(10, t.verifier_text).bind(11, t.source).bind(12, t.level).bind(13, t.category).bind(14, t.system_prompt_id);
+    st->bind_static(15, t.extra);
+    st->bind(16, int64_t(t.n_images)).bind(17, int64_t(t.n_missing_media)).bind(18, int64_t(t.n_steps)).bind(19, t.tools);
     if (auto s = st->run(); !s.ok()) return s.error().within("task '" + t.record_key + "'");
     int64_t id = m_db.last_insert_rowid();
     if (index_fts) {
