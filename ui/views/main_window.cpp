@@ -509,7 +509,7 @@ void MainWindow::onProjectOpened(const QString& path) {
     m_curation->setScope(std::nullopt);
     if (QDockWidget* runs = dock(QStringLiteral("dock_runs"))) {
         QWidget* old = runs->widget();
-        runs->setWidget(new RunComparePane(path, runs));
+        runs->setWidget(new RunComparePane(m_session, runs));
         delete old;
     }
 #ifdef MATRIX_HAVE_TORCH

@@ -278,6 +278,7 @@ void TrainingPanel::pollFollowed() {
             m_followInFlight = false;
             if (id != m_followed || !u.job) return;
             m_logOffset = u.logOffset;
+            if (u.job->run_id && *u.job->run_id != m_rankRun) showRanks(*u.job->run_id);  // its ranks under the charts
             static const QRegularExpression stepLine(QStringLiteral("^step (\\d+)/(\\d+) .*?(?: eta (\\S+))?$"));
             for (const QString& line : QString::fromStdString(u.log).split('\n', Qt::SkipEmptyParts)) {
                 m_log->appendPlainText(line);
@@ -327,7 +328,6 @@ void TrainingPanel::pollFollowed() {
                 m_formError->setText(message.section('\n', 0, 0));
             }
             m_runs->refresh();
-            m_history->resizeColumnsToContents();
             emit trainingFinished(state, u.job->run_id.value_or(0), message);
         });
 }
