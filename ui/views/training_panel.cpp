@@ -24,7 +24,6 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QThread>
-#include <QTimer>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -70,16 +69,9 @@ QString formatTrainingDuration(double s) {
 
 TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
     m_runs = new TrainingRunsModel(this);
-    m_ranks = new RunRankModel(this);
     connect(m_runs, &TrainingRunsModel::refreshed, this, &TrainingPanel::onRunsRefreshed);
     connect(m_runs, &TrainingRunsModel::failed, this, [this](const QString& e) {
         m_formError->setText(tr("cannot read the runs: %1").arg(e));
-    });
-    connect(m_ranks, &RunRankModel::loaded, this, &TrainingPanel::onRanksLoaded);
-    m_ranksTimer = new QTimer(this);
-    m_ranksTimer->setInterval(2000);
-    connect(m_ranksTimer, &QTimer::timeout, this, [this] {
-        if (m_rankRun > 0) m_ranks->load(storeSession(), m_rankRun);
     });
     auto* split = new QSplitter(Qt::Horizontal, this);
     auto* scroll = new QScrollArea(split);
@@ -258,23 +250,7 @@ QWidget* TrainingPanel::buildCharts() {
     auto* v = new QVBoxLayout(w);
     m_charts = new TrainingCharts(w);
     v->addWidget(m_charts, 3);
-
-    // The ranks of the shown run: a summary line and one row per process.
-    m_ranksSummary = new QLabel(w);
-    m_ranksSummary->setObjectName("rank_summary");
-    m_ranksView = new QTableView(w);
-    m_ranksView->setObjectName("run_ranks");
-    m_ranksView->setModel(m_ranks);
-    m_ranksView->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_ranksView->verticalHeader()->hide();
-    m_ranksView->horizontalHeader()->setStretchLastSection(true);
-    m_ranksView->verticalHeader()->setDefaultSectionSize(m_ranksView->fontMetrics().height() + 6);
-    m_ranksView->setMaximumHeight(m_ranksView->fontMetrics().height() * 6 + 12);
-    m_ranksView->setToolTip(tr("The run's processes: a rank that stops answering while the run runs shows as lost"));
-    m_ranksSummary->hide();
-    m_ranksView->hide();
-    v->addWidget(m_ranksSummary);
-    v->addWidget(m_ranksView, 1);
+    buildRanks(w, v);  // the ranks of the shown run (training_panel_ranks.cpp)
 
     auto* prog = new QHBoxLayout();
     m_progress = new QProgressBar(w);
@@ -342,30 +318,6 @@ void TrainingPanel::onRunsRefreshed() {
     if (m_rankRun > 0) m_ranks->load(storeSession(), m_rankRun);
 }
 
-void TrainingPanel::showRanks(qint64 runId) {
-    m_rankRun = runId;
-    m_ranksSummary->setVisible(runId > 0);
-    m_ranksView->setVisible(runId > 0);
-    if (runId <= 0) {
-        m_ranksTimer->stop();
-        m_ranks->load(nullptr, 0);  // clears (and drops a load still under way)
-        return;
-    }
-    m_ranks->load(storeSession(), runId);
-    m_ranksTimer->start();
-}
-
-void TrainingPanel::onRanksLoaded() {
-    m_ranksSummary->setText(m_ranks->summary());
-    m_ranksView->resizeColumnsToContents();
-    // Keep polling while a rank still runs (or the run is being trained here).
-    bool running = isTraining();
-    for (const auto& r : m_ranks->ranks()) running = running || r.shown_state == "running";
-    if (!running) m_ranksTimer->stop();
-    else if (m_rankRun > 0 && !m_ranksTimer->isActive()) m_ranksTimer->start();
-}
-
-QString TrainingPanel::rankSummaryText() const { return m_ranksSummary->text(); }
 
 void TrainingPanel::applyConfig(const TrainingConfig& config) {
     const auto j = config.to_json();

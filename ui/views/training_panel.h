@@ -36,6 +36,7 @@ class QFormLayout;
 class QGroupBox;
 class QTabWidget;
 class QTimer;
+class QVBoxLayout;
 
 namespace matrix::ui {
 
@@ -110,6 +111,7 @@ private:
     QWidget* buildForm();
     QWidget* buildCharts();
     QWidget* buildRunAs(QWidget* parent);
+    void buildRanks(QWidget* parent, QVBoxLayout* layout);  // training_panel_ranks.cpp
     void launch(const matrix::train::TrainRequest& request);
     void launchJob(const matrix::train::TrainRequest& request);
     QStringList trainArguments(const matrix::train::TrainRequest& request) const;
