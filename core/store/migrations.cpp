@@ -511,6 +511,27 @@ CREATE TABLE jobs(
 CREATE INDEX jobs_state ON jobs(state, id);
 )SQL";
 
+// Migration 11: one row per rank of a training run (data-parallel ranks write their own row, a single process
+// writes rank 0), so the GUI can show every rank's state, step and throughput. last_heartbeat is Unix seconds
+// (REAL), written on start and at each logged step; a "running" row whose heartbeat is old, or whose run has ended,
+// is shown as lost (run_rank_repo.h).
+const char* kSchemaV11 = R"SQL(
+CREATE TABLE run_ranks(
+  run_id         INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  rank           INTEGER NOT NULL CHECK(rank >= 0),
+  world_size     INTEGER NOT NULL CHECK(world_size >= 1),
+  host           TEXT NOT NULL DEFAULT '',
+  pid            INTEGER NOT NULL DEFAULT 0,
+  state          TEXT NOT NULL DEFAULT 'running' CHECK(state='running' OR state='finished' OR state='paused' OR
+                                                        state='cancelled' OR state='failed' OR state='lost'),
+  step           INTEGER NOT NULL DEFAULT 0,
+  tokens_per_s   REAL NOT NULL DEFAULT 0,
+  last_heartbeat REAL NOT NULL,
+  error          TEXT,
+  PRIMARY KEY(run_id, rank)
+) WITHOUT ROWID;
+)SQL";
+
 Status allow_sample_runs(Database& db) {
     MATRIX_TRY(Statement st, db.prepare("SELECT sql FROM sqlite_schema WHERE type='table' AND name='runs'"));
     MATRIX_TRY(bool row, st.step());
@@ -556,6 +577,7 @@ const std::vector<Migration>& migrations() {
         {8, "step-wise Pref-X sampling runs and their pairs' links", kSchemaV8, allow_sample_runs},
         {9, "M-TRACE synthesis: stage items, rejections, endpoint usage", kSchemaV9, {}},
         {10, "jobs: matrix processes launched detached or on Slurm", kSchemaV10, {}},
+        {11, "run_ranks: per-rank state of training runs", kSchemaV11, {}},
         {12, "jobs of kind synth (synthesis stages as jobs)", "", allow_synth_jobs},
     };
     return list;

@@ -206,15 +206,21 @@ Result<std::unique_ptr<ProcessGroup>> ProcessGroup::join(const DistEnv& env, con
     return std::unique_ptr<ProcessGroup>(new ProcessGroup(std::move(impl)));
 }
 
-std::string ProcessGroup::lost_ranks() const {
+std::vector<std::pair<int, int64_t>> ProcessGroup::lost_peers() const {
     const std::string here = host_name();
-    std::string out;
+    std::vector<std::pair<int, int64_t>> out;
     for (size_t r = 0; r < m->peers.size(); ++r) {
         if (static_cast<int>(r) == m->env.rank || m->peers[r].first != here) continue;
-        if (pid_gone(m->peers[r].second))
-            out += (out.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r) + " (pid " +
-                   std::to_string(m->peers[r].second) + ") is gone";
+        if (pid_gone(m->peers[r].second)) out.emplace_back(static_cast<int>(r), m->peers[r].second);
     }
+    return out;
+}
+
+std::string ProcessGroup::lost_ranks() const {
+    std::string out;
+    for (const auto& [r, pid] : lost_peers())
+        out += (out.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r) + " (pid " + std::to_string(pid) +
+               ") is gone";
     return out;
 }
 

@@ -58,6 +58,8 @@ public:
 
     // "rank 1 (pid 4242) is gone" when a peer on this host has died, else "" (used in collective errors).
     std::string lost_ranks() const;
+    // The peers on this host whose process has died: (rank, pid), by rank.
+    std::vector<std::pair<int, int64_t>> lost_peers() const;
 
 private:
     struct Impl;

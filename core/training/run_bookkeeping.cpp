@@ -1,16 +1,20 @@
 // The run's row in the project store: created (or found again on resume, config from the row) with the file lock
-// on out_dir, the log, checkpoints recorded as they are written, and the final status with a summary. Also the
-// small formatting helpers the log lines share.
+// on out_dir, the log, checkpoints recorded as they are written, and the final status with a summary; each rank's
+// row in run_ranks (joined, heartbeats, final state). Also the small formatting helpers the log lines share.
 #include "core/training/trainer_session.h"
+
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "core/store/dataset_repo.h"
 #include "core/store/provenance.h"
+#include "core/store/run_rank_repo.h"
 #include "core/store/run_repo.h"
 
 namespace fs = std::filesystem;
@@ -150,6 +154,9 @@ Status open_run(Session& s) {
         (void)store::ProvenanceRepo(s.project->db()).link("run", s.run_id, "dataset", s.dataset_id, "trained_on");
     }
     MATRIX_CHECK(runs.set_status(s.run_id, "running"));
+    // A resumed run's ranks start afresh (maybe another number of them): cleared before any rank joins, since the
+    // other ranks learn the run id from rank 0 only after this.
+    MATRIX_CHECK(store::RunRankRepo(s.project->db()).clear(s.run_id));
     for (const auto& note : pending_notes) s.log(note);
     return {};
 }
@@ -171,7 +178,49 @@ Status save_checkpoint(Session& s) {
     return {};
 }
 
+Status join_rank(Session& s) {
+    store::RunRank r;
+    r.run_id = s.run_id;
+    r.rank = s.rank;
+    r.world_size = s.world;
+    char host[256] = {0};
+    ::gethostname(host, sizeof host - 1);
+    r.host = host;
+    r.pid = ::getpid();
+    r.step = s.state.step;
+    r.last_heartbeat = store::unix_now();
+    MATRIX_CHECK(store::RunRankRepo(s.project->db()).put(r));
+    s.rank_row = true;
+    s.last_heartbeat = Clock::now();
+    return {};
+}
+
+void rank_heartbeat(Session& s, double tokens_per_s) {
+    if (!s.rank_row) return;
+    s.last_heartbeat = Clock::now();
+    auto st = store::RunRankRepo(s.project->db()).heartbeat(s.run_id, s.rank, s.state.step, tokens_per_s,
+                                                            store::unix_now());
+    if (st.ok() || s.heartbeat_warned) return;
+    s.heartbeat_warned = true;  // once: the run goes on, the GUI may show this rank as lost
+    const std::string msg = "warning: rank " + std::to_string(s.rank) + " could not record its heartbeat: " +
+                            st.error().to_string();
+    if (s.writer()) s.log(msg);
+    else std::cerr << msg << "\n";
+}
+
+void mark_lost_peers(Session& s) {
+    if (!s.writer() || !s.pg || !s.project || !s.run_id) return;
+    store::RunRankRepo ranks(s.project->db());
+    for (const auto& [rank, pid] : s.pg->lost_peers())
+        (void)ranks.finish(s.run_id, rank, "lost", std::nullopt,
+                           "rank " + std::to_string(rank) + " (pid " + std::to_string(pid) + ") is gone");
+}
+
 Status finish_run(Session& s, const std::string& status, const std::optional<std::string>& error) {
+    if (s.rank_row) {
+        (void)store::RunRankRepo(s.project->db()).finish(s.run_id, s.rank, status, s.state.step, error);
+        s.rank_row = false;
+    }
     if (!s.writer()) return {};
     store::RunRepo runs(s.project->db());
     json summary = {{"steps", s.state.step},     {"total_steps", s.state.total_steps}, {"tokens", s.state.tokens},

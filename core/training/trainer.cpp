@@ -97,7 +97,10 @@ Result<TrainOutcome> train_loop(Session& s) {
         s.log("data-parallel: " + std::to_string(s.world) + " ranks over " + s.pg->backend() + ", LoRA gradients all-reduced in " +
               std::to_string(s.reducer->n_buckets()) + " bucket(s) launched from gradient hooks during backward");
     }
-    if (s.req.stage == Stage::Dpo && s.cfg.precompute_reference) MATRIX_CHECK(precompute_reference(s));
+    if (s.req.stage == Stage::Dpo && s.cfg.precompute_reference) {
+        MATRIX_CHECK(precompute_reference(s));
+        rank_heartbeat(s, 0);
+    }
 
     store::RunRepo runs(s.project->db());
     (*s.net)->train();
@@ -111,6 +114,9 @@ Result<TrainOutcome> train_loop(Session& s) {
     const int64_t tokens_before = s.state.tokens;
     int64_t window_tokens = 0, window_samples = 0;
     auto window_start = Clock::now();
+    // This rank's own tokens since the loop started, for its tokens/s (averaged over the whole session: a rank can
+    // have no micro-batch in a step, so a per-step window would often read 0).
+    int64_t rank_tokens = 0;
     const int64_t n_micro = micro_per_epoch(s);
     const int64_t first_step = s.state.step;
 
@@ -145,6 +151,7 @@ Result<TrainOutcome> train_loop(Session& s) {
                 step_samples += r.samples;
             }
             s.state.micro += group;
+            rank_tokens += step_tokens;  // before the all-reduce: this rank's micro-batches only
             bool pause_req = s.cb.pause && s.cb.pause->load(), cancel_req = s.cb.cancel && s.cb.cancel->load();
             if (s.pg) {
                 const std::string what = "all-reduce of step " + std::to_string(s.state.step + 1) + "'s gradients";
@@ -210,6 +217,12 @@ Result<TrainOutcome> train_loop(Session& s) {
                 window_start = Clock::now();
             }
             if (s.cb.on_step && s.writer()) s.cb.on_step(rep);
+            // Every rank's heartbeat: at logged steps, and at least every kHeartbeatEverySeconds.
+            if (s.state.step % s.cfg.log_every == 0 || s.state.step == total ||
+                std::chrono::duration<double>(Clock::now() - s.last_heartbeat).count() >= kHeartbeatEverySeconds) {
+                const double rank_s = std::chrono::duration<double>(Clock::now() - t_start).count();
+                rank_heartbeat(s, rank_s > 0 ? static_cast<double>(rank_tokens) / rank_s : 0);
+            }
             outcome.last_metrics = rep.metrics;
             outcome.last_metrics["loss"] = loss;
 
@@ -265,6 +278,7 @@ Result<TrainOutcome> train_loop(Session& s) {
 
     // Save the adapter (and a last checkpoint for "continue for N more epochs"): rank 0.
     if (!s.writer()) {
+        MATRIX_CHECK(finish_run(s, "finished"));
         outcome.status = "finished";
         outcome.steps = s.state.step;
         outcome.seconds = s.state.seconds;
@@ -298,6 +312,7 @@ Result<TrainOutcome> run_training(const TrainRequest& request, const TrainCallba
         if (s.project && s.run_id) {
             s.log("error: " + e.to_string());
             (void)finish_run(s, "failed", e.to_string());
+            mark_lost_peers(s);
         }
         return e;
     };
@@ -319,6 +334,7 @@ Result<TrainOutcome> run_training(const TrainRequest& request, const TrainCallba
             if (s.cfg.device.rfind("cuda", 0) == 0 && s.cfg.device.find(':') == std::string::npos)
                 s.cfg.device = "cuda:" + std::to_string((*env)->local_rank);  // one GPU per local rank
         }
+        if (auto st = join_rank(s); !st.ok()) return fail(st.error().within("recording rank " + std::to_string(s.rank)));
         if (auto st = build_model(s); !st.ok()) return fail(st.error().within("building the model"));
         if (s.device.is_cpu())
             if (const std::string note = keep_freed_memory_for_reuse(); !note.empty()) s.log(note);

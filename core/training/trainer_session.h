@@ -94,6 +94,10 @@ struct Session {
     std::unique_ptr<ProcessGroup> pg;
     std::unique_ptr<GradReducer> reducer;
     bool writer() const { return rank == 0; }
+    // This rank's row in run_ranks (run_rank_repo.h): written once the run id is known, then at logged steps.
+    bool rank_row = false;
+    Clock::time_point last_heartbeat{};
+    bool heartbeat_warned = false;
 
     void log(const std::string& line);  // rank 0: callback + the run's log in the store; other ranks: nothing
     size_t n_samples() const { return req.stage == Stage::Sft ? sft.samples.size() : dpo.samples.size(); }
@@ -131,5 +135,13 @@ Status build_data(Session& s);
 Status open_run(Session& s);
 Status save_checkpoint(Session& s);
 Status finish_run(Session& s, const std::string& status, const std::optional<std::string>& error = std::nullopt);
+// This rank's row: join_rank writes it (state running) once every rank knows the run id; rank_heartbeat updates
+// its step and tokens/s (a failed write is a warning: the run goes on); finish_run writes its final state.
+// After a failure, rank 0 marks the peers it knows are gone (same host, process dead) as lost (mark_lost_peers).
+Status join_rank(Session& s);
+void rank_heartbeat(Session& s, double tokens_per_s);
+void mark_lost_peers(Session& s);
+// How often a rank writes its heartbeat at least, between logged steps.
+constexpr double kHeartbeatEverySeconds = 60;
 
 }  // namespace matrix::train::detail

@@ -16,6 +16,7 @@
 #include "core/eval/bench_store.h"
 #include "core/eval/gta_loader.h"
 #include "core/eval/run_import.h"
+#include "ui/models/project_session.h"
 #include "ui/models/run_group_model.h"
 #include "ui/models/run_list_model.h"
 #include "ui/models/run_metrics_model.h"
@@ -83,9 +84,14 @@ private slots:
 
     // Two runs: A (run-a) is the baseline; the same numbers as the two-run comparison always gave.
     void two_runs() {
-        RunComparePane pane(m_db);
+        ProjectSession session;
+        session.open(m_db);
+        QVERIFY(session.waitForIdle());
+        RunComparePane pane(&session);
         pane.resize(1280, 860);
         QVERIFY(pane.isOpen());
+        QCOMPARE(pane.projectPath(), m_db);
+        QVERIFY(session.waitForIdle());  // the run list comes from the session's worker
         QCOMPARE(pane.runModel()->rowCount(), 3);
         const int rowA = pane.runModel()->rowOf(1);
         QCOMPARE(pane.runModel()->run(rowA).name, QString("run-a"));
@@ -146,7 +152,11 @@ private slots:
 
     // Three runs: every run against a baseline, another baseline, the task view with all three.
     void three_runs_and_render() {
-        RunComparePane pane(m_db);
+        ProjectSession session;
+        session.open(m_db);
+        QVERIFY(session.waitForIdle());
+        RunComparePane pane(&session);
+        QVERIFY(session.waitForIdle());
         pane.resize(1400, 900);
         QSignalSpy ready(&pane, &RunComparePane::comparisonReady);
         pane.selectRuns({1, 2, 3});
@@ -215,16 +225,21 @@ private slots:
         pane.taskTable()->setFocus();
         pane.taskTable()->setCurrentIndex(pane.taskFilterModel()->index(0, 0));
         QTest::keyClick(pane.taskTable(), Qt::Key_Return);
+        QTRY_COMPARE(pane.findChildren<RunCompareTaskView*>().size(), 1);
         const auto opened = pane.findChildren<RunCompareTaskView*>();
-        QCOMPARE(opened.size(), 1);
+        QVERIFY(opened.front()->isVisible());
         QCOMPARE(opened.front()->alignmentModel()->task().task_key, std::string("0"));
         QCOMPARE(int(opened.front()->alignmentModel()->task().runs.size()), 3);
         opened.front()->close();
         QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
 
         // Task 0 across the three runs, next to the gold dialog, with its two images.
-        RunCompareTaskView* view = pane.openTask("0");
+        QSignalSpy taskOpened(&pane, &RunComparePane::taskOpened);
+        pane.openTask("0");
+        QVERIFY(taskOpened.wait(30000));
+        RunCompareTaskView* view = taskOpened.front().front().value<RunCompareTaskView*>();
         QVERIFY(view);
+        QVERIFY(!view->isVisible());  // opened, not shown: the caller shows it
         QCOMPARE(view->imageCount(), 2);
         QCOMPARE(view->missingImageCount(), 0);
         RunStepAlignmentModel* a = view->alignmentModel();
@@ -260,9 +275,22 @@ private slots:
     }
 
     void missing_project_and_bad_runs() {
-        RunComparePane bad(m_dir.filePath("nope.db"));
+        // A project that cannot be opened: the pane is not open and says so when asked to compare.
+        ProjectSession badSession;
+        badSession.open(m_dir.filePath("no-such-dir/nope.db"));
+        QVERIFY(badSession.waitForIdle());
+        RunComparePane bad(&badSession);
         QVERIFY(!bad.isOpen());
-        RunComparePane pane(m_db);
+        QCOMPARE(bad.runModel()->rowCount(), 0);
+        QSignalSpy badFailed(&bad, &RunComparePane::comparisonFailed);
+        bad.compareRuns(1, 2);
+        QCOMPARE(badFailed.size(), 1);
+        QCOMPARE(badFailed.front().front().toString(), QString("no project open"));
+
+        ProjectSession session;
+        session.open(m_db);
+        QVERIFY(session.waitForIdle());
+        RunComparePane pane(&session);
         QSignalSpy failed(&pane, &RunComparePane::comparisonFailed);
         pane.compareRuns(1, 99);
         QVERIFY(failed.wait(30000));

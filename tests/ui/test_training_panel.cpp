@@ -1,10 +1,13 @@
 // The training panel end to end on the tiny fixture model: model directory check, form defaults equal to core's
 // TrainingConfig (the CLI's), an SFT and a DPO run started with the Train button on the worker thread with live
 // chart points, the run history with two runs overlaid, and an offscreen PNG of the panel (training_panel.png in
-// the build directory) to look at.
+// the build directory) to look at. The ranks strip under the charts: one rank for a single-process run (its pid,
+// finished, its final step), and seeded rows of a 3-rank run (running, failed with its error, lost by heartbeat)
+// shown with their exact text and rendered to training_panel_ranks.png.
 #include <QtTest>
 
 #include <QCheckBox>
+#include <QColor>
 #include <QComboBox>
 #include <QLineEdit>
 #include <QPushButton>
@@ -19,9 +22,12 @@
 #include "core/store/media_repo.h"
 #include "core/store/pair_repo.h"
 #include "core/store/project.h"
+#include "core/store/run_rank_repo.h"
+#include "core/store/run_repo.h"
 #include "core/store/task_repo.h"
 #include "core/store/trajectory_repo.h"
 #include "core/training/training_config.h"
+#include "ui/models/run_rank_model.h"
 #include "ui/models/training_runs_model.h"
 #include "ui/views/training_panel.h"
 
@@ -160,6 +166,89 @@ private slots:
         QCOMPARE(panel.chartPointCount(), 3);  // 3 samples x 1 epoch
     }
 
+    // A 3-rank run seeded in the store: rank 0 running (heard 2 minutes ago), rank 1 silent for 10 minutes while the
+    // run runs (lost), rank 2 failed with its error; the strip shows each row's exact text.
+    void rank_strip_shows_each_rank() {
+        const std::string db = m_dir.filePath("ranks.db").toStdString();
+        int64_t run = 0;
+        {
+            auto proj = store::Project::open(db);
+            QVERIFY(proj.ok());
+            store::Run r;
+            r.kind = "sft";
+            r.name = "three ranks";
+            auto id = store::RunRepo(proj->db()).create(r);
+            QVERIFY(id.ok());
+            run = *id;
+            QVERIFY(store::RunRepo(proj->db()).set_status(run, "running").ok());
+            const double now = store::unix_now();
+            struct Seed { const char* host; int64_t pid; const char* state; int64_t step; double tps, age; const char* error; };
+            const Seed seeds[] = {{"gpu-a", 4101, "running", 120, 1625.4, 125, nullptr},
+                                  {"gpu-a", 4102, "running", 117, 1580.0, 600, nullptr},
+                                  {"gpu-b", 5230, "failed", 96, 0, 3600, "CUDA out of memory at step 97"}};
+            for (int k = 0; k < 3; ++k) {
+                store::RunRank rk;
+                rk.run_id = run;
+                rk.rank = k;
+                rk.world_size = 3;
+                rk.host = seeds[k].host;
+                rk.pid = seeds[k].pid;
+                rk.state = seeds[k].state;
+                rk.step = seeds[k].step;
+                rk.tokens_per_s = seeds[k].tps;
+                rk.last_heartbeat = now - seeds[k].age;
+                if (seeds[k].error) rk.error = seeds[k].error;
+                QVERIFY(store::RunRankRepo(proj->db()).put(rk).ok());
+            }
+        }
+        ui::TrainingPanel panel;
+        panel.resize(1400, 900);
+        panel.setProjectPath(QString::fromStdString(db));
+        QTRY_COMPARE(panel.runsModel()->rowCount(), 1);
+        QVERIFY(!panel.rankView()->isVisibleTo(&panel));  // no run chosen yet: no strip
+        auto* table = panel.findChild<QTableView*>("run_history");
+        QVERIFY(table);
+        QSignalSpy loaded(panel.rankModel(), &ui::RunRankModel::loaded);
+        table->selectRow(0);
+        QVERIFY(loaded.wait(30000));
+        QVERIFY(panel.rankView()->isVisibleTo(&panel));
+        ui::RunRankModel* m = panel.rankModel();
+        QCOMPARE(m->runId(), run);
+        QCOMPARE(m->rowCount(), 3);
+        QStringList header;
+        for (int c = 0; c < m->columnCount(); ++c) header << m->headerData(c, Qt::Horizontal).toString();
+        QCOMPARE(header, (QStringList{"Rank", "Host", "PID", "State", "Step", "Tokens/s", "Last seen"}));
+        auto row = [m](int r) {
+            QStringList cells;
+            for (int c = 0; c < m->columnCount(); ++c) cells << m->index(r, c).data().toString();
+            return cells;
+        };
+        QCOMPARE(row(0), (QStringList{"0/3", "gpu-a", "4101", "running", "120", "1,625", "2 min ago"}));
+        QCOMPARE(row(1), (QStringList{"1/3", "gpu-a", "4102", "lost", "117", "1,580", "10 min ago"}));
+        QCOMPARE(row(2), (QStringList{"2/3", "gpu-b", "5230", "failed", "96", "0", "60 min ago"}));
+        QCOMPARE(m->index(2, ui::RunRankModel::State).data(Qt::ToolTipRole).toString(),
+                 QString("CUDA out of memory at step 97"));
+        QCOMPARE(m->index(1, ui::RunRankModel::State).data(Qt::ForegroundRole).value<QColor>(), QColor(0xb0, 0x00, 0x20));
+        QVERIFY(m->index(1, ui::RunRankModel::State).data(Qt::ToolTipRole).toString().startsWith("No heartbeat for 10 min ago"));
+        QCOMPARE(panel.rankSummaryText(), QString("Run %1: 3 ranks \u00b7 1 running \u00b7 1 failed \u00b7 1 lost \u00b7 "
+                                                  "1,625 tokens/s in all").arg(run));
+        const QString path = QString(MATRIX_BINARY_DIR) + "/training_panel_ranks.png";
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        QVERIFY(panel.grab().save(path));
+        QCOMPARE(QImage(path).size(), panel.size() * panel.devicePixelRatio());
+        // The same rows without the store: ages as given.
+        ui::RunRankModel plain;
+        std::vector<store::RunRankStatus> rows(1);
+        rows[0].row.rank = 0;
+        rows[0].row.world_size = 1;
+        rows[0].shown_state = "finished";
+        rows[0].seconds_since_heartbeat = 7300;
+        plain.setRanks(9, rows);
+        QCOMPARE(plain.index(0, ui::RunRankModel::LastSeen).data().toString(), QString("2 h ago"));
+        QCOMPARE(plain.summary(), QString("Run 9: 1 rank \u00b7 1 finished"));
+    }
+
     void trains_from_the_button_and_overlays_runs() {
         const std::string db = m_dir.filePath("panel.db").toStdString();
         const Status made = makeProject(db);
@@ -179,7 +268,7 @@ private slots:
         QVERIFY(done.wait(300000));
         QCOMPARE(done.first().at(0).toString(), QString("finished"));
         QCOMPARE(panel.chartPointCount(), 12);  // 3 samples x 4 epochs, batch 1
-        QCOMPARE(panel.runsModel()->rowCount(), 1);
+        QTRY_COMPARE(panel.runsModel()->rowCount(), 1);
 
         panel.setStage(train::Stage::Dpo);
         panel.setDataset("prefs");
@@ -191,11 +280,23 @@ private slots:
         const QString live = QString(MATRIX_BINARY_DIR) + "/training_panel_dpo.png";
         QVERIFY(panel.grab().save(live));
 
-        QCOMPARE(panel.runsModel()->rowCount(), 2);
-        auto* table = panel.findChild<QTableView*>();
+        QTRY_COMPARE(panel.runsModel()->rowCount(), 2);
+        // The live run's ranks: one process (this one), finished at its last step.
+        ui::RunRankModel* ranks = panel.rankModel();
+        QTRY_COMPARE(ranks->runId(), qint64(done.last().at(1).toLongLong()));
+        QTRY_COMPARE(ranks->rowCount(), 1);
+        // (the strip read the rank while it ran; its re-read after the run's end shows it finished)
+        QTRY_COMPARE(ranks->index(0, ui::RunRankModel::State).data().toString(), QString("finished"));
+        QCOMPARE(ranks->index(0, ui::RunRankModel::Rank).data().toString(), QString("0/1"));
+        QCOMPARE(ranks->index(0, ui::RunRankModel::Pid).data().toLongLong(), QCoreApplication::applicationPid());
+        QCOMPARE(ranks->index(0, ui::RunRankModel::Step).data().toLongLong(), qint64(8));
+        QVERIFY2(panel.rankSummaryText().startsWith(QString("Run %1: 1 rank \u00b7 1 finished \u00b7 ").arg(ranks->runId())),
+                 qPrintable(panel.rankSummaryText()));
+        auto* table = panel.findChild<QTableView*>("run_history");
         QVERIFY(table);
+        QSignalSpy curvesShown(&panel, &ui::TrainingPanel::curvesShown);
         table->selectAll();  // both runs: curves overlaid
-        QCoreApplication::processEvents();
+        QVERIFY(curvesShown.wait(30000));
         // Every curve of both runs, by name, with its number of points: SFT loss and lr (12 steps), DPO loss, lr,
         // reward margin and accuracy (8 steps); no eval curves (no evaluation was asked for).
         QMap<QString, int> expected;

@@ -3,66 +3,80 @@
 
 #include <QColor>
 
-#include "core/store/dataset_repo.h"
+#include "ui/models/project_session.h"
 
 namespace matrix::ui {
 
+namespace {
+struct Listing {
+    std::vector<store::TrainingRunRow> rows;
+    std::vector<std::string> datasets;
+    std::string error;
+};
+}  // namespace
+
 TrainingRunsModel::TrainingRunsModel(QObject* parent) : QAbstractTableModel(parent) {}
 
-bool TrainingRunsModel::setProjectPath(const QString& path, QString* error) {
-    auto p = store::Project::open(path.toStdString());
-    if (!p.ok()) {
-        if (error) *error = QString::fromStdString(p.error().to_string());
-        beginResetModel();
-        m_project.reset();
-        m_runs.clear();
-        endResetModel();
-        return false;
-    }
-    m_project = std::make_unique<store::Project>(std::move(p).value());
-    refresh();
-    return true;
-}
-
-void TrainingRunsModel::refresh() {
+void TrainingRunsModel::setSession(ProjectSession* session) {
+    m_session = session;
+    ++m_generation;
     beginResetModel();
-    m_runs.clear();
-    m_lastLoss.clear();
-    m_steps.clear();
-    if (m_project) {
-        store::RunRepo repo(m_project->db());
-        auto runs = repo.list();
-        if (runs.ok())
-            for (auto& r : *runs) {
-                if (r.kind != "sft" && r.kind != "dpo") continue;
-                auto loss = repo.metric_series(r.id, "loss");
-                m_lastLoss.push_back(loss.ok() && !loss->empty() ? loss->back().value : qQNaN());
-                m_steps.push_back(loss.ok() && !loss->empty() ? loss->back().step : 0);
-                m_runs.push_back(std::move(r));
-            }
-    }
+    m_rows.clear();
+    m_datasets.clear();
     endResetModel();
 }
 
+ProjectSession* TrainingRunsModel::session() const { return m_session; }
+
+void TrainingRunsModel::refresh() {
+    if (!m_session || !m_session->isOpen()) return;
+    const quint64 generation = ++m_generation;
+    m_session->post(
+        this,
+        [](store::Project& p) {
+            Listing out;
+            auto rows = store::list_training_runs(p.db());
+            auto names = store::dataset_names(p.db());
+            if (!rows.ok()) out.error = rows.error().to_string();
+            else if (!names.ok()) out.error = names.error().to_string();
+            else {
+                out.rows = std::move(rows).value();
+                out.datasets = std::move(names).value();
+            }
+            return out;
+        },
+        [this, generation](Listing l) {
+            if (generation != m_generation) return;
+            if (!l.error.empty()) {
+                emit failed(QString::fromStdString(l.error));
+                return;
+            }
+            beginResetModel();
+            m_rows = std::move(l.rows);
+            m_datasets.clear();
+            for (const auto& d : l.datasets) m_datasets << QString::fromStdString(d);
+            endResetModel();
+            emit refreshed();
+        });
+}
+
 int TrainingRunsModel::rowCount(const QModelIndex& parent) const {
-    return parent.isValid() ? 0 : int(m_runs.size());
+    return parent.isValid() ? 0 : int(m_rows.size());
 }
 int TrainingRunsModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
 QVariant TrainingRunsModel::data(const QModelIndex& index, int role) const {
-    if (!index.isValid() || index.row() >= int(m_runs.size())) return {};
-    const auto& r = m_runs[size_t(index.row())];
+    if (!index.isValid() || index.row() >= int(m_rows.size())) return {};
+    const auto& row = m_rows[size_t(index.row())];
+    const auto& r = row.run;
     if (role == Qt::DisplayRole) {
         switch (index.column()) {
         case Id: return qint64(r.id);
         case Stage: return QString::fromStdString(r.kind).toUpper();
         case Name: return QString::fromStdString(r.name);
         case Status: return QString::fromStdString(r.status);
-        case Steps: return m_steps[size_t(index.row())];
-        case LastLoss: {
-            double v = m_lastLoss[size_t(index.row())];
-            return qIsNaN(v) ? QVariant() : QVariant(QString::number(v, 'g', 4));
-        }
+        case Steps: return qint64(row.last_step);
+        case LastLoss: return row.last_loss ? QVariant(QString::number(*row.last_loss, 'g', 4)) : QVariant();
         case Created: return QString::fromStdString(r.created_at).left(19).replace('T', ' ');
         }
     }
@@ -81,29 +95,48 @@ QVariant TrainingRunsModel::headerData(int section, Qt::Orientation orientation,
 }
 
 qint64 TrainingRunsModel::runId(int row) const {
-    return row >= 0 && row < int(m_runs.size()) ? m_runs[size_t(row)].id : 0;
+    return row >= 0 && row < int(m_rows.size()) ? m_rows[size_t(row)].run.id : 0;
 }
 
 const store::Run* TrainingRunsModel::run(int row) const {
-    return row >= 0 && row < int(m_runs.size()) ? &m_runs[size_t(row)] : nullptr;
+    return row >= 0 && row < int(m_rows.size()) ? &m_rows[size_t(row)].run : nullptr;
 }
 
-QVector<QPointF> TrainingRunsModel::series(qint64 runId, const QString& metric) const {
-    QVector<QPointF> out;
-    if (!m_project) return out;
-    auto s = store::RunRepo(m_project->db()).metric_series(runId, metric.toStdString());
-    if (s.ok())
-        for (const auto& p : *s) out.append(QPointF(double(p.step), p.value));
-    return out;
+int TrainingRunsModel::rowOf(qint64 runId) const {
+    for (size_t i = 0; i < m_rows.size(); ++i)
+        if (m_rows[i].run.id == runId) return int(i);
+    return -1;
 }
 
-QStringList TrainingRunsModel::datasetNames() const {
-    QStringList out;
-    if (!m_project) return out;
-    auto ds = store::DatasetRepo(m_project->db()).list();
-    if (ds.ok())
-        for (const auto& d : *ds) out << QString::fromStdString(d.name);
-    return out;
+void TrainingRunsModel::loadCurves(const QVector<qint64>& runIds, const QStringList& metrics, QObject* context,
+                                   std::function<void(const Curves&)> done) {
+    if (!m_session || !m_session->isOpen()) return;
+    std::vector<int64_t> ids(runIds.begin(), runIds.end());
+    std::vector<std::string> names;
+    for (const QString& m : metrics) names.push_back(m.toStdString());
+    m_session->post(
+        context,
+        [ids, names](store::Project& p) {
+            std::vector<std::pair<int64_t, std::map<std::string, std::vector<store::MetricPoint>>>> out;
+            for (int64_t id : ids) {
+                auto c = store::run_curves(p.db(), id, names);
+                out.emplace_back(id, c.ok() ? std::move(c).value() : std::map<std::string, std::vector<store::MetricPoint>>{});
+            }
+            return out;
+        },
+        [done = std::move(done)](const std::vector<std::pair<int64_t, std::map<std::string, std::vector<store::MetricPoint>>>>& all) {
+            Curves curves;
+            for (const auto& [id, series] : all) {
+                auto& run = curves[id];
+                for (const auto& [name, points] : series) {
+                    QVector<QPointF> pts;
+                    pts.reserve(int(points.size()));
+                    for (const auto& p : points) pts.append(QPointF(double(p.step), p.value));
+                    run[QString::fromStdString(name)] = pts;
+                }
+            }
+            done(curves);
+        });
 }
 
 }  // namespace matrix::ui

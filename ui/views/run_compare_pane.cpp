@@ -21,10 +21,10 @@
 #include <QVBoxLayout>
 #include <QtCharts/QChart>
 #include <QtCharts/QChartView>
-#include <QtConcurrent/QtConcurrent>
 #include <algorithm>
 
 #include "core/eval/bench_store.h"
+#include "ui/models/project_session.h"
 #include "ui/models/run_group_model.h"
 #include "ui/models/run_list_model.h"
 #include "ui/models/run_metrics_model.h"
@@ -83,8 +83,7 @@ QToolButton* buttonFor(QAction* a, QWidget* parent) {
 
 }  // namespace
 
-RunComparePane::RunComparePane(const QString& projectPath, QWidget* parent)
-    : QWidget(parent), m_projectPath(projectPath) {
+RunComparePane::RunComparePane(ProjectSession* session, QWidget* parent) : QWidget(parent), m_session(session) {
     m_runs = new RunListModel(this);
     m_metrics = new RunMetricsModel(this);
     m_tasks = new RunTaskModel(this);
@@ -202,7 +201,7 @@ RunComparePane::RunComparePane(const QString& projectPath, QWidget* parent)
         if (i >= 0 && i < m_filters.size()) m_taskFilter->setOutcomeFilter(m_filters[i].second);
     });
     connect(m_taskTable, &QTableView::activated, this, [this](const QModelIndex& i) {
-        if (auto* view = openTask(i.data(RunTaskModel::TaskKeyRole).toString())) view->show();
+        openTask(i.data(RunTaskModel::TaskKeyRole).toString(), true);
     });
     connect(m_csvAction, &QAction::triggered, this, [this] {
         const QString f = QFileDialog::getSaveFileName(this, tr("Export comparison"), {}, tr("CSV (*.csv)"));
@@ -212,20 +211,21 @@ RunComparePane::RunComparePane(const QString& projectPath, QWidget* parent)
         const QString f = QFileDialog::getSaveFileName(this, tr("Export chart"), {}, tr("PNG (*.png);;SVG (*.svg)"));
         if (!f.isEmpty()) showStatus(exportChart(f) ? tr("Saved %1").arg(f) : tr("Could not save %1").arg(f));
     });
-    connect(&m_watcher, &QFutureWatcher<Outcome>::finished, this, &RunComparePane::onComparisonFinished);
-
-    auto project = store::Project::open(projectPath.toStdString(), store::OpenOptions{false, false, 5000});
-    if (project.ok()) {
-        m_project = std::make_unique<store::Project>(std::move(project).value());
-        reload();
-    } else {
-        showStatus(tr("Cannot open %1: %2").arg(projectPath, QString::fromStdString(project.error().to_string())));
+    if (m_session) {
+        connect(m_session, &ProjectSession::opened, this, &RunComparePane::reload);
+        connect(m_session, &ProjectSession::failed, this, [this](const QString& e) { showStatus(tr("Cannot open the project: %1").arg(e)); });
     }
+    if (isOpen()) reload();
+    else showStatus(tr("No project open."));
     m_csvAction->setEnabled(false);
     m_chartAction->setEnabled(false);
 }
 
-RunComparePane::~RunComparePane() { m_watcher.waitForFinished(); }
+// Jobs still on the session's worker deliver nothing once the pane is gone (their context is this pane).
+RunComparePane::~RunComparePane() = default;
+
+QString RunComparePane::projectPath() const { return m_session ? m_session->path() : QString(); }
+bool RunComparePane::isOpen() const { return m_session && m_session->isOpen(); }
 
 void RunComparePane::resizeEvent(QResizeEvent* event) {
     QWidget::resizeEvent(event);
@@ -254,26 +254,28 @@ QList<QAction*> RunComparePane::paneActions() const { return {m_compareAction, m
 void RunComparePane::showStatus(const QString& text) { m_status->setText(text); }
 
 void RunComparePane::reload() {
-    if (!m_project) return;
-    auto runs = eval::list_eval_runs(*m_project);
-    if (!runs.ok()) {
-        showStatus(QString::fromStdString(runs.error().to_string()));
-        return;
-    }
-    QVector<RunRow> rows;
-    for (const auto& r : runs.value()) {
-        RunRow row;
-        row.id = r.id;
-        row.name = QString::fromStdString(r.name);
-        row.benchmark = QString::fromStdString(r.benchmark.value_or(""));
-        row.model = QString::fromStdString(r.model_path.value_or(""));
-        row.createdAt = QString::fromStdString(r.created_at);
-        row.headline = headline(r.summary);
-        rows.push_back(row);
-    }
-    m_runs->setRuns(rows);
-    showStatus(rows.size() < 2 ? tr("Import at least two evaluation runs to compare them (matrix bench import-run).")
-                               : tr("%1 evaluation runs. Select two or more and press Compare (Ctrl+Return).").arg(rows.size()));
+    if (!isOpen()) return;
+    m_session->post(this, [](store::Project& p) { return eval::list_eval_runs(p); }, [this](Result<std::vector<store::Run>> runs) {
+        if (!runs.ok()) {
+            showStatus(QString::fromStdString(runs.error().to_string()));
+            return;
+        }
+        QVector<RunRow> rows;
+        for (const auto& r : runs.value()) {
+            RunRow row;
+            row.id = r.id;
+            row.name = QString::fromStdString(r.name);
+            row.benchmark = QString::fromStdString(r.benchmark.value_or(""));
+            row.model = QString::fromStdString(r.model_path.value_or(""));
+            row.createdAt = QString::fromStdString(r.created_at);
+            row.headline = headline(r.summary);
+            rows.push_back(row);
+        }
+        m_runs->setRuns(rows);
+        showStatus(rows.size() < 2 ? tr("Import at least two evaluation runs to compare them (matrix bench import-run).")
+                                   : tr("%1 evaluation runs. Select two or more and press Compare (Ctrl+Return).").arg(rows.size()));
+        emit runsLoaded();
+    });
 }
 
 QString RunComparePane::runName(qint64 id) const {
@@ -323,10 +325,15 @@ void RunComparePane::setBaseline(int runIndex) {
 }
 
 void RunComparePane::compareRuns(const QVector<qint64>& runs, int baseline) {
-    if (m_watcher.isRunning() || runs.size() < 2) return;
+    if (m_comparing || runs.size() < 2) return;
+    if (!isOpen()) {
+        showStatus(tr("No project open."));
+        emit comparisonFailed(tr("no project open"));
+        return;
+    }
+    m_comparing = true;
     m_pending = runs;
     m_pendingBaseline = baseline >= 0 && baseline < runs.size() ? baseline : 0;
-    const std::string path = m_projectPath.toStdString();
     const bool matrixScorer = m_scorer->currentData().toString() == "matrix";
     const std::vector<int64_t> ids(runs.begin(), runs.end());
     const size_t base = size_t(m_pendingBaseline);
@@ -334,20 +341,18 @@ void RunComparePane::compareRuns(const QVector<qint64>& runs, int baseline) {
     QStringList names;
     for (qint64 id : runs) names << runName(id);
     showStatus(tr("Scoring and comparing %1 ...").arg(names.join(", ")));
-    // A worker-thread connection of its own (store connections are per thread).
-    m_watcher.setFuture(QtConcurrent::run([path, ids, base, matrixScorer]() {
-        Outcome out;
-        auto project = store::Project::open(path, store::OpenOptions{false, false, 5000});
-        if (!project.ok()) {
-            out.first = QString::fromStdString(project.error().to_string());
+    // On the session's worker, in order with the other writes (the comparison stores the scores it computes).
+    m_session->post(
+        this,
+        [ids, base, matrixScorer](store::Project& project) {
+            Outcome out;
+            auto c = eval::compare_stored_many(project, ids, base,
+                                                matrixScorer ? eval::ScorerKind::matrix : eval::ScorerKind::official);
+            if (!c.ok()) out.first = QString::fromStdString(c.error().to_string());
+            else out.second = std::move(c).value();
             return out;
-        }
-        auto c = eval::compare_stored_many(project.value(), ids, base,
-                                            matrixScorer ? eval::ScorerKind::matrix : eval::ScorerKind::official);
-        if (!c.ok()) out.first = QString::fromStdString(c.error().to_string());
-        else out.second = std::move(c).value();
-        return out;
-    }));
+        },
+        [this](Outcome out) { onComparisonFinished(std::move(out)); });
 }
 
 void RunComparePane::rebuildFilters() {
@@ -375,9 +380,9 @@ void RunComparePane::rebuildFilters() {
     m_taskFilter->setOutcomeFilter(m_filters.front().second);
 }
 
-void RunComparePane::onComparisonFinished() {
+void RunComparePane::onComparisonFinished(Outcome result) {
+    m_comparing = false;
     m_compareAction->setEnabled(true);
-    auto result = m_watcher.result();
     if (!result.second) {
         showStatus(tr("Comparison failed: %1").arg(result.first));
         emit comparisonFailed(result.first);
@@ -486,25 +491,30 @@ bool RunComparePane::exportChart(const QString& path) const {
     return pm.save(path);
 }
 
-RunCompareTaskView* RunComparePane::openTask(const QString& taskKey) {
-    if (!m_project || !m_comparison) return nullptr;
+void RunComparePane::openTask(const QString& taskKey, bool show) {
+    if (!isOpen() || !m_comparison) return;
     const std::vector<int64_t> ids(m_compared.begin(), m_compared.end());
-    auto t = eval::load_task_across_runs(*m_project, ids, taskKey.toStdString());
-    if (!t.ok()) {
-        showStatus(QString::fromStdString(t.error().to_string()));
-        return nullptr;
-    }
-    QString outcome;
-    const eval::MultiTask* scores = nullptr;
-    for (const auto& task : m_comparison->tasks) {
-        if (task.task_id == t->task_key) {
-            outcome = QString::fromStdString(m_comparison->outcome_label(task));
-            scores = &task;
-        }
-    }
-    auto* view = new RunCompareTaskView(t.value(), int(m_comparison->baseline), outcome, scores, this);
-    view->setAttribute(Qt::WA_DeleteOnClose);
-    return view;
+    m_session->post(
+        this, [ids, key = taskKey.toStdString()](store::Project& p) { return eval::load_task_across_runs(p, ids, key); },
+        [this, show](Result<eval::TaskAcrossRuns> t) {
+            if (!m_comparison) return;
+            if (!t.ok()) {
+                showStatus(QString::fromStdString(t.error().to_string()));
+                return;
+            }
+            QString outcome;
+            const eval::MultiTask* scores = nullptr;
+            for (const auto& task : m_comparison->tasks) {
+                if (task.task_id == t->task_key) {
+                    outcome = QString::fromStdString(m_comparison->outcome_label(task));
+                    scores = &task;
+                }
+            }
+            auto* view = new RunCompareTaskView(t.value(), int(m_comparison->baseline), outcome, scores, this);
+            view->setAttribute(Qt::WA_DeleteOnClose);
+            if (show) view->show();
+            emit taskOpened(view);
+        });
 }
 
 }  // namespace matrix::ui

@@ -7,18 +7,18 @@
 // double-click on a task opens every compared run's trajectory aligned with the gold one.
 // Keyboard: Ctrl+Return compare, F5 reload runs, Ctrl+Shift+C export CSV, Ctrl+Shift+E export chart
 // (shown in the buttons' tooltips; active while the focus is in the pane).
-// Threads: the pane keeps one store connection for the UI thread (run list, task details); a comparison
-// (which scores the runs and writes the scores back) runs in a QtConcurrent job on its own connection.
+// Threads: the pane reads the store only through ProjectSession: the run list, a comparison (which scores the runs
+// and writes the scores back, so it is posted in order with the other writes) and a task's details run on the
+// session's worker thread and come back as signals (runsLoaded, comparisonReady, taskOpened).
 #pragma once
 
-#include <QFutureWatcher>
+#include <QPointer>
 #include <QVector>
 #include <QWidget>
-#include <memory>
 #include <optional>
 
 #include "core/eval/compare_multi.h"
-#include "core/store/project.h"
+#include "ui/views/run_compare_task_view.h"  // complete for the taskOpened signal's metatype
 
 class QAction;
 class QComboBox;
@@ -38,16 +38,17 @@ class RunMetricsModel;
 class RunTaskModel;
 class RunTaskFilterModel;
 class RunGroupModel;
-class RunCompareTaskView;
+class ProjectSession;
 
 class RunComparePane : public QWidget {
     Q_OBJECT
 public:
-    explicit RunComparePane(const QString& projectPath, QWidget* parent = nullptr);
+    // Reads through `session` (not owned; open, or opened later: reload() when it is).
+    explicit RunComparePane(ProjectSession* session, QWidget* parent = nullptr);
     ~RunComparePane() override;
 
-    QString projectPath() const { return m_projectPath; }
-    bool isOpen() const { return m_project != nullptr; }
+    QString projectPath() const;
+    bool isOpen() const;
 
     // Compares the runs (two or more) against runs[baseline] with the scorer chosen in the pane;
     // comparisonReady() / comparisonFailed() follow.
@@ -63,8 +64,9 @@ public:
     const QVector<QPair<QString, eval::OutcomeFilter>>& outcomeFilters() const { return m_filters; }
     bool exportCsv(const QString& path) const;
     bool exportChart(const QString& path) const;  // .svg -> SVG, anything else -> PNG
-    // Opens the aligned-trajectory view of a task of the current comparison (nullptr when none).
-    RunCompareTaskView* openTask(const QString& taskKey);
+    // Reads a task of the current comparison across the compared runs and opens its aligned-trajectory view
+    // (shown when `show`): taskOpened(view) follows, or a status line naming why not.
+    void openTask(const QString& taskKey, bool show = false);
 
     const std::optional<eval::MultiComparison>& comparison() const { return m_comparison; }
     const QVector<qint64>& comparedRuns() const { return m_compared; }
@@ -82,29 +84,30 @@ public slots:
     void reload();  // re-reads the run list (after an import)
 
 signals:
+    void runsLoaded();
     void comparisonReady();
     void comparisonFailed(const QString& message);
+    void taskOpened(matrix::ui::RunCompareTaskView* view);
 
 protected:
     // Wide and short (a bottom dock): metrics table beside the chart; otherwise the chart below the table.
     void resizeEvent(QResizeEvent* event) override;
 
 private:
+    using Outcome = std::pair<QString, std::optional<eval::MultiComparison>>;
     void compareSelected();
     void layoutMetrics();
     void onSelectionChanged();
-    void onComparisonFinished();
+    void onComparisonFinished(Outcome result);
     void rebuildFilters();
     void showStatus(const QString& text);
     QString runName(qint64 id) const;
 
-    using Outcome = std::pair<QString, std::optional<eval::MultiComparison>>;
-    QString m_projectPath;
-    std::unique_ptr<store::Project> m_project;
+    QPointer<ProjectSession> m_session;
     QVector<qint64> m_compared, m_pending;
     int m_pendingBaseline = 0;
+    bool m_comparing = false;
     std::optional<eval::MultiComparison> m_comparison;
-    QFutureWatcher<Outcome> m_watcher;
     QVector<QPair<QString, eval::OutcomeFilter>> m_filters;
 
     RunListModel* m_runs = nullptr;

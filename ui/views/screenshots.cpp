@@ -99,7 +99,16 @@ QStringList takeScreenshots(MainWindow& w, const QString& dir) {
             }
             pane->tabs()->setCurrentIndex(0);
             if (!pane->comparison()->tasks.empty()) {
-                if (RunCompareTaskView* view = pane->openTask(QString::fromStdString(pane->comparison()->tasks.front().task_id))) {
+                RunCompareTaskView* view = nullptr;
+                QEventLoop opened;
+                QObject::connect(pane, &RunComparePane::taskOpened, &opened, [&](RunCompareTaskView* v) {
+                    view = v;
+                    opened.quit();
+                });
+                QTimer::singleShot(30000, &opened, &QEventLoop::quit);
+                pane->openTask(QString::fromStdString(pane->comparison()->tasks.front().task_id));
+                opened.exec();
+                if (view) {
                     view->resize(1400, 760);
                     view->show();
                     save(view, QStringLiteral("run_comparison_task"));

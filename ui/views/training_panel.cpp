@@ -32,6 +32,8 @@
 
 #include "core/training/trainer.h"
 #include "ui/models/job_list_model.h"
+#include "ui/models/project_session.h"
+#include "ui/models/run_rank_model.h"
 #include "ui/models/training_runs_model.h"
 #include "ui/views/training_charts.h"
 #include "ui/workers/training_worker.h"
@@ -67,6 +69,10 @@ QString formatTrainingDuration(double s) {
 
 TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
     m_runs = new TrainingRunsModel(this);
+    connect(m_runs, &TrainingRunsModel::refreshed, this, &TrainingPanel::onRunsRefreshed);
+    connect(m_runs, &TrainingRunsModel::failed, this, [this](const QString& e) {
+        m_formError->setText(tr("cannot read the runs: %1").arg(e));
+    });
     auto* split = new QSplitter(Qt::Horizontal, this);
     auto* scroll = new QScrollArea(split);
     scroll->setWidgetResizable(true);
@@ -244,6 +250,7 @@ QWidget* TrainingPanel::buildCharts() {
     auto* v = new QVBoxLayout(w);
     m_charts = new TrainingCharts(w);
     v->addWidget(m_charts, 3);
+    buildRanks(w, v);  // the ranks of the shown run (training_panel_ranks.cpp)
 
     auto* prog = new QHBoxLayout();
     m_progress = new QProgressBar(w);
@@ -264,6 +271,7 @@ QWidget* TrainingPanel::buildCharts() {
                                  "appears here; its curves appear in the charts above. Past runs are listed on the "
                                  "right: select one to see its curves, two to overlay them."));
     m_history = new QTableView(bottom);
+    m_history->setObjectName("run_history");
     m_history->setModel(m_runs);
     m_history->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_history->setSelectionMode(QAbstractItemView::ExtendedSelection);
@@ -280,19 +288,36 @@ QWidget* TrainingPanel::buildCharts() {
     return w;
 }
 
+ProjectSession* TrainingPanel::storeSession() const { return m_session ? m_session : m_ownSession; }
+
 void TrainingPanel::setProjectPath(const QString& path) {
     m_projectPath = path;
-    QString error;
-    if (!m_runs->setProjectPath(path, &error)) {
-        m_formError->setText(tr("cannot open project: %1").arg(error));
+    showRanks(0);
+    if (m_session) {  // the main window's session, already open on `path`
+        m_runs->setSession(m_session);
+        m_runs->refresh();
         return;
     }
+    if (!m_ownSession) {
+        m_ownSession = new ProjectSession(this);
+        connect(m_ownSession, &ProjectSession::opened, m_runs, &TrainingRunsModel::refresh);
+        connect(m_ownSession, &ProjectSession::failed, this, [this](const QString& e) {
+            m_formError->setText(tr("cannot open project: %1").arg(e));
+        });
+    }
+    m_runs->setSession(m_ownSession);
+    m_ownSession->open(path);
+}
+
+void TrainingPanel::onRunsRefreshed() {
     const QString current = m_dataset->currentText();
     m_dataset->clear();
     m_dataset->addItems(m_runs->datasetNames());
     if (!current.isEmpty()) m_dataset->setCurrentText(current);
     m_history->resizeColumnsToContents();
+    if (m_rankRun > 0) m_ranks->load(storeSession(), m_rankRun);
 }
+
 
 void TrainingPanel::applyConfig(const TrainingConfig& config) {
     const auto j = config.to_json();
@@ -489,6 +514,7 @@ void TrainingPanel::continueSelected() {
 
 void TrainingPanel::onStep(const QVariantMap& r) {
     if (!m_charts->hasLive()) m_charts->resetLive(r.contains("rewards/margin"));
+    if (const qint64 run = r.value("run_id").toLongLong(); run > 0 && run != m_rankRun) showRanks(run);
     const double step = r.value("step").toDouble();
     if (r.value("eval").toBool()) {
         m_charts->appendEval(step, r.value("loss").toDouble());
@@ -521,7 +547,7 @@ void TrainingPanel::onFinished(const QString& status, qint64 runId, const QStrin
         if (status == "finished") m_progress->setValue(m_progress->maximum());
     }
     m_runs->refresh();
-    m_history->resizeColumnsToContents();
+    if (runId > 0) showRanks(runId);
     emit trainingFinished(status, runId, message);
 }
 
@@ -529,15 +555,22 @@ void TrainingPanel::showSelectedRuns() {
     if (isTraining()) return;
     const auto rows = m_history->selectionModel()->selectedRows();
     if (rows.isEmpty()) return;
-    QVector<TrainingCharts::RunCurves> curves;
-    for (const auto& idx : rows.mid(0, 2)) {  // at most two runs overlaid
-        TrainingCharts::RunCurves c;
-        c.runId = m_runs->runId(idx.row());
-        for (const char* metric : {"loss", "eval_loss", "lr", "rewards/margin", "rewards/accuracy"})
-            c.series[metric] = m_runs->series(c.runId, metric);
-        curves.push_back(c);
-    }
-    m_charts->showRuns(curves);
+    QVector<qint64> ids;
+    for (const auto& idx : rows.mid(0, 2)) ids << m_runs->runId(idx.row());  // at most two runs overlaid
+    showRanks(ids.front());
+    const QStringList metrics{"loss", "eval_loss", "lr", "rewards/margin", "rewards/accuracy"};
+    m_runs->loadCurves(ids, metrics, this, [this, ids](const TrainingRunsModel::Curves& loaded) {
+        if (isTraining()) return;
+        QVector<TrainingCharts::RunCurves> curves;
+        for (qint64 id : ids) {
+            TrainingCharts::RunCurves c;
+            c.runId = id;
+            c.series = loaded.value(id);
+            curves.push_back(c);
+        }
+        m_charts->showRuns(curves);
+        emit curvesShown();
+    });
     // Show the first selected run's settings in the form.
     if (const auto* run = m_runs->run(rows.first().row())) {
         auto j = nlohmann::json::parse(run->config, nullptr, false);

@@ -3,7 +3,10 @@
 // generated from core's key table (same keys and defaults as `matrix train`), device, Train / Pause / Cancel /
 // Resume / Continue. Right: live charts (loss with eval loss, learning rate; DPO reward margin and accuracy),
 // progress with ETA and tokens/s, the log, and the run history whose curves can be shown and overlaid (select two
-// runs). A self-contained QWidget: the main window docks it and calls setProjectPath().
+// runs); under the charts, the ranks of the selected (or live) run: one row per process (rank, host, pid, state,
+// step, tokens/s, last seen). A self-contained QWidget: the main window docks it and calls setProjectPath().
+// The store is read only through a ProjectSession: the main window's (setSession), or, without one, a session of
+// the panel's own opened by setProjectPath.
 // Where the run executes ("Run as"): a `matrix train` job on this machine or on Slurm (core/jobs; with a
 // ProjectSession, the default): a process of its own that keeps running when the window closes; the panel follows
 // it from the store (state, log, the run's metrics as the trainer writes them), pauses / continues / cancels it
@@ -36,12 +39,14 @@ class QFormLayout;
 class QGroupBox;
 class QTabWidget;
 class QTimer;
+class QVBoxLayout;
 
 namespace matrix::ui {
 
 class JobFollower;
 class JobListModel;
 class ProjectSession;
+class RunRankModel;
 class TrainingCharts;
 class TrainingRunsModel;
 class TrainingWorker;
@@ -79,6 +84,11 @@ public:
     QString modelInfoText() const;
     bool isTraining() const;
     TrainingRunsModel* runsModel() const { return m_runs; }
+    RunRankModel* rankModel() const { return m_ranks; }
+    QTableView* rankView() const { return m_ranksView; }
+    QString rankSummaryText() const;
+    // Shows run `runId`'s ranks under the charts (0 hides them); they refresh every 2 s while a rank runs.
+    void showRanks(qint64 runId);
     int chartPointCount() const;  // points in the live loss series
 
 public slots:
@@ -92,6 +102,7 @@ public slots:
 
 signals:
     void trainingFinished(const QString& status, qint64 runId, const QString& message);
+    void curvesShown();  // the selected runs' curves are in the charts
 
 private slots:
     void onStep(const QVariantMap& report);
@@ -104,6 +115,7 @@ private:
     QWidget* buildForm();
     QWidget* buildCharts();
     QWidget* buildRunAs(QWidget* parent);
+    void buildRanks(QWidget* parent, QVBoxLayout* layout);  // training_panel_ranks.cpp
     void launch(const matrix::train::TrainRequest& request);
     void launchJob(const matrix::train::TrainRequest& request);
     QStringList trainArguments(const matrix::train::TrainRequest& request) const;
@@ -113,6 +125,9 @@ private:
     void onFollowedEnded(const matrix::jobs::Job& job);
     void onJobsUpdated();
     void setBusy(bool busy);
+    ProjectSession* storeSession() const;  // m_session, else the panel's own
+    void onRunsRefreshed();
+    void onRanksLoaded();
 
     QString m_projectPath;
     // form
@@ -139,6 +154,12 @@ private:
     QPlainTextEdit* m_log = nullptr;
     QTableView* m_history = nullptr;
     TrainingRunsModel* m_runs = nullptr;
+    QLabel* m_ranksSummary = nullptr;
+    QTableView* m_ranksView = nullptr;
+    RunRankModel* m_ranks = nullptr;
+    QTimer* m_ranksTimer = nullptr;
+    qint64 m_rankRun = 0;
+    ProjectSession* m_ownSession = nullptr;  // without setSession: opened on setProjectPath
     // jobs (training_panel_jobs.cpp)
     ProjectSession* m_session = nullptr;
     JobListModel* m_jobs = nullptr;

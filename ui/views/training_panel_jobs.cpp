@@ -288,6 +288,7 @@ void TrainingPanel::onFollowedUpdate(const jobs::Job& job) {
     const QString state = QString::fromStdString(job.state);
     const bool changed = state != m_followedState;
     if (!job.is_final()) m_followedState = state;
+    if (job.run_id && *job.run_id != m_rankRun) showRanks(*job.run_id);  // its ranks under the charts
     m_pause->setText(state == "paused" ? tr("Continue") : tr("Pause"));
     if (changed && state == "paused")
         m_progressText->setText(tr("job %1 paused (Pause again continues it)").arg(job.id));
@@ -315,8 +316,7 @@ void TrainingPanel::onFollowedEnded(const jobs::Job& ended) {
             m_progressText->setText(tr("job %1 failed").arg(id));
             m_formError->setText(message.section('\n', 0, 0));
         }
-        m_runs->refresh();
-        m_history->resizeColumnsToContents();
+        m_runs->refresh();  // the history's columns are sized when it has loaded (onRunsRefreshed)
         emit trainingFinished(state, job.run_id.value_or(0), message);
     });
 }

@@ -1,12 +1,15 @@
 // The store queries the GUI's loaders call through ProjectSession (ui/models: the curation queue, a task's pair
-// counts per step and its twin tasks in pair datasets, the sampling runs' ids): exact rows on a small project.
+// counts per step and its twin tasks in pair datasets, the sampling runs' ids; the training panel's runs with their
+// last loss, curves, dataset names and per-rank status with the lost rule): exact rows on a small project.
 #include <QtTest>
 
 #include "core/store/dataset_repo.h"
 #include "core/store/pair_repo.h"
 #include "core/store/project.h"
+#include "core/store/run_rank_repo.h"
 #include "core/store/run_repo.h"
 #include "core/store/task_repo.h"
+#include "core/store/training_runs.h"
 
 using namespace matrix;
 
@@ -118,6 +121,111 @@ private slots:
         const int64_t s2 = must(runs.create(r));
         QCOMPARE(must(runs.ids("sample")), (std::vector<int64_t>{s2, s1}));
         QVERIFY(must(runs.ids("dpo")).empty());
+    }
+
+    // The training panel: SFT/DPO runs newest first with the last logged loss, curves, dataset names.
+    void training_runs() {
+        QTemporaryDir dir;
+        auto project = must(store::Project::open((dir.path() + "/t.matrix").toStdString()));
+        store::Database& db = project.db();
+        add_dataset(db, "demo", "mtrace");
+        add_dataset(db, "prefs", "prefx");
+        store::RunRepo runs(db);
+        store::Run r;
+        r.kind = "sft";
+        r.name = "first";
+        const int64_t sft = must(runs.create(r));
+        r.kind = "eval";
+        r.name = "not training";
+        must(runs.create(r));
+        r.kind = "dpo";
+        r.name = "second";
+        const int64_t dpo = must(runs.create(r));
+        must(runs.append_metrics(sft, 1, {{"loss", 2.5}, {"lr", 0.01}}));
+        must(runs.append_metrics(sft, 3, {{"loss", 1.25}, {"lr", 0.005}}));
+        must(runs.append_metrics(sft, 2, {{"loss", 2.0}}));
+
+        const auto rows = must(store::list_training_runs(db));
+        QCOMPARE(int(rows.size()), 2);
+        QCOMPARE(rows[0].run.id, dpo);
+        QCOMPARE(rows[0].run.name, std::string("second"));
+        QCOMPARE(rows[0].last_step, int64_t(0));
+        QVERIFY(!rows[0].last_loss);
+        QCOMPARE(rows[1].run.id, sft);
+        QCOMPARE(rows[1].last_step, int64_t(3));
+        QCOMPARE(*rows[1].last_loss, 1.25);
+
+        const auto curves = must(store::run_curves(db, sft, {"loss", "lr", "eval_loss"}));
+        QCOMPARE(int(curves.size()), 3);
+        const auto& loss = curves.at("loss");
+        QCOMPARE(int(loss.size()), 3);
+        QCOMPARE(loss[0].step, int64_t(1));
+        QCOMPARE(loss[1].value, 2.0);
+        QCOMPARE(loss[2].value, 1.25);
+        QCOMPARE(curves.at("lr")[1].value, 0.005);
+        QVERIFY(curves.at("eval_loss").empty());
+        QCOMPARE(must(store::dataset_names(db)), (std::vector<std::string>{"demo", "prefs"}));
+    }
+
+    // Ranks: each writes its own row; a running row shows as lost when its heartbeat is older than the timeout or
+    // when its run has ended without it.
+    void run_ranks() {
+        QTemporaryDir dir;
+        auto project = must(store::Project::open((dir.path() + "/r.matrix").toStdString()));
+        store::Database& db = project.db();
+        store::RunRepo runs(db);
+        store::Run r;
+        r.kind = "sft";
+        const int64_t run = must(runs.create(r));
+        must(runs.set_status(run, "running"));
+        store::RunRankRepo ranks(db);
+        for (int k = 0; k < 3; ++k) {
+            store::RunRank rk;
+            rk.run_id = run;
+            rk.rank = k;
+            rk.world_size = 3;
+            rk.host = "node" + std::to_string(k);
+            rk.pid = 1000 + k;
+            rk.last_heartbeat = 5000.0;
+            must(ranks.put(rk));
+        }
+        must(ranks.heartbeat(run, 0, 4, 812.5, 5100.0));
+        must(ranks.heartbeat(run, 1, 4, 790.0, 5099.0));
+        must(ranks.finish(run, 2, "failed", 3, std::string("out of memory at step 4")));
+        QVERIFY(!ranks.heartbeat(run, 7, 1, 1.0, 1.0).ok());  // no such rank: an error, not a silent no-op
+
+        // At 5130 with a 60 s timeout: rank 0 heard 30 s ago, rank 1 31 s ago, rank 2 ended.
+        auto st = must(ranks.status(run, 5130.0, 60.0));
+        QCOMPARE(int(st.size()), 3);
+        QCOMPARE(st[0].row.host, std::string("node0"));
+        QCOMPARE(st[0].row.pid, int64_t(1000));
+        QCOMPARE(st[0].row.step, int64_t(4));
+        QCOMPARE(st[0].row.tokens_per_s, 812.5);
+        QCOMPARE(st[0].shown_state, std::string("running"));
+        QCOMPARE(st[0].seconds_since_heartbeat, 30.0);
+        QCOMPARE(st[1].shown_state, std::string("running"));
+        QCOMPARE(st[2].row.state, std::string("failed"));
+        QCOMPARE(st[2].shown_state, std::string("failed"));
+        QCOMPARE(st[2].row.step, int64_t(3));
+        QCOMPARE(*st[2].row.error, std::string("out of memory at step 4"));
+        // 90.5 s later rank 1 is past the timeout, rank 0 (heard 1 s later) is not.
+        st = must(ranks.status(run, 5159.5, 60.0));
+        QCOMPARE(st[0].shown_state, std::string("running"));
+        QCOMPARE(st[1].shown_state, std::string("lost"));
+        QCOMPARE(st[1].row.state, std::string("running"));
+        // The run ends (rank 0 marked it failed): rows still running show as lost whatever their heartbeat.
+        must(runs.set_status(run, "failed", std::string("rank 1 is gone")));
+        st = must(ranks.status(run, 5100.0, 60.0));
+        QCOMPARE(st[0].shown_state, std::string("lost"));
+        QCOMPARE(st[2].shown_state, std::string("failed"));
+        // finish keeps an earlier error when none is given; clear drops the run's rows.
+        must(ranks.finish(run, 2, "lost", std::nullopt));
+        QCOMPARE(*must(ranks.list(run))[2].error, std::string("out of memory at step 4"));
+        QCOMPARE(must(ranks.list(run))[2].state, std::string("lost"));
+        QCOMPARE(must(ranks.list(run))[2].step, int64_t(3));
+        QVERIFY(!ranks.status(run + 100, 0, 60).ok());
+        must(ranks.clear(run));
+        QVERIFY(must(ranks.list(run)).empty());
     }
 };
 

@@ -5,11 +5,13 @@
 // launch makes the other exit non-zero with an error naming the lost rank, the run is marked failed, and resuming
 // it on one process (grad_accum doubled to keep the global batch) finishes with the uninterrupted run's adapter.
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <thread>
 
+#include "core/store/run_rank_repo.h"
 #include "core/store/run_repo.h"
 #include "core/training/checkpoint.h"
 #include "core/training/local_launcher.h"
@@ -90,6 +92,19 @@ std::optional<store::Run> run_row(const std::string& db, int64_t run_id) {
     return **r;
 }
 
+std::vector<store::RunRank> rank_rows(const std::string& db, int64_t run_id) {
+    auto proj = store::Project::open(db);
+    if (!proj.ok()) return {};
+    auto r = store::RunRankRepo(proj->db()).list(run_id);
+    return r.ok() ? std::move(r).value() : std::vector<store::RunRank>{};
+}
+
+std::string host_name() {
+    char buf[256] = {0};
+    ::gethostname(buf, sizeof buf - 1);
+    return buf;
+}
+
 std::string show(const testing::CliRun& r) { return "stdout: " + r.out.toStdString() + "\nstderr: " + r.err.toStdString(); }
 
 }  // namespace
@@ -152,6 +167,26 @@ private slots:
         for (size_t i = 0; i < l1.size(); ++i)
             QVERIFY2(std::abs(l1[i] - l2[i]) <= 1e-5, (std::to_string(i) + ": " + std::to_string(l1[i]) + " vs " +
                                                        std::to_string(l2[i])).c_str());
+        // Each process wrote its own rank row: both finished at step 20, on this host, with their own pid and
+        // throughput; the single-process run has one row.
+        const auto ranks = rank_rows(db, 2);
+        QCOMPARE(int(ranks.size()), 2);
+        for (int r = 0; r < 2; ++r) {
+            QCOMPARE(ranks[r].rank, r);
+            QCOMPARE(ranks[r].world_size, 2);
+            QCOMPARE(ranks[r].state, std::string("finished"));
+            QCOMPARE(ranks[r].step, int64_t(20));
+            QCOMPARE(ranks[r].host, host_name());
+            QVERIFY(ranks[r].pid > 0);
+            QVERIFY(ranks[r].tokens_per_s > 0);
+            QVERIFY(!ranks[r].error);
+        }
+        QVERIFY(ranks[0].pid != ranks[1].pid);
+        const auto single = rank_rows(db, 1);
+        QCOMPARE(int(single.size()), 1);
+        QCOMPARE(single[0].world_size, 1);
+        QCOMPARE(single[0].state, std::string("finished"));
+        QCOMPARE(single[0].step, int64_t(20));
         if (st == "dpo") {
             QVERIFY2(r2.out.contains("reference log-probs: computed 3 pairs in"), show(r2).c_str());
             QVERIFY2(r2.out.contains("(sharded over 2 ranks)"), show(r2).c_str());
@@ -182,6 +217,7 @@ private slots:
         const int port = train::free_local_port();
         QVERIFY(port > 0);
         QProcess ranks[2];
+        qint64 pids[2] = {0, 0};
         for (int r = 0; r < 2; ++r) {
             auto env = QProcessEnvironment::systemEnvironment();
             env.insert("MASTER_ADDR", "127.0.0.1");
@@ -194,6 +230,7 @@ private slots:
             ranks[r].setProcessEnvironment(env);
             ranks[r].start(testing::matrix_binary(), train_args("sft", db, out, 1));
             QVERIFY(ranks[r].waitForStarted());
+            pids[r] = ranks[r].processId();
         }
         // Kill rank 1 once rank 0 has written checkpoint-2 (the run has 20 steps).
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
@@ -218,6 +255,19 @@ private slots:
         QCOMPARE(row->status, std::string("failed"));
         QVERIFY(row->error);
         QVERIFY2(row->error->find(expected.toStdString()) != std::string::npos, row->error->c_str());
+        // The ranks' rows: rank 0 failed with the run's error at its last completed step (its last logged loss);
+        // rank 1, killed, marked lost by rank 0 naming its pid, at the step of its last heartbeat (at least step 1:
+        // it logged step 1 before joining step 2's all-reduce, which rank 0 needed to write checkpoint-2).
+        const auto rows = rank_rows(db, 1);
+        QCOMPARE(int(rows.size()), 2);
+        QCOMPARE(rows[0].state, std::string("failed"));
+        QCOMPARE(rows[0].pid, int64_t(pids[0]));
+        QCOMPARE(QString::fromStdString(rows[0].error.value_or("")), QString::fromStdString(*row->error));
+        QCOMPARE(rows[0].step, int64_t(losses(db, 1).size()));
+        QCOMPARE(rows[1].state, std::string("lost"));
+        QCOMPARE(rows[1].pid, int64_t(pid1));
+        QCOMPARE(QString::fromStdString(rows[1].error.value_or("")), QString(expected));
+        QVERIFY2(rows[1].step >= 1 && rows[1].step <= rows[0].step + 1, std::to_string(rows[1].step).c_str());
 
         // Resume on one process: grad_accum 2 keeps the global batch, the run finishes its 20 steps.
         auto res = testing::run_matrix({"train", "resume", "--db", QString::fromStdString(db), "--resume", "1"},
@@ -229,6 +279,13 @@ private slots:
         row = run_row(db, 1);
         QCOMPARE(row->status, std::string("finished"));
         QCOMPARE(losses(db, 1).size(), size_t(20));
+        // resumed on one process: the run's ranks start afresh, one row, finished at step 20
+        const auto resumed = rank_rows(db, 1);
+        QCOMPARE(int(resumed.size()), 1);
+        QCOMPARE(resumed[0].world_size, 1);
+        QCOMPARE(resumed[0].state, std::string("finished"));
+        QCOMPARE(resumed[0].step, int64_t(20));
+        QVERIFY(!resumed[0].error);
 
         // ... and ends where an uninterrupted single process with the same global batch does.
         const std::string ref = path("kill-ref");
