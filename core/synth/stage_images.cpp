@@ -49,10 +49,7 @@ std::string embeddings_url(const std::string& base) {
 Result<std::vector<std::vector<double>>> embed(Job& job, store::Database& db, const std::string& item_key,
                                                const std::vector<std::string>& inputs) {
     if (job.cancelled()) return cancelled_error();
-    if (job.s.budget_tokens > 0 && job.paid_tokens.load() >= job.s.budget_tokens) {
-        job.budget_hit = true;
-        return budget_error();
-    }
+    if (job.budget_hit.load()) return budget_error();
     const std::string url = embeddings_url(job.s.embeddings_endpoint);
     const std::string model = job.s.embeddings_model.empty() ? job.s.model : job.s.embeddings_model;
     const json body = {{"model", model}, {"input", inputs}};
@@ -61,10 +58,12 @@ Result<std::vector<std::vector<double>>> embed(Job& job, store::Database& db, co
     std::string reply;
     bool cached = false;
     MATRIX_TRY(auto hit, job.cache->find(key));
+    BudgetReservation reservation;  // a paid request's worst case, held until its usage is recorded below
     if (hit) {
         reply = *hit;
         cached = true;
     } else {
+        MATRIX_TRY(reservation, reserve_budget(job, embedding_tokens_bound(inputs)));
         net::HttpHeaders headers = {{"Content-Type", "application/json"}};
         if (const char* k = std::getenv(job.s.api_key_env.c_str()); k && *k)
             headers.emplace_back("Authorization", std::string("Bearer ") + k);

@@ -215,8 +215,10 @@ Result<StageOutcome> run_stage(const std::string& db_path, const SynthSettings& 
     outcome.paid_tokens = job.paid_tokens.load();
     if (job.budget_hit.load()) {
         outcome.status = "paused";
+        outcome.refused_tokens = job.refused_tokens;
         outcome.note = "token budget reached (" + std::to_string(outcome.paid_tokens) + " of " +
-                       std::to_string(settings.budget_tokens) + " paid tokens): raise --budget-tokens and run again";
+                       std::to_string(settings.budget_tokens) + " paid tokens; the next request could take up to " +
+                       std::to_string(job.refused_tokens) + "): raise --budget-tokens and run again";
     } else if (job.cancelled()) {
         outcome.status = "cancelled";
     } else {

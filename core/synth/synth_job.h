@@ -16,7 +16,9 @@
 // finished, so a killed job redoes only unfinished units (the request cache answers their requests again without
 // paying). Infrastructure errors (429/5xx after retries, timeouts) leave the unit pending (counted as failed,
 // never stored as data); a malformed teacher answer rejects the unit with its reason and the job goes on.
-// Accounting: one synth_usage row per request as it is answered (tokens, cache hits); a token budget pauses the job.
+// Accounting: one synth_usage row per request as it is answered (tokens, cache hits). A token budget is held by
+// admission control: each request reserves an upper bound of its tokens before it is sent (synth_context.h says
+// how it is bounded), the reply's usage replaces it, and the job pauses before a request could pass the budget.
 // Thread safety: run_stage owns its worker threads (one connection each); events are called from them, serialised.
 #pragma once
 
@@ -56,7 +58,8 @@ struct SynthSettings {
     // Work control.
     int limit = 0;                   // queries: rounds to have in total (0: 1); other stages: units this run (0: all)
     int workers = 1;                 // units in flight at once (requests in flight at most the same)
-    int64_t budget_tokens = 0;       // paid tokens (prompt + completion, all stages of the dataset); 0: none
+    int64_t budget_tokens = 0;       // paid tokens (prompt + completion, all stages of the dataset); 0: none.
+                                     // Never passed: requests are admitted only while their bound fits
     // queries
     std::string seed_dataset;        // seed examples: this dataset's task texts ...
     std::string seed_file;           // ... or a JSON file: an array of strings or of objects with "query"
@@ -94,6 +97,7 @@ struct StageOutcome {
     int units = 0;       // pending when the run started (after --limit)
     int done = 0, rejected = 0, failed = 0;
     int64_t paid_tokens = 0;  // all stages of the dataset, at the end
+    int64_t refused_tokens = 0;  // paused: the bound of the request that did not fit
     std::string note;
 };
 
