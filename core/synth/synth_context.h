@@ -55,6 +55,7 @@ struct UnitResult {
 struct ImageEntry {
     std::string path;     // absolute
     std::string caption;
+    std::string caption_source = "pool";  // or the local captioner's describe()
     std::vector<double> embedding;  // empty with the lexical fallback
 };
 
@@ -82,6 +83,9 @@ struct Job {
     // images
     std::vector<ImageEntry> pool;
     bool lexical = false;
+    bool local_embeddings = false;  // ranked by job.s.local.embedder
+    std::string ranking;            // how, as each output says it
+    std::vector<std::string> notes; // from preparation, for the front end (events.on_note)
     // trajectories
     int64_t agent_run_id = 0;
     agent::AgentRunSettings run_settings;

@@ -33,7 +33,8 @@ json SynthSettings::to_json() const {
             {"temperature", temperature}, {"max_tokens", max_tokens}, {"seed", seed}, {"limit", limit},
             {"workers", workers}, {"budget_tokens", budget_tokens}, {"seed_dataset", seed_dataset},
             {"seed_file", seed_file}, {"examples", examples}, {"per_round", per_round}, {"image_pool", image_pool},
-            {"embeddings_endpoint", embeddings_endpoint}, {"embeddings_model", embeddings_model}, {"tools", tools},
+            {"embeddings_endpoint", embeddings_endpoint}, {"embeddings_model", embeddings_model},
+            {"caption_model", caption_model_dir}, {"embeddings_model_dir", embeddings_model_dir}, {"tools", tools},
             {"max_steps", max_steps}};
 }
 
@@ -125,7 +126,10 @@ Result<StageOutcome> run_stage(const std::string& db_path, const SynthSettings& 
     if (stage == "images") MATRIX_CHECK(prepare_images(job, project.db()));
     if (stage == "trajectories") MATRIX_CHECK(prepare_trajectories(job, project.db()));
     if (stage == "images" && job.lexical && events.on_note)
-        events.on_note("images: no embeddings endpoint, so the lexical fallback (word overlap) ranks the captions");
+        events.on_note("images: no embeddings endpoint or local embedding model, so the lexical fallback (word "
+                       "overlap) ranks the captions");
+    if (events.on_note)
+        for (const std::string& n : job.notes) events.on_note(n);
     MATRIX_TRY(std::vector<Unit> units, pending_units(project.db(), job));
     StageOutcome outcome;
     outcome.units = static_cast<int>(units.size());

@@ -5,8 +5,9 @@
 //                        (normalised text); each task records whether it needs a file, an image or nothing
 //   files                file content (JSON, the reference's contract), then per file a Python program written by
 //                        the teacher and run in the agent sandbox; the file goes to the project's media folder
-//   images               a photo from a pool folder with captions, by cosine similarity of embeddings from an
-//                        /v1/embeddings endpoint; without one, a lexical fallback (word overlap), labelled as such
+//   images               a photo from a pool folder with captions (or captions made by a local Qwen2-VL for images
+//                        without one), by cosine similarity of embeddings from an /v1/embeddings endpoint or a
+//                        local model; without either, a lexical fallback (word overlap); each output says which
 //   verify-files         the query-file verifier, two rounds as the reference: "no" gives an updated query that is
 //                        verified again; accepted tasks may have their query rewritten
 //   trajectories         the agent runtime (core/agent) with the teacher as controller and the real tools, 8 steps
@@ -32,6 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/agent/sandbox.h"
+#include "core/synth/local_models.h"
 #include "core/store/database.h"
 #include "core/util/result.h"
 
@@ -67,8 +69,11 @@ struct SynthSettings {
     int per_round = 5;               // queries asked per round
     // images
     std::string image_pool;          // a folder of images with captions (captions.json, or <image>.txt beside each)
-    std::string embeddings_endpoint; // "http://host:port/v1" (/embeddings appended); empty: lexical fallback
-    std::string embeddings_model;
+    std::string embeddings_endpoint; // "http://host:port/v1" (/embeddings appended); empty: local or lexical
+    std::string embeddings_model;    // the endpoint's model name
+    std::string caption_model_dir;   // recorded: the local captioner's folder (local.captioner does the work)
+    std::string embeddings_model_dir;  // recorded: the local embedder's folder (local.embedder)
+    SynthLocalModels local;          // made by the front end (core/synth/local/local_models.h); not in to_json
     // trajectories
     std::vector<std::string> tools;  // offered to the agent (empty: all)
     int max_steps = 8;
@@ -127,6 +132,9 @@ struct StageStatus {
     int64_t rejected = 0;  // outputs or units rejected
     int64_t pending = 0;   // units waiting for this stage now (queries: 0)
     std::map<std::string, int64_t> reasons;  // rejection reason -> count
+    // images: how units were made -> count: "ranked by <embeddings endpoint / local embedder / lexical fallback>",
+    // "caption from <the pool / the local captioner>"
+    std::map<std::string, int64_t> methods;
     std::vector<StageUsage> usage;           // by model
     int64_t prompt_tokens = 0, completion_tokens = 0, requests = 0, cached_requests = 0;
     double cost = 0;
