@@ -19,7 +19,8 @@ mode=${1:-build}
 # OpenBLAS (LibTorch's BLAS: the reference BLAS is ~30x slower), Tesseract OCR (library + English data) for the
 # ocr tool, OpenCV's objdetect + opencv-data cascades for face detection, poppler-cpp for PDF reading and libarchive
 # for DOCX/XLSX/PPTX (zip) in inspect_file_as_text, bubblewrap and
-# Debian's python3 with numpy/PIL/OpenCV/pandas for the agent's sandbox, Xvfb for
+# Debian's python3 with numpy/PIL/OpenCV/pandas for the agent's sandbox (openpyxl, python-docx and reportlab: the
+# synthesis files stage's programs write XLSX, DOCX and PDF there), Xvfb for
 # screenshots without a display; libgloo-dev for the headers of LibTorch's Gloo process group (data-parallel training).
 packages=(
   build-essential cmake ninja-build pkg-config
@@ -30,6 +31,7 @@ packages=(
   libcurl4-openssl-dev libcpp-httplib-dev
   tesseract-ocr tesseract-ocr-eng libtesseract-dev libleptonica-dev libpoppler-cpp-dev libarchive-dev
   bubblewrap python3 python3-numpy python3-pil python3-opencv python3-pandas
+  python3-openpyxl python3-docx python3-reportlab
   xvfb xauth fonts-dejavu-core
   slurm-wlm munge   # test_slurm_jobs: a one-node Slurm cluster started by tests/slurm/slurm_cluster.sh
 )

@@ -19,6 +19,9 @@
 #include "core/synth/synth_export.h"
 #include "core/synth/synth_job.h"
 #include "core/synth/synth_prompts.h"
+#ifdef MATRIX_HAVE_TORCH
+#include "core/synth/local/local_models.h"
+#endif
 
 namespace {
 
@@ -28,8 +31,8 @@ const char* k_usage =
     "usage: matrix synth run --db FILE --stage STAGE --endpoint URL --endpoint-model NAME [--dataset NAME]\n"
     "                        [--limit N] [--workers N] [--budget-tokens N] [--seed S] [--seed-dataset NAME]\n"
     "                        [--seed-file FILE] [--seed-tasks ID,ID,... | --seed-tasks-file FILE]\n"
-    "                        [--image-pool DIR] [--embeddings-endpoint URL] [--embeddings-model NAME]\n"
-    "                        [--tools a,b] [--set key=value]...\n"
+    "                        [--image-pool DIR] [--embeddings-endpoint URL] [--embeddings-model NAME|DIR]\n"
+    "                        [--caption-model DIR] [--tools a,b] [--set key=value]...\n"
     "       matrix synth submit [--slurm ...] [--wait] run <the run's arguments>   (a job: matrix jobs ...)\n"
     "       matrix synth status --db FILE [--dataset NAME]\n"
     "       matrix synth export --db FILE [--dataset NAME] --out FILE [--verdict yes|no|all] [--force]\n"
@@ -47,7 +50,11 @@ const char* k_usage =
     "       --help): `matrix jobs pause|resume|cancel ID` stop, continue or end it; a cancelled stage carries on\n"
     "       when run again.\n"
     "  images: ranks the --image-pool's captions (captions.json or <image>.txt) by embeddings from\n"
-    "       --embeddings-endpoint (/v1/embeddings); without it, by word overlap (the lexical fallback).\n"
+    "       --embeddings-endpoint (/v1/embeddings, --embeddings-model names its model); without an endpoint,\n"
+    "       --embeddings-model DIR embeds with that local Qwen2-VL folder (mean-pooled final hidden states,\n"
+    "       L2-normalised); without either, by word overlap (the lexical fallback). --caption-model DIR captions\n"
+    "       pool images that have no caption with a local Qwen2-VL (greedy; kept in the project, not redone).\n"
+    "       Local models: --set local_device=cpu|cuda[:N], local_dtype=f32|bf16|f16.\n"
     "  --set keys: temperature, max_tokens, examples, per_round, max_answer_chars, retry_attempts,\n"
     "       retry_base_delay_ms, timeout_ms, max_steps, api_key_env, and the sandbox's isolation,\n"
     "       step_timeout_s, address_space_mib, cpu_seconds, processes, file_size_mib, work_dir\n"
@@ -160,7 +167,10 @@ int run_run(const cli::Args& args) {
     }
     s.image_pool = args.get_or("image-pool", "");
     s.embeddings_endpoint = args.get_or("embeddings-endpoint", "");
-    s.embeddings_model = args.get_or("embeddings-model", "");
+    // --embeddings-model: the endpoint's model name, or without an endpoint a local model folder.
+    if (s.embeddings_endpoint.empty()) s.embeddings_model_dir = args.get_or("embeddings-model", "");
+    else s.embeddings_model = args.get_or("embeddings-model", "");
+    s.caption_model_dir = args.get_or("caption-model", "");
     s.tools = cli::split_list(args.get_or("tools", ""));
     for (const char* k : {"limit", "workers", "budget-tokens", "seed"}) {
         if (auto v = args.get(k)) {
@@ -173,8 +183,38 @@ int run_run(const cli::Args& args) {
             else s.seed = *n;
         }
     }
-    for (const std::string& kv : args.get_all("set"))
-        if (auto st = apply_set(s, kv); !st.ok()) return cli::fail("synth run: " + st.error().to_string());
+    std::string local_device = "cpu", local_dtype = "f32";
+    for (const std::string& kv : args.get_all("set")) {
+        if (kv.rfind("local_device=", 0) == 0) local_device = kv.substr(13);
+        else if (kv.rfind("local_dtype=", 0) == 0) local_dtype = kv.substr(12);
+        else if (auto st = apply_set(s, kv); !st.ok()) return cli::fail("synth run: " + st.error().to_string());
+    }
+    if (!s.caption_model_dir.empty() || !s.embeddings_model_dir.empty()) {
+        if (s.stage != "images")
+            return cli::fail("synth run: --caption-model and a local --embeddings-model are for --stage images");
+#ifdef MATRIX_HAVE_TORCH
+        synth::LocalModelOptions lo;
+        lo.device = local_device;
+        lo.dtype = local_dtype;
+        if (!s.caption_model_dir.empty()) {
+            lo.model_dir = s.caption_model_dir;
+            auto c = synth::load_local_captioner(lo);
+            if (!c.ok()) return cli::fail("synth run: --caption-model: " + c.error().to_string());
+            s.local.captioner = *c;
+        }
+        if (!s.embeddings_model_dir.empty()) {
+            lo.model_dir = s.embeddings_model_dir;
+            auto e = synth::load_local_embedder(lo);
+            if (!e.ok()) return cli::fail("synth run: --embeddings-model: " + e.error().to_string());
+            s.local.embedder = *e;
+        }
+#else
+        (void)local_device;
+        (void)local_dtype;
+        return cli::fail("synth run: this build has no LibTorch engine, so --caption-model / --embeddings-model DIR "
+                         "cannot run a local model: use --embeddings-endpoint");
+#endif
+    }
     {
         auto project = store::Project::open(*args.get("db"));  // creates and migrates a new project
         if (!project.ok()) return cli::fail(project.error().to_string());
@@ -221,6 +261,7 @@ int run_status(const cli::Args& args) {
                   << std::setw(7) << s.cached_requests << std::setw(10) << s.prompt_tokens << std::setw(11)
                   << s.completion_tokens << std::setw(10) << std::fixed << std::setprecision(4) << s.cost << "\n";
         for (const auto& [reason, n] : s.reasons) std::cout << "    rejected " << n << ": " << reason << "\n";
+        for (const auto& [method, n] : s.methods) std::cout << "    " << method << ": " << n << "\n";
         for (const auto& u : s.usage)
             std::cout << "    model " << u.model << ": " << u.requests << " requests (" << u.cached_requests
                       << " cached), " << u.prompt_tokens << " + " << u.completion_tokens << " tokens, cost "
@@ -288,7 +329,8 @@ int run_synth_cmd(int argc, char** argv) {
     const std::string sub = argv[1];
     cli::Args args(k_usage,
                    {"db", "stage", "dataset", "endpoint", "endpoint-model", "limit", "workers", "budget-tokens", "seed",
-                    "seed-dataset", "seed-file", "seed-tasks", "seed-tasks-file", "image-pool", "embeddings-endpoint", "embeddings-model", "tools", "set",
+                    "seed-dataset", "seed-file", "seed-tasks", "seed-tasks-file", "image-pool", "embeddings-endpoint",
+                    "embeddings-model", "caption-model", "tools", "set",
                     "out", "verdict", "name", "model", "prompt", "completion"},
                    {"force", "clear"});
     if (!args.parse(argc, argv, 2)) return args.help_requested() ? 0 : 2;

@@ -1,9 +1,14 @@
 // Stage "images": a photo for each task that needs one, from a pool folder the user points at. Captions come from
-// the pool (captions.json {"file name": "caption"}, or <image stem>.txt beside each image). Ranking: cosine
-// similarity between the query's and each caption's embedding from an OpenAI-compatible /v1/embeddings endpoint
-// (--embeddings-endpoint; requests through the project's request cache, usage accounted like chat requests).
-// Without an endpoint, a lexical fallback ranks captions by word overlap (Jaccard over normalised words) and
-// every output says "lexical". The chosen image is copied into the project's media folder and attached.
+// the pool (captions.json {"file name": "caption"}, or <image stem>.txt beside each image); an image without one
+// is captioned by the local captioner when one is given (--caption-model DIR: greedy, core/synth/local), each
+// caption kept in the project's request cache under the image's sha256 so a resumed run does not caption again;
+// without a captioner such an image is left out. Ranking: cosine similarity between the query's and each
+// caption's embedding from an OpenAI-compatible /v1/embeddings endpoint (--embeddings-endpoint; requests through
+// the project's request cache, usage accounted like chat requests), or from a local model (--embeddings-model DIR
+// without an endpoint: mean-pooled final hidden states, L2-normalised; not paid, so not in synth_usage). Without
+// either, a lexical fallback ranks captions by word overlap (Jaccard over normalised words). Every output says
+// which ranking and which caption source it used. The chosen image is copied into the project's media folder and
+// attached.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -49,10 +54,7 @@ std::string embeddings_url(const std::string& base) {
 Result<std::vector<std::vector<double>>> embed(Job& job, store::Database& db, const std::string& item_key,
                                                const std::vector<std::string>& inputs) {
     if (job.cancelled()) return cancelled_error();
-    if (job.s.budget_tokens > 0 && job.paid_tokens.load() >= job.s.budget_tokens) {
-        job.budget_hit = true;
-        return budget_error();
-    }
+    if (job.budget_hit.load()) return budget_error();
     const std::string url = embeddings_url(job.s.embeddings_endpoint);
     const std::string model = job.s.embeddings_model.empty() ? job.s.model : job.s.embeddings_model;
     const json body = {{"model", model}, {"input", inputs}};
@@ -61,10 +63,12 @@ Result<std::vector<std::vector<double>>> embed(Job& job, store::Database& db, co
     std::string reply;
     bool cached = false;
     MATRIX_TRY(auto hit, job.cache->find(key));
+    BudgetReservation reservation;  // a paid request's worst case, held until its usage is recorded below
     if (hit) {
         reply = *hit;
         cached = true;
     } else {
+        MATRIX_TRY(reservation, reserve_budget(job, embedding_tokens_bound(inputs)));
         net::HttpHeaders headers = {{"Content-Type", "application/json"}};
         if (const char* k = std::getenv(job.s.api_key_env.c_str()); k && *k)
             headers.emplace_back("Authorization", std::string("Bearer ") + k);
@@ -140,6 +144,48 @@ double jaccard(const std::string& a, const std::string& b) {
     return double(common) / double(x.size() + y.size() - common);
 }
 
+// Captions for pool images that have none, by the local captioner; each kept in the project's request cache
+// under the captioner's identity and the image's sha256 (a resumed run reads it back instead of captioning). An
+// image whose captioning fails or gives nothing is left out with a note naming it.
+Status caption_locally(Job& job, const std::vector<fs::path>& images) {
+    ImageCaptioner& captioner = *job.s.local.captioner;
+    int made = 0, cached = 0, failed = 0;
+    for (const fs::path& p : images) {
+        if (job.cancelled()) return cancelled_error();
+        const std::string path = fs::absolute(p).string();
+        const std::string sha = sha256_file_hex(path);
+        const json request = {{"captioner", captioner.identity()}, {"image_sha256", sha}};
+        const std::string key = net::request_cache_key("local-caption", request.dump(), 0);
+        std::string caption;
+        MATRIX_TRY(auto hit, job.cache->find(key));
+        if (hit) {
+            const json j = json::parse(*hit, nullptr, false);
+            if (j.is_object() && j.contains("caption") && j["caption"].is_string()) caption = j["caption"].get<std::string>();
+        }
+        if (!caption.empty()) {
+            ++cached;
+        } else {
+            auto c = captioner.caption(path, job.cancel);
+            if (job.cancelled()) return cancelled_error();
+            if (!c.ok() || c->empty()) {
+                ++failed;
+                job.notes.push_back("images: " + path + " left out: " +
+                                    (c.ok() ? std::string("the captioner gave an empty caption") : c.error().to_string()));
+                continue;
+            }
+            caption = *c;
+            ++made;
+            net::RequestCacheEntry e{key, "local-caption", captioner.describe(), request.dump(), json{{"caption", caption}}.dump()};
+            MATRIX_CHECK(job.cache->put(e));
+        }
+        job.pool.push_back({path, caption, captioner.describe(), {}});
+    }
+    job.notes.push_back("images: " + std::to_string(images.size()) + " pool image(s) without a caption: " +
+                        std::to_string(made) + " captioned by " + captioner.describe() + ", " + std::to_string(cached) +
+                        " from the project's cache, " + std::to_string(failed) + " left out");
+    return {};
+}
+
 }  // namespace
 
 Status prepare_images(Job& job, store::Database& db) {
@@ -156,32 +202,55 @@ Status prepare_images(Job& job, store::Database& db) {
     for (const auto& e : fs::directory_iterator(job.s.image_pool, ec))
         if (e.is_regular_file() && is_image_file(e.path())) images.push_back(e.path());
     std::sort(images.begin(), images.end());
+    std::vector<fs::path> uncaptioned;
     for (const fs::path& p : images) {
         std::string caption;
         const std::string name = p.filename().string();
         if (captions.contains(name) && captions[name].is_string()) caption = captions[name].get<std::string>();
         else if (fs::path txt = fs::path(p).replace_extension(".txt"); fs::exists(txt, ec)) caption = read_text(txt);
-        if (caption.empty()) continue;  // an image without a caption cannot be ranked
-        job.pool.push_back({fs::absolute(p).string(), caption, {}});
+        if (caption.empty()) {
+            uncaptioned.push_back(p);  // captioned below when a captioner is given, else left out (cannot be ranked)
+            continue;
+        }
+        job.pool.push_back({fs::absolute(p).string(), caption, "pool", {}});
     }
+    if (job.s.local.captioner && !uncaptioned.empty()) MATRIX_CHECK(caption_locally(job, uncaptioned));
     if (job.pool.empty())
-        return make_error("no captioned image in the pool (captions.json or <image>.txt beside each image)", job.s.image_pool);
-    job.lexical = job.s.embeddings_endpoint.empty();
-    if (job.lexical) return {};
+        return make_error("no captioned image in the pool (captions.json or <image>.txt beside each image, or "
+                          "--caption-model DIR)", job.s.image_pool);
+    std::sort(job.pool.begin(), job.pool.end(), [](const ImageEntry& a, const ImageEntry& b) { return a.path < b.path; });
     std::vector<std::string> texts;
     for (const auto& e : job.pool) texts.push_back(e.caption);
-    // The pool's captions once per run, in batches (answered by the cache after the first run).
-    for (size_t at = 0; at < texts.size(); at += 64) {
-        std::vector<std::string> batch(texts.begin() + at, texts.begin() + std::min(texts.size(), at + 64));
-        MATRIX_TRY(auto vectors, embed(job, db, "pool-" + std::to_string(at / 64), batch));
-        for (size_t i = 0; i < vectors.size(); ++i) job.pool[at + i].embedding = std::move(vectors[i]);
+    if (!job.s.embeddings_endpoint.empty()) {
+        job.ranking = "embeddings " + job.s.embeddings_endpoint;
+        // The pool's captions once per run, in batches (answered by the cache after the first run).
+        for (size_t at = 0; at < texts.size(); at += 64) {
+            std::vector<std::string> batch(texts.begin() + at, texts.begin() + std::min(texts.size(), at + 64));
+            MATRIX_TRY(auto vectors, embed(job, db, "pool-" + std::to_string(at / 64), batch));
+            for (size_t i = 0; i < vectors.size(); ++i) job.pool[at + i].embedding = std::move(vectors[i]);
+        }
+        return {};
     }
+    if (job.s.local.embedder) {
+        job.local_embeddings = true;
+        job.ranking = "local embeddings: " + job.s.local.embedder->describe();
+        for (size_t at = 0; at < texts.size(); at += 64) {
+            if (job.cancelled()) return cancelled_error();
+            std::vector<std::string> batch(texts.begin() + at, texts.begin() + std::min(texts.size(), at + 64));
+            MATRIX_TRY(auto vectors, job.s.local.embedder->embed(batch));
+            for (size_t i = 0; i < vectors.size(); ++i)
+                job.pool[at + i].embedding.assign(vectors[i].begin(), vectors[i].end());
+        }
+        return {};
+    }
+    job.lexical = true;
+    job.ranking = "lexical (word overlap, no embeddings endpoint or local model)";
     return {};
 }
 
 Result<UnitResult> run_images(Job& job, store::Database& db, const Unit& unit) {
     UnitResult r;
-    r.prompt_name = job.lexical ? "lexical-fallback" : "embeddings";
+    r.prompt_name = job.lexical ? "lexical-fallback" : job.local_embeddings ? "local-embeddings" : "embeddings";
     r.seed = 0;
     MATRIX_TRY(store::Statement q, db.prepare("SELECT query FROM tasks WHERE id=?"));
     q.bind_all(unit.task_id);
@@ -197,7 +266,13 @@ Result<UnitResult> run_images(Job& job, store::Database& db, const Unit& unit) {
             if (s > best_score) best_score = s, best = i;
         }
     } else {
-        MATRIX_TRY(auto v, embed(job, db, unit.key, {query}));
+        std::vector<std::vector<double>> v;
+        if (job.local_embeddings) {
+            MATRIX_TRY(auto local, job.s.local.embedder->embed({query}));
+            for (const auto& x : local) v.emplace_back(x.begin(), x.end());
+        } else {
+            MATRIX_TRY(v, embed(job, db, unit.key, {query}));
+        }
         for (size_t i = 0; i < job.pool.size(); ++i) {
             const double s = cosine(v[0], job.pool[i].embedding);
             if (s > best_score) best_score = s, best = i;
@@ -229,9 +304,8 @@ Result<UnitResult> run_images(Job& job, store::Database& db, const Unit& unit) {
     MATRIX_CHECK(media.link(unit.task_id, "image", 0, mid));
     MATRIX_CHECK(write_task_text(db, unit.task_id, query));
     r.n_out = 1;
-    r.output = {{"image", m.path}, {"pool_image", img.path}, {"caption", img.caption}, {"score", best_score},
-                {"ranking", job.lexical ? "lexical (word overlap, no embeddings endpoint)"
-                                        : "embeddings " + job.s.embeddings_endpoint}};
+    r.output = {{"image", m.path}, {"pool_image", img.path}, {"caption", img.caption},
+                {"caption_source", img.caption_source}, {"score", best_score}, {"ranking", job.ranking}};
     MATRIX_CHECK(record_unit(job, db, "images", unit, r));
     MATRIX_CHECK(tx.commit());
     return r;

@@ -1,9 +1,12 @@
 // Stages "verify-files" and "verify-trajectories": the reference's two verifiers with our prompts.
 //  - verify-files: the query-file verifier, two rounds as the reference's filter: round 1 judges the files
 //    against the query ({"correct": "yes"|"no", "updated_query", ...}); on "no" the updated query is judged again
-//    with the same files, and a "yes" then keeps the task with its query rewritten. Text files are shown by their
-//    text (the first 20,000 characters); office, PDF and other binary files by the content description they were
-//    generated from (the files stage keeps it); images as image parts.
+//    with the same files, and a "yes" then keeps the task with its query rewritten. Every file is shown as the
+//    text the agent's inspect_file_as_text tool reads from it (core/formats/documents: PDF, DOCX, XLSX, PPTX, CSV
+//    as a table, HTML, JSON, text), at most k_verifier_file_bytes (20,000 bytes, whole characters) per file with a
+//    line saying how long it was; images as image parts. A file that cannot be read rejects the task ("unreadable
+//    file", with the reader's reason). A build without poppler-cpp / libarchive shows text files by their first
+//    20,000 bytes and office / PDF files by the content description they were generated from, and says so.
 //  - verify-trajectories: {"thought", "correct"} on the task, the trajectory's thoughts, code and observations and
 //    its final answer; the verdict goes to tasks.verdict and the verifier's whole answer to tasks.verifier_text,
 //    which M-TRACE export writes as `correct` and `traj_verification`.
@@ -14,6 +17,10 @@
 #include "core/store/media_repo.h"
 #include "core/store/trajectory_repo.h"
 #include "core/synth/synth_context.h"
+#include "core/util/utf8.h"
+#ifdef MATRIX_HAVE_DOCUMENTS
+#include "core/formats/documents/document_text.h"
+#endif
 
 namespace matrix::synth::detail {
 
@@ -22,6 +29,9 @@ using json = nlohmann::json;
 
 namespace {
 
+constexpr size_t k_verifier_file_bytes = 20000;  // of each file's text, in the verifier's request
+
+#ifndef MATRIX_HAVE_DOCUMENTS
 bool text_like(const std::string& path) {
     std::string e = fs::path(path).extension().string();
     for (const char* t : {".csv", ".txt", ".json", ".html", ".htm", ".xml", ".md", ".py"})
@@ -47,6 +57,7 @@ json stage_output(Job& job, store::Database& db, const std::string& stage, int64
     json j = json::parse(st->column_text(0), nullptr, false);
     return j.is_object() ? j : json::object();
 }
+#endif
 
 Result<std::string> task_query(store::Database& db, int64_t task_id) {
     MATRIX_TRY(store::Statement q, db.prepare("SELECT query FROM tasks WHERE id=?"));
@@ -75,11 +86,11 @@ Result<UnitResult> run_verify_files(Job& job, store::Database& db, const Unit& u
     r.prompt_sha256 = prompt.sha256;
     r.seed = unit_seed(job, unit.key, 0);
     MATRIX_TRY(std::string query, task_query(db, unit.task_id));
-    const json files_out = stage_output(job, db, "files", unit.task_id);
     store::MediaRepo media(db);
     MATRIX_TRY(auto links, media.for_task(unit.task_id));
     std::string described;
     std::vector<std::string> images;
+    json shown = json::array();  // what the verifier was given for each file
     int k = 0;
     for (const auto& l : links) {
         if (l.role != "attachment" && l.role != "image") continue;
@@ -88,16 +99,47 @@ Result<UnitResult> run_verify_files(Job& job, store::Database& db, const Unit& u
         if (l.role == "image") {
             described += "(the image is attached)\n";
             if (!resolved.empty()) images.push_back(resolved);
-        } else if (text_like(l.media.path) && !resolved.empty()) {
-            described += read_prefix(resolved, 20000) + "\n";
+            shown.push_back({{"path", l.media.path}, {"as", "image"}});
+            continue;
+        }
+        if (resolved.empty()) {
+            r.reject({"unreadable file", l.media.path + ": the file is not in the project's media folder"});
+            return finish(job, db, "verify-files", unit, r);
+        }
+#ifdef MATRIX_HAVE_DOCUMENTS
+        const std::string kind = formats::document_kind(resolved);
+        if (kind == "image") {
+            described += "(the image is attached)\n";
+            images.push_back(resolved);
+            shown.push_back({{"path", l.media.path}, {"as", "image"}});
+            continue;
+        }
+        auto text = formats::document_text(resolved);
+        if (!text.ok()) {
+            r.reject({"unreadable file", l.media.path + ": " + text.error().message});
+            return finish(job, db, "verify-files", unit, r);
+        }
+        described += formats::cap_document_text(*text, k_verifier_file_bytes) + "\n";
+        shown.push_back({{"path", l.media.path}, {"as", "text (" + kind + ")"}, {"bytes", text->size()},
+                         {"truncated", text->size() > k_verifier_file_bytes}});
+#else
+        if (text_like(l.media.path)) {
+            const std::string prefix = read_prefix(resolved, k_verifier_file_bytes + 4);
+            described += std::string(utf8::truncate(prefix, k_verifier_file_bytes)) + "\n";
+            shown.push_back({{"path", l.media.path}, {"as", "text (first bytes)"}});
         } else {
+            const json files_out = stage_output(job, db, "files", unit.task_id);
             std::string content;
             if (files_out.contains("files"))
                 for (const auto& f : files_out["files"])
                     if (f.value("path", "") == l.media.path) content = f.value("content", "");
-            described += "(a binary file; the content it was generated from:)\n" + content + "\n";
+            described += "(a binary file; this build cannot read it, so here is the content it was generated from:)\n" +
+                         content + "\n";
+            shown.push_back({{"path", l.media.path}, {"as", "content description (no document reader in this build)"}});
         }
+#endif
     }
+    r.output["files"] = shown;
     if (k == 0) {
         r.reject({"no files", "the task has no attached file or image"});
         return finish(job, db, "verify-files", unit, r);

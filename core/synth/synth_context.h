@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -54,6 +55,7 @@ struct UnitResult {
 struct ImageEntry {
     std::string path;     // absolute
     std::string caption;
+    std::string caption_source = "pool";  // or the local captioner's describe()
     std::vector<double> embedding;  // empty with the lexical fallback
 };
 
@@ -68,6 +70,12 @@ struct Job {
     const std::atomic<bool>* cancel = nullptr;
     std::atomic<int64_t> paid_tokens{0};
     std::atomic<bool> budget_hit{false};
+    // Admission control (synth_budget.cpp): tokens reserved by requests in flight, the estimate of the request
+    // that did not fit when the job paused; guarded by budget_mutex (budget_cv: a reservation was released).
+    std::mutex budget_mutex;
+    std::condition_variable budget_cv;
+    int64_t reserved_tokens = 0;
+    int64_t refused_tokens = 0;
     std::mutex mutex;
     // queries
     std::vector<std::string> seeds;
@@ -75,6 +83,9 @@ struct Job {
     // images
     std::vector<ImageEntry> pool;
     bool lexical = false;
+    bool local_embeddings = false;  // ranked by job.s.local.embedder
+    std::string ranking;            // how, as each output says it
+    std::vector<std::string> notes; // from preparation, for the front end (events.on_note)
     // trajectories
     int64_t agent_run_id = 0;
     agent::AgentRunSettings run_settings;
@@ -88,6 +99,38 @@ Error cancelled_error();
 bool is_budget_error(const Error& e);
 bool is_cancelled_error(const Error& e);
 bool is_infrastructure(const Error& e);  // an endpoint that could not answer
+
+// The token budget's admission control (synth_budget.cpp). Upper bounds of a request's paid tokens: every text
+// byte counts as one token (a byte-level BPE token covers at least one byte), each message k_message_overhead_tokens
+// more plus its role (the chat template's markers), the reply's priming k_reply_overhead_tokens, each image as
+// Qwen2-VL counts it at its default max_pixels (28x28 patches from the image's header, at most 16,384, + 2), and the
+// completion max_tokens per choice (default_max_tokens where the request names none). An endpoint whose tokenizer
+// or image pricing gives more than this can pass the budget by the difference.
+constexpr int64_t k_message_overhead_tokens = 8;
+constexpr int64_t k_reply_overhead_tokens = 8;
+int64_t chat_tokens_bound(const net::ChatRequest& request, int default_max_tokens);
+int64_t embedding_tokens_bound(const std::vector<std::string>& inputs);
+
+// Tokens reserved for one request in flight; released (the budget's waiters woken) when destroyed.
+class BudgetReservation {
+public:
+    BudgetReservation() = default;
+    BudgetReservation(Job* job, int64_t tokens) : m_job(job), m_tokens(tokens) {}
+    BudgetReservation(BudgetReservation&& o) noexcept;
+    BudgetReservation& operator=(BudgetReservation&& o) noexcept;
+    BudgetReservation(const BudgetReservation&) = delete;
+    BudgetReservation& operator=(const BudgetReservation&) = delete;
+    ~BudgetReservation() { release(); }
+    void release();
+
+private:
+    Job* m_job = nullptr;
+    int64_t m_tokens = 0;
+};
+// Reserves `tokens` (no budget: nothing). While it does not fit it waits for requests in flight; with none in
+// flight it marks the job paused (budget_hit, refused_tokens) and returns budget_error(). cancelled_error() when
+// the job is cancelled meanwhile.
+Result<BudgetReservation> reserve_budget(Job& job, int64_t tokens);
 
 // The seed of a unit's request: from the settings' seed, the unit and the request's position in it.
 int64_t unit_seed(const Job& job, const std::string& item_key, int request);

@@ -32,8 +32,10 @@ json SynthSettings::to_json() const {
     return {{"dataset", dataset}, {"stage", stage}, {"endpoint", endpoint}, {"model", model},
             {"temperature", temperature}, {"max_tokens", max_tokens}, {"seed", seed}, {"limit", limit},
             {"workers", workers}, {"budget_tokens", budget_tokens}, {"seed_dataset", seed_dataset},
-            {"seed_file", seed_file}, {"seed_tasks", seed_tasks}, {"examples", examples}, {"per_round", per_round}, {"image_pool", image_pool},
-            {"embeddings_endpoint", embeddings_endpoint}, {"embeddings_model", embeddings_model}, {"tools", tools},
+            {"seed_file", seed_file}, {"seed_tasks", seed_tasks}, {"examples", examples}, {"per_round", per_round},
+            {"image_pool", image_pool}, {"embeddings_endpoint", embeddings_endpoint},
+            {"embeddings_model", embeddings_model}, {"caption_model", caption_model_dir},
+            {"embeddings_model_dir", embeddings_model_dir}, {"tools", tools},
             {"max_steps", max_steps}};
 }
 
@@ -125,7 +127,10 @@ Result<StageOutcome> run_stage(const std::string& db_path, const SynthSettings& 
     if (stage == "images") MATRIX_CHECK(prepare_images(job, project.db()));
     if (stage == "trajectories") MATRIX_CHECK(prepare_trajectories(job, project.db()));
     if (stage == "images" && job.lexical && events.on_note)
-        events.on_note("images: no embeddings endpoint, so the lexical fallback (word overlap) ranks the captions");
+        events.on_note("images: no embeddings endpoint or local embedding model, so the lexical fallback (word "
+                       "overlap) ranks the captions");
+    if (events.on_note)
+        for (const std::string& n : job.notes) events.on_note(n);
     MATRIX_TRY(std::vector<Unit> units, pending_units(project.db(), job));
     StageOutcome outcome;
     outcome.units = static_cast<int>(units.size());
@@ -215,8 +220,10 @@ Result<StageOutcome> run_stage(const std::string& db_path, const SynthSettings& 
     outcome.paid_tokens = job.paid_tokens.load();
     if (job.budget_hit.load()) {
         outcome.status = "paused";
+        outcome.refused_tokens = job.refused_tokens;
         outcome.note = "token budget reached (" + std::to_string(outcome.paid_tokens) + " of " +
-                       std::to_string(settings.budget_tokens) + " paid tokens): raise --budget-tokens and run again";
+                       std::to_string(settings.budget_tokens) + " paid tokens; the next request could take up to " +
+                       std::to_string(job.refused_tokens) + "): raise --budget-tokens and run again";
     } else if (job.cancelled()) {
         outcome.status = "cancelled";
     } else {

@@ -5,8 +5,9 @@
 //                        (normalised text); each task records whether it needs a file, an image or nothing
 //   files                file content (JSON, the reference's contract), then per file a Python program written by
 //                        the teacher and run in the agent sandbox; the file goes to the project's media folder
-//   images               a photo from a pool folder with captions, by cosine similarity of embeddings from an
-//                        /v1/embeddings endpoint; without one, a lexical fallback (word overlap), labelled as such
+//   images               a photo from a pool folder with captions (or captions made by a local Qwen2-VL for images
+//                        without one), by cosine similarity of embeddings from an /v1/embeddings endpoint or a
+//                        local model; without either, a lexical fallback (word overlap); each output says which
 //   verify-files         the query-file verifier, two rounds as the reference: "no" gives an updated query that is
 //                        verified again; accepted tasks may have their query rewritten
 //   trajectories         the agent runtime (core/agent) with the teacher as controller and the real tools, 8 steps
@@ -16,7 +17,9 @@
 // finished, so a killed job redoes only unfinished units (the request cache answers their requests again without
 // paying). Infrastructure errors (429/5xx after retries, timeouts) leave the unit pending (counted as failed,
 // never stored as data); a malformed teacher answer rejects the unit with its reason and the job goes on.
-// Accounting: one synth_usage row per request as it is answered (tokens, cache hits); a token budget pauses the job.
+// Accounting: one synth_usage row per request as it is answered (tokens, cache hits). A token budget is held by
+// admission control: each request reserves an upper bound of its tokens before it is sent (synth_context.h says
+// how it is bounded), the reply's usage replaces it, and the job pauses before a request could pass the budget.
 // Thread safety: run_stage owns its worker threads (one connection each); events are called from them, serialised.
 #pragma once
 
@@ -30,6 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/agent/sandbox.h"
+#include "core/synth/local_models.h"
 #include "core/store/database.h"
 #include "core/util/result.h"
 
@@ -56,7 +60,8 @@ struct SynthSettings {
     // Work control.
     int limit = 0;                   // queries: rounds to have in total (0: 1); other stages: units this run (0: all)
     int workers = 1;                 // units in flight at once (requests in flight at most the same)
-    int64_t budget_tokens = 0;       // paid tokens (prompt + completion, all stages of the dataset); 0: none
+    int64_t budget_tokens = 0;       // paid tokens (prompt + completion, all stages of the dataset); 0: none.
+                                     // Never passed: requests are admitted only while their bound fits
     // queries
     std::string seed_dataset;        // seed examples: this dataset's task texts ...
     std::string seed_file;           // ... or a JSON file: an array of strings or of objects with "query"
@@ -65,8 +70,11 @@ struct SynthSettings {
     int per_round = 5;               // queries asked per round
     // images
     std::string image_pool;          // a folder of images with captions (captions.json, or <image>.txt beside each)
-    std::string embeddings_endpoint; // "http://host:port/v1" (/embeddings appended); empty: lexical fallback
-    std::string embeddings_model;
+    std::string embeddings_endpoint; // "http://host:port/v1" (/embeddings appended); empty: local or lexical
+    std::string embeddings_model;    // the endpoint's model name
+    std::string caption_model_dir;   // recorded: the local captioner's folder (local.captioner does the work)
+    std::string embeddings_model_dir;  // recorded: the local embedder's folder (local.embedder)
+    SynthLocalModels local;          // made by the front end (core/synth/local/local_models.h); not in to_json
     // trajectories
     std::vector<std::string> tools;  // offered to the agent (empty: all)
     int max_steps = 8;
@@ -95,6 +103,7 @@ struct StageOutcome {
     int units = 0;       // pending when the run started (after --limit)
     int done = 0, rejected = 0, failed = 0;
     int64_t paid_tokens = 0;  // all stages of the dataset, at the end
+    int64_t refused_tokens = 0;  // paused: the bound of the request that did not fit
     std::string note;
 };
 
@@ -124,6 +133,9 @@ struct StageStatus {
     int64_t rejected = 0;  // outputs or units rejected
     int64_t pending = 0;   // units waiting for this stage now (queries: 0)
     std::map<std::string, int64_t> reasons;  // rejection reason -> count
+    // images: how units were made -> count: "ranked by <embeddings endpoint / local embedder / lexical fallback>",
+    // "caption from <the pool / the local captioner>"
+    std::map<std::string, int64_t> methods;
     std::vector<StageUsage> usage;           // by model
     int64_t prompt_tokens = 0, completion_tokens = 0, requests = 0, cached_requests = 0;
     double cost = 0;

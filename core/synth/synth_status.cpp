@@ -94,6 +94,20 @@ Result<SynthStatus> synth_status(store::Database& db, const std::string& dataset
             s.cost += u.cost;
             s.usage.push_back(u);
         }
+        if (stage == "images") {  // which embedder ranked, where captions came from (older rows: endpoint / lexical)
+            MATRIX_TRY(store::Statement methods,
+                       db.prepare("SELECT 'ranked by ' || json_extract(output,'$.ranking'), count(*) FROM synth_items "
+                                  "WHERE dataset_id=? AND stage='images' AND json_extract(output,'$.ranking') IS NOT NULL "
+                                  "GROUP BY 1 UNION ALL SELECT 'caption from ' || json_extract(output,'$.caption_source'), "
+                                  "count(*) FROM synth_items WHERE dataset_id=? AND stage='images' AND "
+                                  "json_extract(output,'$.caption_source') IS NOT NULL GROUP BY 1"));
+            methods.bind_all(ds->id, ds->id);
+            for (;;) {
+                MATRIX_TRY(bool r, methods.step());
+                if (!r) break;
+                s.methods[methods.column_text(0)] = methods.column_int64(1);
+            }
+        }
         if (stage != "queries") {
             MATRIX_TRY(auto pending, synth_stage_tasks(db, dataset, stage, "pending"));
             s.pending = static_cast<int64_t>(pending.size());

@@ -53,12 +53,27 @@ Status record_usage(Job& job, store::Database& db, const std::string& stage, con
     return {};
 }
 
+namespace {
+// Whether the request cache holds the answer (the key as ChatClient computes it): such a request is not paid, so
+// it reserves nothing against the budget.
+bool answered_by_cache(Job& job, const net::ChatRequest& request, int sample_index) {
+    if (!job.cache) return false;
+    auto body = net::build_chat_body(request, job.s.model);
+    if (!body.ok()) return false;
+    auto hit = job.cache->find(net::request_cache_key(job.client->endpoint(), net::canonical_request(*body), sample_index));
+    return hit.ok() && hit->has_value();
+}
+}  // namespace
+
 Result<net::ChatResponse> teacher_call(Job& job, store::Database& db, const std::string& stage,
-                                       const std::string& item_key, const net::ChatRequest& request, int sample_index) {
+                                       const std::string& item_key, const net::ChatRequest& given, int sample_index) {
     if (job.cancelled()) return cancelled_error();
-    if (job.s.budget_tokens > 0 && job.paid_tokens.load() >= job.s.budget_tokens) {
-        job.budget_hit = true;
-        return budget_error();
+    if (job.budget_hit.load()) return budget_error();
+    net::ChatRequest request = given;
+    if (!request.max_tokens) request.max_tokens = job.s.max_tokens;  // the completion's bound holds
+    BudgetReservation reservation;
+    if (job.s.budget_tokens > 0 && !answered_by_cache(job, request, sample_index)) {
+        MATRIX_TRY(reservation, reserve_budget(job, chat_tokens_bound(request, job.s.max_tokens)));
     }
     net::CallOptions opt;
     opt.cancel = job.cancel;

@@ -1,12 +1,12 @@
-// The inspect_file_as_text tool: a document's text (document_text.h), its first 70,000 characters as the
+// The inspect_file_as_text tool: a document's text (core/formats/documents/document_text.h, shared with the
+// synthesis verifier), its first 70,000 characters as the
 // reference keeps; with a question, the answer of the engine the run lends or of the tool's configured endpoint.
 // Without an engine a question gets the text with a note saying no model answered (never an invented answer).
 #include <archive.h>
 #include <poppler/cpp/poppler-version.h>
 
 #include "core/agent/plugin.h"
-#include "core/util/utf8.h"
-#include "document_text.h"
+#include "core/formats/documents/document_text.h"
 #include "engine_choice.h"
 #include "tool_support.h"
 
@@ -33,14 +33,9 @@ public:
         MATRIX_TRY(std::string path, plugins::string_arg("inspect_file_as_text", args, "file_path"));
         MATRIX_TRY(std::string question, plugins::string_arg("inspect_file_as_text", args, "question", false));
         MATRIX_TRY(std::string file, plugins::input_file("inspect_file_as_text", path, context));
-        auto text = plugins::document_text(file);
+        auto text = formats::document_text(file);
         if (!text.ok()) return make_error("inspect_file_as_text: " + path + ": " + text.error().message);
-        std::string body = *text;
-        if (body.size() > k_max_chars) {
-            const size_t cut = utf8::floor_boundary(body, k_max_chars);  // whole characters
-            body = body.substr(0, cut) + "\n[... the document has " + std::to_string(text->size()) +
-                   " characters; the first " + std::to_string(cut) + " are shown]";
-        }
+        const std::string body = formats::cap_document_text(*text, k_max_chars);
         if (question.empty()) return nlohmann::json(body);
         if (!m_engine.engine.described() || !m_engine.error.empty())
             return nlohmann::json("No model is configured to answer questions about files here, so here is the file's "

@@ -1,8 +1,10 @@
 // See document_text.h.
-#include "document_text.h"
+#include "core/formats/documents/document_text.h"
+
 #include "core/util/utf8.h"
 
 #include <poppler/cpp/poppler-document.h>
+#include <poppler/cpp/poppler-global.h>
 #include <poppler/cpp/poppler-page.h>
 
 #include <algorithm>
@@ -10,12 +12,13 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-namespace matrix::plugins {
+namespace matrix::formats {
 
 namespace fs = std::filesystem;
 
@@ -106,6 +109,10 @@ std::string markdown_cell(std::string s) {
 }
 
 Result<std::string> pdf_text(const std::string& file) {
+    // poppler prints its parser's complaints on stderr ("Couldn't read xref table"); the reason reaches the caller
+    // as the Error below instead, so the CLI's stderr keeps its one-line contract.
+    static std::once_flag quiet;
+    std::call_once(quiet, [] { poppler::set_debug_error_function([](const std::string&, void*) {}, nullptr); });
     std::unique_ptr<poppler::document> doc(poppler::document::load_from_file(file));
     if (!doc) return make_error("not a PDF that can be opened (damaged or not a PDF)", file);
     if (doc->is_locked()) return make_error("the PDF is password-protected", file);
@@ -277,6 +284,13 @@ std::string html_to_text(const std::string& html) {
     return out;
 }
 
+std::string cap_document_text(const std::string& text, size_t max_bytes) {
+    if (text.size() <= max_bytes) return text;
+    const size_t cut = utf8::floor_boundary(text, max_bytes);  // whole characters
+    return text.substr(0, cut) + "\n[... the document has " + std::to_string(text.size()) + " characters; the first " +
+           std::to_string(cut) + " are shown]";
+}
+
 Result<std::string> document_text(const std::string& file) {
     const std::string kind = document_kind(file);
     if (kind == "pdf") return pdf_text(file);
@@ -295,4 +309,4 @@ Result<std::string> document_text(const std::string& file) {
     return raw;
 }
 
-}  // namespace matrix::plugins
+}  // namespace matrix::formats

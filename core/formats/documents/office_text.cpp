@@ -9,9 +9,9 @@
 #include <map>
 #include <regex>
 
-#include "document_text.h"
+#include "core/formats/documents/document_text.h"
 
-namespace matrix::plugins {
+namespace matrix::formats {
 
 namespace {
 
@@ -236,4 +236,4 @@ Result<std::string> office_text(const std::string& file, const std::string& kind
     return make_error("not an Office format: " + kind, file);
 }
 
-}  // namespace matrix::plugins
+}  // namespace matrix::formats
