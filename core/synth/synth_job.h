@@ -153,4 +153,16 @@ Result<SynthStatus> synth_status(store::Database& db, const std::string& dataset
 Result<std::vector<int64_t>> synth_stage_tasks(store::Database& db, const std::string& dataset, const std::string& stage,
                                                const std::string& which);
 
+// The items behind a stage's count, for the Synthesis dock's drill-down (at most `limit`): "rejected" lists every
+// rejected output with its reason (a rejected query never became a task: task_id 0, its text from the detail);
+// the other counts list synth_stage_tasks' tasks with the stage's status for each ("pending" when the stage has no
+// item for it yet) and the reasons recorded against it.
+struct SynthItemDetail {
+    int64_t task_id = 0;
+    std::string query, status, reason;
+};
+Result<std::vector<SynthItemDetail>> synth_stage_items(store::Database& db, const std::string& dataset,
+                                                       const std::string& stage, const std::string& which,
+                                                       size_t limit = 1000);
+
 }  // namespace matrix::synth

@@ -165,4 +165,60 @@ Result<std::vector<int64_t>> synth_stage_tasks(store::Database& db, const std::s
     return ids;
 }
 
+Result<std::vector<SynthItemDetail>> synth_stage_items(store::Database& db, const std::string& dataset,
+                                                       const std::string& stage, const std::string& which,
+                                                       size_t limit) {
+    std::vector<SynthItemDetail> rows;
+    if (which == "rejected") {
+        if (!is_synth_stage(stage)) return make_error("unknown stage '" + stage + "'");
+        MATRIX_TRY(store::Statement rej,
+                   db.prepare("SELECT COALESCE(r.task_id, 0), COALESCE(t.query, ''), r.reason, r.detail FROM "
+                              "synth_rejects r JOIN datasets d ON d.id=r.dataset_id LEFT JOIN tasks t ON t.id=r.task_id "
+                              "WHERE d.name=? AND r.stage=? ORDER BY r.id LIMIT ?"));
+        rej.bind_all(dataset, stage, static_cast<int64_t>(limit));
+        for (;;) {
+            MATRIX_TRY(bool row, rej.step());
+            if (!row) break;
+            SynthItemDetail r;
+            r.task_id = rej.column_int64(0);
+            const std::string detail = rej.column_text(3);
+            r.query = rej.column_text(1).empty() ? detail : rej.column_text(1);
+            r.status = "rejected";
+            r.reason = rej.column_text(2) + (detail.empty() ? "" : ": " + detail);
+            rows.push_back(std::move(r));
+        }
+        return rows;
+    }
+    MATRIX_TRY(std::vector<int64_t> ids, synth_stage_tasks(db, dataset, stage, which));
+    MATRIX_TRY(store::Statement q, db.prepare("SELECT query FROM tasks WHERE id=?"));
+    // The stage's item for the task (for queries: the round that made it) and the reasons recorded against it.
+    MATRIX_TRY(store::Statement item,
+               db.prepare("SELECT i.status, COALESCE(i.reason, ''), (SELECT group_concat(r.reason || CASE WHEN "
+                          "r.detail<>'' THEN ': ' || r.detail ELSE '' END, '; ') FROM synth_rejects r WHERE "
+                          "r.dataset_id=i.dataset_id AND r.stage=i.stage AND r.task_id=?1) FROM synth_items i JOIN "
+                          "datasets d ON d.id=i.dataset_id WHERE d.name=?2 AND i.stage=?3 AND (i.task_id=?1 OR "
+                          "(?3='queries' AND i.item_key=(SELECT 'round-' || json_extract(extra,'$.synth.round') FROM "
+                          "tasks WHERE id=?1)))"));
+    for (int64_t id : ids) {
+        if (rows.size() >= limit) break;
+        SynthItemDetail r;
+        r.task_id = id;
+        q.reset();
+        q.bind_all(id);
+        MATRIX_TRY(bool has_task, q.step());
+        if (has_task) r.query = q.column_text(0);
+        item.reset();
+        item.bind_all(id, dataset, stage);
+        MATRIX_TRY(bool has_item, item.step());
+        if (has_item) {
+            r.status = item.column_text(0);
+            r.reason = item.column_text(2).empty() ? item.column_text(1) : item.column_text(2);
+        } else {
+            r.status = "pending";
+        }
+        rows.push_back(std::move(r));
+    }
+    return rows;
+}
+
 }  // namespace matrix::synth

@@ -431,6 +431,35 @@ private slots:
         QCOMPARE(status->stages[5].reasons, (std::map<std::string, int64_t>{{"verifier: no", 2}}));
         QVERIFY(std::abs(status->cost - cost) < 1e-12);
         QVERIFY(cost > 0);
+        // The drill-down behind the counts: the items of each, with their status and reasons.
+        {
+            auto rejected = synth::synth_stage_items(st->db(), "synth", "verify-trajectories", "rejected");
+            QVERIFY2(rejected.ok(), rejected.ok() ? "" : rejected.error().to_string().c_str());
+            QCOMPARE(rejected->size(), size_t(2));
+            auto out = synth::synth_stage_items(st->db(), "synth", "verify-trajectories", "out");
+            QVERIFY(out.ok());
+            QCOMPARE(out->size(), size_t(4));
+            auto in = synth::synth_stage_items(st->db(), "synth", "verify-trajectories", "in");
+            QVERIFY(in.ok());
+            QCOMPARE(in->size(), size_t(6));
+            std::map<std::string, int> statuses;
+            for (const auto& it : *in) {
+                ++statuses[it.status];
+                QVERIFY(it.task_id > 0);
+                QVERIFY(!it.query.empty());
+                if (it.status == "rejected") QVERIFY2(it.reason.rfind("verifier: no", 0) == 0, it.reason.c_str());
+            }
+            QCOMPARE(statuses, (std::map<std::string, int>{{"done", 4}, {"rejected", 2}}));
+            for (const auto& it : *rejected) {
+                QCOMPARE(it.status, std::string("rejected"));
+                QVERIFY2(it.reason.rfind("verifier: no", 0) == 0, it.reason.c_str());
+            }
+            auto queries = synth::synth_stage_items(st->db(), "synth", "queries", "rejected");
+            QVERIFY(queries.ok());
+            QCOMPARE(queries->size(), size_t(4));  // 2 duplicates, 2 with wrong fields: never tasks
+            for (const auto& it : *queries) QCOMPARE(it.task_id, int64_t(0));
+            QVERIFY(!synth::synth_stage_items(st->db(), "synth", "nope", "in").ok());
+        }
         auto status_cli = run_matrix({"synth", "status", "--db", db});
         QCOMPARE(status_cli.code, 0);
         QVERIFY2(status_cli.out.contains("    rejected 2: verifier: no"), status_cli.out.constData());

@@ -426,51 +426,14 @@ void SynthesisPanel::drillDown(const QString& stage, const QString& which) {
         this,
         [dataset, st, w](store::Project& p) {
             QVector<SynthItemRow> rows;
-            if (w == "rejected") {
-                // Every rejected output with its reason (rejected queries never became tasks: task 0).
-                auto rej = p.db().prepare("SELECT COALESCE(r.task_id, 0), COALESCE(t.query, ''), r.reason, r.detail FROM "
-                                          "synth_rejects r JOIN datasets d ON d.id=r.dataset_id LEFT JOIN tasks t ON "
-                                          "t.id=r.task_id WHERE d.name=? AND r.stage=? ORDER BY r.id LIMIT 1000");
-                if (!rej.ok()) return rows;
-                rej->bind_all(dataset, st);
-                while (true) {
-                    auto row = rej->step();
-                    if (!row.ok() || !*row) break;
-                    SynthItemRow r;
-                    r.taskId = rej->column_int64(0);
-                    r.query = qs(rej->column_text(1).empty() ? rej->column_text(3) : rej->column_text(1));
-                    r.status = QStringLiteral("rejected");
-                    r.reason = qs(rej->column_text(2)) +
-                               (rej->column_text(3).empty() ? QString() : QStringLiteral(": ") + qs(rej->column_text(3)));
-                    rows.push_back(r);
-                }
-                return rows;
-            }
-            auto ids = synth::synth_stage_tasks(p.db(), dataset, st, w);
-            if (!ids.ok()) return rows;
-            auto q = p.db().prepare("SELECT query FROM tasks WHERE id=?");
-            auto item = p.db().prepare("SELECT i.status, COALESCE(i.reason, ''), (SELECT group_concat(r.reason || "
-                                       "CASE WHEN r.detail<>'' THEN ': ' || r.detail ELSE '' END, '; ') FROM "
-                                       "synth_rejects r WHERE r.dataset_id=i.dataset_id AND r.stage=i.stage AND "
-                                       "r.task_id=?1) FROM synth_items i JOIN datasets d ON d.id=i.dataset_id WHERE "
-                                       "d.name=?2 AND i.stage=?3 AND (i.task_id=?1 OR (?3='queries' AND i.item_key="
-                                       "(SELECT 'round-' || json_extract(extra,'$.synth.round') FROM tasks WHERE id=?1)))");
-            if (!q.ok() || !item.ok()) return rows;
-            for (int64_t id : *ids) {
-                if (rows.size() >= 1000) break;
+            auto items = synth::synth_stage_items(p.db(), dataset, st, w);
+            if (!items.ok()) return rows;
+            for (const auto& it : *items) {
                 SynthItemRow r;
-                r.taskId = id;
-                q->reset();
-                q->bind_all(id);
-                if (auto row = q->step(); row.ok() && *row) r.query = qs(q->column_text(0));
-                item->reset();
-                item->bind_all(id, dataset, st);
-                if (auto row = item->step(); row.ok() && *row) {
-                    r.status = qs(item->column_text(0));
-                    r.reason = qs(item->column_text(2).empty() ? item->column_text(1) : item->column_text(2));
-                } else {
-                    r.status = QStringLiteral("pending");
-                }
+                r.taskId = it.task_id;
+                r.query = qs(it.query);
+                r.status = qs(it.status);
+                r.reason = qs(it.reason);
                 rows.push_back(r);
             }
             return rows;
