@@ -27,6 +27,7 @@
 #include "core/synth/synth_job.h"
 #include "tests/support/cli_run.h"
 #include "tests/support/local_http_server.h"
+#include "tests/support/scripted_teacher.h"
 
 using namespace matrix;
 using matrix::testing::run_matrix;
@@ -40,13 +41,7 @@ const QString k_images = QStringLiteral(MATRIX_SHARED_DIR "/data/images");
 const char* k_duplicate = "calculate the monthly cost of my utility bills based on the following  $50 for electricity, "
                           "$30 for water and $40 for internet";
 
-std::string all_text(const json& message) {
-    if (message["content"].is_string()) return message["content"].get<std::string>();
-    std::string t;
-    for (const auto& p : message["content"])
-        if (p.value("type", "") == "text") t += p.value("text", "");
-    return t;
-}
+std::string all_text(const json& message) { return matrix::testing::ScriptedTeacher::all_text(message); }
 
 std::string first_match(const std::string& text, const std::string& pattern) {
     std::smatch m;
@@ -95,15 +90,7 @@ class TestCmdSynth : public QObject {
     std::condition_variable m_cv;
     int m_delay_ms = 0;
 
-    std::string kind_of(const json& req) {
-        const std::string system = req["messages"].empty() ? "" : all_text(req["messages"][0]);
-        if (system.find("You write tasks for a tool-using AI agent") != std::string::npos) return "queries";
-        if (system.find("You reconstruct the scene of a task") != std::string::npos) return "file_content";
-        if (system.find("You write Python that creates a file") != std::string::npos) return "file_code";
-        if (system.find("You check tasks made for evaluating an AI agent") != std::string::npos) return "verify_files";
-        if (system.find("You judge the quality of a trajectory") != std::string::npos) return "verify_trajectory";
-        return "agent";
-    }
+    std::string kind_of(const json& req) { return matrix::testing::ScriptedTeacher::kind_of(req); }
 
     std::string malformed(const std::string& kind) {
         if (kind == "queries") return "I would rather not write any tasks today.";  // no JSON

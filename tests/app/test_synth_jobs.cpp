@@ -26,6 +26,7 @@
 #include "tests/support/cli_run.h"
 #include "tests/support/jobs_project.h"
 #include "tests/support/local_http_server.h"
+#include "tests/support/scripted_teacher.h"
 
 using namespace matrix;
 using json = nlohmann::json;
@@ -49,13 +50,7 @@ std::string text_of(const QString& db, int64_t task_id) {
     return t.ok() && *t ? **t : std::string();
 }
 
-std::string all_text(const json& message) {
-    if (message["content"].is_string()) return message["content"].get<std::string>();
-    std::string t;
-    for (const auto& p : message["content"])
-        if (p.value("type", "") == "text") t += p.value("text", "");
-    return t;
-}
+std::string all_text(const json& message) { return matrix::testing::ScriptedTeacher::all_text(message); }
 
 int64_t job_id_of(const QByteArray& out) {
     const QList<QByteArray> words = out.split(' ');
