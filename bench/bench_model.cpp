@@ -200,23 +200,6 @@ int check_fixture(const std::string& fx, const std::string& device) {
     return failures == 0 ? 0 : 1;
 }
 
-Qwen2VLConfig qwen2vl_7b_config() {
-    Qwen2VLConfig cfg;  // defaults in config.h are Qwen2-VL-7B-Instruct's
-    cfg.text.vocab_size = 152064;
-    cfg.text.hidden_size = 3584;
-    cfg.text.intermediate_size = 18944;
-    cfg.text.num_hidden_layers = 28;
-    cfg.text.num_attention_heads = 28;
-    cfg.text.num_key_value_heads = 4;
-    cfg.text.mrope_section = {16, 24, 24};
-    cfg.vision.depth = 32;
-    cfg.vision.embed_dim = 1280;
-    cfg.vision.num_heads = 16;
-    cfg.vision.mlp_ratio = 4;
-    cfg.vision.hidden_size = 3584;
-    return cfg;
-}
-
 int bench_7b(const std::string& device, const std::string& dtype, int64_t prompt, int64_t new_tokens, int repeats,
              bool cuda_graph) {
     auto cfg = qwen2vl_7b_config();

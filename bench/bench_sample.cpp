@@ -102,23 +102,6 @@ GenerationRequest prompt_with_image(const Qwen2VLConfig& cfg, int64_t length, in
     return req;
 }
 
-Qwen2VLConfig qwen2vl_7b_config() {
-    Qwen2VLConfig cfg;  // defaults in config.h are Qwen2-VL-7B-Instruct's
-    cfg.text.vocab_size = 152064;
-    cfg.text.hidden_size = 3584;
-    cfg.text.intermediate_size = 18944;
-    cfg.text.num_hidden_layers = 28;
-    cfg.text.num_attention_heads = 28;
-    cfg.text.num_key_value_heads = 4;
-    cfg.text.mrope_section = {16, 24, 24};
-    cfg.vision.depth = 32;
-    cfg.vision.embed_dim = 1280;
-    cfg.vision.num_heads = 16;
-    cfg.vision.mlp_ratio = 4;
-    cfg.vision.hidden_size = 3584;
-    return cfg;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {

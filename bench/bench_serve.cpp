@@ -31,23 +31,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-model::Qwen2VLConfig qwen2vl_7b_config() {
-    model::Qwen2VLConfig cfg;  // config.h's defaults are Qwen2-VL-7B-Instruct's
-    cfg.text.vocab_size = 152064;
-    cfg.text.hidden_size = 3584;
-    cfg.text.intermediate_size = 18944;
-    cfg.text.num_hidden_layers = 28;
-    cfg.text.num_attention_heads = 28;
-    cfg.text.num_key_value_heads = 4;
-    cfg.text.mrope_section = {16, 24, 24};
-    cfg.vision.depth = 32;
-    cfg.vision.embed_dim = 1280;
-    cfg.vision.num_heads = 16;
-    cfg.vision.mlp_ratio = 4;
-    cfg.vision.hidden_size = 3584;
-    return cfg;
-}
-
 std::string prompt_text(int i, int words) {
     static const char* vocab[] = {"the", "image", "shows", "a", "red", "car", "next", "to", "two", "people", "on",
                                   "street", "count", "objects", "answer", "briefly", "what", "is", "left", "right"};
@@ -158,7 +141,7 @@ int main(int argc, char** argv) {
     lo.dtype = dtype == "bf16" ? torch::kBFloat16 : dtype == "f16" ? torch::kFloat16 : torch::kFloat32;
     std::vector<model::Qwen2VL> models;
     if (big) {
-        auto m = model::random_qwen2vl(qwen2vl_7b_config(), lo);
+        auto m = model::random_qwen2vl(model::qwen2vl_7b_config(), lo);
         if (!m.ok()) return std::fprintf(stderr, "%s\n", m.error().to_string().c_str()), 1;
         models.push_back(*m);
     } else {

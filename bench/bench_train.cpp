@@ -162,7 +162,7 @@ int main(int argc, char** argv) {
             return 1;
         }
         s.device = torch::Device("cuda:0");
-        model::Qwen2VLConfig cfg;  // Qwen2-VL-7B shapes
+        const auto cfg = model::qwen2vl_7b_config();
         model::LoadOptions lo;
         lo.device = s.device;
         lo.dtype = torch::kBFloat16;

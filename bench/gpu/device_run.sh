@@ -10,70 +10,11 @@
 #                                           build/gpu-dry), CPU versions of the checks, no 7B steps, no budget
 set -u
 cd "$(dirname "$0")/../.."
-repo=$PWD
-mode=gpu
-[ "${1:-}" = "--cpu-dry-run" ] && mode=cpu
-if [ $mode = gpu ]; then
-  build=${MATRIX_GPU_BUILD:-build-gpu}
-  budget=${MATRIX_GPU_BUDGET_S:-530}
-  jobs=$(nproc)
-  dev=cuda
-  OUT=${OUT:-$repo/$build/out}
-else
-  build=build/gpu-dry
-  budget=${MATRIX_GPU_BUDGET_S:-100000}
-  jobs=2
-  dev=cpu
-  OUT=${OUT:-$repo/build/gpu-dry/out}
-fi
-mkdir -p "$OUT"
-start=$(date +%s)
-summary=$OUT/summary.txt
-: > "$summary"
-
-log() { echo "[$(date -u +%H:%M:%S) +$(( $(date +%s) - start ))s] $*" | tee -a "$OUT/progress.log"; }
-
-# run_step NAME TIMEOUT_S CMD...: output in $OUT/NAME.txt; the timeout is cut to what is left of the budget.
-run_step() {
-  local name=$1 t=$2 left rc t0
-  shift 2
-  left=$(( budget - ($(date +%s) - start) ))
-  if [ "$left" -lt 25 ]; then
-    log "SKIP $name: time budget spent"
-    echo "$name: skipped (budget)" >> "$summary"
-    return 99
-  fi
-  [ "$t" -gt "$left" ] && t=$left
-  log "start $name (timeout ${t}s): $*"
-  t0=$(date +%s)
-  timeout -k 10 "$t" "$@" > "$OUT/$name.txt" 2>&1
-  rc=$?
-  log "end $name: rc=$rc in $(( $(date +%s) - t0 ))s$([ $rc = 124 ] && echo ' (TIMED OUT)')"
-  # The device tool returns only the last 12,000 characters of the console: short tails, longer on failure.
-  tail -n "$([ $rc = 0 ] && echo 8 || echo 25)" "$OUT/$name.txt" | cut -c1-220 | sed "s/^/  $name| /"
-  echo "$name: rc=$rc $(( $(date +%s) - t0 ))s" >> "$summary"
-  return $rc
-}
-
-# GPU memory while a step runs, sampled by nvidia-smi (what the caching allocator holds, an upper bound of the peak
-# of live tensors): gpu_step NAME TIMEOUT CMD... = run_step plus "peak GPU memory used" in its output.
-gpu_step() {
-  local name=$1 rc watcher
-  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 250 > "$OUT/$name.gpumem" 2>/dev/null &
-  watcher=$!
-  run_step "$@"
-  rc=$?
-  kill "$watcher" 2>/dev/null
-  wait "$watcher" 2>/dev/null
-  echo "peak GPU memory used during $name: $(sort -n "$OUT/$name.gpumem" | tail -1) MiB (nvidia-smi, 250 ms samples)" |
-    tee -a "$OUT/$name.txt"
-  return $rc
-}
+. bench/gpu/lib.sh
+gpu_run_init 530 out "${1:-}"
 
 log "mode $mode, repo $repo, build $build, out $OUT, budget ${budget}s, $jobs jobs"
-if [ ! -f .device/include/sqlite3.h ]; then
-  if [ $mode = cpu ]; then bench/gpu/prepare.sh; else log "WARNING: .device/ missing (run bench/gpu/prepare.sh and carry .device)"; fi
-fi
+need_device_dir sqlite3.h
 
 # ---- 0. the machine ----
 {
@@ -87,16 +28,7 @@ fi
 sed 's/^/  env| /' "$OUT/env.txt" | grep -E 'torch|transformers|peft|cmake|g\+\+|NVIDIA-SMI|MiB' | head -12
 
 # ---- 1. configure + build (engine only: no Qt, no OpenCV) ----
-cmake_args=(-S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMATRIX_ENGINE_ONLY=ON -DMATRIX_BUILD_TESTS=OFF
-            -DMATRIX_EXTRA_INCLUDE_DIR="$repo/.device/include")
-if [ $mode = gpu ]; then
-  cmake_args+=(-DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')")
-fi
-run_step configure 120 cmake "${cmake_args[@]}"
-grep -E 'LibTorch|CUDA|Error|error' "$OUT/configure.txt" | head -10 | sed 's/^/  configure| /'
-# -k 0: on failure, every broken TU is reported in one go (the log is what the next session fixes from).
-run_step build "$([ $mode = gpu ] && echo 330 || echo 3600)" nice ninja -C "$build" -k 0 -j"$jobs" matrix bench_model bench_train
-grep -E 'error|FAILED' "$OUT/build.txt" | head -40 | sed 's/^/  build-errors| /'
+build_engine 330 'LibTorch|CUDA|Error|error' matrix bench_model bench_train
 bm=$build/bench/bench_model
 bt=$build/bench/bench_train
 cli=$build/app/matrix

@@ -9,46 +9,15 @@
 # Here, without a GPU: bench/gpu/serve_run.sh --cpu-dry-run (build/gpu-dry, tiny model on CPU, no HF step).
 set -u
 cd "$(dirname "$0")/../.."
-repo=$PWD
-mode=gpu
-[ "${1:-}" = "--cpu-dry-run" ] && mode=cpu
-if [ $mode = gpu ]; then
-  build=${MATRIX_GPU_BUILD:-build-gpu}; budget=${MATRIX_GPU_BUDGET_S:-540}; jobs=$(nproc); dev=cuda
-  OUT=${OUT:-$repo/$build/out}
-else
-  build=build/gpu-dry; budget=100000; jobs=2; dev=cpu; OUT=${OUT:-$repo/build/gpu-dry/out-serve}
-fi
-mkdir -p "$OUT"
-start=$(date +%s)
-summary=$OUT/summary.txt
-: > "$summary"
-log() { echo "[$(date -u +%H:%M:%S) +$(( $(date +%s) - start ))s] $*" | tee -a "$OUT/progress.log"; }
-run_step() {
-  local name=$1 t=$2 left rc t0
-  shift 2
-  left=$(( budget - ($(date +%s) - start) ))
-  if [ "$left" -lt 20 ]; then log "SKIP $name: time budget spent"; echo "$name: skipped (budget)" >> "$summary"; return 99; fi
-  [ "$t" -gt "$left" ] && t=$left
-  log "start $name (timeout ${t}s): $*"
-  t0=$(date +%s)
-  timeout -k 10 "$t" "$@" > "$OUT/$name.txt" 2>&1
-  rc=$?
-  log "end $name: rc=$rc in $(( $(date +%s) - t0 ))s$([ $rc = 124 ] && echo ' (TIMED OUT)')"
-  tail -n "$([ $rc = 0 ] && echo 14 || echo 25)" "$OUT/$name.txt" | cut -c1-220 | sed "s/^/  $name| /"
-  echo "$name: rc=$rc $(( $(date +%s) - t0 ))s" >> "$summary"
-  return $rc
-}
-[ -f .device/include/httplib.h ] || { [ $mode = cpu ] && bench/gpu/prepare.sh; } || log "WARNING: .device/ lacks httplib.h (run bench/gpu/prepare.sh, carry .device)"
+. bench/gpu/lib.sh
+gpu_run_init 540 "$([ "${1:-}" = --cpu-dry-run ] && echo out-serve || echo out)" "${1:-}"
+RUN_STEP_TAIL=14
+need_device_dir httplib.h
 { date -u; nvidia-smi 2>/dev/null | head -15; python3 -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)' 2>&1; nproc; } > "$OUT/env.txt" 2>&1
 
 # ---- 1. configure + build (engine only) ----
-cmake_args=(-S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMATRIX_ENGINE_ONLY=ON -DMATRIX_BUILD_TESTS=OFF
-            -DMATRIX_EXTRA_INCLUDE_DIR="$repo/.device/include" -DMATRIX_EXTRA_LIB_DIR="$repo/.device/lib")
-[ $mode = gpu ] && cmake_args+=(-DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')")
-run_step configure 120 cmake "${cmake_args[@]}"
-grep -E 'LibTorch|serve|Error|error' "$OUT/configure.txt" | head -8 | sed 's/^/  configure| /'
-run_step build "$([ $mode = gpu ] && echo 330 || echo 3600)" nice ninja -C "$build" -k 0 -j"$jobs" matrix bench_serve
-grep -E 'error|FAILED' "$OUT/build.txt" | head -30 | sed 's/^/  build-errors| /'
+build_engine_args=(-DMATRIX_EXTRA_LIB_DIR="$repo/.device/lib")
+build_engine 330 'LibTorch|serve|Error|error' matrix bench_serve
 cli=$build/app/matrix
 fx=$repo/tests/data/external/fixtures/qwen2vl-tiny
 

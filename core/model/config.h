@@ -63,6 +63,10 @@ struct Qwen2VLConfig {
     std::string layout;  // "nested" or "flat": which layout config.json had
 };
 
+// Qwen2-VL-7B-Instruct's shapes: the defaults above, which are that model's config.json (checked in
+// test_config_validation). The benchmarks build 7B-shaped models with random weights from it.
+inline Qwen2VLConfig qwen2vl_7b_config() { return Qwen2VLConfig{}; }
+
 // Parses config.json text (either layout). `context` names the file in errors.
 Result<Qwen2VLConfig> parse_config(const std::string& json_text, const std::string& context = "config.json");
 // Reads DIR/config.json and, when present, DIR/generation_config.json (eos_token_id may be a list there).

@@ -60,6 +60,54 @@ private slots:
         QCOMPARE(error_of(c), std::string("config.json: vocab_size must be positive, not -3"));
     }
 
+    // qwen2vl_7b_config() (the struct's defaults, which the 7B-shaped benchmarks use) against the config.json
+    // published with Qwen/Qwen2-VL-7B-Instruct (flat layout, as released).
+    void seven_b_shapes_are_the_published_config() {
+        const char* published = R"({
+  "architectures": ["Qwen2VLForConditionalGeneration"], "attention_dropout": 0.0, "bos_token_id": 151643,
+  "eos_token_id": 151645, "vision_start_token_id": 151652, "vision_end_token_id": 151653, "vision_token_id": 151654,
+  "image_token_id": 151655, "video_token_id": 151656, "hidden_act": "silu", "hidden_size": 3584,
+  "initializer_range": 0.02, "intermediate_size": 18944, "max_position_embeddings": 32768, "max_window_layers": 28,
+  "model_type": "qwen2_vl", "num_attention_heads": 28, "num_hidden_layers": 28, "num_key_value_heads": 4,
+  "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "sliding_window": 32768, "tie_word_embeddings": false,
+  "torch_dtype": "bfloat16", "transformers_version": "4.41.2", "use_cache": true, "use_sliding_window": false,
+  "vision_config": {"depth": 32, "embed_dim": 1280, "mlp_ratio": 4, "num_heads": 16, "in_chans": 3,
+                    "hidden_size": 3584, "patch_size": 14, "spatial_merge_size": 2, "spatial_patch_size": 14,
+                    "temporal_patch_size": 2},
+  "rope_scaling": {"type": "mrope", "mrope_section": [16, 24, 24]}, "vocab_size": 152064})";
+        auto parsed = parse_config(published, "Qwen2-VL-7B-Instruct/config.json");
+        QVERIFY2(parsed.ok(), parsed.ok() ? "" : parsed.error().to_string().c_str());
+        const Qwen2VLConfig want = *parsed, got = qwen2vl_7b_config();
+        const TextConfig &wt = want.text, &gt = got.text;
+        QCOMPARE(gt.vocab_size, wt.vocab_size);
+        QCOMPARE(gt.hidden_size, wt.hidden_size);
+        QCOMPARE(gt.intermediate_size, wt.intermediate_size);
+        QCOMPARE(gt.num_hidden_layers, wt.num_hidden_layers);
+        QCOMPARE(gt.num_attention_heads, wt.num_attention_heads);
+        QCOMPARE(gt.num_key_value_heads, wt.num_key_value_heads);
+        QCOMPARE(gt.attn_head_dim(), wt.attn_head_dim());
+        QCOMPARE(gt.rms_norm_eps, wt.rms_norm_eps);
+        QCOMPARE(gt.rope_theta, wt.rope_theta);
+        QCOMPARE(gt.mrope_section, wt.mrope_section);
+        QCOMPARE(gt.max_position_embeddings, wt.max_position_embeddings);
+        QCOMPARE(gt.hidden_act, wt.hidden_act);
+        const VisionConfig &wv = want.vision, &gv = got.vision;
+        QCOMPARE(gv.depth, wv.depth);
+        QCOMPARE(gv.embed_dim, wv.embed_dim);
+        QCOMPARE(gv.hidden_size, wv.hidden_size);
+        QCOMPARE(gv.num_heads, wv.num_heads);
+        QCOMPARE(gv.mlp_ratio, wv.mlp_ratio);
+        QCOMPARE(gv.in_channels, wv.in_channels);
+        QCOMPARE(gv.patch_size, wv.patch_size);
+        QCOMPARE(gv.spatial_merge_size, wv.spatial_merge_size);
+        QCOMPARE(gv.temporal_patch_size, wv.temporal_patch_size);
+        QCOMPARE(got.tie_word_embeddings, want.tie_word_embeddings);
+        QCOMPARE(got.image_token_id, want.image_token_id);
+        QCOMPARE(got.vision_start_token_id, want.vision_start_token_id);
+        QCOMPARE(got.vision_end_token_id, want.vision_end_token_id);
+        QCOMPARE(got.eos_token_ids, want.eos_token_ids);
+    }
+
     void nan_weights_fail_generation() {
         auto model = load_qwen2vl(k_model_dir);
         QVERIFY2(model.ok(), model.ok() ? "" : model.error().to_string().c_str());
