@@ -61,6 +61,7 @@ public:
     size_t n;
     size_t p;
     bool dom;  // false: validate only (no strings copied, no DOM kept)
+    std::vector<std::string>* keys = nullptr;  // validating: collects the top-level object's member names
     std::string error;
     size_t error_pos = 0;
 
@@ -108,7 +109,12 @@ private:
             if (p >= n) return fail("unexpected end of file inside an object");
             if (s[p] != '"') return fail(std::string("unexpected character ") + describe(s[p]) + ", expected a key string");
             std::string key;
-            if (!string(key)) return false;
+            const bool keep_key = !dom && keys && depth == 0;
+            if (keep_key) dom = true;  // this key only
+            const bool key_ok = string(key);
+            if (keep_key) dom = false;
+            if (!key_ok) return false;
+            if (keep_key) keys->push_back(std::move(key));
             ws();
             if (p >= n) return fail("unexpected end of file inside an object");
             if (s[p] != ':') return fail(std::string("unexpected character ") + describe(s[p]) + ", expected ':'");
@@ -338,6 +344,20 @@ bool validate_json_value(std::string_view text, size_t& pos, std::string& error,
     return true;
 }
 
+bool validate_json_object_keys(std::string_view text, size_t& pos, std::vector<std::string>& keys, std::string& error,
+                               size_t& error_pos) {
+    Parser ps(text, pos, /*build_dom=*/false);
+    ps.keys = &keys;
+    nlohmann::json unused;
+    if (!ps.value(unused, 0)) {
+        error = ps.error;
+        error_pos = ps.error_pos;
+        return false;
+    }
+    pos = ps.p;
+    return true;
+}
+
 size_t json_value_end_within(std::string_view text, size_t start, size_t limit) {
     const size_t stop = limit > text.size() - std::min(start, text.size()) ? text.size() : start + limit;
     size_t i = start;
@@ -449,7 +469,8 @@ void JsonArrayReader::skip_ws() {
 }
 
 // Scans from `from` for a '{' that parses as a complete object accepted by the predicate. On success fills
-// `item` as a resynced Element and continues after it as if inside the array; else ends the input.
+// `item` as a resynced Element (Oversized when over the record limit) and continues after it as if inside the
+// array; else ends the input.
 bool JsonArrayReader::resync(size_t from, JsonItem& item) {
     size_t at = from;
     while (at < m_text.size()) {
@@ -460,6 +481,33 @@ bool JsonArrayReader::resync(size_t from, JsonItem& item) {
         nlohmann::json v;
         std::string err;
         size_t err_pos = 0;
+        if (m_max_record_bytes > 0 &&
+            json_value_end_within(m_text, start, size_t(m_max_record_bytes) + 1) == std::string_view::npos) {
+            // Longer than the limit (or damaged): checked without its DOM, as next() does. The predicate sees the
+            // object's member names with null values (record shapes are told apart by their keys).
+            std::vector<std::string> keys;
+            const bool valid = validate_json_object_keys(m_text, pos, keys, err, err_pos);
+            if (valid && uint64_t(pos - start) > m_max_record_bytes) {
+                nlohmann::json shape = nlohmann::json::object();
+                for (auto& k : keys) shape[std::move(k)] = nullptr;
+                if (!m_predicate || m_predicate(shape)) {
+                    item = JsonItem{};
+                    item.kind = JsonItem::Kind::Oversized;
+                    item.index = m_index++;
+                    item.offset = int64_t(start);
+                    item.end = int64_t(pos);
+                    item.resynced = true;
+                    m_pos = pos;
+                    m_state = State::AfterElement;
+                    return true;
+                }
+            }
+            if (!valid || uint64_t(pos - start) > m_max_record_bytes) {
+                at = start + 1;
+                continue;
+            }
+            pos = start;  // within the limit after all: parsed below
+        }
         if (parse_json_value(m_text, pos, v, err, err_pos) && v.is_object() && (!m_predicate || m_predicate(v))) {
             item = JsonItem{};
             item.kind = JsonItem::Kind::Element;
