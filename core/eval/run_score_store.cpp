@@ -17,29 +17,64 @@ namespace matrix::eval {
 
 using detail::parse_or;
 
-Result<RunScore> score_stored_run(store::Project& project, int64_t run_id, ScorerKind scorer) {
-    MATRIX_TRY(StoredRun run, load_stored_run(project, run_id));
+namespace detail {
+
+Result<std::optional<Benchmark>> scoring_benchmark(store::Project& project, BenchKind kind,
+                                                   const std::optional<int64_t>& dataset_id) {
     std::optional<Benchmark> bench;
     std::string dataset_name;
-    if (run.run.dataset_id) {
+    if (dataset_id) {
         store::DatasetRepo datasets(project.db());
-        MATRIX_TRY(auto ds, datasets.get(*run.run.dataset_id));
+        MATRIX_TRY(auto ds, datasets.get(*dataset_id));
         if (ds) dataset_name = ds->name;
     }
     {
-        auto b = load_stored_benchmark(project, run.benchmark, dataset_name);
+        auto b = load_stored_benchmark(project, kind, dataset_name);
         if (b.ok()) bench = std::move(b).value();
     }
-    const json config = parse_or(run.run.config, json::object());
+    return bench;
+}
+
+Result<RunScore> score_results(BenchKind kind, const std::vector<TaskResult>& results, const Benchmark* bench,
+                               const json& config, ScorerKind scorer) {
     const bool step_mode = config.is_object() && config.value("mode", std::string()) == "step";
     RunScore score;
-    if (step_mode && run.benchmark == BenchKind::gta && scorer == ScorerKind::official) {
+    if (step_mode && kind == BenchKind::gta && scorer == ScorerKind::official) {
         if (!bench) return make_error("a GTA step-by-step run is scored against the gold dialogs: load the benchmark");
-        MATRIX_TRY(score, score_gta_steps(run.results, *bench));
+        MATRIX_TRY(score, score_gta_steps(results, *bench));
     } else {
-        MATRIX_TRY(score, score_run(run.benchmark, run.results, bench ? &*bench : nullptr, scorer));
+        MATRIX_TRY(score, score_run(kind, results, bench, scorer));
     }
     if (!bench) score.notes.push_back("benchmark not in the project: scored against the run's recorded ground truth");
+    return score;
+}
+
+void put_task_score(json& scores, const TaskScore& t, const std::string& key) {
+    if (!scores.is_object()) scores = json::object();
+    scores[key] = t.score ? json(*t.score) : json();
+    scores[key + "_detail"] = t.detail;
+    scores["group"] = t.group;
+}
+
+json summary_entry(const RunScore& score) {
+    json not_scored = json::object();  // reason -> count
+    for (const auto& t : score.tasks) {
+        if (!t.score) {
+            const std::string reason = t.not_scored.empty() ? "skipped" : t.not_scored;
+            not_scored[reason] = not_scored.value(reason, 0) + 1;
+        }
+    }
+    return {{"metrics", score.metrics}, {"primary_metric", score.primary_metric},
+            {"by_group", score.by_group}, {"notes", score.notes}, {"not_scored", not_scored}};
+}
+
+}  // namespace detail
+
+Result<RunScore> score_stored_run(store::Project& project, int64_t run_id, ScorerKind scorer) {
+    MATRIX_TRY(StoredRun run, load_stored_run(project, run_id));
+    MATRIX_TRY(std::optional<Benchmark> bench, detail::scoring_benchmark(project, run.benchmark, run.run.dataset_id));
+    MATRIX_TRY(RunScore score, detail::score_results(run.benchmark, run.results, bench ? &*bench : nullptr,
+                                                      parse_or(run.run.config, json::object()), scorer));
 
     store::Database& db = project.db();
     store::RunRepo runs(db);
@@ -73,10 +108,7 @@ Result<RunScore> score_stored_run(store::Project& project, int64_t run_id, Score
         auto it = by_key.find(row.task_key);
         if (it == by_key.end()) continue;
         json scores = parse_or(row.scores, json::object());
-        if (!scores.is_object()) scores = json::object();
-        scores[key] = it->second->score ? json(*it->second->score) : json();
-        scores[key + "_detail"] = it->second->detail;
-        scores["group"] = it->second->group;
+        detail::put_task_score(scores, *it->second, key);
         row.scores = scores.dump();
         MATRIX_TRY(int64_t id, runs.put_result(row));
         (void)id;
@@ -86,15 +118,7 @@ Result<RunScore> score_stored_run(store::Project& project, int64_t run_id, Score
     MATRIX_CHECK(runs.append_metrics(run_id, 0, metrics));
     json summary = parse_or(run.run.summary, json::object());
     if (!summary.is_object()) summary = json::object();
-    json not_scored = json::object();  // reason -> count
-    for (const auto& t : score.tasks) {
-        if (!t.score) {
-            const std::string reason = t.not_scored.empty() ? "skipped" : t.not_scored;
-            not_scored[reason] = not_scored.value(reason, 0) + 1;
-        }
-    }
-    summary[key] = {{"metrics", score.metrics}, {"primary_metric", score.primary_metric},
-                    {"by_group", score.by_group}, {"notes", score.notes}, {"not_scored", not_scored}};
+    summary[key] = detail::summary_entry(score);
     MATRIX_CHECK(runs.set_summary(run_id, summary.dump()));
     MATRIX_CHECK(tx.commit());
     return score;

@@ -3,6 +3,10 @@
 // used here.
 #include "core/eval/bench_store.h"
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "core/eval/bench_store_detail.h"
 #include "core/eval/json_file.h"
 #include "core/conversation/action.h"
@@ -67,9 +71,61 @@ RunStep run_step_from_store(const store::Step& s) {
     return r;
 }
 
+
+// What load_stored_run reads back for `t` once store_run has written it (`as_trajectory`: its steps go to a
+// trajectory of the project's task, else into the row's extra): tool-call arguments and the ground truth come
+// back through their JSON text (a trajectory's non-object arguments as {"$0": ...}), step predictions are not
+// stored. Writing the result after this stores the same bytes as writing it before.
+void as_read_back(TaskResult& t, bool as_trajectory) {
+    t.step_predictions.clear();
+    try {
+        if (!t.ground_truth.is_null()) t.ground_truth = json::parse(t.ground_truth.dump());
+        for (auto& s : t.steps) {
+            for (auto& c : s.tool_calls) {
+                c.arguments = json::parse(as_trajectory && !c.arguments.is_object() ? json{{"$0", c.arguments}}.dump()
+                                                                                     : c.arguments.dump());
+            }
+        }
+    } catch (const json::exception&) {
+        // Text that cannot be written (invalid UTF-8): writing the row reports it.
+    }
+}
+
+// The results as the stored rows read back when that differs from `results` (nullopt when it does not): one row
+// per task key, at its first position with its last content, and a trajectory's steps in index order.
+std::optional<std::vector<TaskResult>> rows_view(const std::vector<TaskResult>& results,
+                                                 const std::vector<std::optional<int64_t>>& task_ids) {
+    std::map<std::string, size_t> last;
+    bool same = true;
+    for (size_t i = 0; i < results.size(); ++i) {
+        if (!last.emplace(results[i].task_id, i).second) {
+            last[results[i].task_id] = i;
+            same = false;
+        }
+        const auto& steps = results[i].steps;
+        if (task_ids[i] && !std::is_sorted(steps.begin(), steps.end(),
+                                           [](const RunStep& a, const RunStep& b) { return a.index < b.index; }))
+            same = false;
+    }
+    if (same) return std::nullopt;
+    std::vector<TaskResult> out;
+    std::set<std::string> seen;
+    for (const auto& r : results) {
+        if (!seen.insert(r.task_id).second) continue;
+        const size_t at = last[r.task_id];
+        TaskResult t = results[at];
+        if (task_ids[at]) {
+            std::stable_sort(t.steps.begin(), t.steps.end(),
+                             [](const RunStep& a, const RunStep& b) { return a.index < b.index; });
+        }
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
 }  // namespace
 
-Result<int64_t> store_run(store::Project& project, const ImportedRun& run, const StoreRunOptions& options,
+Result<int64_t> store_run(store::Project& project, ImportedRun run, const StoreRunOptions& options,
                           const Progress& progress) {
     store::Database& db = project.db();
     store::RunRepo runs(db);
@@ -78,91 +134,122 @@ Result<int64_t> store_run(store::Project& project, const ImportedRun& run, const
     MATRIX_TRY(auto ds, find_dataset(project, run.benchmark, options.dataset_name));
     if (!options.dataset_name.empty() && !ds) return make_error("no dataset '" + options.dataset_name + "'");
 
-    int64_t run_id = 0;
+    // Scored first, from the results in memory, so each row is written once with its scores. (The stored run used
+    // to be read back to be scored, and its rows read and rewritten per scorer: each answer passed SQLite three
+    // more times and was held twice more at the peak.) The results are first made what load_stored_run would
+    // read back, so the scores are the ones score_stored_run gives for the stored rows.
+    std::vector<std::optional<int64_t>> task_ids(run.results.size());
+    if (ds) {
+        for (size_t i = 0; i < run.results.size(); ++i) {
+            MATRIX_TRY(task_ids[i], tasks.find_by_external_id(ds->id, run.results[i].task_id));
+        }
+    }
+    for (size_t i = 0; i < run.results.size(); ++i) as_read_back(run.results[i], task_ids[i].has_value());
+    const json config = {{"format", run.format},
+                         {"source_path", run.source_path},
+                         {"date", run.date},
+                         {"settings", run.settings},
+                         {"warnings", run.warnings}};
+    std::map<std::string, json> task_scores;  // task key -> its row's scores
+    std::vector<std::pair<ScorerKind, RunScore>> scores;
     {
-        store::Transaction tx(db);
-        if (!tx.begin_status().ok()) return tx.begin_status().error();
-        store::Run r;
-        r.kind = "eval";
-        r.name = options.name.empty() ? run.name : options.name;
-        r.status = "finished";
-        r.config = json{{"format", run.format},
-                        {"source_path", run.source_path},
-                        {"date", run.date},
-                        {"settings", run.settings},
-                        {"warnings", run.warnings}}
-                       .dump();
-        if (ds) r.dataset_id = ds->id;
-        r.benchmark = to_string(run.benchmark);
-        if (!run.model.empty()) r.model_path = run.model;
-        if (!run.adapter.empty()) r.adapter_path = run.adapter;
-        MATRIX_TRY(run_id, runs.create(r));
-        int64_t done = 0;
-        for (const auto& t : run.results) {
-            if (progress.cancelled()) return make_error("cancelled", run.source_path);
-            progress(++done, int64_t(run.results.size()), t.task_id);
-            store::RunResult rr;
-            rr.run_id = run_id;
-            rr.task_key = t.task_id;
-            rr.answer = t.answer;
-            if (!t.error.empty()) rr.error = t.error;
-            json extra = {{"ground_truth", t.ground_truth}, {"question", t.question}};
-            if (ds) {
-                MATRIX_TRY(auto task_id, tasks.find_by_external_id(ds->id, t.task_id));
-                rr.task_id = task_id;
-            }
-            if (!t.steps.empty()) {
-                if (rr.task_id) {
-                    store::Trajectory tr;
-                    tr.task_id = *rr.task_id;
-                    tr.source = "run";
-                    tr.run_id = run_id;
-                    tr.final_answer = t.answer;
-                    tr.steps = run_steps_of(t);
-                    store::TrajectoryInsertOptions opt;
-                    opt.refresh_task_counters = false;
-                    auto tid = trajectories.insert(tr, opt);
-                    if (!tid.ok()) return tid.error().within("task " + t.task_id);
-                    rr.trajectory_id = tid.value();
-                } else {
-                    // No project task to hang a trajectory on: keep the steps with the result.
-                    json steps = json::array();
-                    for (const auto& s : t.steps) {
-                        json calls = json::array();
-                        for (const auto& c : s.tool_calls) calls.push_back({{"name", c.name}, {"arguments", c.arguments}});
-                        steps.push_back({{"index", s.index}, {"thought", s.thought}, {"code", s.code},
-                                         {"tool_calls", calls}, {"observation", s.observation},
-                                         {"is_error", s.is_error}, {"is_final", s.is_final}});
-                    }
-                    extra["steps"] = steps;
+        std::vector<TaskResult> copies;
+        const std::vector<TaskResult>* results = &run.results;
+        if (auto view = rows_view(run.results, task_ids)) {
+            copies = std::move(*view);
+            results = &copies;
+        }
+        MATRIX_TRY(auto bench, detail::scoring_benchmark(project, run.benchmark,
+                                                         ds ? std::optional<int64_t>(ds->id) : std::nullopt));
+        std::vector<ScorerKind> scorers = {ScorerKind::official};
+        if (run.benchmark == BenchKind::gta) scorers.push_back(ScorerKind::matrix);
+        for (ScorerKind scorer : scorers) {
+            MATRIX_TRY(RunScore score,
+                       detail::score_results(run.benchmark, *results, bench ? &*bench : nullptr, config, scorer));
+            for (const auto& t : score.tasks) detail::put_task_score(task_scores[t.task_id], t, to_string(scorer));
+            scores.emplace_back(scorer, std::move(score));
+        }
+    }
+
+    store::Transaction tx(db);
+    if (!tx.begin_status().ok()) return tx.begin_status().error();
+    store::Run r;
+    r.kind = "eval";
+    r.name = options.name.empty() ? run.name : options.name;
+    r.status = "finished";
+    r.config = config.dump();
+    if (ds) r.dataset_id = ds->id;
+    r.benchmark = to_string(run.benchmark);
+    if (!run.model.empty()) r.model_path = run.model;
+    if (!run.adapter.empty()) r.adapter_path = run.adapter;
+    MATRIX_TRY(int64_t run_id, runs.create(r));
+    int64_t done = 0;
+    for (size_t i = 0; i < run.results.size(); ++i) {
+        const TaskResult& t = run.results[i];
+        if (progress.cancelled()) return make_error("cancelled", run.source_path);
+        progress(++done, int64_t(run.results.size()), t.task_id);
+        store::RunResult rr;
+        rr.run_id = run_id;
+        rr.task_key = t.task_id;
+        rr.answer = t.answer;
+        if (!t.error.empty()) rr.error = t.error;
+        if (auto it = task_scores.find(t.task_id); it != task_scores.end()) rr.scores = it->second.dump();
+        json extra = {{"ground_truth", t.ground_truth}, {"question", t.question}};
+        rr.task_id = task_ids[i];
+        if (!t.steps.empty()) {
+            if (rr.task_id) {
+                store::Trajectory tr;
+                tr.task_id = *rr.task_id;
+                tr.source = "run";
+                tr.run_id = run_id;
+                tr.final_answer = t.answer;
+                tr.steps = run_steps_of(t);
+                store::TrajectoryInsertOptions opt;
+                opt.refresh_task_counters = false;
+                auto tid = trajectories.insert(tr, opt);
+                if (!tid.ok()) return tid.error().within("task " + t.task_id);
+                rr.trajectory_id = tid.value();
+            } else {
+                // No project task to hang a trajectory on: keep the steps with the result.
+                json steps = json::array();
+                for (const auto& s : t.steps) {
+                    json calls = json::array();
+                    for (const auto& c : s.tool_calls) calls.push_back({{"name", c.name}, {"arguments", c.arguments}});
+                    steps.push_back({{"index", s.index}, {"thought", s.thought}, {"code", s.code},
+                                     {"tool_calls", calls}, {"observation", s.observation},
+                                     {"is_error", s.is_error}, {"is_final", s.is_final}});
                 }
+                extra["steps"] = steps;
             }
-            rr.extra = extra.dump();
-            auto put = runs.put_result(rr);
-            if (!put.ok()) return put.error().within("task " + t.task_id);
         }
-        store::ProvenanceRepo prov(db);
-        if (ds) {
-            auto l = prov.link("run", run_id, "dataset", ds->id, "evaluated_on");
-            if (!l.ok()) return l.error();
-        }
-        if (options.training_run_id) {
-            auto l = prov.link("run", run_id, "run", *options.training_run_id, "evaluates");
-            if (!l.ok()) return l.error();
-        }
-        if (!run.warnings.empty()) {
-            std::string log;
-            for (const auto& w : run.warnings) log += "warning: " + w + "\n";
-            MATRIX_CHECK(runs.append_log(run_id, log));
-        }
-        MATRIX_CHECK(tx.commit());
+        rr.extra = extra.dump();
+        auto put = runs.put_result(rr);
+        if (!put.ok()) return put.error().within("task " + t.task_id);
     }
-    MATRIX_TRY(auto official, score_stored_run(project, run_id, ScorerKind::official));
-    (void)official;
-    if (run.benchmark == BenchKind::gta) {
-        MATRIX_TRY(auto lenient, score_stored_run(project, run_id, ScorerKind::matrix));
-        (void)lenient;
+    store::ProvenanceRepo prov(db);
+    if (ds) {
+        auto l = prov.link("run", run_id, "dataset", ds->id, "evaluated_on");
+        if (!l.ok()) return l.error();
     }
+    if (options.training_run_id) {
+        auto l = prov.link("run", run_id, "run", *options.training_run_id, "evaluates");
+        if (!l.ok()) return l.error();
+    }
+    if (!run.warnings.empty()) {
+        std::string log;
+        for (const auto& w : run.warnings) log += "warning: " + w + "\n";
+        MATRIX_CHECK(runs.append_log(run_id, log));
+    }
+    json summary = json::object();
+    for (const auto& [scorer, score] : scores) {
+        const std::string key = to_string(scorer);
+        std::vector<std::pair<std::string, double>> metrics;
+        for (const auto& [k, v] : score.metrics) metrics.emplace_back(key + "/" + k, v);
+        MATRIX_CHECK(runs.append_metrics(run_id, 0, metrics));
+        summary[key] = detail::summary_entry(score);
+    }
+    MATRIX_CHECK(runs.set_summary(run_id, summary.dump()));
+    MATRIX_CHECK(tx.commit());
     MATRIX_CHECK(runs.set_status(run_id, "finished"));
     return run_id;
 }
