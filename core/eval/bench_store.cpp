@@ -8,6 +8,7 @@
 #include "core/eval/py_compat.h"
 #include "core/store/dataset_repo.h"
 #include "core/store/media_repo.h"
+#include "core/store/query_refs.h"
 #include "core/store/task_repo.h"
 #include "core/store/trajectory_repo.h"
 #include "core/util/sha256.h"
@@ -183,6 +184,9 @@ Result<StoredBenchmark> store_benchmark(store::Project& project, const Benchmark
         {
             json extra = json::object();
             extra["bench_item"] = item_to_json(item);  // moved in: an initializer list would copy the item's JSON
+            // The query is in the row once, as tasks.query: the item's copies of it (its query, the first user
+            // turn's text and raw turn) are left out and put back when read (query_refs.h).
+            store::drop_query_copies(extra["bench_item"], item.query);
             t.extra = extra.dump();
         }
         t.n_steps = int(tr.steps.size());
@@ -231,8 +235,9 @@ Result<Benchmark> load_stored_benchmark(store::Project& project, BenchKind kind,
         for (const auto& summary : page) {
             MATRIX_TRY(auto task, tasks.get(summary.id));
             if (!task) continue;
-            const json extra = parse_or(task->extra, json::object());
+            json extra = parse_or(task->extra, json::object());
             if (extra.contains("bench_item")) {
+                store::restore_query_copies(extra["bench_item"], task->query);
                 bench.items.push_back(item_from_json(extra["bench_item"]));
             } else {  // a task stored by something else: what the row itself says
                 BenchItem item;

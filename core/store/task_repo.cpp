@@ -188,7 +188,8 @@ Result<bool> collect_ids(Database& db, Statement& st, int64_t budget_kilo_ops, s
 }
 
 const char* kTaskCols =
-    "id, dataset_id, record_key, COALESCE(external_id,''), ordinal, query, prompt_text, answer, ground_truth, "
+    "id, dataset_id, record_key, COALESCE(external_id,''), ordinal, query, "
+    "COALESCE(prompt_text, CASE WHEN prompt_is_query THEN query END), answer, ground_truth, "
     "verdict, verifier_text, source, level, category, system_prompt_id, n_steps, n_images, n_missing_media, "
     "tools, extra";
 
@@ -462,12 +463,18 @@ Result<int64_t> TaskRepo::insert(const Task& t, bool index_fts) {
     MATRIX_TRY(Statement * st,
                m_db.cached("INSERT INTO tasks(dataset_id, record_key, external_id, ordinal, query, prompt_text, "
                            "answer, ground_truth, verdict, verifier_text, source, level, category, system_prompt_id, "
-                           "extra, n_images, n_missing_media, n_steps, tools) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                           "extra, n_images, n_missing_media, n_steps, tools, prompt_is_query) "
+                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     // The long texts (query, prompt, extra: a benchmark item's JSON) are bound without SQLite's copy: `t`
-    // outlives run(), and a record with a 12 MB field paid for each copy.
+    // outlives run(), and a record with a 12 MB field paid for each copy. A prompt equal to the query is not
+    // stored again (query_refs.h): get() gives the query back for it.
     st->bind_all(t.dataset_id, t.record_key, t.external_id.empty() ? std::optional<std::string>() : t.external_id,
                  t.ordinal);
-    st->bind_static(5, t.query).bind_static(6, t.prompt_text);
+    const bool prompt_is_query = t.prompt_text && *t.prompt_text == t.query;
+    st->bind_static(5, t.query);
+    if (prompt_is_query) st->bind_null(6);
+    else st->bind_static(6, t.prompt_text);
+    st->bind(20, int64_t(prompt_is_query));
     st->bind(7, t.answer).bind(8, t.ground_truth).bind(9, t.verdict.empty() ? std::string("unknown") : t.verdict);
     st->bind(10, t.verifier_text).bind(11, t.source).bind(12, t.level).bind(13, t.category).bind(14, t.system_prompt_id);
     st->bind_static(15, t.extra);
