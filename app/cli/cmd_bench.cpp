@@ -144,9 +144,10 @@ int run_import(int argc, char** argv) {
         if (!id) return 2;
         opt.training_run_id = *id;
     }
-    auto id = store_run(project.value(), run.value(), opt);
+    const size_t n_results = run->results.size(), n_warnings = run->warnings.size();
+    auto id = store_run(project.value(), std::move(run).value(), opt);  // moved: scored as stored, not copied
     if (!id.ok()) return cli::fail(id.error().to_string());
-    std::cout << "imported " << run->results.size() << " task results (" << run->warnings.size() << " warnings)\n";
+    std::cout << "imported " << n_results << " task results (" << n_warnings << " warnings)\n";
     std::cout << id.value() << "\n";
     return 0;
 }

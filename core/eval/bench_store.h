@@ -48,8 +48,10 @@ struct StoreRunOptions {
     std::optional<int64_t> training_run_id; // provenance link to the training run that produced the model
 };
 
-// Stores the run, scores it with the official scorer (and the MATRIX one for GTA) and returns the run id.
-Result<int64_t> store_run(store::Project& project, const ImportedRun& run, const StoreRunOptions& options = {},
+// Stores the run, scored with the official scorer (and the MATRIX one for GTA), and returns the run id. The run
+// is scored as it is stored, from `run` (move it in: it is not copied then), never read back; the scores are the
+// ones score_stored_run gives for the stored rows. Nothing is written when scoring fails.
+Result<int64_t> store_run(store::Project& project, ImportedRun run, const StoreRunOptions& options = {},
                           const Progress& progress = {});
 
 struct StoredRun {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -44,6 +45,11 @@ bool parse_json_value(std::string_view text, size_t& pos, nlohmann::json& out, s
 // Like parse_json_value but builds nothing (no DOM, no string copies): checks the value and finds its end.
 bool validate_json_value(std::string_view text, size_t& pos, std::string& error, size_t& error_pos);
 
+// validate_json_value for a value that is an object (or not: then `keys` stays empty) that also collects the
+// object's own member names, in order (values checked, never built).
+bool validate_json_object_keys(std::string_view text, size_t& pos, std::vector<std::string>& keys, std::string& error,
+                               size_t& error_pos);
+
 // Where the JSON value starting at text[start] (leading whitespace allowed) ends, if it ends within `limit`
 // bytes of `start`; npos when it does not (or is damaged so that its brackets never close). A cheap scan of
 // brackets and strings, not a validation; for a number or literal it returns where the value starts.
@@ -65,7 +71,9 @@ public:
     void set_record_predicate(std::function<bool(const nlohmann::json&)> predicate);
 
     // Elements longer than this many bytes come as Kind::Oversized, their DOM never built (0: no limit, the
-    // default). Bounds an importer's memory by the limit rather than by the largest record.
+    // default). Bounds an importer's memory by the limit rather than by the largest record. This holds for the
+    // objects resynchronisation finds too (after a syntax error, or in a file that is not an array): an object
+    // over the limit that the record predicate accepts by its member names comes as a resynced Oversized item.
     void set_max_record_bytes(uint64_t limit) { m_max_record_bytes = limit; }
 
     // The next element or error; false at the end of the input.

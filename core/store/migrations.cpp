@@ -10,6 +10,7 @@
 
 #include "core/store/fts.h"
 #include "core/store/pair_repo.h"
+#include "core/store/query_refs.h"
 
 namespace matrix::store {
 
@@ -579,6 +580,8 @@ const std::vector<Migration>& migrations() {
         {10, "jobs: matrix processes launched detached or on Slurm", kSchemaV10, {}},
         {11, "run_ranks: per-rank state of training runs", kSchemaV11, {}},
         {12, "jobs of kind synth (synthesis stages as jobs)", "", allow_synth_jobs},
+        {13, "a task's query stored once (prompt_is_query; benchmark items keep query_at)",
+         "ALTER TABLE tasks ADD COLUMN prompt_is_query INTEGER NOT NULL DEFAULT 0;", store_bench_task_queries_once},
     };
     return list;
 }

@@ -188,6 +188,13 @@ Result<bool> collect_ids(Database& db, Statement& st, int64_t budget_kilo_ops, s
 }
 
 const char* kTaskCols =
+    "id, dataset_id, record_key, COALESCE(external_id,''), ordinal, query, "
+    "COALESCE(prompt_text, CASE WHEN prompt_is_query THEN query END), answer, ground_truth, "
+    "verdict, verifier_text, source, level, category, system_prompt_id, n_steps, n_images, n_missing_media, "
+    "tools, extra";
+// The same before migration 13 (no prompt_is_query): a database opened without migrating (Database::open, as
+// tests of older schemas do) is still read and written.
+const char* kTaskColsBefore13 =
     "id, dataset_id, record_key, COALESCE(external_id,''), ordinal, query, prompt_text, answer, ground_truth, "
     "verdict, verifier_text, source, level, category, system_prompt_id, n_steps, n_images, n_missing_media, "
     "tools, extra";
@@ -372,7 +379,9 @@ Result<int64_t> TaskRepo::count(const TaskFilter& filter) {
 }
 
 Result<std::optional<Task>> TaskRepo::get(int64_t id) {
-    MATRIX_TRY(Statement * st, m_db.cached(std::string("SELECT ") + kTaskCols + " FROM tasks WHERE id=?"));
+    auto current = m_db.cached(std::string("SELECT ") + kTaskCols + " FROM tasks WHERE id=?");
+    if (!current.ok()) current = m_db.cached(std::string("SELECT ") + kTaskColsBefore13 + " FROM tasks WHERE id=?");
+    MATRIX_TRY(Statement * st, std::move(current));
     st->bind(1, id);
     MATRIX_TRY(bool row, st->step());
     if (!row) {
@@ -459,15 +468,23 @@ Result<int64_t> TaskRepo::next_ordinal(int64_t dataset_id) {
 }
 
 Result<int64_t> TaskRepo::insert(const Task& t, bool index_fts) {
-    MATRIX_TRY(Statement * st,
-               m_db.cached("INSERT INTO tasks(dataset_id, record_key, external_id, ordinal, query, prompt_text, "
-                           "answer, ground_truth, verdict, verifier_text, source, level, category, system_prompt_id, "
-                           "extra, n_images, n_missing_media, n_steps, tools) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    const std::string columns = "INSERT INTO tasks(dataset_id, record_key, external_id, ordinal, query, prompt_text, "
+                                "answer, ground_truth, verdict, verifier_text, source, level, category, "
+                                "system_prompt_id, extra, n_images, n_missing_media, n_steps, tools";
+    auto current = m_db.cached(columns + ", prompt_is_query) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    const bool has_prompt_is_query = current.ok();  // false before migration 13 (see kTaskColsBefore13)
+    if (!has_prompt_is_query) current = m_db.cached(columns + ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    MATRIX_TRY(Statement * st, std::move(current));
     // The long texts (query, prompt, extra: a benchmark item's JSON) are bound without SQLite's copy: `t`
-    // outlives run(), and a record with a 12 MB field paid for each copy.
+    // outlives run(), and a record with a 12 MB field paid for each copy. A prompt equal to the query is not
+    // stored again (query_refs.h): get() gives the query back for it.
     st->bind_all(t.dataset_id, t.record_key, t.external_id.empty() ? std::optional<std::string>() : t.external_id,
                  t.ordinal);
-    st->bind_static(5, t.query).bind_static(6, t.prompt_text);
+    const bool prompt_is_query = has_prompt_is_query && t.prompt_text && *t.prompt_text == t.query;
+    st->bind_static(5, t.query);
+    if (prompt_is_query) st->bind_null(6);
+    else st->bind_static(6, t.prompt_text);
+    if (has_prompt_is_query) st->bind(20, int64_t(prompt_is_query));
     st->bind(7, t.answer).bind(8, t.ground_truth).bind(9, t.verdict.empty() ? std::string("unknown") : t.verdict);
     st->bind(10, t.verifier_text).bind(11, t.source).bind(12, t.level).bind(13, t.category).bind(14, t.system_prompt_id);
     st->bind_static(15, t.extra);

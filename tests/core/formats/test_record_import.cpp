@@ -175,6 +175,100 @@ private slots:
         QVERIFY2(lines[0].find(": JSON syntax error: unexpected character") != std::string::npos, lines[0].c_str());
     }
 
+    // Resynchronisation after a syntax error applies the limit too: an over-limit object it lands on comes as a
+    // resynced Oversized item (its DOM never built), and a big object inside the damaged record that the
+    // predicate refuses by its member names is passed over, not taken for a record.
+    void reader_limits_the_record_found_after_a_syntax_error() {
+        const std::string text = "[{\"id\": 0}, {\"id\": 1 oops, \"turn\": {\"value\": \"" + std::string(60, 'z') +
+                                 "\"}}, {\"id\": 2, \"pad\": \"" + std::string(50, 'y') + "\"}, {\"id\": 3}]";
+        auto reader = JsonArrayReader::from_string(text);
+        reader.set_max_record_bytes(40);
+        reader.set_record_predicate([](const nlohmann::json& v) { return v.contains("id"); });
+        JsonItem item;
+        QVERIFY(reader.next(item));
+        QVERIFY(item.kind == JsonItem::Kind::Element);
+        QCOMPARE(item.value.dump(), std::string("{\"id\":0}"));
+        QVERIFY(reader.next(item));
+        QVERIFY(item.kind == JsonItem::Kind::SyntaxError);
+        QCOMPARE(item.index, int64_t(1));
+        QCOMPARE(item.offset, int64_t(21));
+        QCOMPARE(item.record_offset, int64_t(12));
+        QVERIFY(reader.next(item));
+        QVERIFY(item.kind == JsonItem::Kind::Oversized);
+        QVERIFY(item.resynced);
+        QCOMPARE(item.index, int64_t(2));
+        QCOMPARE(item.offset, int64_t(text.find("{\"id\": 2")));
+        QCOMPARE(item.end - item.offset, int64_t(70));  // {"id": 2, "pad": "<50 y>"}
+        QVERIFY(item.value.is_null());
+        QVERIFY(reader.next(item));
+        QVERIFY(item.kind == JsonItem::Kind::Element);
+        QCOMPARE(item.index, int64_t(3));
+        QCOMPARE(item.value.dump(), std::string("{\"id\":3}"));
+        QVERIFY(!reader.next(item));
+        // Without a limit the same object is parsed whole, as before.
+        auto whole = JsonArrayReader::from_string(text);
+        whole.set_record_predicate([](const nlohmann::json& v) { return v.contains("id"); });
+        QVERIFY(whole.next(item) && whole.next(item) && whole.next(item));
+        QVERIFY(item.kind == JsonItem::Kind::Element);
+        QCOMPARE(item.value["pad"].get<std::string>(), std::string(50, 'y'));
+    }
+
+    // The same through the importer: the damaged record is a syntax error, the over-limit record after it is
+    // refused with its size, and the records after it are imported.
+    void mtrace_record_over_the_limit_after_a_syntax_error() {
+        std::string damaged = mtrace_record(1);
+        damaged.insert(damaged.size() - 40, "\"oops\" ");
+        const std::string big = mtrace_record(2, 5000);
+        std::string text = "[" + mtrace_record(0) + ",\n" + damaged + ",\n";
+        const int64_t offset = int64_t(text.size());
+        text += big + ",\n" + mtrace_record(3) + ",\n" + mtrace_record(4) + "]";
+        write(path("r.json"), text);
+        auto p = must(store::Project::open(":memory:"));
+        ImportOptions options;
+        options.max_record_bytes = 4096;
+        auto r = must(import_mtrace(p.db(), path("r.json"), options));
+        QCOMPARE(r.records, int64_t(5));
+        QCOMPARE(r.imported, int64_t(3));
+        QCOMPARE(r.rejected, int64_t(2));
+        QCOMPARE(r.syntax_errors, int64_t(1));
+        QCOMPARE(r.issues.size(), size_t(2));
+        QVERIFY2(r.issues[0].to_string().find(": record 1 (byte ") != std::string::npos, r.issues[0].to_string().c_str());
+        QCOMPARE(big.size(), size_t(5164));
+        QCOMPARE(r.issues[1].to_string(), path("r.json") + ": record 2 (byte " + std::to_string(offset) +
+                                              "): the record is 5,164 bytes, over the 4,096 bytes per-record limit "
+                                              "(--max-record-bytes)");
+        QCOMPARE(count(p.db(), "SELECT count(*) FROM tasks WHERE external_id IN ('t0','t3','t4')"), int64_t(3));
+        QCOMPARE(count(p.db(), "SELECT count(*) FROM tasks"), int64_t(3));
+        // No limit: the big record is imported as before.
+        options.max_record_bytes = 0;
+        options.dataset_name = "all";
+        auto all = must(import_mtrace(p.db(), path("r.json"), options));
+        QCOMPARE(all.imported, int64_t(4));
+        QCOMPARE(all.syntax_errors, int64_t(1));
+    }
+
+    // A file that is not an array is read object by object through resynchronisation: limited as well.
+    void mtrace_records_without_an_array_are_limited_too() {
+        const std::string big = mtrace_record(1, 5000);
+        const std::string text = mtrace_record(0) + "\n" + big + "\n" + mtrace_record(2) + "\n";
+        write(path("loose.json"), text);
+        auto p = must(store::Project::open(":memory:"));
+        ImportOptions options;
+        options.max_record_bytes = 4096;
+        auto r = must(import_mtrace(p.db(), path("loose.json"), options));
+        QCOMPARE(r.records, int64_t(3));
+        QCOMPARE(r.imported, int64_t(2));
+        QCOMPARE(r.rejected, int64_t(1));
+        QCOMPARE(r.syntax_errors, int64_t(1));  // the missing '[' (no record)
+        QCOMPARE(r.issues.size(), size_t(2));
+        QCOMPARE(r.issues[0].to_string(),
+                 path("loose.json") + ": record 0 (byte 0): JSON syntax error: expected '[' at the start of the file (a JSON array of records)");
+        QCOMPARE(r.issues[1].to_string(), path("loose.json") + ": record 1 (byte " + std::to_string(mtrace_record(0).size() + 1) +
+                                              "): the record is 5,164 bytes, over the 4,096 bytes per-record limit "
+                                              "(--max-record-bytes)");
+        QCOMPARE(count(p.db(), "SELECT count(*) FROM tasks WHERE external_id IN ('t0','t2')"), int64_t(2));
+    }
+
     void prefx_record_over_the_limit() {
         auto sample = nlohmann::json::parse(read(kPrefx));
         QCOMPARE(sample.size(), size_t(5));
