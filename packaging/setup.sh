@@ -34,7 +34,13 @@ packages=(
   python3-openpyxl python3-docx python3-reportlab
   xvfb xauth fonts-dejavu-core
   slurm-wlm munge   # test_slurm_jobs: a one-node Slurm cluster started by tests/slurm/slurm_cluster.sh
+  slurmdbd slurm-wlm-mysql-plugin mariadb-server  # its accounting (sacct): tests/slurm/slurm_accounting.sh
 )
+# Packages whose maintainer scripts start a system service (mariadb, slurmdbd, munge, slurmctld, slurmd): the tests
+# start their own daemons in a temporary folder, so these are installed with a policy-rc.d that refuses every start
+# (invoke-rc.d and deb-systemd-invoke ask it): nothing is left running, and a container without systemd or init
+# scripts cannot fail the install.
+service_packages=" mariadb-server slurmdbd munge slurm-wlm slurmctld slurmd "
 
 install_deps() {
   local missing=()
@@ -49,7 +55,19 @@ install_deps() {
   local sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  local policy=/usr/sbin/policy-rc.d made_policy=0 p
+  for p in "${missing[@]}"; do
+    if [[ "$service_packages" == *" $p "* ]] && [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\n# packaging/setup.sh: no service starts while it installs packages\nexit 101\n' | $sudo tee "$policy" >/dev/null
+      $sudo chmod 755 "$policy"
+      made_policy=1
+      break
+    fi
+  done
+  local rc=0
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" || rc=$?
+  if ((made_policy)); then $sudo rm -f "$policy"; fi
+  return $rc
 }
 
 # The real-client test of `matrix serve` (tests/node) runs the official `openai` npm package: Node from Debian's nodejs

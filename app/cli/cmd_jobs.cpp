@@ -15,6 +15,7 @@
 #include "app/cli/job_submit.h"
 #include "core/jobs/job_control.h"
 #include "core/jobs/process.h"
+#include "core/jobs/slurm.h"
 #include "core/jobs/supervisor.h"
 #include "core/store/project.h"
 
@@ -120,6 +121,10 @@ int run_jobs(int argc, char** argv) {
         auto j = jobs::refresh_job(db, id);
         if (!j.ok()) return cli::fail(j.error().to_string());
         print_job(*j);
+        if (j->backend == "slurm" && !j->slurm_job_id.empty()) {  // what Slurm says now, from squeue or sacct
+            auto s = jobs::query_slurm_state(j->slurm_job_id);
+            std::cout << "  slurm: " << (s.ok() ? jobs::describe_slurm_state(*s) : "cannot ask: " + s.error().to_string()) << "\n";
+        }
         return 0;
     }
     if (action == "log") {

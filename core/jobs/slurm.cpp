@@ -96,6 +96,7 @@ Result<SlurmState> query_slurm_state(const std::string& id) {
     if (q.exit_code == 0 && !first_line(q.out).empty()) {
         out.slurm = first_line(q.out);
         out.state = slurm_to_state(out.slurm);
+        out.source = "squeue";
         return out;
     }
     const bool unknown_to_squeue = q.exit_code == 0 || q.err.find("Invalid job id") != std::string::npos;
@@ -107,8 +108,16 @@ Result<SlurmState> query_slurm_state(const std::string& id) {
         out.slurm = out.slurm.substr(0, out.slurm.find(' '));  // "CANCELLED by 0"
         if (line.find('|') != std::string::npos) out.exit_code = line.substr(line.find('|') + 1);
         out.state = slurm_to_state(out.slurm);
+        out.source = "sacct";
     }
     return out;  // forgotten by squeue and not in accounting (or accounting disabled)
+}
+
+std::string describe_slurm_state(const SlurmState& s) {
+    if (s.slurm.empty()) return "unknown to squeue and sacct (purged, and no accounting)";
+    std::string out = s.slurm;
+    if (!s.exit_code.empty()) out += ", exit code " + s.exit_code;
+    return out + " (" + s.source + ")";
 }
 
 Status slurm_cancel(const std::string& id) {

@@ -23,12 +23,16 @@ Result<std::string> submit_to_slurm(store::Database& db, int64_t job_id, const s
 struct SlurmState {
     std::string slurm;  // Slurm's word: PENDING, RUNNING, COMPLETED, CANCELLED, FAILED ... ("" when unknown)
     std::string state;  // ours: queued | running | paused | finished | failed | cancelled ("" when unknown)
-    std::string exit_code;  // sacct's "0:0" form when known
+    std::string exit_code;  // sacct's "0:0" form (exit status:signal) when known
+    std::string source;     // who answered: "squeue" (the controller still holds the job) or "sacct" (accounting)
 };
-// Asks squeue, then sacct. An Error when Slurm could not be asked (controller down, command missing): never
-// taken for the job's state. A job neither knows any more comes back with empty fields.
+// Asks squeue, then sacct once squeue no longer knows the job (slurmctld purges a finished job MinJobAge seconds
+// after its end; accounting keeps it). An Error when Slurm could not be asked (controller down, command missing):
+// never taken for the job's state. A job neither knows any more (accounting off) comes back with empty fields.
+// One line for people: "COMPLETED, exit code 0:0 (sacct)", "RUNNING (squeue)", or why there is none.
 Result<SlurmState> query_slurm_state(const std::string& slurm_job_id);
 std::string slurm_to_state(const std::string& slurm_word);
+std::string describe_slurm_state(const SlurmState& s);
 
 Status slurm_cancel(const std::string& slurm_job_id);
 Status slurm_suspend(const std::string& slurm_job_id, bool suspend);  // scontrol suspend|resume (operators only)

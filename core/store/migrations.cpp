@@ -533,6 +533,14 @@ CREATE TABLE run_ranks(
 ) WITHOUT ROWID;
 )SQL";
 
+// Migration 14: run_ranks.heartbeat_every_s: how often the rank's process touches last_heartbeat (a thread of its
+// own, independent of step length: core/training/rank_heartbeat.h); a running rank is shown lost after
+// kLostAfterHeartbeats of its intervals (run_rank_repo.h). Rows of older builds beat at logged steps and at least
+// every 60 s between them; 30 keeps their old 300 s rule (10 x 30).
+const char* kSchemaV14 = R"SQL(
+ALTER TABLE run_ranks ADD COLUMN heartbeat_every_s REAL NOT NULL DEFAULT 30 CHECK(heartbeat_every_s > 0);
+)SQL";
+
 Status allow_sample_runs(Database& db) {
     MATRIX_TRY(Statement st, db.prepare("SELECT sql FROM sqlite_schema WHERE type='table' AND name='runs'"));
     MATRIX_TRY(bool row, st.step());
@@ -582,6 +590,7 @@ const std::vector<Migration>& migrations() {
         {12, "jobs of kind synth (synthesis stages as jobs)", "", allow_synth_jobs},
         {13, "a task's query stored once (prompt_is_query; benchmark items keep query_at)",
          "ALTER TABLE tasks ADD COLUMN prompt_is_query INTEGER NOT NULL DEFAULT 0;", store_bench_task_queries_once},
+        {14, "run_ranks.heartbeat_every_s: per-rank heartbeat interval (lost after 10 silent intervals)", kSchemaV14, {}},
     };
     return list;
 }

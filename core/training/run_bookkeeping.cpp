@@ -179,6 +179,8 @@ Status save_checkpoint(Session& s) {
 }
 
 Status join_rank(Session& s) {
+    const HeartbeatInterval every = rank_heartbeat_interval();
+    if (!every.error.empty()) return make_error(every.error);
     store::RunRank r;
     r.run_id = s.run_id;
     r.rank = s.rank;
@@ -189,9 +191,13 @@ Status join_rank(Session& s) {
     r.pid = ::getpid();
     r.step = s.state.step;
     r.last_heartbeat = store::unix_now();
+    r.heartbeat_every_s = every.seconds;
     MATRIX_CHECK(store::RunRankRepo(s.project->db()).put(r));
     s.rank_row = true;
     s.last_heartbeat = Clock::now();
+    // Warnings come from the heartbeat thread: stderr only (the run's log in the store is the training thread's).
+    s.heartbeat = std::make_unique<RankHeartbeat>(s.project->db().path(), s.run_id, s.rank, every.seconds,
+                                                  [](const std::string& msg) { std::cerr << "warning: " << msg << std::endl; });
     return {};
 }
 
@@ -217,6 +223,10 @@ void mark_lost_peers(Session& s) {
 }
 
 Status finish_run(Session& s, const std::string& status, const std::optional<std::string>& error) {
+    if (s.heartbeat) {
+        s.heartbeat->stop();  // no beat after the final state below (touch would not write it anyway)
+        s.heartbeat.reset();
+    }
     if (s.rank_row) {
         (void)store::RunRankRepo(s.project->db()).finish(s.run_id, s.rank, status, s.state.step, error);
         s.rank_row = false;

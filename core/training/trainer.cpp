@@ -12,8 +12,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +34,20 @@ namespace matrix::train {
 using namespace detail;
 
 namespace {
+
+// Test hook (test_rank_heartbeat): MATRIX_TEST_HOLD_STEP="N:FILE" makes optimiser step N last while FILE exists,
+// as a step of many minutes would; it creates FILE.held when the hold begins. Unset: nothing.
+void hold_step_for_tests(int64_t step) {
+    static const std::string spec = [] {
+        const char* v = std::getenv("MATRIX_TEST_HOLD_STEP");
+        return std::string(v ? v : "");
+    }();
+    const size_t colon = spec.find(':');
+    if (colon == std::string::npos || spec.substr(0, colon) != std::to_string(step)) return;
+    const std::string file = spec.substr(colon + 1);
+    std::ofstream(file + ".held") << step << "\n";
+    while (fs::exists(file)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
 
 // ---- the loop -----------------------------------------------------------------------------------------
 
@@ -126,6 +143,7 @@ Result<TrainOutcome> train_loop(Session& s) {
             // One optimiser step = up to grad_accum x world micro-batches; rank r takes those at r, r + world, ...
             // Each loss is divided by the step's micro-batch count over all ranks, so the summed gradient is the
             // single-process gradient of the same global batch.
+            hold_step_for_tests(s.state.step + 1);
             const int64_t group = std::min<int64_t>(micro_per_step(s), n_micro - s.state.micro);
             double loss_sum = 0;
             std::map<std::string, double> metric_sum;

@@ -24,6 +24,7 @@
 #include "core/training/distributed.h"
 #include "core/training/optimizer.h"
 #include "core/training/losses.h"
+#include "core/training/rank_heartbeat.h"
 #include "core/training/shared_context.h"
 #include "core/training/trainer.h"
 #include "core/training/training_data.h"
@@ -94,8 +95,10 @@ struct Session {
     std::unique_ptr<ProcessGroup> pg;
     std::unique_ptr<GradReducer> reducer;
     bool writer() const { return rank == 0; }
-    // This rank's row in run_ranks (run_rank_repo.h): written once the run id is known, then at logged steps.
+    // This rank's row in run_ranks (run_rank_repo.h): written once the run id is known, its step and tokens/s at
+    // logged steps; `heartbeat` touches it every interval from its own thread while the row is running.
     bool rank_row = false;
+    std::unique_ptr<RankHeartbeat> heartbeat;
     Clock::time_point last_heartbeat{};
     bool heartbeat_warned = false;
 
@@ -135,13 +138,14 @@ Status build_data(Session& s);
 Status open_run(Session& s);
 Status save_checkpoint(Session& s);
 Status finish_run(Session& s, const std::string& status, const std::optional<std::string>& error = std::nullopt);
-// This rank's row: join_rank writes it (state running) once every rank knows the run id; rank_heartbeat updates
-// its step and tokens/s (a failed write is a warning: the run goes on); finish_run writes its final state.
+// This rank's row: join_rank writes it (state running) once every rank knows the run id and starts the heartbeat
+// thread (rank_heartbeat.h); rank_heartbeat updates its step and tokens/s (a failed write is a warning: the run
+// goes on); finish_run stops the thread, then writes the final state.
 // After a failure, rank 0 marks the peers it knows are gone (same host, process dead) as lost (mark_lost_peers).
 Status join_rank(Session& s);
 void rank_heartbeat(Session& s, double tokens_per_s);
 void mark_lost_peers(Session& s);
-// How often a rank writes its heartbeat at least, between logged steps.
+// How often a rank writes its step and tokens/s at least, between logged steps (its liveness beat is the thread's).
 constexpr double kHeartbeatEverySeconds = 60;
 
 }  // namespace matrix::train::detail

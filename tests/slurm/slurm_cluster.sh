@@ -6,6 +6,10 @@
 #   slurm_cluster.sh stop DIR    stop the daemons it started (by their pid files) and munged
 # Clients use the cluster with SLURM_CONF=DIR/slurm.conf. Debian packages: slurm-wlm, munge. Must run as root (the
 # daemons' users are root so that the state folders under DIR need no other owner).
+# Accounting: slurm_accounting.sh starts MariaDB and slurmdbd beside it, so sacct answers for jobs slurmctld has
+# purged (MinJobAge=2 then). Where they cannot start (a package missing, ...), or with MATRIX_SLURM_ACCOUNTING=0, the
+# cluster runs without accounting as before (MinJobAge=$min_job_age) and DIR/accounting.off says why; DIR/accounting.on
+# otherwise. Tests that need sacct read these files (tests/app/test_slurm_accounting.cpp).
 set -u
 action=${1:-}
 dir=${2:-}
@@ -27,6 +31,7 @@ stop_pidfile() {
 if [ "$action" = stop ]; then
     stop_pidfile "$dir/slurmd.pid"
     stop_pidfile "$dir/slurmctld.pid"
+    "$(dirname "$0")/slurm_accounting.sh" stop "$dir"
     stop_pidfile "$dir/munged.pid"
     echo "slurm test cluster in $dir stopped"
     exit 0
@@ -70,6 +75,22 @@ free_port() {
 }
 ctld_port=$(free_port $((20000 + $$ % 20000)))
 slurmd_port=$(free_port $((ctld_port + 1)))
+db_port=$(free_port $((slurmd_port + 1)))
+dbd_port=$(free_port $((db_port + 1)))
+
+# Accounting (slurmdbd + MariaDB), or the reason there is none.
+rm -f "$dir/accounting.on" "$dir/accounting.off"
+accounting="AccountingStorageType=accounting_storage/none"
+min_job_age=600
+if [ "${MATRIX_SLURM_ACCOUNTING:-1}" = 0 ]; then
+    echo "accounting disabled by MATRIX_SLURM_ACCOUNTING=0" > "$dir/accounting.off"
+elif why=$("$(dirname "$0")/slurm_accounting.sh" start "$dir" matrixtest "$socket" "$db_port" "$dbd_port" 2>&1); then
+    accounting=$(cat "$dir/acct/slurm.conf.part")
+    min_job_age=2  # finished jobs leave squeue at slurmctld's next purge (every 60 s): sacct answers after that
+    echo "slurmdbd on 127.0.0.1:$dbd_port, MariaDB on 127.0.0.1:$db_port" > "$dir/accounting.on"
+else
+    echo "${why:-slurm_accounting.sh failed without a message}" > "$dir/accounting.off"
+fi
 
 host=$(hostname -s)
 # This machine as slurmd sees it ("NodeName=vm CPUs=2 Boards=1 ... RealMemory=23000"), first line only.
@@ -101,7 +122,7 @@ SlurmdDebug=info
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
+$accounting
 JobCompType=jobcomp/none
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
@@ -109,7 +130,7 @@ SelectTypeParameters=CR_Core
 MpiDefault=none
 ReturnToService=2
 KillWait=5
-MinJobAge=600
+MinJobAge=$min_job_age
 SlurmctldTimeout=30
 SlurmdTimeout=30
 $node_line State=UNKNOWN
@@ -135,3 +156,8 @@ case "$state" in
 $why";;
 esac
 echo "slurm test cluster up: SLURM_CONF=$SLURM_CONF, node $host ($node_line), slurmctld port $ctld_port"
+if [ -f "$dir/accounting.on" ]; then
+    echo "accounting: $(cat "$dir/accounting.on")"
+else
+    echo "accounting: off: $(cat "$dir/accounting.off")"
+fi

@@ -24,7 +24,7 @@ void RunRankModel::load(ProjectSession* session, qint64 runId) {
     session->post(
         this,
         [runId](store::Project& p) {
-            auto r = store::RunRankRepo(p.db()).status(runId, store::unix_now(), kLostAfterSeconds);
+            auto r = store::RunRankRepo(p.db()).status(runId, store::unix_now());
             return r.ok() ? std::move(r).value() : std::vector<store::RunRankStatus>{};
         },
         [this, runId, generation](std::vector<store::RunRankStatus> ranks) {
@@ -94,6 +94,8 @@ QVariant RunRankModel::data(const QModelIndex& index, int role) const {
         if (s.shown_state == "lost" && r.state == "running")
             return tr("No heartbeat for %1 while the run was running, or the run ended without this rank reporting")
                 .arg(formatAge(s.seconds_since_heartbeat));
+        if (s.shown_state == "paused" && r.state == "running")
+            return tr("Its job is paused: the rank's process is stopped and resumes with the job");
     }
     return {};
 }

@@ -1,7 +1,8 @@
 // RunRankModel: the ranks of one training run, one row each (rank, host, pid, state, step, tokens/s, last seen),
 // for the strip under the training panel's charts. A single process shows one rank. The rows come from
-// core/store/run_rank_repo.h through ProjectSession (load()); a rank still "running" whose heartbeat is older
-// than kLostAfterSeconds, or whose run has ended, shows as lost (red), with the error as its tooltip.
+// core/store/run_rank_repo.h through ProjectSession (load()); a rank still "running" whose heartbeat is older than
+// store::kLostAfterHeartbeats of its intervals, or whose run has ended, shows as lost (red), with the error as its
+// tooltip; one whose job is paused shows as paused.
 #pragma once
 
 #include <QAbstractTableModel>
@@ -20,13 +21,9 @@ class RunRankModel : public QAbstractTableModel {
     Q_OBJECT
 public:
     enum Column { Rank, Host, Pid, State, Step, TokensPerS, LastSeen, ColumnCount };
-    // A rank silent for longer than this while its run is running is shown as lost. Trainers write a heartbeat
-    // at every logged step and at least every 60 s; the collective timeout (MATRIX_DIST_TIMEOUT_S) is 300 s too.
-    static constexpr double kLostAfterSeconds = 300;
-
     explicit RunRankModel(QObject* parent = nullptr);
 
-    // Reads run `runId`'s ranks through the session (now, kLostAfterSeconds); loaded() follows. 0 clears.
+    // Reads run `runId`'s ranks through the session (RunRankRepo::status at now); loaded() follows. 0 clears.
     void load(ProjectSession* session, qint64 runId);
     // The rows as read (tests seed them directly).
     void setRanks(qint64 runId, std::vector<store::RunRankStatus> ranks);

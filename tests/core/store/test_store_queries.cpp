@@ -167,8 +167,8 @@ private slots:
         QCOMPARE(must(store::dataset_names(db)), (std::vector<std::string>{"demo", "prefs"}));
     }
 
-    // Ranks: each writes its own row; a running row shows as lost when its heartbeat is older than the timeout or
-    // when its run has ended without it.
+    // Ranks: each writes its own row; a running row shows as lost when its heartbeat is older than 10 of its
+    // intervals or when its run has ended without it, and as paused while a job running the run is paused.
     void run_ranks() {
         QTemporaryDir dir;
         auto project = must(store::Project::open((dir.path() + "/r.matrix").toStdString()));
@@ -187,6 +187,7 @@ private slots:
             rk.host = "node" + std::to_string(k);
             rk.pid = 1000 + k;
             rk.last_heartbeat = 5000.0;
+            rk.heartbeat_every_s = 6.0;  // lost after 10 x 6 = 60 s of silence
             must(ranks.put(rk));
         }
         must(ranks.heartbeat(run, 0, 4, 812.5, 5100.0));
@@ -194,8 +195,8 @@ private slots:
         must(ranks.finish(run, 2, "failed", 3, std::string("out of memory at step 4")));
         QVERIFY(!ranks.heartbeat(run, 7, 1, 1.0, 1.0).ok());  // no such rank: an error, not a silent no-op
 
-        // At 5130 with a 60 s timeout: rank 0 heard 30 s ago, rank 1 31 s ago, rank 2 ended.
-        auto st = must(ranks.status(run, 5130.0, 60.0));
+        // At 5130 (lost after 60 s): rank 0 heard 30 s ago, rank 1 31 s ago, rank 2 ended.
+        auto st = must(ranks.status(run, 5130.0));
         QCOMPARE(int(st.size()), 3);
         QCOMPARE(st[0].row.host, std::string("node0"));
         QCOMPARE(st[0].row.pid, int64_t(1000));
@@ -203,19 +204,46 @@ private slots:
         QCOMPARE(st[0].row.tokens_per_s, 812.5);
         QCOMPARE(st[0].shown_state, std::string("running"));
         QCOMPARE(st[0].seconds_since_heartbeat, 30.0);
+        QCOMPARE(st[0].row.heartbeat_every_s, 6.0);
         QCOMPARE(st[1].shown_state, std::string("running"));
         QCOMPARE(st[2].row.state, std::string("failed"));
         QCOMPARE(st[2].shown_state, std::string("failed"));
         QCOMPARE(st[2].row.step, int64_t(3));
         QCOMPARE(*st[2].row.error, std::string("out of memory at step 4"));
-        // 90.5 s later rank 1 is past the timeout, rank 0 (heard 1 s later) is not.
-        st = must(ranks.status(run, 5159.5, 60.0));
+        // At 5159.5 rank 1 (heard at 5099) is past 60 s, rank 0 (heard 1 s later) is not.
+        st = must(ranks.status(run, 5159.5));
         QCOMPARE(st[0].shown_state, std::string("running"));
         QCOMPARE(st[1].shown_state, std::string("lost"));
         QCOMPARE(st[1].row.state, std::string("running"));
+        // The liveness beat: last_heartbeat only, on a running row; never on a final one.
+        QCOMPARE(must(ranks.touch(run, 1, 5158.0)), true);
+        QCOMPARE(must(ranks.touch(run, 2, 5158.0)), false);
+        QCOMPARE(must(ranks.touch(run, 7, 5158.0)), false);
+        st = must(ranks.status(run, 5159.5));
+        QCOMPARE(st[1].shown_state, std::string("running"));
+        QCOMPARE(st[1].row.step, int64_t(4));
+        QCOMPARE(st[1].row.tokens_per_s, 790.0);
+        QCOMPARE(st[1].row.last_heartbeat, 5158.0);
+        // A job running this run is paused (its processes stopped, so no beats): running rows show paused, however
+        // old their heartbeat; resumed, the lost rule applies again.
+        must(db.exec("INSERT INTO jobs(kind, argv, log_path, state, run_id) VALUES('train', '[]', 'j.log', 'paused', " +
+                     std::to_string(run) + ")"));
+        st = must(ranks.status(run, 9000.0));
+        QCOMPARE(st[0].shown_state, std::string("paused"));
+        QCOMPARE(st[1].shown_state, std::string("paused"));
+        QCOMPARE(st[2].shown_state, std::string("failed"));
+        must(db.exec("UPDATE jobs SET state='running'"));
+        st = must(ranks.status(run, 9000.0));
+        QCOMPARE(st[0].shown_state, std::string("lost"));
+        // An interval must be positive.
+        store::RunRank bad;
+        bad.run_id = run;
+        bad.rank = 5;
+        bad.heartbeat_every_s = 0;
+        QVERIFY(!ranks.put(bad).ok());
         // The run ends (rank 0 marked it failed): rows still running show as lost whatever their heartbeat.
         must(runs.set_status(run, "failed", std::string("rank 1 is gone")));
-        st = must(ranks.status(run, 5100.0, 60.0));
+        st = must(ranks.status(run, 5100.0));
         QCOMPARE(st[0].shown_state, std::string("lost"));
         QCOMPARE(st[2].shown_state, std::string("failed"));
         // finish keeps an earlier error when none is given; clear drops the run's rows.
@@ -223,7 +251,7 @@ private slots:
         QCOMPARE(*must(ranks.list(run))[2].error, std::string("out of memory at step 4"));
         QCOMPARE(must(ranks.list(run))[2].state, std::string("lost"));
         QCOMPARE(must(ranks.list(run))[2].step, int64_t(3));
-        QVERIFY(!ranks.status(run + 100, 0, 60).ok());
+        QVERIFY(!ranks.status(run + 100, 0).ok());
         must(ranks.clear(run));
         QVERIFY(must(ranks.list(run)).empty());
     }
