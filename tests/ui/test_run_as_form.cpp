@@ -151,6 +151,13 @@ private slots:
         QVERIFY(box->isEnabled());
         panel.setRunMode("slurm");
         QVERIFY(field<QWidget>(panel, "slurm_form")->isVisibleTo(&panel));
+        // The dock's narrow form column, as a user sees it with a Slurm job chosen.
+        panel.resize(1400, 900);
+        panel.show();
+        QTest::qWait(50);
+        const QString png = screenshotPath(m_dir, "training_panel_slurm.png");
+        QVERIFY(panel.grab().save(png));
+        QCOMPARE(QImage(png).size(), panel.size());
         panel.setRunMode("thread");
         QVERIFY(!field<QWidget>(panel, "slurm_form")->isVisibleTo(&panel));
     }

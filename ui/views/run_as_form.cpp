@@ -8,11 +8,13 @@
 #include <QLineEdit>
 #include <QSpinBox>
 
+#include <algorithm>
+
 #include "ui/settings.h"
 
 namespace matrix::ui {
 
-RunAsForm::RunAsForm(const QString& dock, bool withThread, QWidget* parent)
+RunAsForm::RunAsForm(const QString& dock, bool withThread, QWidget* parent, int columns)
     : QGroupBox(tr("Run as"), parent), m_dock(dock) {
     setObjectName(QStringLiteral("run_as_form"));
     auto* f = new QFormLayout(this);
@@ -27,7 +29,7 @@ RunAsForm::RunAsForm(const QString& dock, bool withThread, QWidget* parent)
 
     m_slurmForm = new QWidget(this);
     m_slurmForm->setObjectName(QStringLiteral("slurm_form"));
-    // Two compact rows: the resources, then the limits and where they are billed.
+    // Compact rows of `columns` label / field pairs: the resources, then the limits and where they are billed.
     auto* grid = new QGridLayout(m_slurmForm);
     grid->setContentsMargins(0, 0, 0, 0);
     auto spin = [this](QSpinBox*& sb, const char* name, int lo, const QString& tip) {
@@ -43,12 +45,13 @@ RunAsForm::RunAsForm(const QString& dock, bool withThread, QWidget* parent)
         le->setPlaceholderText(placeholder);
         return le;
     };
+    columns = std::max(1, columns);
     int cell = 0;
     auto add = [&](const QString& text, QWidget* field) {
         auto* label = new QLabel(text, m_slurmForm);
         label->setBuddy(field);
-        grid->addWidget(label, cell / 3, (cell % 3) * 2);
-        grid->addWidget(field, cell / 3, (cell % 3) * 2 + 1);
+        grid->addWidget(label, cell / columns, (cell % columns) * 2);
+        grid->addWidget(field, cell / columns, (cell % columns) * 2 + 1);
         ++cell;
     };
     // Mnemonics chosen apart from the docks' own (Sample: S R P C; Synthesis: R P D T E I L S C B);
@@ -59,7 +62,7 @@ RunAsForm::RunAsForm(const QString& dock, bool withThread, QWidget* parent)
     add(tr("Time li&mit"), line(m_time, "slurm_time", tr("04:00:00 (partition default)")));
     add(tr("Partiti&on"), line(m_partition, "slurm_partition", tr("cluster default")));
     add(tr("Acco&unt"), line(m_account, "slurm_account", tr("your default")));
-    for (int c : {1, 3, 5}) grid->setColumnStretch(c, 1);
+    for (int c = 0; c < columns; ++c) grid->setColumnStretch(2 * c + 1, 1);
     f->addRow(m_slurmForm);
     setSlurmOptions(Settings().slurmOptions(m_dock));
 

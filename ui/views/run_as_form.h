@@ -24,7 +24,8 @@ class RunAsForm : public QGroupBox {
 public:
     // `dock`: the settings group of this dock's Slurm fields ("training", "sample", "synthesis").
     // `withThread`: also offer "In this window (ends with it)" (mode "thread"; the Training dock).
-    RunAsForm(const QString& dock, bool withThread, QWidget* parent = nullptr);
+    // `columns`: the Slurm fields side by side in this many columns (1 for a narrow form column).
+    RunAsForm(const QString& dock, bool withThread, QWidget* parent = nullptr, int columns = 3);
 
     // "local" (a job on this machine), "slurm" or "thread".
     QString mode() const;

@@ -23,6 +23,7 @@
 #include "ui/models/project_session.h"
 #include "ui/models/sample_review_model.h"
 #include "ui/views/run_as_form.h"
+#include "ui/views/scrolled_layout.h"
 
 namespace matrix::ui {
 
@@ -153,7 +154,7 @@ SamplePanel::SamplePanel(ProjectSession* session, QWidget* parent)
     tables->addWidget(m_disagreementView, 2);
     rl->addLayout(tables);
 
-    auto* outer = new QVBoxLayout(this);
+    auto* outer = scrolledLayout(this);
     outer->addLayout(form);
     outer->addWidget(m_runAs);
     outer->addLayout(buttons);
@@ -179,6 +180,7 @@ SamplePanel::SamplePanel(ProjectSession* session, QWidget* parent)
     connect(m_follower, &JobFollower::jobUpdated, this, [this](const jobs::Job& j) {
         m_pause->setText(j.state == "paused" ? tr("Continue") : tr("&Pause"));
         if (j.state == "paused") m_status->setText(tr("Job %1 paused (Continue carries it on)").arg(j.id));
+        if (j.state == "queued") m_status->setText(tr("Job %1 queued (%2)").arg(j.id).arg(JobFollower::whereText(j)));
         if (j.run_id && m_runId == 0) m_runId = *j.run_id;
         updateButtons();
     });

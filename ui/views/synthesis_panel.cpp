@@ -29,6 +29,7 @@
 #include "ui/models/synth_pipeline_model.h"
 #include "ui/settings.h"
 #include "ui/views/run_as_form.h"
+#include "ui/views/scrolled_layout.h"
 
 namespace matrix::ui {
 
@@ -180,7 +181,7 @@ SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent)
     m_itemsView->setWordWrap(false);
     m_itemsView->setToolTip(tr("Enter shows the task with its files and trajectory"));
 
-    auto* layout = new QVBoxLayout(this);
+    auto* layout = scrolledLayout(this);
     layout->addLayout(form);
     layout->addWidget(m_status);
     layout->addWidget(m_pipelineView, 2);
@@ -197,6 +198,7 @@ SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent)
     connect(m_follower, &JobFollower::jobUpdated, this, [this](const jobs::Job& j) {
         m_pause->setText(j.state == "paused" ? tr("Continue") : tr("&Pause"));
         if (j.state == "paused") m_status->setText(tr("%1 paused (job %2; Continue carries it on)").arg(m_runningStage).arg(j.id));
+        if (j.state == "queued") m_status->setText(tr("Job %1: %2 queued (%3)").arg(j.id).arg(m_runningStage, JobFollower::whereText(j)));
         updateControls();
     });
     connect(m_follower, &JobFollower::ended, this, &SynthesisPanel::onJobEnded);

@@ -41,7 +41,7 @@ namespace matrix::ui {
 QString formatTrainingDuration(double s);
 
 QWidget* TrainingPanel::buildRunAs(QWidget* parent) {
-    m_runAs = new RunAsForm(QStringLiteral("training"), /*withThread=*/true, parent);
+    m_runAs = new RunAsForm(QStringLiteral("training"), /*withThread=*/true, parent, /*columns=*/1);
     // Without a session (no project store to record jobs in) only the thread is possible.
     m_runAs->modeBox()->setEnabled(false);
     m_runAs->setMode(QStringLiteral("thread"));
