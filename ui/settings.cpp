@@ -1,8 +1,11 @@
-// Settings over QSettings (see settings.h). Keys are grouped: window/, projects/, images/, agent/.
+// Settings over QSettings (see settings.h). Keys are grouped: window/, projects/, images/, agent/, slurm/<dock>/,
+// synth/.
 #include "ui/settings.h"
 
 #include <QFileInfo>
 #include <QSettings>
+
+#include <algorithm>
 
 namespace matrix::ui {
 
@@ -38,6 +41,34 @@ QString Settings::agentEndpointUrl() const { return QSettings().value("agent/end
 void Settings::setAgentEndpointUrl(const QString& url) { QSettings().setValue("agent/endpoint_url", url); }
 QString Settings::agentEndpointModel() const { return QSettings().value("agent/endpoint_model").toString(); }
 void Settings::setAgentEndpointModel(const QString& name) { QSettings().setValue("agent/endpoint_model", name); }
+
+jobs::SlurmOptions Settings::slurmOptions(const QString& dock) const {
+    QSettings q;
+    q.beginGroup(QStringLiteral("slurm/") + dock);
+    jobs::SlurmOptions o;
+    o.nodes = std::max(1, q.value("nodes", 1).toInt());
+    o.gpus_per_node = std::max(0, q.value("gpus_per_node", 0).toInt());
+    o.cpus_per_task = std::max(0, q.value("cpus_per_task", 0).toInt());
+    o.time = q.value("time").toString().toStdString();
+    o.partition = q.value("partition").toString().toStdString();
+    o.account = q.value("account").toString().toStdString();
+    return o;
+}
+void Settings::setSlurmOptions(const QString& dock, const jobs::SlurmOptions& o) {
+    QSettings q;
+    q.beginGroup(QStringLiteral("slurm/") + dock);
+    q.setValue("nodes", o.nodes);
+    q.setValue("gpus_per_node", o.gpus_per_node);
+    q.setValue("cpus_per_task", o.cpus_per_task);
+    q.setValue("time", QString::fromStdString(o.time));
+    q.setValue("partition", QString::fromStdString(o.partition));
+    q.setValue("account", QString::fromStdString(o.account));
+}
+
+QString Settings::synthCaptionModel() const { return QSettings().value("synth/caption_model").toString(); }
+void Settings::setSynthCaptionModel(const QString& dir) { QSettings().setValue("synth/caption_model", dir); }
+QString Settings::synthEmbeddingsModel() const { return QSettings().value("synth/embeddings_model").toString(); }
+void Settings::setSynthEmbeddingsModel(const QString& d) { QSettings().setValue("synth/embeddings_model", d); }
 
 bool Settings::firstStart() const { return !QSettings().contains("projects/last"); }
 

@@ -1,10 +1,12 @@
 // Settings: the one place the workbench reads and writes QSettings (window layout, last project, recent
-// projects, image roots, the agent dialog's controller). UI thread only.
+// projects, image roots, the agent dialog's controller, the docks' Slurm forms and local models). UI thread only.
 #pragma once
 
 #include <QByteArray>
 #include <QString>
 #include <QStringList>
+
+#include "core/jobs/job_repo.h"
 
 namespace matrix::ui {
 
@@ -39,6 +41,15 @@ public:
     void setAgentEndpointUrl(const QString& url);
     QString agentEndpointModel() const;
     void setAgentEndpointModel(const QString& name);  // no project was ever opened
+
+    // A dock's Slurm form (RunAsForm) as last submitted; `dock`: training | sample | synthesis.
+    jobs::SlurmOptions slurmOptions(const QString& dock) const;
+    void setSlurmOptions(const QString& dock, const jobs::SlurmOptions& options);
+    // The Synthesis dock's local models (`matrix synth run --caption-model DIR --embeddings-model DIR`).
+    QString synthCaptionModel() const;
+    void setSynthCaptionModel(const QString& dir);
+    QString synthEmbeddingsModel() const;
+    void setSynthEmbeddingsModel(const QString& dirOrName);
 };
 
 }  // namespace matrix::ui

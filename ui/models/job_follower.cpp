@@ -103,6 +103,36 @@ void JobFollower::poll() {
         });
 }
 
+QString JobFollower::togglePause() {
+    if (!isActive() || !m_job) return {};
+    const QString action = m_job->state == "paused" ? QStringLiteral("resume") : QStringLiteral("pause");
+    control(action);
+    return action;
+}
+
+bool JobFollower::cancel() {
+    if (!isActive()) return false;
+    control(QStringLiteral("cancel"));
+    return true;
+}
+
+void JobFollower::control(const QString& action) {
+    if (!m_session || !m_session->isOpen()) return;
+    const qint64 id = m_jobId;
+    const std::string a = action.toStdString();
+    m_session->post(
+        this,
+        [id, a](store::Project& p) {
+            if (a == "pause") return jobs::pause_job(p.db(), id);
+            if (a == "resume") return jobs::resume_job(p.db(), id);
+            return jobs::cancel_job(p.db(), id);
+        },
+        [this, action](Status st) {
+            emit controlled(action, st.ok() ? QString() : QString::fromStdString(st.error().to_string()));
+            poll();
+        });
+}
+
 std::optional<JobFollower::Progress> JobFollower::parseProgress(const QString& line) {
     static const QRegularExpression re(QStringLiteral("^\\[progress (\\d+)/(\\d+)(?:, eta (\\d+(?:\\.\\d+)?) s)?\\]$"));
     const auto m = re.match(line.trimmed());
@@ -112,6 +142,11 @@ std::optional<JobFollower::Progress> JobFollower::parseProgress(const QString& l
     p.total = m.captured(2).toInt();
     if (!m.captured(3).isEmpty()) p.eta_s = m.captured(3).toDouble();
     return p;
+}
+
+QString JobFollower::whereText(const jobs::Job& j) {
+    return j.backend == "slurm" ? tr("Slurm job %1").arg(QString::fromStdString(j.slurm_job_id))
+                                : tr("process %1 on %2").arg(j.pid).arg(QString::fromStdString(j.host));
 }
 
 QString JobFollower::matrixBinary() {

@@ -3,6 +3,8 @@
 // the job's row after a liveness check (refresh_job: a process that died without recording its end is marked
 // failed) and the complete lines its log gained. The dock reads its own progress from those lines (the shared
 // "[progress done/total, eta N s]" form: parseProgress) and its results from the store once the job ends.
+// Pause / continue / cancel of the followed job live here too, so the docks share one implementation (local:
+// SIGSTOP / SIGCONT / SIGTERM to the job's processes; Slurm: scontrol suspend|resume, scancel).
 // Also the `matrix` program the docks launch, found the same way for all of them.
 // Thread safety: UI thread only.
 #pragma once
@@ -41,8 +43,16 @@ public:
     };
     // "[progress 3/10, eta 42 s]" (what `matrix sample|synth|eval run` print on stderr, which the job's log holds).
     static std::optional<Progress> parseProgress(const QString& line);
+    // Where a job runs, for the docks' messages: "Slurm job 123" or "process 4567 on host".
+    static QString whereText(const jobs::Job& job);
     // The `matrix` program: beside the workbench's executable, else on PATH (empty when neither).
     static QString matrixBinary();
+
+    // Pauses the followed job, or continues it when it is paused; returns "pause" or "resume" (what was asked),
+    // or an empty string when no unfinished job is followed. The job's row is read again once the action ran.
+    QString togglePause();
+    // Cancels the followed job (false when none is followed or it has ended).
+    bool cancel();
 
 public slots:
     void poll();
@@ -51,8 +61,12 @@ signals:
     void linesRead(const QStringList& lines);       // the log's new complete lines, in order
     void jobUpdated(const matrix::jobs::Job& job);  // every answered poll, after linesRead
     void ended(const matrix::jobs::Job& job);       // once, when the job is in a final state (after its last lines)
+    // A pause / resume / cancel ran: `error` is empty when it succeeded, else the reason (e.g. scontrol's message).
+    void controlled(const QString& action, const QString& error);
 
 private:
+    void control(const QString& action);
+
     ProjectSession* m_session;
     QTimer* m_timer;
     qint64 m_jobId = 0;

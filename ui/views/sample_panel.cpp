@@ -22,6 +22,8 @@
 #include "ui/models/job_list_model.h"
 #include "ui/models/project_session.h"
 #include "ui/models/sample_review_model.h"
+#include "ui/views/run_as_form.h"
+#include "ui/views/scrolled_layout.h"
 
 namespace matrix::ui {
 
@@ -54,6 +56,7 @@ SamplePanel::SamplePanel(ProjectSession* session, QWidget* parent)
       m_seed(new QSpinBox(this)),
       m_maxSteps(new QSpinBox(this)),
       m_maxNewTokens(new QSpinBox(this)),
+      m_runAs(new RunAsForm(QStringLiteral("sample"), /*withThread=*/false, this)),
       m_start(new QPushButton(tr("&Start Sampling"), this)),
       m_resume(new QPushButton(tr("&Resume Run"), this)),
       m_pause(new QPushButton(tr("&Pause"), this)),
@@ -151,8 +154,9 @@ SamplePanel::SamplePanel(ProjectSession* session, QWidget* parent)
     tables->addWidget(m_disagreementView, 2);
     rl->addLayout(tables);
 
-    auto* outer = new QVBoxLayout(this);
+    auto* outer = scrolledLayout(this);
     outer->addLayout(form);
+    outer->addWidget(m_runAs);
     outer->addLayout(buttons);
     outer->addWidget(m_log, 1);
     outer->addWidget(review, 1);
@@ -176,20 +180,23 @@ SamplePanel::SamplePanel(ProjectSession* session, QWidget* parent)
     connect(m_follower, &JobFollower::jobUpdated, this, [this](const jobs::Job& j) {
         m_pause->setText(j.state == "paused" ? tr("Continue") : tr("&Pause"));
         if (j.state == "paused") m_status->setText(tr("Job %1 paused (Continue carries it on)").arg(j.id));
+        if (j.state == "queued") m_status->setText(tr("Job %1 queued (%2)").arg(j.id).arg(JobFollower::whereText(j)));
         if (j.run_id && m_runId == 0) m_runId = *j.run_id;
         updateButtons();
     });
     connect(m_follower, &JobFollower::ended, this, &SamplePanel::onJobEnded);
+    connect(m_follower, &JobFollower::controlled, this, [this](const QString& action, const QString& error) {
+        if (!error.isEmpty()) m_status->setText(action == "cancel" ? tr("Cancel failed: %1").arg(error) : error);
+    });
     // Reattach: the first job list after a project opens names an unfinished sampling job started before.
     connect(m_jobs, &JobListModel::jobsUpdated, this, [this] {
         if (m_reattachChecked || !m_jobs->loaded()) return;
         m_reattachChecked = true;
         if (m_follower->isActive() || m_starting) return;
         if (const jobs::Job* j = m_jobs->newestUnfinished(QStringLiteral("sample"))) {
-            log(tr("Reattached to job %1 (process %2 on %3), %4.")
+            log(tr("Reattached to job %1 (%2), %3.")
                     .arg(j->id)
-                    .arg(j->pid)
-                    .arg(QString::fromStdString(j->host), QString::fromStdString(j->state)));
+                    .arg(JobFollower::whereText(*j), QString::fromStdString(j->state)));
             follow(j->id);
         }
     });
@@ -318,9 +325,12 @@ void SamplePanel::launch(const QStringList& arguments) {
     for (const QString& a : arguments) req.argv.push_back(a.toStdString());
     req.db_path = m_session->path().toStdString();
     req.binary = m_binary.toStdString();
+    m_runAs->fillRequest(&req);
+    if (req.slurm) m_runAs->remember();
     const bool resuming = arguments.value(1) == QLatin1String("resume");
     m_runId = resuming ? m_reviewRunId : 0;
-    m_status->setText(resuming ? tr("Resuming run %1 as a job...").arg(m_reviewRunId) : tr("Starting a sampling job..."));
+    m_status->setText(resuming ? tr("Resuming run %1 as a %2...").arg(m_reviewRunId).arg(req.slurm ? tr("Slurm job") : tr("job"))
+                               : req.slurm ? tr("Submitting a sampling job to Slurm...") : tr("Starting a sampling job..."));
     log(QStringLiteral("$ matrix %1").arg(arguments.join(QLatin1Char(' '))));
     m_starting = true;
     updateButtons();
@@ -403,22 +413,10 @@ void SamplePanel::onJobEnded(const jobs::Job& job) {
 }
 
 void SamplePanel::cancelSampling() {
-    if (!m_follower->isActive()) return;
-    m_status->setText(tr("Cancelling at the next step..."));
-    m_jobs->control(m_follower->jobId(), QStringLiteral("cancel"), [this](const QString& error) {
-        if (!error.isEmpty()) m_status->setText(tr("Cancel failed: %1").arg(error));
-    });
+    if (m_follower->cancel()) m_status->setText(tr("Cancelling at the next step..."));
 }
 
-void SamplePanel::pauseSampling() {
-    if (!m_follower->isActive() || !m_follower->job()) return;
-    const bool paused = m_follower->job()->state == "paused";
-    m_jobs->control(m_follower->jobId(), paused ? QStringLiteral("resume") : QStringLiteral("pause"),
-                    [this](const QString& error) {
-                        if (!error.isEmpty()) m_status->setText(error);
-                        m_follower->poll();
-                    });
-}
+void SamplePanel::pauseSampling() { m_follower->togglePause(); }
 
 void SamplePanel::updateButtons() {
     const bool open = !m_projectPath.isEmpty();
@@ -432,6 +430,7 @@ void SamplePanel::updateButtons() {
     m_resume->setEnabled(open && !busy && m_reviewRunId > 0);
     m_cancel->setEnabled(busy && !m_starting);
     m_pause->setEnabled(busy && !m_starting);
+    m_runAs->setEnabled(!busy);
 }
 
 void SamplePanel::log(const QString& line) { m_log->appendPlainText(line); }

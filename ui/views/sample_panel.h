@@ -1,12 +1,12 @@
-// SamplePanel (the Sample dock): step-wise Pref-X sampling from the workbench. A form (dataset, controller: local
-// model + adapter or an endpoint, verifier: an endpoint or the controller's own model, K, task limit, seed, limits),
-// Start / Resume / Cancel, a progress bar with tasks done, pairs and ETA, and a log of stored steps. Below, the
-// review of a sampling run: approvals and rejections by reason, and the "verifier vs you" queue (pairs whose
-// decision disagrees with the verifier); activating one shows it in Pair Curation. Start and Resume launch
-// `matrix sample run|resume` as a job (core/jobs, through JobListModel like the Training dock: a process of its own
-// that keeps running when the window closes); the dock follows it from the project (JobFollower: state, the log's
-// step lines, progress with ETA), pauses / continues and cancels it, and reattaches to an unfinished sampling job when
-// the project opens. Reads go through the ProjectSession. UI thread only.
+// SamplePanel (the Sample dock): step-wise Pref-X sampling from the workbench. A form (dataset, controller: local model
+// + adapter or an endpoint, verifier: an endpoint or the controller's own model, K, task limit, seed, limits), Start /
+// Resume / Cancel, a progress bar with tasks done, pairs and ETA, and a log of stored steps. Below, the review of a
+// sampling run: approvals and rejections by reason, and the "verifier vs you" queue (pairs whose decision disagrees
+// with the verifier); activating one shows it in Pair Curation. Start and Resume launch `matrix sample run|resume` as a
+// job (core/jobs, through JobListModel like the Training dock: a process of its own that keeps running when the window
+// closes), on this machine or on Slurm (RunAsForm, sbatch); the dock follows it from the project (JobFollower: state,
+// the log's step lines, progress with ETA), pauses / continues and cancels it, and reattaches to an unfinished sampling
+// job when the project opens. Reads go through the ProjectSession. UI thread only.
 #pragma once
 
 #include <QString>
@@ -33,6 +33,7 @@ class DisagreementModel;
 class JobFollower;
 class JobListModel;
 class ProjectSession;
+class RunAsForm;
 
 // How a sampling job ended, as the dock read it from the job's row and log.
 struct SamplingOutcome {
@@ -70,6 +71,7 @@ public:
     int unfinishedJobs() const;  // sampling jobs of this project queued, running or paused
     qint64 followedJob() const;
     JobListModel* jobsModel() const { return m_jobs; }
+    RunAsForm* runAsForm() const { return m_runAs; }
     QString progressText() const;
     qint64 reviewRunId() const { return m_reviewRunId; }
     DecisionCountModel* decisionModel() const { return m_counts; }
@@ -117,6 +119,7 @@ private:
     QSpinBox* m_seed;
     QSpinBox* m_maxSteps;
     QSpinBox* m_maxNewTokens;
+    RunAsForm* m_runAs;  // a job on this machine or a Slurm job (before the buttons: the Tab order)
     QPushButton* m_start;
     QPushButton* m_resume;
     QPushButton* m_pause;

@@ -3,6 +3,7 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -26,6 +27,9 @@
 #include "ui/models/job_list_model.h"
 #include "ui/models/project_session.h"
 #include "ui/models/synth_pipeline_model.h"
+#include "ui/settings.h"
+#include "ui/views/run_as_form.h"
+#include "ui/views/scrolled_layout.h"
 
 namespace matrix::ui {
 
@@ -63,6 +67,15 @@ SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent)
     m_pool->setPlaceholderText(tr("folder of captioned images (images stage)"));
     m_embeddings = new QLineEdit;
     m_embeddings->setPlaceholderText(tr("/v1/embeddings endpoint; empty: lexical fallback"));
+    m_captionModel = new QLineEdit(Settings().synthCaptionModel());
+    m_captionModel->setObjectName(QStringLiteral("caption_model"));
+    m_captionModel->setPlaceholderText(tr("local Qwen2-VL folder: captions pool images without one (images stage)"));
+    m_embeddingsModel = new QLineEdit(Settings().synthEmbeddingsModel());
+    m_embeddingsModel->setObjectName(QStringLiteral("embeddings_model"));
+    m_embeddingsModel->setPlaceholderText(tr("local Qwen2-VL folder (or the endpoint's model name) that embeds"));
+    m_embeddingsModel->setToolTip(tr("Without an embeddings endpoint: a local Qwen2-VL folder whose mean-pooled hidden "
+                                     "states rank the pool; with one: the model name sent to it"));
+    m_runAs = new RunAsForm(QStringLiteral("synthesis"), /*withThread=*/false);
     m_limit = new QSpinBox;
     m_limit->setRange(0, 1000000);
     m_limit->setSpecialValueText(tr("all (queries: 1 round)"));
@@ -118,6 +131,22 @@ SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent)
     images->addWidget(m_pool, 1);
     images->addWidget(m_embeddings, 1);
     form->addRow(label(tr("&Images"), m_pool), images);
+    auto folderRow = [this](QLineEdit* edit, const QString& title) {
+        auto* row = new QHBoxLayout;
+        row->addWidget(edit, 1);
+        auto* browse = new QPushButton(tr("Browse..."));
+        browse->setToolTip(title);
+        row->addWidget(browse);
+        connect(browse, &QPushButton::clicked, this, [this, edit, title] {
+            const QString dir = QFileDialog::getExistingDirectory(this, title, edit->text());
+            if (!dir.isEmpty()) edit->setText(dir);
+        });
+        return row;
+    };
+    form->addRow(label(tr("&Caption model"), m_captionModel),
+                 folderRow(m_captionModel, tr("Choose the captioning model's folder")));
+    form->addRow(label(tr("Em&bedding model"), m_embeddingsModel),
+                 folderRow(m_embeddingsModel, tr("Choose the embedding model's folder")));
     auto* limits = new QHBoxLayout;
     limits->addWidget(new QLabel(tr("Limit")));
     limits->addWidget(m_limit);
@@ -132,6 +161,7 @@ SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent)
     run->addWidget(m_pause);
     run->addWidget(m_cancel);
     run->addWidget(m_progress, 1);
+    form->addRow(m_runAs);
     form->addRow(label(tr("&Stage"), m_stage), run);
 
     m_pipelineView = new QTableView;
@@ -151,7 +181,7 @@ SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent)
     m_itemsView->setWordWrap(false);
     m_itemsView->setToolTip(tr("Enter shows the task with its files and trajectory"));
 
-    auto* layout = new QVBoxLayout(this);
+    auto* layout = scrolledLayout(this);
     layout->addLayout(form);
     layout->addWidget(m_status);
     layout->addWidget(m_pipelineView, 2);
@@ -168,19 +198,22 @@ SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent)
     connect(m_follower, &JobFollower::jobUpdated, this, [this](const jobs::Job& j) {
         m_pause->setText(j.state == "paused" ? tr("Continue") : tr("&Pause"));
         if (j.state == "paused") m_status->setText(tr("%1 paused (job %2; Continue carries it on)").arg(m_runningStage).arg(j.id));
+        if (j.state == "queued") m_status->setText(tr("Job %1: %2 queued (%3)").arg(j.id).arg(m_runningStage, JobFollower::whereText(j)));
         updateControls();
     });
     connect(m_follower, &JobFollower::ended, this, &SynthesisPanel::onJobEnded);
+    connect(m_follower, &JobFollower::controlled, this, [this](const QString& action, const QString& error) {
+        if (!error.isEmpty()) m_status->setText(action == "cancel" ? tr("Cancel failed: %1").arg(error) : error);
+    });
     // Reattach: the first job list after a project opens names an unfinished synth job started before.
     connect(m_jobs, &JobListModel::jobsUpdated, this, [this] {
         if (m_reattachChecked || !m_jobs->loaded()) return;
         m_reattachChecked = true;
         if (m_follower->isActive() || m_starting) return;
         if (const jobs::Job* j = m_jobs->newestUnfinished(QStringLiteral("synth"))) {
-            m_log->appendPlainText(tr("Reattached to job %1 (process %2 on %3), %4.")
+            m_log->appendPlainText(tr("Reattached to job %1 (%2), %3.")
                                        .arg(j->id)
-                                       .arg(j->pid)
-                                       .arg(qs(j->host), qs(j->state)));
+                                       .arg(JobFollower::whereText(*j), qs(j->state)));
             follow(j->id);
         }
     });
@@ -223,6 +256,11 @@ void SynthesisPanel::setSeedDataset(const QString& name) {
     m_seedDataset->setCurrentText(name);
 }
 void SynthesisPanel::setLimit(int n) { m_limit->setValue(n); }
+void SynthesisPanel::setImagePool(const QString& dir) { m_pool->setText(dir); }
+void SynthesisPanel::setLocalModels(const QString& captionDir, const QString& embeddingsModel) {
+    m_captionModel->setText(captionDir);
+    m_embeddingsModel->setText(embeddingsModel);
+}
 void SynthesisPanel::setSeedTasks(const QVector<qint64>& ids) {
     m_seedTasks = ids;
     QStringList shown;
@@ -315,6 +353,13 @@ QStringList SynthesisPanel::startArguments() const {
     if (!m_pool->text().trimmed().isEmpty()) a << QStringLiteral("--image-pool") << m_pool->text().trimmed();
     if (!m_embeddings->text().trimmed().isEmpty())
         a << QStringLiteral("--embeddings-endpoint") << m_embeddings->text().trimmed();
+    // The local models serve the images stage only (`matrix synth run` refuses them for the others).
+    if (m_stage->currentText() == QLatin1String("images")) {
+        if (!m_captionModel->text().trimmed().isEmpty())
+            a << QStringLiteral("--caption-model") << m_captionModel->text().trimmed();
+        if (!m_embeddingsModel->text().trimmed().isEmpty())
+            a << QStringLiteral("--embeddings-model") << m_embeddingsModel->text().trimmed();
+    }
     return a;
 }
 
@@ -334,10 +379,16 @@ void SynthesisPanel::start() {
     for (const QString& a : args) req.argv.push_back(a.toStdString());
     req.db_path = m_session->path().toStdString();
     req.binary = m_binary.toStdString();
+    m_runAs->fillRequest(&req);
+    Settings settings;
+    if (req.slurm) m_runAs->remember();
+    settings.setSynthCaptionModel(m_captionModel->text().trimmed());
+    settings.setSynthEmbeddingsModel(m_embeddingsModel->text().trimmed());
     m_runningStage = m_stage->currentText();
     m_log->appendPlainText(QStringLiteral("$ matrix %1").arg(args.join(QLatin1Char(' '))));
     m_progress->setRange(0, 0);
-    m_status->setText(tr("Starting %1 as a job...").arg(m_runningStage));
+    m_status->setText(req.slurm ? tr("Submitting %1 to Slurm...").arg(m_runningStage)
+                                : tr("Starting %1 as a job...").arg(m_runningStage));
     m_starting = true;
     updateControls();
     m_jobs->submit(req, [this](const jobs::Job* job, const QString& error) {
@@ -363,22 +414,10 @@ void SynthesisPanel::follow(qint64 jobId) {
 }
 
 void SynthesisPanel::cancel() {
-    if (!m_follower->isActive()) return;
-    m_status->setText(tr("Cancelling %1 (units in flight stay pending)...").arg(m_runningStage));
-    m_jobs->control(m_follower->jobId(), QStringLiteral("cancel"), [this](const QString& error) {
-        if (!error.isEmpty()) m_status->setText(tr("Cancel failed: %1").arg(error));
-    });
+    if (m_follower->cancel()) m_status->setText(tr("Cancelling %1 (units in flight stay pending)...").arg(m_runningStage));
 }
 
-void SynthesisPanel::pause() {
-    if (!m_follower->isActive() || !m_follower->job()) return;
-    const bool paused = m_follower->job()->state == "paused";
-    m_jobs->control(m_follower->jobId(), paused ? QStringLiteral("resume") : QStringLiteral("pause"),
-                    [this](const QString& error) {
-                        if (!error.isEmpty()) m_status->setText(error);
-                        m_follower->poll();
-                    });
-}
+void SynthesisPanel::pause() { m_follower->togglePause(); }
 
 void SynthesisPanel::onLines(const QStringList& lines) {
     for (const QString& raw : lines) {
@@ -463,6 +502,7 @@ void SynthesisPanel::updateControls() {
     m_cancel->setEnabled(running && !m_starting);
     m_pause->setEnabled(running && !m_starting);
     m_stage->setEnabled(!running);
+    m_runAs->setEnabled(!running);
 }
 
 }  // namespace matrix::ui

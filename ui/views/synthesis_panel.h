@@ -1,8 +1,9 @@
 // SynthesisPanel: the Synthesis dock. The M-TRACE synthesis pipeline (core/synth) as a table of stages with their
 // counts (units in, outputs, rejected with the reasons, pending), requests, cache hits, paid tokens and cost; a
 // form for the teacher endpoint, the seed examples (a dataset, a file, or tasks chosen in the task browser), the image
-// pool and the work limits. Run Stage starts `matrix synth run` as a job (core/jobs, through JobListModel like the
-// Training dock: its own process that keeps running when the window closes); the dock follows it from the project
+// pool with the local caption and embedding models, and the work limits. Run Stage starts `matrix synth run` as a
+// job (core/jobs, through JobListModel like the Training dock: its own process that keeps running when the window
+// closes) on this machine or on Slurm (RunAsForm, sbatch); the dock follows it from the project
 // (JobFollower: state, the log's lines, progress with ETA), pauses / continues it and cancels it (the stage stops
 // between units and carries on when run again), and reattaches to an unfinished synth job when the project opens.
 // Enter (or a double-click) on a count lists the items behind it with their status and reason and asks the main
@@ -31,6 +32,7 @@ namespace matrix::ui {
 class JobFollower;
 class JobListModel;
 class ProjectSession;
+class RunAsForm;
 class SynthPipelineModel;
 class SynthItemsModel;
 
@@ -51,6 +53,10 @@ public:
     void setStage(const QString& stage);
     void setSeedDataset(const QString& name);
     void setLimit(int n);
+    void setImagePool(const QString& dir);
+    // The images stage's local models (--caption-model DIR, --embeddings-model DIR or the endpoint's model name).
+    void setLocalModels(const QString& captionDir, const QString& embeddingsModel);
+    RunAsForm* runAsForm() const { return m_runAs; }
     // Seed examples: these tasks' texts (a selection in the task browser); empty: the dataset or file fields.
     void setSeedTasks(const QVector<qint64>& ids);
     QVector<qint64> seedTasks() const { return m_seedTasks; }
@@ -93,6 +99,8 @@ private:
     SynthItemsModel* m_items;
     QTableView *m_pipelineView, *m_itemsView;
     QLineEdit *m_dataset, *m_endpoint, *m_model, *m_pool, *m_embeddings, *m_seedFile;
+    QLineEdit *m_captionModel, *m_embeddingsModel;  // the images stage's local models (kept in the settings)
+    RunAsForm* m_runAs;                             // a job on this machine or a Slurm job
     QComboBox *m_stage, *m_seedDataset;
     QSpinBox *m_limit, *m_workers, *m_budget;
     QPushButton *m_start, *m_pause, *m_cancel, *m_clearSeeds;

@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/training/trainer.h"
+#include "ui/models/job_follower.h"
 #include "ui/models/job_list_model.h"
 #include "ui/models/project_session.h"
 #include "ui/models/run_rank_model.h"
@@ -464,11 +465,8 @@ void TrainingPanel::startTraining() {
 
 void TrainingPanel::pauseTraining() {
     if (m_followed != 0 && isTraining()) {
-        const bool paused = m_followedState == "paused";
-        m_progressText->setText(paused ? tr("continuing...") : tr("pausing..."));
-        m_jobs->control(m_followed, paused ? "resume" : "pause", [this](const QString& e) {
-            if (!e.isEmpty()) m_formError->setText(e);
-        });
+        const QString action = m_follower->togglePause();
+        if (!action.isEmpty()) m_progressText->setText(action == "resume" ? tr("continuing...") : tr("pausing..."));
         return;
     }
     if (m_worker) m_worker->pause();
@@ -477,10 +475,7 @@ void TrainingPanel::pauseTraining() {
 
 void TrainingPanel::cancelTraining() {
     if (m_followed != 0 && isTraining()) {
-        m_jobs->control(m_followed, "cancel", [this](const QString& e) {
-            if (!e.isEmpty()) m_formError->setText(e);
-        });
-        m_progressText->setText(tr("cancelling (the run checkpoints and stays resumable)..."));
+        if (m_follower->cancel()) m_progressText->setText(tr("cancelling (the run checkpoints and stays resumable)..."));
         return;
     }
     if (m_worker) m_worker->cancel();

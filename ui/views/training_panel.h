@@ -46,6 +46,7 @@ namespace matrix::ui {
 class JobFollower;
 class JobListModel;
 class ProjectSession;
+class RunAsForm;
 class RunRankModel;
 class TrainingCharts;
 class TrainingRunsModel;
@@ -166,14 +167,7 @@ private:
     QTableView* m_jobsView = nullptr;
     QTabWidget* m_lists = nullptr;  // Runs | Jobs
     QString m_binary;
-    QComboBox* m_runAs = nullptr;
-    QWidget* m_slurmForm = nullptr;
-    QSpinBox* m_slurmNodes = nullptr;
-    QSpinBox* m_slurmGpus = nullptr;
-    QSpinBox* m_slurmCpus = nullptr;
-    QLineEdit* m_slurmTime = nullptr;
-    QLineEdit* m_slurmPartition = nullptr;
-    QLineEdit* m_slurmAccount = nullptr;
+    RunAsForm* m_runAs = nullptr;  // where the run executes (shared with the Sample / Synthesis docks)
     JobFollower* m_follower = nullptr;  // the followed job's row and log (shared with the Sample / Synthesis docks)
     qint64 m_followed = 0;
     QString m_followedState;

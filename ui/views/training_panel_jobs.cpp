@@ -1,5 +1,5 @@
-// TrainingPanel, its jobs (see training_panel.h): the "Run as" form (this window, a job on this machine, a Slurm job
-// with nodes / GPUs per node / CPUs / time / partition / account), the `matrix train` arguments of a request (every
+// TrainingPanel, its jobs (see training_panel.h): the "Run as" form (RunAsForm: this window, a job on this machine,
+// a Slurm job with nodes / GPUs per node / CPUs / time / partition / account), the `matrix train` arguments of a request (every
 // config key as --set, so the job trains exactly what the form shows), launching through JobListModel, and following
 // a job from the store: its state, its log as the file grows, the run's metrics as the trainer writes them (charts),
 // progress and ETA from the trainer's step lines; an unfinished training job is reattached when the project opens.
@@ -32,6 +32,7 @@
 #include "ui/models/project_session.h"
 #include "ui/models/training_runs_model.h"
 #include "ui/views/training_charts.h"
+#include "ui/views/run_as_form.h"
 #include "ui/views/training_panel.h"
 #include "ui/workers/training_worker.h"
 
@@ -40,45 +41,11 @@ namespace matrix::ui {
 QString formatTrainingDuration(double s);
 
 QWidget* TrainingPanel::buildRunAs(QWidget* parent) {
-    auto* box = new QGroupBox(tr("Run as"), parent);
-    auto* f = new QFormLayout(box);
-    m_runAs = new QComboBox(box);
-    m_runAs->setObjectName("run_as");
-    m_runAs->addItem(tr("Job on this machine (keeps running when the window closes)"), "local");
-    m_runAs->addItem(tr("Slurm job"), "slurm");
-    m_runAs->addItem(tr("In this window (ends with it)"), "thread");
-    m_runAs->setToolTip(tr("A job is a `matrix train` process of its own; the panel follows it from the project"));
-    f->addRow(tr("Where"), m_runAs);
-    m_slurmForm = new QWidget(box);
-    auto* sf = new QFormLayout(m_slurmForm);
-    sf->setContentsMargins(0, 0, 0, 0);
-    auto spin = [&](QSpinBox*& sb, const char* name, int lo, int value) {
-        sb = new QSpinBox(m_slurmForm);
-        sb->setObjectName(name);
-        sb->setRange(lo, 4096);
-        sb->setValue(value);
-        return sb;
-    };
-    auto line = [&](QLineEdit*& le, const char* name, const QString& placeholder) {
-        le = new QLineEdit(m_slurmForm);
-        le->setObjectName(name);
-        le->setPlaceholderText(placeholder);
-        return le;
-    };
-    sf->addRow(tr("Nodes"), spin(m_slurmNodes, "slurm_nodes", 1, 1));
-    sf->addRow(tr("GPUs per node"), spin(m_slurmGpus, "slurm_gpus", 0, 0));
-    sf->addRow(tr("CPUs per task"), spin(m_slurmCpus, "slurm_cpus", 0, 0));
-    sf->addRow(tr("Time limit"), line(m_slurmTime, "slurm_time", tr("e.g. 04:00:00 (partition default)")));
-    sf->addRow(tr("Partition"), line(m_slurmPartition, "slurm_partition", tr("cluster default")));
-    sf->addRow(tr("Account"), line(m_slurmAccount, "slurm_account", tr("your default")));
-    f->addRow(m_slurmForm);
-    auto update = [this] { m_slurmForm->setVisible(runMode() == "slurm"); };
-    connect(m_runAs, qOverload<int>(&QComboBox::currentIndexChanged), this, update);
-    update();
+    m_runAs = new RunAsForm(QStringLiteral("training"), /*withThread=*/true, parent, /*columns=*/1);
     // Without a session (no project store to record jobs in) only the thread is possible.
-    m_runAs->setEnabled(false);
-    m_runAs->setCurrentIndex(m_runAs->findData("thread"));
-    return box;
+    m_runAs->modeBox()->setEnabled(false);
+    m_runAs->setMode(QStringLiteral("thread"));
+    return m_runAs;
 }
 
 void TrainingPanel::setSession(ProjectSession* session) {
@@ -110,16 +77,16 @@ void TrainingPanel::setSession(ProjectSession* session) {
     connect(m_follower, &JobFollower::linesRead, this, &TrainingPanel::onFollowedLines);
     connect(m_follower, &JobFollower::jobUpdated, this, &TrainingPanel::onFollowedUpdate);
     connect(m_follower, &JobFollower::ended, this, &TrainingPanel::onFollowedEnded);
-    m_runAs->setEnabled(true);
-    m_runAs->setCurrentIndex(m_runAs->findData("local"));
+    connect(m_follower, &JobFollower::controlled, this, [this](const QString&, const QString& error) {
+        if (!error.isEmpty()) m_formError->setText(error);
+    });
+    m_runAs->modeBox()->setEnabled(true);
+    m_runAs->setMode(QStringLiteral("local"));
 }
 
-void TrainingPanel::setRunMode(const QString& mode) {
-    const int i = m_runAs->findData(mode);
-    if (i >= 0) m_runAs->setCurrentIndex(i);
-}
+void TrainingPanel::setRunMode(const QString& mode) { m_runAs->setMode(mode); }
 
-QString TrainingPanel::runMode() const { return m_runAs->currentData().toString(); }
+QString TrainingPanel::runMode() const { return m_runAs->mode(); }
 
 int TrainingPanel::unfinishedJobs() const { return m_jobs ? m_jobs->unfinishedCount("train") : 0; }
 
@@ -165,13 +132,8 @@ void TrainingPanel::launchJob(const matrix::train::TrainRequest& request) {
     for (const QString& s : trainArguments(request)) req.argv.push_back(s.toStdString());
     req.db_path = m_session->path().toStdString();
     req.binary = binary.toStdString();
-    req.slurm = runMode() == "slurm";
-    req.slurm_options.nodes = m_slurmNodes->value();
-    req.slurm_options.gpus_per_node = m_slurmGpus->value();
-    req.slurm_options.cpus_per_task = m_slurmCpus->value();
-    req.slurm_options.time = m_slurmTime->text().trimmed().toStdString();
-    req.slurm_options.partition = m_slurmPartition->text().trimmed().toStdString();
-    req.slurm_options.account = m_slurmAccount->text().trimmed().toStdString();
+    m_runAs->fillRequest(&req);
+    if (req.slurm) m_runAs->remember();
     m_progressText->setText(req.slurm ? tr("submitting to Slurm...") : tr("starting the job..."));
     m_train->setEnabled(false);
     m_jobs->submit(req, [this](const jobs::Job* job, const QString& error) {
@@ -210,8 +172,7 @@ void TrainingPanel::onJobsUpdated() {
         followJob(j->id);
         m_log->appendPlainText(tr("Reattached to job %1 (%2), %3.")
                                    .arg(j->id)
-                                   .arg(j->backend == "slurm" ? tr("Slurm job %1").arg(QString::fromStdString(j->slurm_job_id))
-                                                              : tr("process %1 on %2").arg(j->pid).arg(QString::fromStdString(j->host)))
+                                   .arg(JobFollower::whereText(*j))
                                    .arg(QString::fromStdString(j->state)));
         return;  // newest first: the most recent unfinished one
     }
