@@ -118,19 +118,4 @@ void JobListModel::submit(const jobs::JobRequest& request,
                     });
 }
 
-void JobListModel::control(qint64 id, const QString& action, std::function<void(const QString& error)> done) {
-    if (!m_session || !m_session->isOpen()) return;
-    const std::string a = action.toStdString();
-    m_session->post(this,
-                    [id, a](store::Project& p) {
-                        if (a == "pause") return jobs::pause_job(p.db(), id);
-                        if (a == "resume") return jobs::resume_job(p.db(), id);
-                        return jobs::cancel_job(p.db(), id);
-                    },
-                    [this, done](Status st) {
-                        if (done) done(st.ok() ? QString() : QString::fromStdString(st.error().to_string()));
-                        refresh();
-                    });
-}
-
 }  // namespace matrix::ui

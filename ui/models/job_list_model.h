@@ -41,8 +41,6 @@ public:
 
     // `done` gets the job (or the error text) on the UI thread.
     void submit(const jobs::JobRequest& request, std::function<void(const jobs::Job*, const QString& error)> done);
-    // action: pause | resume | cancel
-    void control(qint64 id, const QString& action, std::function<void(const QString& error)> done = {});
 
 public slots:
     void refresh();
