@@ -121,7 +121,10 @@ private slots:
                 up.bind_all(extra.dump(), item.id);
                 check(up.run());
             }
-            check(db.exec("ALTER TABLE tasks DROP COLUMN prompt_is_query; PRAGMA user_version = 12;"));
+            // Every later migration's change is undone too, so opening re-applies 13 onwards cleanly
+            // (14: run_ranks.heartbeat_every_s).
+            check(db.exec("ALTER TABLE tasks DROP COLUMN prompt_is_query; "
+                          "ALTER TABLE run_ranks DROP COLUMN heartbeat_every_s; PRAGMA user_version = 12;"));
             old_bytes = must(db.query_int64("SELECT sum(length(extra)) FROM tasks"));
             QCOMPARE(must(db.query_int64("SELECT count(*) FROM tasks WHERE prompt_text=query")), int64_t(229));
         }
