@@ -67,6 +67,23 @@ install_deps() {
   local rc=0
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" || rc=$?
   if ((made_policy)); then $sudo rm -f "$policy"; fi
+  # On a systemd host the new units are still enabled for the next boot. The tests start their own daemons and never
+  # use these services, so the ones this run installed are disabled again; a service the machine already had is
+  # left as it was.
+  if ((made_policy)) && [ -d /run/systemd/system ]; then
+    local unit
+    for p in "${missing[@]}"; do
+      case $p in
+        mariadb-server) set -- mariadb ;;
+        slurm-wlm) set -- slurmctld slurmd ;;
+        slurmdbd | munge | slurmctld | slurmd) set -- "$p" ;;
+        *) set -- ;;
+      esac
+      for unit in "$@"; do
+        $sudo systemctl disable "$unit" > /dev/null 2>&1 && echo "setup: disabled the $unit service (installed for the tests only)"
+      done
+    done
+  fi
   return $rc
 }
 
