@@ -22,6 +22,7 @@
 #include "tests/support/local_http_server.h"
 
 using namespace matrix;
+using matrix::testing::quiet_blas;
 using matrix::testing::run_matrix;
 using nlohmann::json;
 
@@ -32,13 +33,6 @@ const QString k_agentx = QStringLiteral(MATRIX_SOURCE_DIR "/tests/data/bench/age
 
 // OpenBLAS's own threads busy-wait against each other on a small shared machine; one thread is what the
 // tiny model needs (the figures in bench/results/eval.md say the same).
-QProcessEnvironment quiet_blas() {
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("OPENBLAS_NUM_THREADS", "1");
-    env.insert("OMP_NUM_THREADS", "1");
-    return env;
-}
-
 int64_t last_run_id(const QByteArray& out) {
     const QList<QByteArray> lines = out.trimmed().split('\n');
     if (lines.isEmpty() || !lines.last().startsWith("run ")) return -1;

@@ -21,6 +21,7 @@
 #include "tests/support/jobs_project.h"
 
 using namespace matrix;
+using matrix::testing::quiet_blas;
 using matrix::testing::run_matrix;
 
 namespace {
@@ -43,13 +44,6 @@ std::pair<std::string, int64_t> state_and_parent(int64_t pid) {
     int64_t ppid = 0;
     rest >> state >> ppid;
     return {state, ppid};
-}
-
-QProcessEnvironment quiet_blas() {
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("OPENBLAS_NUM_THREADS", "1");
-    env.insert("OMP_NUM_THREADS", "1");
-    return env;
 }
 
 int64_t job_id_from(const QByteArray& out) {

@@ -14,16 +14,10 @@
 #include "tests/support/jobs_project.h"
 
 using namespace matrix;
+using matrix::testing::quiet_blas;
 using matrix::testing::run_matrix;
 
 namespace {
-
-QProcessEnvironment quiet_blas() {
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("OPENBLAS_NUM_THREADS", "1");
-    env.insert("OMP_NUM_THREADS", "1");
-    return env;
-}
 
 std::string read_file(const std::string& path) {
     std::ifstream f(path);

@@ -15,18 +15,7 @@ dir=${2:-}
 acct="$dir/acct"
 PATH=$PATH:/usr/sbin
 
-stop_pidfile() {
-    f=$1
-    [ -s "$f" ] || return 0
-    pid=$(cat "$f")
-    if kill -0 "$pid" 2>/dev/null; then
-        kill "$pid" 2>/dev/null
-        i=0
-        while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-        kill -9 "$pid" 2>/dev/null
-    fi
-    rm -f "$f"
-}
+. "$(dirname "$0")/pidfile.sh"
 
 if [ "$action" = stop ]; then
     stop_pidfile "$acct/slurmdbd.pid"

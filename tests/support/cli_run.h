@@ -31,4 +31,13 @@ inline CliRun run_matrix(const QStringList& args,
     return {normal ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
 }
 
+// The environment for a child `matrix` that trains or generates: one BLAS / OpenMP thread, so tests running side by
+// side on a small machine do not oversubscribe its cores.
+inline QProcessEnvironment quiet_blas() {
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("OPENBLAS_NUM_THREADS", "1");
+    env.insert("OMP_NUM_THREADS", "1");
+    return env;
+}
+
 }  // namespace matrix::testing
