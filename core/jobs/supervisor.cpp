@@ -105,6 +105,9 @@ int supervise_job(const std::string& db_path, int64_t job_id, const SuperviseOpt
     std::cout << "[job " << job_id << " on " << host_name() << ", supervisor " << me << "] " << job.command_line()
               << std::endl;
 
+    // The command learns it runs as this job (store::RunRepo::create links the run it creates to the job's row).
+    setenv("MATRIX_JOB_ID", std::to_string(job_id).c_str(), 1);
+    setenv("MATRIX_JOB_DB", db_path.c_str(), 1);
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);

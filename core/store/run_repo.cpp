@@ -1,6 +1,7 @@
 // Run rows, metric series, checkpoints, snapshots and results (see run_repo.h).
 #include "core/store/run_repo.h"
 
+#include <cstdlib>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -45,14 +46,38 @@ Checkpoint read_checkpoint(const Statement& st) {
 }
 }  // namespace
 
+namespace {
+// The job this process runs as, when it writes to that job's project (see RunRepo::create); 0 otherwise.
+int64_t job_of_this_process(const std::string& db_path) {
+    const char* id = std::getenv("MATRIX_JOB_ID");
+    const char* db = std::getenv("MATRIX_JOB_DB");
+    if (!id || !db || !*id || !*db || db_path.empty()) return 0;
+    std::error_code ec;
+    if (!std::filesystem::equivalent(db, db_path, ec) || ec) return 0;
+    char* end = nullptr;
+    const long long v = std::strtoll(id, &end, 10);
+    return end && *end == '\0' && v > 0 ? int64_t(v) : 0;
+}
+}  // namespace
+
 Result<int64_t> RunRepo::create(const Run& r) {
+    Transaction tx(m_db);
+    MATRIX_CHECK(tx.begin_status());
     MATRIX_TRY(Statement st, m_db.prepare("INSERT INTO runs(kind, name, status, config, dataset_id, benchmark, "
                                           "model_path, adapter_path, parent_run_id, log, summary) "
                                           "VALUES(?,?,?,?,?,?,?,?,?,?,?)"));
     st.bind_all(r.kind, r.name, r.status, r.config, r.dataset_id, r.benchmark, r.model_path, r.adapter_path,
                 r.parent_run_id, r.log, r.summary);
     if (auto s = st.run(); !s.ok()) return s.error().within("creating run '" + r.name + "'");
-    return m_db.last_insert_rowid();
+    const int64_t id = m_db.last_insert_rowid();
+    if (const int64_t job = job_of_this_process(m_db.path())) {
+        MATRIX_TRY(Statement link, m_db.prepare("UPDATE jobs SET run_id=? WHERE id=? AND run_id IS NULL"));
+        link.bind_all(id, job);
+        if (auto s = link.run(); !s.ok()) return s.error().within("linking run " + std::to_string(id) + " to job " +
+                                                                   std::to_string(job));
+    }
+    MATRIX_CHECK(tx.commit());
+    return id;
 }
 
 Result<std::optional<Run>> RunRepo::get(int64_t id) {

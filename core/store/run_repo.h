@@ -69,6 +69,10 @@ class RunRepo {
 public:
     explicit RunRepo(Database& db) : m_db(db) {}
 
+    // Inserts the run. In a process that runs as a job (the job supervisor, core/jobs/supervisor.h, sets
+    // MATRIX_JOB_ID and MATRIX_JOB_DB in its command's environment) writing to that job's project, the job's row
+    // gets the new run's id in the same transaction (when it has none yet): the link exists before any rank of the
+    // run reports, so a job paused at once still shows its run's ranks as paused, not lost.
     Result<int64_t> create(const Run& r);
     Result<std::optional<Run>> get(int64_t id);
     Result<std::vector<Run>> list(const std::optional<std::string>& kind = std::nullopt);  // newest first

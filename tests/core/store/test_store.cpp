@@ -1,10 +1,12 @@
 // Tests for core/store: connection/transaction RAII, datasets, tasks with paged filtered queries, full-text
 // search, trajectories, pairs with edit history and undo/redo, runs and metrics, stats. In-memory databases.
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <nlohmann/json.hpp>
 
 #include "core/conversation/steps.h"
+#include "core/jobs/job_repo.h"
 #include "core/store/database.h"
 #include "core/store/dataset_repo.h"
 #include "core/store/fts.h"
@@ -437,6 +439,46 @@ private slots:
         must(prov.link("run", id, "checkpoint", 1, "produced"));
         QCOMPARE(must(prov.from("run", id)).size(), size_t(2));
         QCOMPARE(must(prov.to("dataset", f.d1)).size(), size_t(1));
+    }
+
+    // A process running as a job (MATRIX_JOB_ID / MATRIX_JOB_DB, set by the job supervisor) links the run it creates
+    // to the job's row in the same transaction; not in another project, not over a run the job already names, not
+    // outside a job.
+    void run_created_in_a_job_links_to_it() {
+        QTemporaryDir dir;
+        const std::string db = dir.filePath("jobs.matrix").toStdString();
+        Project p = must(Project::open(db));
+        jobs::JobRepo jobs(p.db());
+        jobs::Job j;
+        j.kind = "eval";
+        j.argv = {"eval", "run", "--db", db};
+        j.log_path = dir.filePath("job.log").toStdString();
+        const int64_t job = must(jobs.create(j));
+        const int64_t other = must(jobs.create(j));
+        RunRepo runs(p.db());
+        Run r;
+        r.kind = "eval";
+        r.name = "plain";
+        const int64_t outside = must(runs.create(r));  // no job in the environment
+        QVERIFY(!must(jobs.get(job))->run_id);
+
+        qputenv("MATRIX_JOB_ID", QByteArray::number(qint64(job)));
+        qputenv("MATRIX_JOB_DB", dir.filePath("elsewhere.matrix").toUtf8());
+        must(runs.create(r));  // another project's job
+        QVERIFY(!must(jobs.get(job))->run_id);
+        // The same file by another spelling is the same project.
+        qputenv("MATRIX_JOB_DB", (dir.path() + "/./jobs.matrix").toUtf8());
+        const int64_t first = must(runs.create(r));
+        QCOMPARE(must(jobs.get(job))->run_id.value_or(0), first);
+        QVERIFY(first != outside);
+        must(runs.create(r));  // a second run of the same job does not take the link over
+        QCOMPARE(must(jobs.get(job))->run_id.value_or(0), first);
+        QVERIFY(!must(jobs.get(other))->run_id);
+        qputenv("MATRIX_JOB_ID", "12x");  // not a number: no link, no error
+        QVERIFY(runs.create(r).ok());
+        QVERIFY(!must(jobs.get(other))->run_id);
+        qunsetenv("MATRIX_JOB_ID");
+        qunsetenv("MATRIX_JOB_DB");
     }
 
     void stats_counts() {

@@ -2,7 +2,8 @@
 // on the tiny fixture, with a 0.2 s heartbeat (MATRIX_RANK_HEARTBEAT_S; lost after 10 silent intervals = 2 s) and
 // its step 2 held for 3 s by the test hook MATRIX_TEST_HOLD_STEP (a step longer than the lost threshold, as a big CPU
 // batch or DPO's reference precompute would be), shows its rank as running all through the step; after kill -9 the
-// rank stays running until the threshold has passed since its last beat, then shows lost. A job paused with SIGSTOP
+// rank stays running until the threshold has passed since its last beat, then shows lost. The job's row names its run
+// from the moment the run exists. A job paused with SIGSTOP
 // (`matrix jobs pause`) shows its rank paused however long it stays paused, and running again once resumed. The
 // thread itself: beats every interval on its own connection, never touches a final state, stops on stop().
 #include <signal.h>
@@ -191,6 +192,29 @@ private slots:
         args << "--set" << "log_every=1";
         auto r = testing::run_matrix(args, train_env(QString::fromStdString(hold)));
         QVERIFY2(r.code == 0, r.err.constData());
+        // The job names its run as soon as the run exists (the command links it as it creates it), not only once the
+        // supervisor has read the run id in the log: a job paused at that moment (its supervisor stopped with it)
+        // still shows its ranks paused, not lost.
+        {
+            QElapsedTimer t;
+            t.start();
+            bool seen = false;
+            while (!seen && t.elapsed() < 120000) {
+                auto p = store::Project::open(db);
+                QVERIFY(p.ok());
+                auto st = p->db().prepare("SELECT runs.id, jobs.run_id FROM runs LEFT JOIN jobs ON jobs.id=1");
+                QVERIFY(st.ok());
+                auto row = st->step();
+                QVERIFY(row.ok());
+                if (*row) {
+                    seen = true;
+                    QVERIFY2(!st->column_is_null(1), "the run exists but its job does not name it");
+                    QCOMPARE(st->column_int64(1), st->column_int64(0));
+                }
+                if (!seen) QTest::qWait(5);
+            }
+            QVERIFY(seen);
+        }
         QVERIFY(wait_for_file(hold + ".held", 120));
         auto job = testing::wait_job(db, 1, [](const jobs::Job& j) { return j.run_id.has_value(); }, 30);
         QVERIFY2(job && job->run_id, "the job never recorded its run");
