@@ -1,4 +1,4 @@
-// The Sample and Synthesis docks' Slurm jobs against a real Slurm: the one-node cluster tests/slurm/slurm_cluster.sh
+// The Sample, Synthesis and Evaluate docks' Slurm jobs against a real Slurm: the one-node cluster tests/slurm/slurm_cluster.sh
 // starts on this machine as the CTest fixture "slurm" (SLURM_CONF points at it; see tests/app/test_slurm_jobs.cpp).
 // From each dock, "Run as: Slurm job" with the dock's Slurm form submits through the shared launcher (sbatch):
 //   - Sample: `matrix sample run` on the GUI fixture project (tiny model, a verifier on 127.0.0.1) runs to its end;
@@ -7,7 +7,9 @@
 //   - Synthesis: a queries stage against a scripted teacher on 127.0.0.1 that holds the second round; the dock pauses
 //     the job (scontrol suspend: Slurm says SUSPENDED, the row paused) and continues it, then the stage finishes
 //     and the dock shows the job's exact final counts; a second stage run is cancelled from the dock (scancel: the
-//     row cancelled, Slurm CANCELLED).
+//     row cancelled, Slurm CANCELLED);
+//   - Evaluate: a gold step-mode GTA run on 12 items runs to its end; the dock shows 12/12 items at 100% accuracy,
+//     the run is finished, the job's row says backend slurm / finished and names the run, Slurm says COMPLETED.
 #include <QPlainTextEdit>
 #include <QSettings>
 #include <QSignalSpy>
@@ -20,10 +22,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/eval/bench_store.h"
+#include "core/eval/gta_loader.h"
 #include "core/jobs/job_control.h"
 #include "core/jobs/process.h"
 #include "core/jobs/slurm.h"
 #include "core/store/project.h"
+#include "core/store/run_repo.h"
 #include "tests/support/cli_run.h"
 #include "tests/support/jobs_project.h"
 #include "tests/support/local_http_server.h"
@@ -31,6 +36,7 @@
 #include "ui/models/job_list_model.h"
 #include "ui/models/project_session.h"
 #include "ui/models/synth_pipeline_model.h"
+#include "ui/views/evaluate_panel.h"
 #include "ui/views/run_as_form.h"
 #include "ui/views/sample_panel.h"
 #include "ui/views/synthesis_panel.h"
@@ -209,6 +215,56 @@ private slots:
         // The job list shows where it ran.
         QTRY_COMPARE_WITH_TIMEOUT(panel.jobsModel()->index(0, JobListModel::Where).data().toString(),
                                   QString("Slurm %1").arg(QString::fromStdString(j.slurm_job_id)), 5000);
+    }
+
+    void evaluate_dock_runs_a_slurm_job() {
+        const QString db = m_dir.filePath("eval.matrix");
+        {
+            auto project = must(store::Project::open(db.toStdString()));
+            auto gta = must(eval::load_gta(std::string(MATRIX_SHARED_DIR) + "/data/gta/dataset.json"));
+            must(eval::store_benchmark(project, gta));
+        }
+        ProjectSession session;
+        QSignalSpy opened(&session, &ProjectSession::opened);
+        session.open(db);
+        QVERIFY(opened.wait(10000));
+        EvaluatePanel panel(&session);
+        panel.setMatrixBinary(testing::matrix_binary());
+        QSignalSpy refreshed(&panel, &EvaluatePanel::refreshed);
+        panel.refresh();
+        QVERIFY(refreshed.wait(10000));
+        panel.setBenchmark("gta");
+        panel.setMode("step");
+        panel.setController("gold");
+        panel.setLimit(12);
+        panel.setWorkers(1);
+        slurmForm(panel.runAsForm());
+        QSignalSpy finished(&panel, &EvaluatePanel::runFinished);
+        panel.start();
+        QCOMPARE(panel.progressText(), QString("Submitting an evaluation job to Slurm..."));
+        QVERIFY(finished.wait(600000));
+        const qint64 runId = finished.first().at(0).toLongLong();
+        QVERIFY(panel.followedJob() > 0);
+        const jobs::Job j = job_row(db, panel.followedJob());
+        QVERIFY2(finished.first().at(1).toString() == "finished", qPrintable(QString::fromStdString(read_file(j.log_path))));
+        QVERIFY(runId > 0);
+        QVERIFY2(panel.progressText().startsWith(QString("Run #%1: 12/12 items \u00b7 accuracy so far 100.0%").arg(runId)),
+                 qPrintable(panel.progressText()));
+        auto project = must(store::Project::open(db.toStdString()));
+        QCOMPARE(must(store::RunRepo(project.db()).get(runId))->status, std::string("finished"));
+        QCOMPARE(must(store::RunRepo(project.db()).results(runId)).size(), size_t(12));
+
+        QCOMPARE(j.kind, std::string("eval"));
+        QCOMPARE(j.backend, std::string("slurm"));
+        QCOMPARE(j.state, std::string("finished"));
+        QCOMPARE(j.exit_code.value_or(-1), 0);
+        QCOMPARE(j.slurm.partition, std::string("debug"));
+        QCOMPARE(j.argv.at(0) + " " + j.argv.at(1), std::string("eval run"));
+        QCOMPARE(j.run_id.value_or(0), int64_t(runId));
+        QCOMPARE(slurm_final(j.slurm_job_id), std::string("COMPLETED"));
+        const std::string script = read_file(j.log_path + ".sbatch");
+        QVERIFY2(script.find("#SBATCH --job-name=matrix-eval-" + std::to_string(j.id) + "\n") != std::string::npos,
+                 script.c_str());
     }
 
     void synthesis_dock_pauses_continues_and_cancels_a_slurm_job() {

@@ -1,8 +1,11 @@
-// The Evaluate dock: the arguments it gives `matrix eval`, a gold step-mode run started from the panel as a
-// separate process and followed to its end (progress, live accuracy, runFinished), resume of a paused run,
-// reattaching to a `matrix eval` process started elsewhere (as after reopening the window), and the panel
-// rendered to PNG ($MATRIX_SCREENSHOT_DIR keeps it).
+// The Evaluate dock: the arguments it gives `matrix eval`, a gold step-mode run started from the panel as a job (a
+// process of its own, core/jobs) and followed to its end (progress, live accuracy, runFinished, the job's row), resume
+// of a paused run as a job, reattaching to an evaluation job started before (as after reopening the window) and
+// pausing (the job's processes stopped: no item finishes), continuing and cancelling it (a resumable run), reattaching
+// to a `matrix eval` process started by hand, and the panel rendered to PNG ($MATRIX_SCREENSHOT_DIR keeps it). The
+// same dock's Slurm job: tests/ui/test_dock_slurm_jobs.cpp.
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -12,10 +15,12 @@
 #include "core/eval/bench_store.h"
 #include "core/eval/gta_loader.h"
 #include "core/eval/eval_run.h"
+#include "core/jobs/job_control.h"
 #include "core/store/project.h"
 #include "core/store/run_repo.h"
 #include "core/store/trajectory_repo.h"
 #include "tests/support/cli_run.h"
+#include "ui/models/job_list_model.h"
 #include "ui/models/project_session.h"
 #include "ui/views/evaluate_panel.h"
 
@@ -25,6 +30,33 @@ using namespace matrix::ui;
 namespace {
 const std::string kGta = std::string(MATRIX_SHARED_DIR) + "/data/gta/dataset.json";
 const QString k_model = QStringLiteral(MATRIX_SHARED_DIR "/fixtures/qwen2vl-tiny/tiny-qwen2vl");
+
+jobs::Job job_row(const QString& db, int64_t id) {
+    auto p = store::Project::open(db.toStdString());
+    if (!p.ok()) qFatal("%s", p.error().to_string().c_str());
+    auto j = jobs::JobRepo(p->db()).get(id);
+    if (!j.ok() || !*j) qFatal("no job %lld", (long long)id);
+    return **j;
+}
+
+int items_done(const QString& db, int64_t run) {
+    auto p = store::Project::open(db.toStdString());
+    if (!p.ok()) return -1;
+    auto list = eval::eval_run_statuses(p->db());
+    if (!list.ok()) return -1;
+    for (const auto& s : *list)
+        if (s.run_id == run) return s.done;
+    return -1;
+}
+
+// The state letter of /proc/PID/stat (R, S, T for stopped, ...).
+char process_state(qint64 pid) {
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly)) return '?';
+    const QByteArray t = f.readAll();
+    const int close = t.lastIndexOf(')');
+    return close > 0 && close + 2 < t.size() ? t.at(close + 2) : '?';
+}
 }  // namespace
 
 class TestEvaluatePanel : public QObject {
@@ -41,6 +73,7 @@ class TestEvaluatePanel : public QObject {
 private slots:
     void initTestCase() {
         QVERIFY(m_dir.isValid());
+        qputenv("OPENBLAS_NUM_THREADS", "1");  // the jobs inherit it
         m_db = m_dir.path() + "/eval.matrix";
         auto project = store::Project::open(m_db.toStdString());
         QVERIFY(project.ok());
@@ -78,6 +111,16 @@ private slots:
         QVERIFY2(panel.progressText().contains("40/40 items"), qPrintable(panel.progressText()));
         QVERIFY2(panel.progressText().contains("accuracy so far 100.0%"), qPrintable(panel.progressText()));
         QVERIFY(!panel.isRunning());
+        // It ran as a job on this machine: the job's row names the run and its end.
+        QVERIFY(panel.followedJob() > 0);
+        const jobs::Job j = job_row(m_db, panel.followedJob());
+        QCOMPARE(j.kind, std::string("eval"));
+        QCOMPARE(j.backend, std::string("local"));
+        QCOMPARE(j.state, std::string("finished"));
+        QCOMPARE(j.exit_code.value_or(-1), 0);
+        QCOMPARE(j.run_id.value_or(0), int64_t(runId));
+        QCOMPARE(j.argv.at(0) + " " + j.argv.at(1), std::string("eval run"));
+        QTRY_COMPARE_WITH_TIMEOUT(panel.unfinishedJobs(), 0, 5000);
         auto project = store::Project::open(m_db.toStdString());
         auto run = store::RunRepo(project->db()).get(runId);
         QCOMPARE((*run)->status, std::string("finished"));
@@ -135,6 +178,73 @@ private slots:
         QCOMPARE(finished.first().at(0).toLongLong(), qint64(runId));
         QCOMPARE(finished.first().at(1).toString(), QStringLiteral("finished"));
         QVERIFY2(panel.progressText().contains("25/25 items"), qPrintable(panel.progressText()));
+        const jobs::Job j = job_row(m_db, panel.followedJob());
+        QCOMPARE(j.argv.at(0) + " " + j.argv.at(1), std::string("eval resume"));
+        QCOMPARE(j.run_id.value_or(0), int64_t(runId));
+        QCOMPARE(j.state, std::string("finished"));
+    }
+
+    // An evaluation job started before this panel existed (`matrix eval submit`, or the window that started it was
+    // closed): the panel reattaches to it when the project opens, pauses it (its processes stopped: no item finishes
+    // while paused), continues it, and cancels it; the run ends cancelled and is offered for Resume.
+    void reattaches_pauses_continues_and_cancels_a_job() {
+        jobs::JobRequest req;
+        req.kind = "eval";
+        for (const QString& a : QStringList{"eval", "run", "--db", m_db, "--benchmark", "gta", "--mode", "e2e", "--model",
+                                            k_model, "--limit", "40", "--name", "held", "--set", "max_steps=3", "--set",
+                                            "max_new_tokens=6", "--set", "greedy=true", "--set",
+                                            "work_dir=" + m_dir.path() + "/runs-job"})
+            req.argv.push_back(a.toStdString());
+        req.db_path = m_db.toStdString();
+        req.binary = matrix::testing::matrix_binary().toStdString();
+        int64_t jobId = 0;
+        {
+            auto project = store::Project::open(m_db.toStdString());
+            QVERIFY(project.ok());
+            auto j = jobs::submit_job(project->db(), req);
+            QVERIFY2(j.ok(), j.ok() ? "" : j.error().to_string().c_str());
+            jobId = j->id;
+        }
+        ProjectSession session;
+        openSession(session);
+        EvaluatePanel panel(&session);
+        panel.setMatrixBinary(matrix::testing::matrix_binary());
+        panel.refresh();
+        QTRY_COMPARE_WITH_TIMEOUT(panel.followedJob(), qint64(jobId), 10000);
+        QVERIFY(panel.isRunning());
+        QTRY_COMPARE_WITH_TIMEOUT(panel.unfinishedJobs(), 1, 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(panel.progressText().contains(QRegularExpression("#\\d+: [1-9]\\d*/40 items")), 120000);
+        const int64_t runId = job_row(m_db, jobId).run_id.value_or(0);
+        QVERIFY(runId > 0);
+        QCOMPARE(panel.currentRunId(), qint64(runId));
+
+        panel.pause();
+        QTRY_COMPARE_WITH_TIMEOUT(job_row(m_db, jobId).state, std::string("paused"), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(panel.progressText().contains("paused"), 5000);
+        const qint64 pid = job_row(m_db, jobId).pid;
+        QCOMPARE(process_state(pid), 'T');
+        const int before = items_done(m_db, runId);
+        QTest::qWait(1500);
+        QCOMPARE(items_done(m_db, runId), before);
+        QVERIFY(panel.isRunning());
+
+        panel.pause();  // Continue
+        QTRY_COMPARE_WITH_TIMEOUT(job_row(m_db, jobId).state, std::string("running"), 5000);
+        QVERIFY(process_state(pid) != 'T');
+        QTRY_VERIFY_WITH_TIMEOUT(items_done(m_db, runId) > before, 60000);
+
+        QSignalSpy finished(&panel, &EvaluatePanel::runFinished);
+        panel.cancel();
+        QVERIFY(finished.wait(60000));
+        QCOMPARE(finished.first().at(0).toLongLong(), qint64(runId));
+        QCOMPARE(finished.first().at(1).toString(), QStringLiteral("cancelled"));
+        const jobs::Job j = job_row(m_db, jobId);
+        QCOMPARE(j.state, std::string("cancelled"));
+        const int done = items_done(m_db, runId);
+        QVERIFY2(done > before && done < 40, qPrintable(QString::number(done)));
+        QVERIFY(!panel.isRunning());
+        QTRY_COMPARE_WITH_TIMEOUT(panel.resumableRunId(), qint64(runId), 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(panel.unfinishedJobs(), 0, 5000);
     }
 
     void reattaches_to_a_running_process() {
@@ -160,6 +270,8 @@ private slots:
         panel.refresh();
         QVERIFY(refreshed.wait(10000));
         QVERIFY(panel.isRunning());  // following the other process
+        QCOMPARE(panel.followedJob(), qint64(0));  // not a job
+        QCOMPARE(panel.unfinishedJobs(), 1);       // the close dialog counts it
         QSignalSpy finished(&panel, &EvaluatePanel::runFinished);
         QSignalSpy follow(&panel, &EvaluatePanel::followItem);
         QVERIFY(finished.wait(300000));

@@ -1,40 +1,38 @@
-// EvaluatePanel implementation (see evaluate_panel.h). The `matrix eval` process is started detached (its output
-// goes to a log file beside the project's runs), so closing the window leaves it running; the panel follows it by
-// polling the store (live/done, live/accuracy) and the log file, and by checking that the process still lives.
+// EvaluatePanel implementation (see evaluate_panel.h). `matrix eval` runs as a job (core/jobs: detached here or on
+// Slurm, its output in the job's log), so closing the window leaves it running; the panel follows the job
+// (JobFollower) and reads the run's progress from the store (eval_run_statuses: done, live accuracy, current item).
 #include "ui/views/evaluate_panel.h"
 
 #include <QCheckBox>
-#include <QCoreApplication>
 #include <QDateTime>
-#include <QDir>
 #include <QFile>
-#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
-#include <QProcess>
 #include <QProgressBar>
-#include <QRegularExpression>
 #include <QStandardItemModel>
 #include <QPushButton>
-#include <QCheckBox>
 #include <QComboBox>
 #include <QSpinBox>
-#include <QStandardPaths>
 #include <QTimer>
 #include <QVBoxLayout>
+
+#include <set>
 
 #include <csignal>
 #include <signal.h>
 
-#include "core/agent/agent_job.h"
 #include "core/eval/eval_run.h"
+#include "core/jobs/job_repo.h"
 #include "core/store/dataset_repo.h"
 #include "core/store/run_repo.h"
+#include "ui/models/job_follower.h"
+#include "ui/models/job_list_model.h"
 #include "ui/models/project_session.h"
+#include "ui/views/run_as_form.h"
 
 namespace matrix::ui {
 
@@ -44,6 +42,7 @@ struct PanelInfo {
     QVector<QPair<QString, QString>> datasets;  // name, kind
     QVector<QPair<QString, QString>> adapters;  // label, folder
     std::vector<eval::EvalRunStatus> statuses;
+    std::set<int64_t> jobRuns;  // runs that an unfinished job runs (followed as jobs, not as hand-started processes)
     QString error;
 };
 
@@ -73,6 +72,9 @@ PanelInfo loadPanelInfo(store::Project& p) {
     }
     auto st = eval::eval_run_statuses(p.db());
     if (st) info.statuses = *st;
+    if (auto unfinished = jobs::JobRepo(p.db()).list(/*unfinished_only=*/true); unfinished.ok())
+        for (const auto& j : *unfinished)
+            if (j.run_id) info.jobRuns.insert(*j.run_id);
     return info;
 }
 
@@ -88,11 +90,17 @@ bool processAlive(qint64 pid) {
 
 double nowS() { return QDateTime::currentMSecsSinceEpoch() / 1000.0; }
 
+bool finalRunStatus(const std::string& s) { return s == "finished" || s == "cancelled" || s == "paused" || s == "failed"; }
+
 }  // namespace
 
-EvaluatePanel::EvaluatePanel(ProjectSession* session, QWidget* parent) : QWidget(parent), m_session(session) {
-    const QString beside = QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("matrix"));
-    m_binary = QFileInfo::exists(beside) ? beside : QStandardPaths::findExecutable(QStringLiteral("matrix"));
+EvaluatePanel::EvaluatePanel(ProjectSession* session, QWidget* parent)
+    : QWidget(parent),
+      m_session(session),
+      m_binary(JobFollower::matrixBinary()),
+      m_jobs(new JobListModel(session, this)),
+      m_follower(new JobFollower(session, this)),
+      m_runAs(new RunAsForm(QStringLiteral("evaluate"), /*withThread=*/false, this, /*columns=*/2)) {
 
     auto* form = new QFormLayout;
     m_benchmark = new QComboBox;
@@ -150,11 +158,14 @@ EvaluatePanel::EvaluatePanel(ProjectSession* session, QWidget* parent) : QWidget
     auto* settings = new QGroupBox(tr("Evaluation run"));
     settings->setLayout(form);
 
-    m_start = new QPushButton(tr("Start"));
-    m_start->setToolTip(tr("Run the evaluation as a separate matrix eval process (it goes on if the window closes)"));
-    m_pause = new QPushButton(tr("Pause"));
-    m_cancel = new QPushButton(tr("Cancel"));
-    m_resume = new QPushButton(tr("Resume"));
+    m_start = new QPushButton(tr("&Start"));
+    m_start->setToolTip(tr("Run the evaluation as a job: a matrix eval process of its own, here or on Slurm (it goes "
+                           "on if the window closes)"));
+    m_pause = new QPushButton(tr("&Pause"));
+    m_pause->setToolTip(tr("Stop the evaluation job where it is (Continue carries it on)"));
+    m_cancel = new QPushButton(tr("&Cancel"));
+    m_cancel->setToolTip(tr("Stop the run as cancelled: every finished item is kept and Resume carries it on"));
+    m_resume = new QPushButton(tr("&Resume"));
     auto* buttons = new QHBoxLayout;
     for (auto* b : {m_start, m_pause, m_cancel, m_resume}) buttons->addWidget(b);
     m_progress = new QProgressBar;
@@ -176,8 +187,12 @@ EvaluatePanel::EvaluatePanel(ProjectSession* session, QWidget* parent) : QWidget
     pv->addWidget(m_follow);
     pv->addWidget(m_log, 1);
 
+    auto* left = new QVBoxLayout;
+    left->addWidget(settings);
+    left->addWidget(m_runAs);
+    left->addStretch();
     auto* layout = new QHBoxLayout(this);
-    layout->addWidget(settings, 2);
+    layout->addLayout(left, 2);
     layout->addWidget(progressBox, 3);
 
     m_poll = new QTimer(this);
@@ -195,11 +210,46 @@ EvaluatePanel::EvaluatePanel(ProjectSession* session, QWidget* parent) : QWidget
         updateControllerFields();
         refresh();
     });
+    connect(m_follower, &JobFollower::linesRead, this, [this](const QStringList& lines) {
+        for (const QString& line : lines) m_log->appendPlainText(line);
+    });
+    connect(m_follower, &JobFollower::jobUpdated, this, [this](const jobs::Job& j) {
+        m_pause->setText(j.state == "paused" ? tr("C&ontinue") : tr("&Pause"));
+        if (j.run_id && m_runId == 0) m_runId = *j.run_id;
+        if (j.state == "queued") m_status->setText(tr("Job %1 queued (%2)").arg(j.id).arg(JobFollower::whereText(j)));
+        else if (j.state == "paused") m_status->setText(tr("Job %1 paused (Continue carries it on)").arg(j.id));
+        else if (!j.is_final() && m_runId > 0) readProgress(false);
+        updateControls();
+    });
+    connect(m_follower, &JobFollower::ended, this, &EvaluatePanel::onJobEnded);
+    connect(m_follower, &JobFollower::controlled, this, [this](const QString& action, const QString& error) {
+        if (!error.isEmpty()) m_status->setText(action == "cancel" ? tr("Cancel failed: %1").arg(error) : error);
+    });
+    // Reattach: the first job list after a project opens names an unfinished evaluation job started before (by this
+    // window before it closed, another window, or `matrix eval submit`).
+    connect(m_jobs, &JobListModel::jobsUpdated, this, [this] {
+        if (m_reattachChecked || !m_jobs->loaded()) return;
+        m_reattachChecked = true;
+        if (isRunning()) return;
+        if (const jobs::Job* j = m_jobs->newestUnfinished(QStringLiteral("eval"))) {
+            m_log->appendPlainText(tr("Reattached to job %1 (%2), %3.")
+                                       .arg(j->id)
+                                       .arg(JobFollower::whereText(*j), QString::fromStdString(j->state)));
+            follow(j->id);
+        }
+    });
+    if (m_session) {
+        connect(m_session, &ProjectSession::opened, this, [this] {
+            m_follower->follow(0);
+            m_reattachChecked = false;
+            updateControls();
+        });
+    }
     updateControllerFields();
     updateControls();
 }
 
-EvaluatePanel::~EvaluatePanel() = default;  // a running `matrix eval` is detached: it goes on
+EvaluatePanel::~EvaluatePanel() = default;  // a running `matrix eval` job is a process of its own: it goes on
 
 void EvaluatePanel::refresh() {
     if (!m_session || !m_session->isOpen()) return;
@@ -213,12 +263,12 @@ void EvaluatePanel::refresh() {
         if (!keepDataset.isEmpty() && m_dataset->findText(keepDataset) >= 0) m_dataset->setCurrentText(keepDataset);
         while (m_adapter->count() > 1) m_adapter->removeItem(1);
         for (const auto& [label, dir] : info.adapters) m_adapter->addItem(label, dir);
-        // A run still going on in another process (this window was closed meanwhile): follow it.
+        // A run still going on in a `matrix eval` process started by hand (not a job; jobs are reattached from the
+        // job list): follow it.
         m_resumable = 0;
-        if (m_attachedPid == 0) {
-            m_buffer.clear();
+        if (!isRunning()) {
             for (const auto& s : info.statuses) {
-                if (s.process_alive) {
+                if (s.process_alive && !info.jobRuns.count(s.run_id)) {
                     m_runId = s.run_id;
                     m_attachedPid = s.pid;
                     m_attachedDone = -1;
@@ -229,11 +279,12 @@ void EvaluatePanel::refresh() {
                 }
             }
         }
-        if (m_attachedPid == 0) {
+        if (!isRunning()) {
             for (const auto& s : info.statuses) {
+                if (info.jobRuns.count(s.run_id) || s.process_alive) continue;
                 if (s.status == "running" || s.status == "paused" || s.status == "cancelled" || s.status == "created") {
                     m_resumable = s.run_id;
-                    m_resume->setText(tr("Resume #%1 (%2/%3)").arg(s.run_id).arg(s.done).arg(s.total));
+                    m_resume->setText(tr("&Resume #%1 (%2/%3)").arg(s.run_id).arg(s.done).arg(s.total));
                     break;
                 }
             }
@@ -289,87 +340,91 @@ void EvaluatePanel::setController(const QString& kind) {
 }
 void EvaluatePanel::setLimit(int n) { m_limit->setValue(n); }
 void EvaluatePanel::setWorkers(int n) { m_workers->setValue(n); }
-bool EvaluatePanel::isRunning() const { return m_attachedPid != 0; }
+bool EvaluatePanel::isRunning() const { return m_starting || m_follower->isActive() || m_attachedPid != 0; }
+int EvaluatePanel::unfinishedJobs() const { return m_jobs->unfinishedCount(QStringLiteral("eval")) + (m_attachedPid ? 1 : 0); }
+qint64 EvaluatePanel::followedJob() const { return m_follower->jobId(); }
 QString EvaluatePanel::progressText() const { return m_status->text(); }
 
 void EvaluatePanel::start() {
     if (isRunning() || !m_session || !m_session->isOpen()) return;
+    m_runId = 0;
     launch(startArguments());
 }
 
 void EvaluatePanel::resumeUnfinished() {
     if (isRunning() || m_resumable == 0 || !m_session) return;
+    m_runId = m_resumable;
     launch({QStringLiteral("eval"), QStringLiteral("resume"), QStringLiteral("--db"), m_session->path(),
             QStringLiteral("--run"), QString::number(m_resumable)});
 }
 
 void EvaluatePanel::launch(const QStringList& args) {
     if (m_binary.isEmpty()) {
-        m_status->setText(tr("The matrix command-line program was not found beside the workbench."));
+        m_status->setText(tr("The matrix command-line program was not found beside the workbench or on PATH."));
         return;
     }
-    const QString runs = QString::fromStdString(agent::default_runs_folder(m_session->path().toStdString()));
-    QDir().mkpath(runs);
-    const QString logPath =
-        QDir(runs).filePath(QStringLiteral("eval-%1.log").arg(QDateTime::currentDateTimeUtc().toString("yyyyMMdd-HHmmsszzz")));
-    QProcess p;
-    p.setProgram(m_binary);
-    p.setArguments(args);
-    p.setStandardOutputFile(logPath);
-    p.setStandardErrorFile(logPath, QIODevice::Append);
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    if (!env.contains(QStringLiteral("OPENBLAS_NUM_THREADS"))) env.insert(QStringLiteral("OPENBLAS_NUM_THREADS"), QStringLiteral("1"));
-    p.setProcessEnvironment(env);
-    qint64 pid = 0;
-    if (!p.startDetached(&pid)) {
-        m_status->setText(tr("Could not start %1").arg(m_binary));
-        return;
-    }
-    m_attachedPid = pid;
-    m_attachedDone = -1;
-    m_runId = 0;
-    m_buffer = logPath;  // the log file followed; its read position is m_log's text length (see onOutput)
+    jobs::JobRequest req;
+    req.kind = "eval";
+    for (const QString& a : args) req.argv.push_back(a.toStdString());
+    req.db_path = m_session->path().toStdString();
+    req.binary = m_binary.toStdString();
+    m_runAs->fillRequest(&req);
+    if (req.slurm) m_runAs->remember();
     m_log->clear();
     m_log->appendPlainText(QStringLiteral("$ matrix %1").arg(args.join(QLatin1Char(' '))));
-    m_logOffset = 0;
-    m_status->setText(tr("Starting..."));
-    m_poll->start();
+    m_status->setText(req.slurm ? tr("Submitting an evaluation job to Slurm...") : tr("Starting an evaluation job..."));
+    m_starting = true;
+    updateControls();
+    m_jobs->submit(req, [this](const jobs::Job* job, const QString& error) {
+        m_starting = false;
+        if (!job) {
+            m_status->setText(tr("Not started: %1").arg(error));
+            updateControls();
+            return;
+        }
+        follow(job->id);
+    });
+}
+
+void EvaluatePanel::follow(qint64 jobId) {
+    if (const jobs::Job* j = m_jobs->jobById(jobId); j && j->run_id) m_runId = *j->run_id;
+    m_attachedDone = -1;
+    m_followedTrajectory = 0;
+    m_followedSteps = -1;
+    m_progress->setRange(0, 0);
+    m_status->setText(tr("Job %1: waiting for its first report...").arg(jobId));
+    m_follower->follow(jobId);
     updateControls();
 }
 
-void EvaluatePanel::onOutput() {
-    if (m_buffer.isEmpty()) return;
-    QFile f(m_buffer);
-    if (!f.open(QIODevice::ReadOnly)) return;
-    f.seek(m_logOffset);
-    const QByteArray chunk = f.readAll();
-    const int lastNl = chunk.lastIndexOf('\n');
-    if (lastNl < 0) return;
-    m_logOffset += lastNl + 1;
-    for (const QByteArray& raw : chunk.left(lastNl).split('\n')) {
-        const QString line = QString::fromUtf8(raw);
-        m_log->appendPlainText(line);
-        if (line.startsWith(QLatin1String("[run ")) || line.startsWith(QLatin1String("[resuming run "))) {
-            const QString digits = line.section(QLatin1Char(' '), line.startsWith(QLatin1String("[run ")) ? 1 : 2, -1)
-                                       .section(QRegularExpression(QStringLiteral("[^0-9]")), 0, 0);
-            if (!digits.isEmpty()) m_runId = digits.toLongLong();
-        }
-    }
+void EvaluatePanel::onJobEnded(const jobs::Job& job) {
+    m_jobs->refresh();  // the job list (unfinishedJobs, the close dialog) catches up now, not at its next poll
+    if (job.run_id) m_runId = *job.run_id;
+    m_pause->setText(tr("&Pause"));
+    QString failure;
+    if (job.state == "failed") failure = QString::fromStdString(job.reason).section(QLatin1Char('\n'), 0, 0);
+    readProgress(/*ended=*/true, failure);
 }
 
-void EvaluatePanel::pollAttached() {
-    onOutput();
-    const bool alive = processAlive(m_attachedPid);
+void EvaluatePanel::pollAttached() { readProgress(!processAlive(m_attachedPid)); }
+
+void EvaluatePanel::readProgress(bool ended, const QString& failure) {
     if (!m_session || !m_session->isOpen()) return;
+    if (m_readInFlight && !ended) return;
+    if (ended) m_poll->stop();
+    m_readInFlight = true;
     const qint64 runId = m_runId;
+    const qint64 pid = m_attachedPid;
     m_session->post(this, [](store::Project& p) { return eval::eval_run_statuses(p.db()); },
-                    [this, runId, alive](Result<std::vector<eval::EvalRunStatus>> list) {
-                        if (!list) return;
+                    [this, runId, pid, ended, failure](Result<std::vector<eval::EvalRunStatus>> list) {
+                        m_readInFlight = false;
                         const eval::EvalRunStatus* s = nullptr;
-                        for (const auto& x : *list) {
-                            if (runId ? x.run_id == runId : (x.pid == m_attachedPid)) {
-                                s = &x;
-                                break;
+                        if (list) {
+                            for (const auto& x : *list) {
+                                if (runId ? x.run_id == runId : (pid != 0 && x.pid == pid)) {
+                                    s = &x;
+                                    break;
+                                }
                             }
                         }
                         if (s) {
@@ -382,23 +437,28 @@ void EvaluatePanel::pollAttached() {
                                 const double rate = (s->done - m_attachedDone) / std::max(1e-3, nowS() - m_attachedSince);
                                 eta = (s->total - s->done) / rate;
                             }
-                            setProgress(s->done, s->total, s->accuracy, eta, QString());
-                            if (m_follow->isChecked() && s->current_trajectory_id > 0 &&
+                            if (!ended || s->total > 0) setProgress(s->done, s->total, s->accuracy, ended ? -1 : eta, QString());
+                            if (!ended && m_follow->isChecked() && s->current_trajectory_id > 0 &&
                                 (s->current_trajectory_id != m_followedTrajectory || s->current_steps != m_followedSteps)) {
                                 m_followedTrajectory = s->current_trajectory_id;
                                 m_followedSteps = s->current_steps;
                                 emit followItem(s->current_task_id, s->current_trajectory_id, s->current_steps);
                             }
                         }
-                        if (!alive && m_attachedPid != 0) {
-                            onOutput();
-                            m_poll->stop();
-                            m_attachedPid = 0;
-                            const QString status = s ? QString::fromStdString(s->status) : QStringLiteral("failed");
+                        if (!ended) return;
+                        m_attachedPid = 0;
+                        // The run's own word, unless the process died without recording an end (then: failed).
+                        QString status = s && finalRunStatus(s->status) ? QString::fromStdString(s->status)
+                                                                          : QStringLiteral("failed");
+                        if (!failure.isEmpty() && status != QLatin1String("finished"))
+                            m_status->setText(tr("Failed: %1").arg(failure));
+                        else if (s)
                             m_status->setText(m_status->text() + QStringLiteral(" \u2014 ") + status);
-                            emit runFinished(m_runId, status);
-                            refresh();
-                        }
+                        else
+                            m_status->setText(tr("The evaluation ended (%1) before it created its run.").arg(status));
+                        if (status != QLatin1String("finished") && m_progress->maximum() == 0) m_progress->setRange(0, 1);
+                        emit runFinished(m_runId, status);
+                        refresh();
                         updateControls();
                     });
 }
@@ -415,11 +475,21 @@ void EvaluatePanel::setProgress(int done, int total, std::optional<double> accur
 void EvaluatePanel::setFollow(bool on) { m_follow->setChecked(on); }
 
 void EvaluatePanel::pause() {
-    if (processAlive(m_attachedPid)) ::kill(pid_t(m_attachedPid), SIGUSR1);
+    // A hand-started process stops as a paused run (SIGUSR1: resumable); a job stops where it is (SIGSTOP or
+    // scontrol suspend) and Continue carries it on.
+    if (m_attachedPid != 0) {
+        if (processAlive(m_attachedPid)) ::kill(pid_t(m_attachedPid), SIGUSR1);
+        return;
+    }
+    m_follower->togglePause();
 }
 
 void EvaluatePanel::cancel() {
-    if (processAlive(m_attachedPid)) ::kill(pid_t(m_attachedPid), SIGTERM);
+    if (m_attachedPid != 0) {
+        if (processAlive(m_attachedPid)) ::kill(pid_t(m_attachedPid), SIGTERM);
+        return;
+    }
+    if (m_follower->cancel()) m_status->setText(tr("Cancelling: the items under way stop, finished ones are kept..."));
 }
 
 void EvaluatePanel::updateControllerFields() {
@@ -446,10 +516,11 @@ void EvaluatePanel::updateControls() {
     const bool running = isRunning();
     const bool open = m_session && m_session->isOpen();
     m_start->setEnabled(open && !running);
-    m_pause->setEnabled(running);
-    m_cancel->setEnabled(running);
+    m_pause->setEnabled(running && !m_starting);
+    m_cancel->setEnabled(running && !m_starting);
+    m_runAs->setEnabled(!running);
     m_resume->setEnabled(open && !running && m_resumable != 0);
-    if (m_resumable == 0) m_resume->setText(tr("Resume"));
+    if (m_resumable == 0) m_resume->setText(tr("&Resume"));
 }
 
 }  // namespace matrix::ui

@@ -558,7 +558,8 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 #ifdef MATRIX_HAVE_TORCH
     if (auto* panel = findChild<TrainingPanel*>()) running += panel->unfinishedJobs();
 #endif
-    if (auto* evaluate = findChild<EvaluatePanel*>(); evaluate && evaluate->isRunning()) ++running;
+    auto* evaluate = findChild<EvaluatePanel*>();
+    if (evaluate) running += evaluate->unfinishedJobs();
     if (auto* sample = findChild<SamplePanel*>()) running += sample->unfinishedJobs();
     if (auto* synthesis = findChild<SynthesisPanel*>()) running += synthesis->unfinishedJobs();
     if (running > 0) {
@@ -575,12 +576,15 @@ void MainWindow::closeEvent(QCloseEvent* event) {
             const JobListModel* jobsModel = sample->jobsModel();
             for (int row = 0; row < jobsModel->rowCount(); ++row) {
                 const jobs::Job* j = jobsModel->job(row);
-                if (j->is_final() || j->kind == "eval") continue;  // the Evaluate dock's runs are counted above
+                if (j->is_final()) continue;
                 lines << tr("job %1 (%2, %3): %4")
                              .arg(j->id)
                              .arg(QString::fromStdString(j->kind), QString::fromStdString(j->state),
                                   QString::fromStdString(j->command_line()).left(90));
             }
+            if (evaluate && evaluate->unfinishedJobs() > evaluate->jobsModel()->unfinishedCount(QStringLiteral("eval")))
+                lines << tr("evaluation run %1 (a matrix eval process started outside the workbench)")
+                             .arg(evaluate->currentRunId());
             box.setInformativeText(lines.join(QLatin1Char('\n')));
         }
         QPushButton* close = box.addButton(tr("Close, keep them running"), QMessageBox::AcceptRole);
