@@ -1,8 +1,8 @@
 // The shared "Run as" form (ui/views/run_as_form.h) and the docks that use it: the modes each dock offers, the Slurm
 // fields shown only for a Slurm job, the launcher's request fields they yield (exact values), the fields kept per
-// dock in the settings (an isolated settings folder), every field of the Sample and Synthesis docks reachable by Tab
-// and by its mnemonic, the Synthesis dock's local caption / embedding models on `matrix synth run`'s command line
-// (images stage only), and both docks rendered to PNG with the Slurm form open ($MATRIX_SCREENSHOT_DIR keeps them).
+// dock in the settings (an isolated settings folder), every field of the Sample, Synthesis and Evaluate docks
+// reachable by Tab and by its mnemonic, the Synthesis dock's local caption / embedding models on `matrix synth run`'s command line
+// (images stage only), and the docks rendered to PNG with the Slurm form open ($MATRIX_SCREENSHOT_DIR keeps them).
 #include <QApplication>
 #include <QComboBox>
 #include <QLabel>
@@ -16,6 +16,7 @@
 
 #include "tests/ui/ui_fixture.h"
 #include "ui/models/project_session.h"
+#include "ui/views/evaluate_panel.h"
 #include "ui/views/run_as_form.h"
 #include "ui/views/sample_panel.h"
 #include "ui/views/synthesis_panel.h"
@@ -186,6 +187,7 @@ private slots:
         QTest::addColumn<QString>("dock");
         QTest::newRow("sample") << "sample";
         QTest::newRow("synthesis") << "synthesis";
+        QTest::newRow("evaluate") << "evaluate";
     }
     void docks_are_reachable_by_tab_and_mnemonics() {
         QFETCH(QString, dock);
@@ -199,8 +201,10 @@ private slots:
             auto* sample = new SamplePanel(&session);
             sample->setProjectPath(fx.path);
             panel.reset(sample);
-        } else {
+        } else if (dock == "synthesis") {
             panel = std::make_unique<SynthesisPanel>(&session);
+        } else {
+            panel = std::make_unique<EvaluatePanel>(&session);
         }
         QVERIFY(session.waitForIdle());
         auto* form = panel->findChild<RunAsForm*>();
@@ -214,6 +218,9 @@ private slots:
         const QStringList chain = tabChain(*panel, field<QComboBox>(*panel, "run_as"));
         QStringList expected = QStringList{"run_as"} + k_slurmFields;
         if (dock == "synthesis") expected << "caption_model" << "embeddings_model";
+        if (dock == "evaluate")
+            expected << "eval_benchmark" << "eval_dataset" << "eval_mode" << "eval_controller" << "eval_limit"
+                     << "eval_workers" << "eval_seed" << "eval_name";
         for (const QString& name : expected) QVERIFY2(chain.contains(name), qPrintable(name + " not in " + chain.join(", ")));
         // The Slurm fields follow the mode box in the order shown.
         const int at = int(chain.indexOf("run_as"));
@@ -222,6 +229,9 @@ private slots:
         const int after = int(chain.indexOf("slurm_account")) + 1;
         if (dock == "sample") {
             QCOMPARE(chain.mid(after, 1), QStringList{"button:&Start Sampling"});
+        } else if (dock == "evaluate") {
+            QCOMPARE(chain.mid(after, 1), QStringList{"button:&Start"});
+            QCOMPARE(chain.last(), QString("eval_name"));  // the settings come just before the box (Tab wraps)
         } else {
             QCOMPARE(chain.mid(after, 2), QStringList({"QComboBox", "button:&Run Stage"}));
         }
@@ -239,6 +249,12 @@ private slots:
         if (dock == "synthesis") {
             mnemonics["caption_model"] = "&Caption model";
             mnemonics["embeddings_model"] = "Em&bedding model";
+        }
+        if (dock == "evaluate") {
+            mnemonics["eval_benchmark"] = "&Benchmark";
+            mnemonics["eval_dataset"] = "&Dataset";
+            mnemonics["eval_mode"] = "Mod&e";
+            mnemonics["eval_controller"] = "Contro&ller";
         }
         for (auto it = mnemonics.cbegin(); it != mnemonics.cend(); ++it) {
             QWidget* w = field<QWidget>(*panel, it.key().toLatin1().constData());

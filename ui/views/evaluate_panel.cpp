@@ -99,8 +99,7 @@ EvaluatePanel::EvaluatePanel(ProjectSession* session, QWidget* parent)
       m_session(session),
       m_binary(JobFollower::matrixBinary()),
       m_jobs(new JobListModel(session, this)),
-      m_follower(new JobFollower(session, this)),
-      m_runAs(new RunAsForm(QStringLiteral("evaluate"), /*withThread=*/false, this, /*columns=*/2)) {
+      m_follower(new JobFollower(session, this)) {
 
     auto* form = new QFormLayout;
     m_benchmark = new QComboBox;
@@ -140,23 +139,33 @@ EvaluatePanel::EvaluatePanel(ProjectSession* session, QWidget* parent)
     m_judgeUrl->setPlaceholderText(tr("Agent-X judge: http://host/v1/chat/completions (empty: toolset F1 only)"));
     m_judgeModel = new QLineEdit;
     m_judgeModel->setPlaceholderText(tr("judge model name"));
-    form->addRow(tr("Benchmark"), m_benchmark);
-    form->addRow(tr("Dataset"), m_dataset);
-    form->addRow(tr("Mode"), m_mode);
-    form->addRow(tr("Controller"), m_controller);
+    // Mnemonics apart from the Run as form's (W N G K M O U) and the buttons' (S P C R, F for Follow).
+    const std::pair<QWidget*, const char*> names[] = {
+        {m_benchmark, "eval_benchmark"}, {m_dataset, "eval_dataset"}, {m_mode, "eval_mode"},
+        {m_controller, "eval_controller"}, {m_model, "eval_model"}, {m_adapter, "eval_adapter"},
+        {m_endpoint, "eval_endpoint"}, {m_endpointModel, "eval_endpoint_model"}, {m_tools, "eval_tools"},
+        {m_limit, "eval_limit"}, {m_workers, "eval_workers"}, {m_seed, "eval_seed"}, {m_name, "eval_name"},
+        {m_judgeUrl, "eval_judge"}, {m_judgeModel, "eval_judge_model"}};
+    for (const auto& [w, name] : names) w->setObjectName(QLatin1String(name));
+    form->addRow(tr("&Benchmark"), m_benchmark);
+    form->addRow(tr("&Dataset"), m_dataset);
+    form->addRow(tr("Mod&e"), m_mode);
+    form->addRow(tr("Contro&ller"), m_controller);
     form->addRow(tr("Model"), m_model);
-    form->addRow(tr("Adapter"), m_adapter);
-    form->addRow(tr("Endpoint"), m_endpoint);
+    form->addRow(tr("&Adapter"), m_adapter);
+    form->addRow(tr("Endpo&int"), m_endpoint);
     form->addRow(tr("Endpoint model"), m_endpointModel);
-    form->addRow(tr("Tools"), m_tools);
+    form->addRow(tr("&Tools"), m_tools);
     form->addRow(tr("Limit"), m_limit);
     form->addRow(tr("Workers"), m_workers);
     form->addRow(tr("Seed"), m_seed);
     form->addRow(tr("Name"), m_name);
-    form->addRow(tr("Judge"), m_judgeUrl);
+    form->addRow(tr("&Judge"), m_judgeUrl);
     form->addRow(tr("Judge model"), m_judgeModel);
     auto* settings = new QGroupBox(tr("Evaluation run"));
     settings->setLayout(form);
+    // After the settings, before the buttons that launch (the Tab order).
+    m_runAs = new RunAsForm(QStringLiteral("evaluate"), /*withThread=*/false, nullptr, /*columns=*/2);
 
     m_start = new QPushButton(tr("&Start"));
     m_start->setToolTip(tr("Run the evaluation as a job: a matrix eval process of its own, here or on Slurm (it goes "
@@ -214,7 +223,7 @@ EvaluatePanel::EvaluatePanel(ProjectSession* session, QWidget* parent)
         for (const QString& line : lines) m_log->appendPlainText(line);
     });
     connect(m_follower, &JobFollower::jobUpdated, this, [this](const jobs::Job& j) {
-        m_pause->setText(j.state == "paused" ? tr("C&ontinue") : tr("&Pause"));
+        m_pause->setText(j.state == "paused" ? tr("Continue") : tr("&Pause"));
         if (j.run_id && m_runId == 0) m_runId = *j.run_id;
         if (j.state == "queued") m_status->setText(tr("Job %1 queued (%2)").arg(j.id).arg(JobFollower::whereText(j)));
         else if (j.state == "paused") m_status->setText(tr("Job %1 paused (Continue carries it on)").arg(j.id));
@@ -261,6 +270,8 @@ void EvaluatePanel::refresh() {
         for (const auto& [name, k] : info.datasets)
             if (k == kind) m_dataset->addItem(name);
         if (!keepDataset.isEmpty() && m_dataset->findText(keepDataset) >= 0) m_dataset->setCurrentText(keepDataset);
+        // The empty state says how to get one.
+        m_dataset->setPlaceholderText(tr("none in this project: matrix bench load --db FILE --benchmark %1 PATH").arg(kind));
         while (m_adapter->count() > 1) m_adapter->removeItem(1);
         for (const auto& [label, dir] : info.adapters) m_adapter->addItem(label, dir);
         // A run still going on in a `matrix eval` process started by hand (not a job; jobs are reattached from the
