@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <QString>
+#include <QtGlobal>
 #include <QStringList>
 
 #include "core/jobs/job_repo.h"
@@ -85,6 +86,16 @@ inline std::optional<jobs::Job> wait_job(const std::string& db_path, int64_t id,
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     } while (std::chrono::steady_clock::now() < until);
     return last;
+}
+
+// The job's row as stored now; a test that expects the job aborts with the reason when it cannot be read.
+inline jobs::Job job_row(const QString& db_path, int64_t id) {
+    auto project = store::Project::open(db_path.toStdString());
+    if (!project.ok()) qFatal("%s", project.error().to_string().c_str());
+    auto j = jobs::JobRepo(project->db()).get(id);
+    if (!j.ok()) qFatal("%s", j.error().to_string().c_str());
+    if (!*j) qFatal("no job %lld in %s", (long long)id, qPrintable(db_path));
+    return **j;
 }
 
 inline size_t loss_points(const std::string& db_path, int64_t run_id) {

@@ -43,6 +43,7 @@
 
 using namespace matrix;
 using namespace matrix::ui;
+using matrix::testing::job_row;
 using matrix::test::must;
 using json = nlohmann::json;
 
@@ -59,13 +60,6 @@ std::string first_is_best() {
 std::string read_file(const std::string& path) {
     std::ifstream f(path);
     return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
-jobs::Job job_row(const QString& db, int64_t id) {
-    auto p = must(store::Project::open(db.toStdString()));
-    auto j = must(jobs::JobRepo(p.db()).get(id));
-    if (!j) qFatal("no job %lld", (long long)id);
-    return *j;
 }
 
 // Slurm's word for a job once its allocation has ended (COMPLETING / RUNNING until then).

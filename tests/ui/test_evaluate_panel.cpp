@@ -20,24 +20,18 @@
 #include "core/store/run_repo.h"
 #include "core/store/trajectory_repo.h"
 #include "tests/support/cli_run.h"
+#include "tests/support/jobs_project.h"
 #include "ui/models/job_list_model.h"
 #include "ui/models/project_session.h"
 #include "ui/views/evaluate_panel.h"
 
 using namespace matrix;
 using namespace matrix::ui;
+using matrix::testing::job_row;
 
 namespace {
 const std::string kGta = std::string(MATRIX_SHARED_DIR) + "/data/gta/dataset.json";
 const QString k_model = QStringLiteral(MATRIX_SHARED_DIR "/fixtures/qwen2vl-tiny/tiny-qwen2vl");
-
-jobs::Job job_row(const QString& db, int64_t id) {
-    auto p = store::Project::open(db.toStdString());
-    if (!p.ok()) qFatal("%s", p.error().to_string().c_str());
-    auto j = jobs::JobRepo(p->db()).get(id);
-    if (!j.ok() || !*j) qFatal("no job %lld", (long long)id);
-    return **j;
-}
 
 int items_done(const QString& db, int64_t run) {
     auto p = store::Project::open(db.toStdString());

@@ -96,10 +96,18 @@ private slots:
         QCOMPARE(form.modeBox()->itemData(1).toString(), QString("slurm"));
         QCOMPARE(form.mode(), QString("local"));
         QVERIFY(!form.slurmFields()->isVisibleTo(&form));
-        jobs::JobRequest local;
-        local.slurm = true;
-        form.fillRequest(&local);
+        const jobs::JobRequest local =
+            form.request("sample", {"sample", "run", "--db", "/p/x.matrix"}, "/p/x.matrix", "/opt/matrix/bin/matrix");
         QVERIFY(!local.slurm);
+        QCOMPARE(local.kind, std::string("sample"));
+        QCOMPARE(local.argv, (std::vector<std::string>{"sample", "run", "--db", "/p/x.matrix"}));
+        QCOMPARE(local.db_path, std::string("/p/x.matrix"));
+        QCOMPARE(local.binary, std::string("/opt/matrix/bin/matrix"));
+        {
+            QSettings kept;  // nothing is kept for a job on this machine
+            kept.beginGroup("slurm");
+            QVERIFY(!kept.childGroups().contains("sample"));
+        }
 
         QSignalSpy changed(&form, &RunAsForm::modeChanged);
         form.setMode("slurm");
@@ -112,9 +120,9 @@ private slots:
         field<QLineEdit>(form, "slurm_time")->setText(" 00:30:00 ");
         field<QLineEdit>(form, "slurm_partition")->setText("debug");
         field<QLineEdit>(form, "slurm_account")->setText("lab");
-        jobs::JobRequest req;
-        form.fillRequest(&req);
+        const jobs::JobRequest req = form.request("sample", {"sample", "run"}, "/p/x.matrix", "/opt/matrix/bin/matrix");
         QVERIFY(req.slurm);
+        QCOMPARE(req.argv, (std::vector<std::string>{"sample", "run"}));
         QCOMPARE(req.slurm_options.nodes, 2);
         QCOMPARE(req.slurm_options.gpus_per_node, 1);
         QCOMPARE(req.slurm_options.cpus_per_task, 4);
@@ -124,8 +132,8 @@ private slots:
         QCOMPARE(QString::fromStdString(req.slurm_options.to_json()),
                  QString::fromStdString(form.slurmOptions().to_json()));
 
-        // Kept per dock: a new Sample form reads them back; the Synthesis dock's are still the defaults.
-        form.remember();
+        // Kept per dock once a Slurm request was made: a new Sample form reads them back; the Synthesis dock's are
+        // still the defaults.
         RunAsForm again("sample", false);
         QCOMPARE(QString::fromStdString(again.slurmOptions().to_json()), QString::fromStdString(req.slurm_options.to_json()));
         QCOMPARE(again.mode(), QString("local"));  // the mode is chosen per launch, not kept

@@ -374,13 +374,7 @@ void EvaluatePanel::launch(const QStringList& args) {
         m_status->setText(tr("The matrix command-line program was not found beside the workbench or on PATH."));
         return;
     }
-    jobs::JobRequest req;
-    req.kind = "eval";
-    for (const QString& a : args) req.argv.push_back(a.toStdString());
-    req.db_path = m_session->path().toStdString();
-    req.binary = m_binary.toStdString();
-    m_runAs->fillRequest(&req);
-    if (req.slurm) m_runAs->remember();
+    const jobs::JobRequest req = m_runAs->request(QStringLiteral("eval"), args, m_session->path(), m_binary);
     m_log->clear();
     m_log->appendPlainText(QStringLiteral("$ matrix %1").arg(args.join(QLatin1Char(' '))));
     m_status->setText(req.slurm ? tr("Submitting an evaluation job to Slurm...") : tr("Starting an evaluation job..."));

@@ -101,9 +101,17 @@ void RunAsForm::setSlurmOptions(const jobs::SlurmOptions& o) {
     m_account->setText(QString::fromStdString(o.account));
 }
 
-void RunAsForm::fillRequest(jobs::JobRequest* request) const {
-    request->slurm = isSlurm();
-    request->slurm_options = slurmOptions();
+jobs::JobRequest RunAsForm::request(const QString& kind, const QStringList& arguments, const QString& dbPath,
+                                    const QString& binary) const {
+    jobs::JobRequest req;
+    req.kind = kind.toStdString();
+    for (const QString& a : arguments) req.argv.push_back(a.toStdString());
+    req.db_path = dbPath.toStdString();
+    req.binary = binary.toStdString();
+    req.slurm = isSlurm();
+    req.slurm_options = slurmOptions();
+    if (req.slurm) remember();
+    return req;
 }
 
 void RunAsForm::remember() const { Settings().setSlurmOptions(m_dock, slurmOptions()); }

@@ -1,14 +1,15 @@
 // RunAsForm: the "Run as" box every dock that launches a job shows (Training, Sample, Synthesis): where the work runs
 // (a job on this machine, a Slurm job, and for the Training dock also "in this window") and, for Slurm, the sbatch
 // resources (nodes, GPUs per node, CPUs per task, time limit, partition, account; shown only when Slurm is chosen).
-// It yields the launcher's request fields (core/jobs JobRequest::slurm and slurm_options), so every dock submits
-// through the same launcher. The Slurm fields are kept per dock in the settings (Settings::slurmOptions) when a
-// Slurm job is submitted (remember()) and read back when the form is made. Every field has a mnemonic and is
+// It makes the launcher's request (core/jobs JobRequest: the command, the project, the program, and slurm /
+// slurm_options from the form), so every dock submits through the same launcher. The Slurm fields are kept per dock
+// in the settings (Settings::slurmOptions) when a Slurm request is made and read back when the form is made. Every field has a mnemonic and is
 // reachable by Tab. UI thread only.
 #pragma once
 
 #include <QGroupBox>
 #include <QString>
+#include <QStringList>
 
 #include "core/jobs/job_control.h"
 
@@ -36,9 +37,12 @@ public:
 
     jobs::SlurmOptions slurmOptions() const;
     void setSlurmOptions(const jobs::SlurmOptions& options);
-    // The launcher's fields of a request: slurm (the chosen mode) and slurm_options (the form).
-    void fillRequest(jobs::JobRequest* request) const;
-    // Keeps the Slurm fields in the settings for this dock (called when a Slurm job is submitted).
+    // The launcher's request for `matrix <arguments>` as a job of `kind` (train | eval | sample | synth) writing to
+    // the project `dbPath`, run by `binary`, where the form says (slurm, slurm_options). A Slurm request also keeps
+    // the Slurm fields for this dock (remember()).
+    jobs::JobRequest request(const QString& kind, const QStringList& arguments, const QString& dbPath,
+                             const QString& binary) const;
+    // Keeps the Slurm fields in the settings for this dock.
     void remember() const;
 
 signals:

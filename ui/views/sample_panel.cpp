@@ -320,13 +320,7 @@ void SamplePanel::launch(const QStringList& arguments) {
         m_status->setText(tr("The matrix command-line program was not found beside the workbench or on PATH."));
         return;
     }
-    jobs::JobRequest req;
-    req.kind = "sample";
-    for (const QString& a : arguments) req.argv.push_back(a.toStdString());
-    req.db_path = m_session->path().toStdString();
-    req.binary = m_binary.toStdString();
-    m_runAs->fillRequest(&req);
-    if (req.slurm) m_runAs->remember();
+    const jobs::JobRequest req = m_runAs->request(QStringLiteral("sample"), arguments, m_session->path(), m_binary);
     const bool resuming = arguments.value(1) == QLatin1String("resume");
     m_runId = resuming ? m_reviewRunId : 0;
     m_status->setText(resuming ? tr("Resuming run %1 as a %2...").arg(m_reviewRunId).arg(req.slurm ? tr("Slurm job") : tr("job"))

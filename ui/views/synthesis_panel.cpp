@@ -374,14 +374,8 @@ void SynthesisPanel::start() {
         return;
     }
     const QStringList args = startArguments();
-    jobs::JobRequest req;
-    req.kind = "synth";
-    for (const QString& a : args) req.argv.push_back(a.toStdString());
-    req.db_path = m_session->path().toStdString();
-    req.binary = m_binary.toStdString();
-    m_runAs->fillRequest(&req);
+    const jobs::JobRequest req = m_runAs->request(QStringLiteral("synth"), args, m_session->path(), m_binary);
     Settings settings;
-    if (req.slurm) m_runAs->remember();
     settings.setSynthCaptionModel(m_captionModel->text().trimmed());
     settings.setSynthEmbeddingsModel(m_embeddingsModel->text().trimmed());
     m_runningStage = m_stage->currentText();

@@ -127,13 +127,7 @@ void TrainingPanel::launchJob(const matrix::train::TrainRequest& request) {
         m_formError->setText(tr("The matrix command-line program was not found beside the workbench or on PATH."));
         return;
     }
-    jobs::JobRequest req;
-    req.kind = "train";
-    for (const QString& s : trainArguments(request)) req.argv.push_back(s.toStdString());
-    req.db_path = m_session->path().toStdString();
-    req.binary = binary.toStdString();
-    m_runAs->fillRequest(&req);
-    if (req.slurm) m_runAs->remember();
+    const jobs::JobRequest req = m_runAs->request(QStringLiteral("train"), trainArguments(request), m_session->path(), binary);
     m_progressText->setText(req.slurm ? tr("submitting to Slurm...") : tr("starting the job..."));
     m_train->setEnabled(false);
     m_jobs->submit(req, [this](const jobs::Job* job, const QString& error) {
