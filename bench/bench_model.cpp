@@ -11,6 +11,10 @@
 //                                    numerics on a device against the HF fixture (float32): case-1 logits (2 images),
 //                                    case-2 padded batch, the 24 greedy tokens (eager, fixed-shape step, CUDA graph);
 //                                    exit 1 when a check fails (the GPU script's first step).
+//   bench_model ... --profile N      after each case's timing, LibTorch's profiler over the prefill and over N decode
+//                                    steps (bench/op_profile.h): per op calls and self time, the op calls the engine
+//                                    makes per step, and on CUDA the kernel launches, kernel times and device busy
+//                                    time per decode step (where the time goes: issue 18's first step).
 // Prints one line per case: name, prompt tokens, prefill tokens/s, decode tokens/s.
 #include <cstdio>
 #include <cstring>
@@ -25,6 +29,7 @@
 #include "core/model/sdpa.h"
 #include "core/model/weights.h"
 #include "core/util/safetensors.h"
+#include "bench/op_profile.h"
 
 using namespace matrix;
 using namespace matrix::model;
@@ -87,6 +92,71 @@ void run_case(Qwen2VL& m, const Case& c, int repeats, bool cuda_graph) {
     std::fflush(stdout);
 }
 
+// The profiler over one case: the prefill (a generation of one token), and one decode step as the difference of two
+// generations that differ by `steps` decode steps (both past the start, so a CUDA graph's capture is in both).
+// Returns the decode step's profile (empty when steps <= 0); `print`: also print both tables.
+bench::OpProfile profile_case(Qwen2VL& m, const Case& c, int64_t steps, bool cuda_graph, bool print = true) {
+    if (steps <= 0) return {};
+    SamplingOptions opt;
+    opt.ignore_eos = true;
+    opt.cuda_graph = cuda_graph;
+    const bool cuda = m->device().is_cuda();
+    auto profiled = [&](int64_t new_tokens) {
+        opt.max_new_tokens = new_tokens;
+        (void)generate(m, c.req, opt);  // warm: the allocator's blocks for these shapes
+        sync_device(m);
+        bench::OpProfiler profiler(cuda);
+        auto r = generate(m, c.req, opt);
+        sync_device(m);
+        bench::OpProfile p = profiler.stop();
+        if (!r.ok()) std::fprintf(stderr, "%s: %s\n", c.name.c_str(), r.error().to_string().c_str());
+        return p;
+    };
+    const std::string name = c.name + (cuda_graph ? " [cuda graph]" : "");
+    if (print) bench::print_profile(profiled(1), name + ": prefill + first token", 12);
+    const int64_t lead = 4;
+    const bench::OpProfile a = profiled(1 + lead), b = profiled(1 + lead + steps);
+    bench::OpProfile step = bench::per_step_difference(b, a, double(steps));
+    if (print) bench::print_profile(step, name + ": one decode step (mean of " + std::to_string(steps) + ")", 12);
+    std::fflush(stdout);
+    return step;
+}
+
+// The op calls of a decode step split into one decoder layer's and the rest: the tiny model's shapes with 2 and 4
+// text layers (random weights), the difference over 2 is one layer. A map of launch overheads: on a GPU every such
+// op is at least one kernel launch, so a 28-layer model's eager step makes about rest + 28 x layer of them.
+void profile_layers(const std::string& fx, int64_t steps) {
+    auto cfg = load_config(fx + "/tiny-qwen2vl");
+    if (!cfg.ok()) {
+        std::fprintf(stderr, "%s\n", cfg.error().to_string().c_str());
+        return;
+    }
+    std::vector<bench::OpProfile> per_depth;
+    for (int64_t layers : {2, 4}) {
+        cfg->text.num_hidden_layers = layers;
+        LoadOptions lo;
+        lo.dtype = torch::kFloat32;
+        auto m = random_qwen2vl(*cfg, lo, 0);
+        if (!m.ok()) {
+            std::fprintf(stderr, "%s\n", m.error().to_string().c_str());
+            return;
+        }
+        Case c{"tiny text 256", {}, 8};
+        torch::manual_seed(0);
+        c.req.input_ids = torch::randint(0, 1800, {1, 256}, torch::kInt64);
+        per_depth.push_back(profile_case(*m, c, steps, false, false));
+    }
+    const bench::OpProfile layer = bench::per_step_difference(per_depth[1], per_depth[0], 2.0);
+    bench::print_profile(layer, "one decoder layer of a decode step (4 layers - 2 layers, / 2)", 16);
+    const double rest = per_depth[0].top_level_ops - 2 * layer.top_level_ops;
+    const double rest_compute = per_depth[0].compute_ops - 2 * layer.compute_ops;
+    std::printf("decode step: op calls %.1f outside the decoder layers + %.1f per layer (28 layers, 7B: %.0f); compute "
+                "ops %.1f + %.1f per layer (28 layers: %.0f, about the kernels an eager GPU step launches)\n",
+                rest, layer.top_level_ops, rest + 28 * layer.top_level_ops, rest_compute, layer.compute_ops,
+                rest_compute + 28 * layer.compute_ops);
+    std::fflush(stdout);
+}
+
 torch::Tensor ref_tensor(SafetensorsFile& f, const char* name) {
     return view_tensor(*f.find(name))->clone();
 }
@@ -104,7 +174,7 @@ std::optional<Qwen2VL> load_tiny(const std::string& fx, const std::string& devic
     return std::move(*m);
 }
 
-int bench_tiny(const std::string& fx, const std::string& device, int repeats, bool cuda_graph) {
+int bench_tiny(const std::string& fx, const std::string& device, int repeats, bool cuda_graph, int64_t profile) {
     auto m = load_tiny(fx, device);
     if (!m) return 1;
     auto ref = *SafetensorsFile::open(fx + "/reference.safetensors");
@@ -113,12 +183,15 @@ int bench_tiny(const std::string& fx, const std::string& device, int repeats, bo
     c1.req.pixel_values = ref_tensor(*ref, "case1.pixel_values");
     c1.req.image_grid_thw = ref_tensor(*ref, "case1.grid_thw");
     run_case(*m, c1, repeats, cuda_graph);
+    profile_case(*m, c1, profile, cuda_graph);
     torch::manual_seed(0);
     for (int64_t b : {1, 4}) {
         Case c{"tiny text 1024", {}, 128};
         c.req.input_ids = torch::randint(0, 1800, {b, 1024}, torch::kInt64);
         run_case(*m, c, repeats, cuda_graph);
+        if (b == 1) profile_case(*m, c, profile, cuda_graph);
     }
+    if (profile > 0 && !torch::Device(device).is_cuda()) profile_layers(fx, profile);
     return 0;
 }
 
@@ -201,7 +274,7 @@ int check_fixture(const std::string& fx, const std::string& device) {
 }
 
 int bench_7b(const std::string& device, const std::string& dtype, int64_t prompt, int64_t new_tokens, int repeats,
-             bool cuda_graph) {
+             bool cuda_graph, int64_t profile) {
     auto cfg = qwen2vl_7b_config();
     LoadOptions lo;
     lo.device = torch::Device(device);
@@ -234,6 +307,8 @@ int bench_7b(const std::string& device, const std::string& dtype, int64_t prompt
     }
     run_case(*m, c, repeats, false);
     if (cuda_graph) run_case(*m, c, repeats, true);
+    profile_case(*m, c, profile, false);
+    if (cuda_graph) profile_case(*m, c, profile, true);
     return 0;
 }
 
@@ -242,7 +317,7 @@ int bench_7b(const std::string& device, const std::string& dtype, int64_t prompt
 int main(int argc, char** argv) {
     bool big = false, check = false, cuda_graph = false;
     std::string device = "cpu", dtype = "bf16", fixture = std::string(MATRIX_SHARED_DIR) + "/fixtures/qwen2vl-tiny";
-    int64_t prompt = 1024, new_tokens = 128;
+    int64_t prompt = 1024, new_tokens = 128, profile = 0;
     int repeats = 2;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -256,9 +331,10 @@ int main(int argc, char** argv) {
         else if (a == "--check") check = true;
         else if (a == "--cuda-graph") cuda_graph = true;
         else if (a == "--fixture") fixture = next();
+        else if (a == "--profile") profile = std::stoll(next());
         else {
             std::fprintf(stderr, "usage: bench_model [--7b [--dtype bf16|f16|f32] [--prompt N] [--new N]] [--device cpu|cuda] "
-                                 "[--repeats N] [--cuda-graph] | --check [--device cuda] [--fixture DIR]\n");
+                                 "[--repeats N] [--cuda-graph] [--profile STEPS] | --check [--device cuda] [--fixture DIR]\n");
             return 2;
         }
     }
@@ -267,8 +343,8 @@ int main(int argc, char** argv) {
     torch::NoGradGuard ng;
     try {
         if (check) return check_fixture(fixture, device);
-        return big ? bench_7b(device, dtype, prompt, new_tokens, repeats, cuda_graph)
-                   : bench_tiny(fixture, device, repeats, cuda_graph);
+        return big ? bench_7b(device, dtype, prompt, new_tokens, repeats, cuda_graph, profile)
+                   : bench_tiny(fixture, device, repeats, cuda_graph, profile);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_model: %s\n", e.what());
         return 1;

@@ -11,7 +11,9 @@
 // keys/values (share_context=true). --grad-ckpt turns gradient checkpointing on; the peak RSS is printed last
 // (run --only sft with and without --grad-ckpt to compare memory). SFT runs the LM head at the labelled rows only, as
 // the trainer does; --full-logits runs it over every position (HF's way). --real-vocab (CPU): the tiny model's
-// shapes with Qwen2-VL's 152,064-token vocabulary, so the LM head weighs as in a real model.
+// shapes with Qwen2-VL's 152,064-token vocabulary, so the LM head weighs as in a real model. --profile: after each
+// timed phase, one more step (and DPO's reference precompute) under LibTorch's profiler (bench/op_profile.h): per op
+// calls and self time, forward and backward, and on CUDA the kernels, launches and device busy time.
 #include <sys/resource.h>
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -29,6 +31,7 @@
 #include "core/training/losses.h"
 #include "core/training/optimizer.h"
 #include "core/training/shared_context.h"
+#include "bench/op_profile.h"
 
 using namespace matrix;
 using Clock = std::chrono::steady_clock;
@@ -77,16 +80,33 @@ std::vector<int32_t> to_vec(const torch::Tensor& ids, int64_t from, int64_t to) 
     return v;
 }
 
-// Runs step() once (warm-up), then `steps` times: {wall seconds, process CPU seconds} of the timed steps.
+bool g_profile = false;  // --profile
+
+// With --profile: run(), synced, under the profiler; its table is printed as `what`.
 template <class F>
-std::pair<double, double> time_steps(const Setup& s, int64_t steps, F& step) {
+void profiled(const Setup& s, const std::string& what, F&& run) {
+    if (!g_profile) return;
+    sync(s);
+    bench::OpProfiler profiler(s.device.is_cuda());
+    run();
+    sync(s);
+    bench::print_profile(profiler.stop(), what, 15);
+    std::fflush(stdout);
+}
+
+// Runs step() once (warm-up), then `steps` times: {wall seconds, process CPU seconds} of the timed steps. With
+// --profile, then one more step under the profiler.
+template <class F>
+std::pair<double, double> time_steps(const Setup& s, int64_t steps, F& step, const std::string& what) {
     step();
     sync(s);
     const auto t0 = Clock::now();
     const std::clock_t c0 = std::clock();
     for (int64_t i = 0; i < steps; ++i) step();
     sync(s);
-    return {seconds_since(t0), cpu_seconds_since(c0)};
+    const std::pair<double, double> out{seconds_since(t0), cpu_seconds_since(c0)};
+    profiled(s, what + ": one step", step);
+    return out;
 }
 
 // DPO with the reference log-probs precomputed once by `logps` ([chosen, rejected] summed action log-probs; LoRA
@@ -104,6 +124,13 @@ void bench_dpo_precomputed(Setup& s, train::Optimizer& opt, bool autocast, int64
     }
     sync(s);
     const double ref_s = seconds_since(t_ref);
+    profiled(s, std::string(label) + ": the reference precompute (once more)", [&] {
+        torch::NoGradGuard ng;
+        model::CudaAutocast a(autocast);
+        model::set_lora_enabled(*s.net, false);
+        (void)logps();
+        model::set_lora_enabled(*s.net, true);
+    });
     auto step = [&] {
         torch::Tensor loss;
         {
@@ -116,7 +143,7 @@ void bench_dpo_precomputed(Setup& s, train::Optimizer& opt, bool autocast, int64
         loss.backward();
         opt.step();
     };
-    const auto [dt, cpu] = time_steps(s, steps, step);
+    const auto [dt, cpu] = time_steps(s, steps, step, label);
     std::printf("%s: %.3f pairs/s (%.3f per CPU-second; + reference precompute %.3f s per pair, once; %.3f pairs/s "
                 "including it)\n",
                 label, double(steps) / dt, double(steps) / cpu, ref_s, 1.0 / (dt / double(steps) + ref_s));
@@ -139,13 +166,14 @@ int main(int argc, char** argv) {
         else if (!std::strcmp(argv[i], "--grad-ckpt")) grad_ckpt = true;
         else if (!std::strcmp(argv[i], "--full-logits")) full_logits = true;
         else if (!std::strcmp(argv[i], "--real-vocab")) real_vocab = true;
+        else if (!std::strcmp(argv[i], "--profile")) g_profile = true;
         else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else if (!std::strcmp(argv[i], "--seq") && i + 1 < argc) L = std::stoll(argv[++i]);
         else if (!std::strcmp(argv[i], "--steps") && i + 1 < argc) steps = std::stoll(argv[++i]);
         else if (!std::strcmp(argv[i], "--response") && i + 1 < argc) response = std::stoll(argv[++i]);
         else {
             std::fprintf(stderr, "usage: bench_train [--gpu] [--grad-ckpt] [--full-logits] [--real-vocab] [--only sft|dpo|optim] "
-                                 "[--seq L] [--steps N] [--response N]\n");
+                                 "[--seq L] [--steps N] [--response N] [--profile]\n");
             return 2;
         }
     }
@@ -272,7 +300,7 @@ int main(int argc, char** argv) {
             loss.backward();
             opt.step();
         };
-        const auto [dt, cpu] = time_steps(s, steps, step);
+        const auto [dt, cpu] = time_steps(s, steps, step, full_logits ? "SFT (full logits)" : "SFT");
         std::printf("SFT (%s): %.1f tokens/s (%.3f s/step; %.1f tokens per CPU-second)\n",
                     full_logits ? "full logits" : "logits at labelled rows", double(L * steps) / dt,
                     dt / double(steps), double(L * steps) / cpu);
@@ -315,7 +343,7 @@ int main(int argc, char** argv) {
             loss.backward();
             opt.step();
         };
-        const auto [dt, cpu] = time_steps(s, steps, step);
+        const auto [dt, cpu] = time_steps(s, steps, step, "DPO naive");
         std::printf("DPO naive (policy c, policy r, ref c, ref r): %.3f pairs/s (%.3f per CPU-second)\n",
                     double(steps) / dt, double(steps) / cpu);
     }

@@ -55,7 +55,7 @@ if [ -n "$cuda" ]; then
 fi
 
 if [ ${#files[@]} -eq 0 ]; then
-  files=(core/model/*.cpp core/training/*.cpp app/cli/torch/*.cpp bench/bench_model.cpp bench/bench_train.cpp)
+  files=(core/model/*.cpp core/training/*.cpp app/cli/torch/*.cpp bench/bench_model.cpp bench/bench_train.cpp bench/op_profile.cpp)
   [ $tests = 1 ] && files+=(tests/core/model/*.cpp tests/core/training/*.cpp)
   [ $core = 1 ] && files+=(core/util/*.cpp core/store/*.cpp core/formats/*.cpp core/tokenizer/*.cpp core/eval/*.cpp
                            core/agent/*.cpp app/cli/*.cpp)
