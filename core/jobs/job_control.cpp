@@ -108,9 +108,14 @@ Status launch_local(store::Database& db, int64_t job_id, const std::string& db_p
             dup2(log_fd, 1);
             dup2(log_fd, 2);
             for (int s = 1; s < NSIG; ++s) signal(s, SIG_DFL);
-            sigset_t none;
-            sigemptyset(&none);
-            sigprocmask(SIG_SETMASK, &none, nullptr);
+            // SIGTERM / SIGINT stay blocked through exec: a cancel that comes while the supervisor is still loading
+            // waits, pending, until it has installed its handlers (supervise_job unblocks them), instead of
+            // killing it before it can record anything.
+            sigset_t stops;
+            sigemptyset(&stops);
+            sigaddset(&stops, SIGTERM);
+            sigaddset(&stops, SIGINT);
+            sigprocmask(SIG_SETMASK, &stops, nullptr);
             execv(argv[0], argv.data());
             const char msg[] = "matrix jobs: cannot run the supervisor program\n";
             (void)!write(2, msg, sizeof msg - 1);

@@ -62,6 +62,20 @@ int64_t run_id_in_log(const std::string& text) {
 }
 
 int supervise_job(const std::string& db_path, int64_t job_id, const SuperviseOptions& options) {
+    // First of all: a stop request from now on is heard, also one that arrived while this program was still loading
+    // (the local launcher starts it with SIGTERM and SIGINT blocked, so such a signal waits, pending, until here).
+    struct sigaction sa {};
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+    signal(SIGHUP, SIG_IGN);  // the window or terminal that started the job going away does not end it
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGINT);
+    sigprocmask(SIG_UNBLOCK, &stops, nullptr);
+
     auto project = store::Project::open(db_path);
     if (!project.ok()) {
         std::cerr << "matrix jobs supervise: " << project.error().to_string() << std::endl;
@@ -80,16 +94,16 @@ int supervise_job(const std::string& db_path, int64_t job_id, const SuperviseOpt
         return 1;
     }
 
-    struct sigaction sa {};
-    sa.sa_handler = on_stop;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, nullptr);
-    sigaction(SIGINT, &sa, nullptr);
-    signal(SIGHUP, SIG_IGN);  // the window or terminal that started the job going away does not end it
-
     const int64_t me = getpid();
     if (auto st = repo.set_started(job_id, host_name(), me, process_start_ticks(me)); !st.ok())
         std::cerr << "matrix jobs supervise: recording the start: " << st.error().to_string() << std::endl;
+    // Asked to stop before the command started (a Cancel right after Start): record it, start nothing.
+    if (g_stop_signal || job.cancel_requested) {
+        const std::string why = "cancelled before its command started";
+        std::cout << "[job " << job_id << ": " << why << "]" << std::endl;
+        (void)repo.finish_if_unfinished(job_id, "cancelled", std::nullopt, why);
+        return 0;
+    }
 
     const std::string binary = options.binary.empty() ? self_executable() : options.binary;
     std::vector<std::string> argv;

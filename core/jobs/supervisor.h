@@ -4,7 +4,10 @@
 // environment: the run the command creates is linked to the job as it is created, store::RunRepo::create), follows
 // the log for the run id the command prints (commands that name an existing run, or older ones), and when the child ends records the job's end: finished (exit 0), cancelled (it was asked to stop:
 // SIGTERM/SIGINT, forwarded to the child, which gets SIGKILL after the grace period) or failed with the exit
-// status or signal and the log's tail. A job whose supervisor itself dies is found by the monitor (job_control.h).
+// status or signal and the log's tail. A stop request is heard from the supervisor's first instruction on (the local
+// launcher starts it with SIGTERM / SIGINT blocked, so one sent while it loads waits); one that comes before the
+// command started ends the job cancelled without starting it. A job whose supervisor itself dies is found by the
+// monitor (job_control.h).
 // Thread safety: supervise_job installs signal handlers and blocks: call it only from a process's main thread.
 #pragma once
 

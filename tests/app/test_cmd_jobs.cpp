@@ -246,6 +246,40 @@ private slots:
         QVERIFY(!jobs::process_alive(getpid(), jobs::process_start_ticks(getpid()) + 1));
     }
 
+    // A cancel that comes at once, while the supervisor is still loading (a Cancel right after Start): the signal
+    // waits until the supervisor can hear it (the launcher starts it with SIGTERM blocked), and the job records
+    // itself cancelled before its command started, with no monitor's help. Before, the early SIGTERM killed the
+    // supervisor silently and the row stayed "running" until a liveness check.
+    void cancel_at_once_is_recorded_cancelled() {
+        const QString db = project("at-once");
+        const std::string path = db.toStdString();
+        auto p = store::Project::open(path);
+        QVERIFY(p.ok());
+        for (int i = 0; i < 3; ++i) {
+            jobs::JobRequest req;
+            req.kind = "train";
+            for (const QString& a : train_args(db, m_dir.path() + "/at-once-" + QString::number(i), 100000, 1000))
+                req.argv.push_back(a.toStdString());
+            req.argv.insert(req.argv.begin(), "train");
+            req.db_path = path;
+            req.binary = testing::matrix_binary().toStdString();
+            auto job = jobs::submit_job(p->db(), req);
+            QVERIFY2(job.ok(), job.ok() ? "" : job.error().to_string().c_str());
+            QVERIFY(jobs::cancel_job(p->db(), job->id).ok());
+            // Only reads from here on: the supervisor itself must record the end.
+            auto end = testing::wait_job(path, job->id, [](const jobs::Job& j) { return j.is_final(); }, 60);
+            QVERIFY(end);
+            QVERIFY2(end->state == "cancelled", (end->state + ": " + end->reason).c_str());
+            QCOMPARE(end->reason, std::string("cancelled before its command started"));
+            QVERIFY(!end->run_id);
+            QCOMPARE(jobs::log_tail(end->log_path, 1),
+                     "[job " + std::to_string(job->id) + ": cancelled before its command started]");
+        }
+        auto runs = p->db().query_int64("SELECT count(*) FROM runs");
+        QVERIFY(runs.ok());
+        QCOMPARE(*runs, int64_t(0));
+    }
+
     void bad_requests_say_why() {
         const QString db = project("bad");
         auto r = run_matrix({"train", "submit", "sft", "--dataset", "demo"});

@@ -2,9 +2,14 @@
 // process of its own, core/jobs) and followed to its end (progress, live accuracy, runFinished, the job's row), resume
 // of a paused run as a job, reattaching to an evaluation job started before (as after reopening the window) and
 // pausing (the job's processes stopped: no item finishes), continuing and cancelling it (a resumable run), reattaching
-// to a `matrix eval` process started by hand, and the panel rendered to PNG ($MATRIX_SCREENSHOT_DIR keeps it). The
+// to a `matrix eval` process started by hand, closing the main window while an evaluation job runs (the dialog counts
+// and lists it, the job goes on), and the panel rendered to PNG ($MATRIX_SCREENSHOT_DIR keeps it). The
 // same dock's Slurm job: tests/ui/test_dock_slurm_jobs.cpp.
+#include <QApplication>
+#include <QMessageBox>
 #include <QProcess>
+#include <QPushButton>
+#include <QTimer>
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -16,6 +21,7 @@
 #include "core/eval/gta_loader.h"
 #include "core/eval/eval_run.h"
 #include "core/jobs/job_control.h"
+#include "core/jobs/process.h"
 #include "core/store/project.h"
 #include "core/store/run_repo.h"
 #include "core/store/trajectory_repo.h"
@@ -24,6 +30,7 @@
 #include "ui/models/job_list_model.h"
 #include "ui/models/project_session.h"
 #include "ui/views/evaluate_panel.h"
+#include "ui/views/main_window.h"
 
 using namespace matrix;
 using namespace matrix::ui;
@@ -57,6 +64,28 @@ class TestEvaluatePanel : public QObject {
     Q_OBJECT
     QTemporaryDir m_dir;
     QString m_db;
+
+    // An end-to-end GTA run of `items` items on the tiny model, submitted as a job the way `matrix eval submit` does
+    // (no panel involved); returns the job id (0 on failure, with a QWARN).
+    int64_t submitEvalJob(const QString& name, int items = 40) {
+        jobs::JobRequest req;
+        req.kind = "eval";
+        for (const QString& a : QStringList{"eval", "run", "--db", m_db, "--benchmark", "gta", "--mode", "e2e", "--model",
+                                            k_model, "--limit", QString::number(items), "--name", name, "--set", "max_steps=3", "--set",
+                                            "max_new_tokens=6", "--set", "greedy=true", "--set",
+                                            "work_dir=" + m_dir.path() + "/runs-" + name})
+            req.argv.push_back(a.toStdString());
+        req.db_path = m_db.toStdString();
+        req.binary = matrix::testing::matrix_binary().toStdString();
+        auto project = store::Project::open(m_db.toStdString());
+        if (!project.ok()) return 0;
+        auto j = jobs::submit_job(project->db(), req);
+        if (!j.ok()) {
+            qWarning("%s", j.error().to_string().c_str());
+            return 0;
+        }
+        return j->id;
+    }
 
     void openSession(ProjectSession& session) {
         QSignalSpy opened(&session, &ProjectSession::opened);
@@ -182,23 +211,8 @@ private slots:
     // closed): the panel reattaches to it when the project opens, pauses it (its processes stopped: no item finishes
     // while paused), continues it, and cancels it; the run ends cancelled and is offered for Resume.
     void reattaches_pauses_continues_and_cancels_a_job() {
-        jobs::JobRequest req;
-        req.kind = "eval";
-        for (const QString& a : QStringList{"eval", "run", "--db", m_db, "--benchmark", "gta", "--mode", "e2e", "--model",
-                                            k_model, "--limit", "40", "--name", "held", "--set", "max_steps=3", "--set",
-                                            "max_new_tokens=6", "--set", "greedy=true", "--set",
-                                            "work_dir=" + m_dir.path() + "/runs-job"})
-            req.argv.push_back(a.toStdString());
-        req.db_path = m_db.toStdString();
-        req.binary = matrix::testing::matrix_binary().toStdString();
-        int64_t jobId = 0;
-        {
-            auto project = store::Project::open(m_db.toStdString());
-            QVERIFY(project.ok());
-            auto j = jobs::submit_job(project->db(), req);
-            QVERIFY2(j.ok(), j.ok() ? "" : j.error().to_string().c_str());
-            jobId = j->id;
-        }
+        const int64_t jobId = submitEvalJob("held");
+        QVERIFY(jobId > 0);
         ProjectSession session;
         openSession(session);
         EvaluatePanel panel(&session);
@@ -239,6 +253,45 @@ private slots:
         QVERIFY(!panel.isRunning());
         QTRY_COMPARE_WITH_TIMEOUT(panel.resumableRunId(), qint64(runId), 10000);
         QTRY_COMPARE_WITH_TIMEOUT(panel.unfinishedJobs(), 0, 5000);
+    }
+
+    // Closing the window while an evaluation job runs: the dialog counts it and lists it, "Close, keep them running"
+    // closes, and the job goes on (then it is cancelled here).
+    void closing_the_window_lists_the_eval_job_and_keeps_it() {
+        const int64_t jobId = submitEvalJob("close", 200);
+        QVERIFY(jobId > 0);
+        {
+            MainWindow w;
+            w.openProject(m_db);
+            QVERIFY(w.waitForIdle());
+            auto* panel = w.findChild<EvaluatePanel*>();
+            QVERIFY(panel);
+            QTRY_COMPARE_WITH_TIMEOUT(panel->followedJob(), qint64(jobId), 10000);  // reattached when the project opened
+            QTRY_COMPARE_WITH_TIMEOUT(panel->unfinishedJobs(), 1, 10000);
+            w.show();
+            QString asked, listed;
+            QTimer::singleShot(200, [&] {
+                auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+                if (!box) return;
+                asked = box->text();
+                listed = box->informativeText();
+                for (auto* b : box->buttons())
+                    if (b->text() == "Close, keep them running") b->click();
+            });
+            QVERIFY(w.close());
+            QVERIFY2(asked.startsWith("1 job(s) of this project are running."), qPrintable(asked));
+            QVERIFY2(listed.startsWith(QString("job %1 (eval, running): matrix eval run --db ").arg(jobId)), qPrintable(listed));
+        }
+        const jobs::Job j = job_row(m_db, jobId);
+        QVERIFY(!j.is_final());
+        QVERIFY(jobs::process_alive(j.pid, j.pid_start));
+        {
+            auto project = store::Project::open(m_db.toStdString());
+            QVERIFY(jobs::cancel_job(project->db(), jobId).ok());
+        }
+        auto end = testing::wait_job(m_db.toStdString(), jobId, [](const jobs::Job& x) { return x.is_final(); }, 60);
+        QVERIFY(end);
+        QVERIFY2(end->state == "cancelled", (end->state + ": " + end->reason).c_str());
     }
 
     void reattaches_to_a_running_process() {
