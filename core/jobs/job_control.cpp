@@ -90,7 +90,16 @@ Status launch_local(store::Database& db, int64_t job_id, const std::string& db_p
         close(log_fd);
         return make_error(std::string("pipe: ") + strerror(errno));
     }
+    // SIGTERM / SIGINT are blocked from before fork until the supervisor has its handlers (supervise_job unblocks
+    // them): a cancel that comes at once (before exec, or while the supervisor loads) waits, pending, instead of
+    // killing the new process (between fork and exec it is still a copy of this program, with its handlers).
+    sigset_t stops, before;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stops, &before);
     const pid_t middle = fork();
+    if (middle != 0) pthread_sigmask(SIG_SETMASK, &before, nullptr);  // this program (also when fork failed)
     if (middle < 0) {
         close(log_fd);
         close(pid_pipe[0]);
@@ -108,14 +117,7 @@ Status launch_local(store::Database& db, int64_t job_id, const std::string& db_p
             dup2(log_fd, 1);
             dup2(log_fd, 2);
             for (int s = 1; s < NSIG; ++s) signal(s, SIG_DFL);
-            // SIGTERM / SIGINT stay blocked through exec: a cancel that comes while the supervisor is still loading
-            // waits, pending, until it has installed its handlers (supervise_job unblocks them), instead of
-            // killing it before it can record anything.
-            sigset_t stops;
-            sigemptyset(&stops);
-            sigaddset(&stops, SIGTERM);
-            sigaddset(&stops, SIGINT);
-            sigprocmask(SIG_SETMASK, &stops, nullptr);
+            sigprocmask(SIG_SETMASK, &stops, nullptr);  // only SIGTERM / SIGINT blocked, through exec (see above)
             execv(argv[0], argv.data());
             const char msg[] = "matrix jobs: cannot run the supervisor program\n";
             (void)!write(2, msg, sizeof msg - 1);
