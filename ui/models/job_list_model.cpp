@@ -16,6 +16,7 @@ JobListModel::JobListModel(ProjectSession* session, QObject* parent)
             beginResetModel();
             m_jobs.clear();
             m_loaded = false;
+            m_reattachPending = true;
             endResetModel();
             refresh();
             m_timer->start();
@@ -100,8 +101,21 @@ void JobListModel::refresh() {
                         m_jobs = std::move(*list);
                         m_loaded = true;
                         endResetModel();
+                        if (m_reattachPending && m_reattach) {
+                            m_reattachPending = false;
+                            if (!m_reattachBusy || !m_reattachBusy())
+                                if (const jobs::Job* j = newestUnfinished(m_reattachKind)) m_reattach(*j);
+                        }
                         emit jobsUpdated();
                     });
+}
+
+void JobListModel::reattachOnOpen(const QString& kind, std::function<bool()> busy,
+                                  std::function<void(const jobs::Job&)> attach) {
+    m_reattachKind = kind;
+    m_reattachBusy = std::move(busy);
+    m_reattach = std::move(attach);
+    m_reattachPending = true;
 }
 
 void JobListModel::submit(const jobs::JobRequest& request,

@@ -39,6 +39,11 @@ public:
     const jobs::Job* newestUnfinished(const QString& kind) const;
     bool loaded() const { return m_loaded; }
 
+    // A dock's reattach after a restart: once per opened project (and for the project open when this is called), with
+    // the first job list read after it opened, calls `attach` with the newest queued, running or paused job of `kind`,
+    // unless `busy()` says the dock already follows or starts one. One registration per model.
+    void reattachOnOpen(const QString& kind, std::function<bool()> busy, std::function<void(const jobs::Job&)> attach);
+
     // `done` gets the job (or the error text) on the UI thread.
     void submit(const jobs::JobRequest& request, std::function<void(const jobs::Job*, const QString& error)> done);
 
@@ -54,6 +59,10 @@ private:
     std::vector<jobs::Job> m_jobs;
     bool m_loaded = false;
     bool m_inFlight = false;
+    QString m_reattachKind;
+    std::function<bool()> m_reattachBusy;
+    std::function<void(const jobs::Job&)> m_reattach;
+    bool m_reattachPending = false;
 };
 
 }  // namespace matrix::ui

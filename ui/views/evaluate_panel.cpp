@@ -236,21 +236,14 @@ EvaluatePanel::EvaluatePanel(ProjectSession* session, QWidget* parent)
     });
     // Reattach: the first job list after a project opens names an unfinished evaluation job started before (by this
     // window before it closed, another window, or `matrix eval submit`).
-    connect(m_jobs, &JobListModel::jobsUpdated, this, [this] {
-        if (m_reattachChecked || !m_jobs->loaded()) return;
-        m_reattachChecked = true;
-        if (isRunning()) return;
-        if (const jobs::Job* j = m_jobs->newestUnfinished(QStringLiteral("eval"))) {
-            m_log->appendPlainText(tr("Reattached to job %1 (%2), %3.")
-                                       .arg(j->id)
-                                       .arg(JobFollower::whereText(*j), QString::fromStdString(j->state)));
-            follow(j->id);
-        }
+    m_jobs->reattachOnOpen(QStringLiteral("eval"), [this] { return isRunning(); }, [this](const jobs::Job& j) {
+        m_log->appendPlainText(
+            tr("Reattached to job %1 (%2), %3.").arg(j.id).arg(JobFollower::whereText(j), QString::fromStdString(j.state)));
+        follow(j.id);
     });
     if (m_session) {
         connect(m_session, &ProjectSession::opened, this, [this] {
             m_follower->follow(0);
-            m_reattachChecked = false;
             updateControls();
         });
     }

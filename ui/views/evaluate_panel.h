@@ -101,7 +101,6 @@ private:
     JobFollower* m_follower;
     RunAsForm* m_runAs;
     bool m_starting = false;
-    bool m_reattachChecked = false;
     bool m_readInFlight = false;
     QComboBox *m_benchmark, *m_dataset, *m_mode, *m_controller, *m_adapter;
     QLineEdit *m_model, *m_endpoint, *m_endpointModel, *m_tools, *m_name, *m_judgeUrl, *m_judgeModel;

@@ -189,20 +189,14 @@ SamplePanel::SamplePanel(ProjectSession* session, QWidget* parent)
         if (!error.isEmpty()) m_status->setText(action == "cancel" ? tr("Cancel failed: %1").arg(error) : error);
     });
     // Reattach: the first job list after a project opens names an unfinished sampling job started before.
-    connect(m_jobs, &JobListModel::jobsUpdated, this, [this] {
-        if (m_reattachChecked || !m_jobs->loaded()) return;
-        m_reattachChecked = true;
-        if (m_follower->isActive() || m_starting) return;
-        if (const jobs::Job* j = m_jobs->newestUnfinished(QStringLiteral("sample"))) {
-            log(tr("Reattached to job %1 (%2), %3.")
-                    .arg(j->id)
-                    .arg(JobFollower::whereText(*j), QString::fromStdString(j->state)));
-            follow(j->id);
-        }
-    });
+    m_jobs->reattachOnOpen(
+        QStringLiteral("sample"), [this] { return m_follower->isActive() || m_starting; },
+        [this](const jobs::Job& j) {
+            log(tr("Reattached to job %1 (%2), %3.").arg(j.id).arg(JobFollower::whereText(j), QString::fromStdString(j.state)));
+            follow(j.id);
+        });
     connect(m_session, &ProjectSession::opened, this, [this] {
         m_follower->follow(0);
-        m_reattachChecked = false;
         updateButtons();
     });
     updateButtons();

@@ -104,7 +104,6 @@ private:
     JobListModel* m_jobs;
     JobFollower* m_follower;
     bool m_starting = false;
-    bool m_reattachChecked = false;
     int m_tasks = 0;
     QComboBox* m_dataset;
     QComboBox* m_controllerKind;

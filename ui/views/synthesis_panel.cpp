@@ -206,17 +206,12 @@ SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent)
         if (!error.isEmpty()) m_status->setText(action == "cancel" ? tr("Cancel failed: %1").arg(error) : error);
     });
     // Reattach: the first job list after a project opens names an unfinished synth job started before.
-    connect(m_jobs, &JobListModel::jobsUpdated, this, [this] {
-        if (m_reattachChecked || !m_jobs->loaded()) return;
-        m_reattachChecked = true;
-        if (m_follower->isActive() || m_starting) return;
-        if (const jobs::Job* j = m_jobs->newestUnfinished(QStringLiteral("synth"))) {
-            m_log->appendPlainText(tr("Reattached to job %1 (%2), %3.")
-                                       .arg(j->id)
-                                       .arg(JobFollower::whereText(*j), qs(j->state)));
-            follow(j->id);
-        }
-    });
+    m_jobs->reattachOnOpen(
+        QStringLiteral("synth"), [this] { return m_follower->isActive() || m_starting; },
+        [this](const jobs::Job& j) {
+            m_log->appendPlainText(tr("Reattached to job %1 (%2), %3.").arg(j.id).arg(JobFollower::whereText(j), qs(j.state)));
+            follow(j.id);
+        });
     auto* runKey = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), this, this, &SynthesisPanel::start);
     runKey->setContext(Qt::WidgetWithChildrenShortcut);
     connect(m_pipelineView, &QTableView::activated, this, [this](const QModelIndex& index) {
@@ -233,7 +228,6 @@ SynthesisPanel::SynthesisPanel(ProjectSession* session, QWidget* parent)
         connect(m_session, &ProjectSession::opened, this, [this] {
             m_follower->stop();
             m_follower->follow(0);
-            m_reattachChecked = false;
             updateControls();
             refresh();
         });

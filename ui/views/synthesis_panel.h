@@ -113,7 +113,6 @@ private:
     QString m_runningStage;
     QString m_summary;               // the job's last line: "stage S: finished, N units, ..."
     bool m_starting = false;        // a submit is on its way
-    bool m_reattachChecked = false;  // the first job list after a project opened was looked at
 };
 
 }  // namespace matrix::ui

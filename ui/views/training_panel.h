@@ -124,7 +124,6 @@ private:
     void onFollowedUpdate(const matrix::jobs::Job& job);
     void fetchMetrics(std::function<void()> then = {});
     void onFollowedEnded(const matrix::jobs::Job& job);
-    void onJobsUpdated();
     void setBusy(bool busy);
     ProjectSession* storeSession() const;  // m_session, else the panel's own
     void onRunsRefreshed();
@@ -175,7 +174,6 @@ private:
     qint64 m_lastEvalStep = -1;
     bool m_metricsInFlight = false;
     std::function<void()> m_metricsThen;  // asked for while a read was in flight: read again, then call it
-    bool m_reattachChecked = false;
     // worker
     QThread* m_thread = nullptr;
     TrainingWorker* m_worker = nullptr;

@@ -61,7 +61,14 @@ void TrainingPanel::setSession(ProjectSession* session) {
                               "follows one"));
     m_lists->addTab(m_jobsView, tr("Jobs"));
     m_jobsView->setModel(m_jobs);
-    connect(m_jobs, &JobListModel::jobsUpdated, this, &TrainingPanel::onJobsUpdated);
+    // Reattach: when a project opens with an unfinished training job (started before the window closed), follow it.
+    m_jobs->reattachOnOpen(
+        QStringLiteral("train"), [this] { return m_followed != 0 || (m_worker && m_worker->isRunning()); },
+        [this](const jobs::Job& j) {
+            followJob(j.id);
+            m_log->appendPlainText(
+                tr("Reattached to job %1 (%2), %3.").arg(j.id).arg(JobFollower::whereText(j), QString::fromStdString(j.state)));
+        });
     connect(m_jobsView, &QTableView::activated, this, [this](const QModelIndex& idx) {
         if (const auto* j = m_jobs->job(idx.row()); j && j->kind == "train") followJob(j->id);
     });
@@ -70,7 +77,6 @@ void TrainingPanel::setSession(ProjectSession* session) {
             m_followed = 0;
             m_followedState.clear();
             if (m_follower) m_follower->follow(0);
-            m_reattachChecked = false;
         });
     }
     m_follower = new JobFollower(session, this);
@@ -153,23 +159,6 @@ void TrainingPanel::followJob(qint64 jobId) {
     m_progressText->setText(tr("job %1: waiting for its first report...").arg(jobId));
     setBusy(true);
     m_follower->follow(jobId);
-}
-
-void TrainingPanel::onJobsUpdated() {
-    // Reattach: when a project opens with an unfinished training job (started before the window closed), follow it.
-    if (m_reattachChecked || !m_jobs->loaded()) return;
-    m_reattachChecked = true;
-    if (m_followed != 0 || (m_worker && m_worker->isRunning())) return;
-    for (int row = 0; row < m_jobs->rowCount(); ++row) {
-        const jobs::Job* j = m_jobs->job(row);
-        if (j->kind != "train" || j->is_final()) continue;
-        followJob(j->id);
-        m_log->appendPlainText(tr("Reattached to job %1 (%2), %3.")
-                                   .arg(j->id)
-                                   .arg(JobFollower::whereText(*j))
-                                   .arg(QString::fromStdString(j->state)));
-        return;  // newest first: the most recent unfinished one
-    }
 }
 
 void TrainingPanel::onFollowedLines(const QStringList& lines) {
