@@ -58,15 +58,7 @@ class TestCmdJobs : public QObject {
     Q_OBJECT
     QTemporaryDir m_dir;
 
-    QString project(const QString& name) {
-        const QString db = m_dir.path() + "/" + name + ".matrix";
-        const auto st = testing::make_jobs_project(db.toStdString());
-        if (!st.ok()) qFatal("project: %s", st.error().to_string().c_str());
-        return db;
-    }
-    QStringList train_args(const QString& db, const QString& out, int max_steps, int save_every) {
-        return testing::jobs_train_args(db, out, max_steps, save_every);
-    }
+    QString project(const QString& name) { return testing::jobs_project_at(m_dir.path(), name); }
 
 private slots:
     void initTestCase() { QVERIFY(m_dir.isValid()); }
@@ -77,7 +69,7 @@ private slots:
         // The launcher is a shell in its own session that submits the job and stays; then its whole process group
         // is SIGKILLed, as a window killed with its children would be.
         QStringList submit = {"train", "submit"};
-        submit += train_args(db, out, 8, 4);
+        submit += testing::jobs_train_args(db, out, 8, 4);
         QString cmd = matrix::testing::matrix_binary();
         for (const auto& a : submit) cmd += " '" + a + "'";
         QProcess shell;
@@ -103,7 +95,7 @@ private slots:
         QCOMPARE(job->host, jobs::host_name());
         // The exact argv: `train` + the arguments after `submit`, --db made absolute.
         std::vector<std::string> expected = {"train"};
-        for (const auto& a : train_args(db, out, 8, 4)) expected.push_back(a.toStdString());
+        for (const auto& a : testing::jobs_train_args(db, out, 8, 4)) expected.push_back(a.toStdString());
         QCOMPARE(job->argv, expected);
         QVERIFY(job->run_id.has_value());
         QVERIFY(job->pid_start > 0);
@@ -135,7 +127,7 @@ private slots:
         const QString db = project("steer");
         const QString out = m_dir.path() + "/steer-out";
         QStringList submit = {"train", "submit"};
-        submit += train_args(db, out, 100000, 2);
+        submit += testing::jobs_train_args(db, out, 100000, 2);
         auto r = run_matrix(submit, quiet_blas());
         QVERIFY2(r.code == 0, r.err.constData());
         const int64_t id = job_id_from(r.out);
@@ -209,7 +201,7 @@ private slots:
         const std::string path = db.toStdString();
         // 1) The command dies of a signal: the supervisor records it.
         QStringList submit = {"train", "submit"};
-        submit += train_args(db, m_dir.path() + "/crash-out", 100000, 1000);
+        submit += testing::jobs_train_args(db, m_dir.path() + "/crash-out", 100000, 1000);
         auto r = run_matrix(submit, quiet_blas());
         QVERIFY2(r.code == 0, r.err.constData());
         auto job = testing::wait_job(path, 1, [&](const jobs::Job& j) { return j.run_id.has_value(); }, 300);
@@ -258,7 +250,7 @@ private slots:
         for (int i = 0; i < 3; ++i) {
             jobs::JobRequest req;
             req.kind = "train";
-            for (const QString& a : train_args(db, m_dir.path() + "/at-once-" + QString::number(i), 100000, 1000))
+            for (const QString& a : testing::jobs_train_args(db, m_dir.path() + "/at-once-" + QString::number(i), 100000, 1000))
                 req.argv.push_back(a.toStdString());
             req.argv.insert(req.argv.begin(), "train");
             req.db_path = path;

@@ -30,15 +30,7 @@ class TestSlurmJobs : public QObject {
     Q_OBJECT
     QTemporaryDir m_dir;
 
-    QString project(const QString& name) {
-        const QString db = m_dir.path() + "/" + name + ".matrix";
-        const auto st = testing::make_jobs_project(db.toStdString());
-        if (!st.ok()) qFatal("project: %s", st.error().to_string().c_str());
-        return db;
-    }
-    QStringList train_args(const QString& db, const QString& out, int max_steps, int save_every) {
-        return testing::jobs_train_args(db, out, max_steps, save_every);
-    }
+    QString project(const QString& name) { return testing::jobs_project_at(m_dir.path(), name); }
 
 private slots:
     void initTestCase() {
@@ -58,7 +50,7 @@ private slots:
         const QString out = m_dir.path() + "/done-out";
         QStringList args = {"train", "submit", "--slurm", "--cpus-per-task", "1", "--time", "00:10:00", "--partition",
                             "debug", "--wait"};
-        args += train_args(db, out, 6, 3);
+        args += testing::jobs_train_args(db, out, 6, 3);
         auto r = run_matrix(args, quiet_blas(), 600000);
         QVERIFY2(r.code == 0, (r.out + r.err).constData());
         const QList<QByteArray> lines = r.out.trimmed().split('\n');
@@ -106,7 +98,7 @@ private slots:
         const QString db = project("cancel");
         const std::string path = db.toStdString();
         QStringList args = {"train", "submit", "--slurm", "--time", "00:30:00"};
-        args += train_args(db, m_dir.path() + "/cancel-out", 100000, 2);
+        args += testing::jobs_train_args(db, m_dir.path() + "/cancel-out", 100000, 2);
         auto r = run_matrix(args, quiet_blas());
         QVERIFY2(r.code == 0, r.err.constData());
         auto job = testing::wait_job(path, 1, [&](const jobs::Job& j) {
@@ -161,7 +153,7 @@ private slots:
     void a_job_for_an_unknown_partition_is_refused_with_sbatchs_reason() {
         const QString db = project("refused");
         QStringList args = {"train", "submit", "--slurm", "--partition", "nosuch"};
-        args += train_args(db, m_dir.path() + "/refused-out", 2, 1);
+        args += testing::jobs_train_args(db, m_dir.path() + "/refused-out", 2, 1);
         auto r = run_matrix(args, quiet_blas());
         QCOMPARE(r.code, 1);
         QVERIFY2(r.err.startsWith("matrix: job 1: "), r.err.constData());

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -14,6 +15,7 @@
 
 #include "core/jobs/job_repo.h"
 #include "core/store/dataset_repo.h"
+#include "core/store/media_repo.h"
 #include "core/store/project.h"
 #include "core/store/run_repo.h"
 #include "core/store/task_repo.h"
@@ -34,7 +36,8 @@ inline QStringList jobs_train_args(const QString& db, const QString& out, int ma
             "--set", QString("save_every=%1").arg(save_every), "--set", "seed=7"};
 }
 
-inline Status make_jobs_project(const std::string& path) {
+// `first_task_image`: also an image linked to the first task (its media row as given).
+inline Status make_jobs_project(const std::string& path, const std::optional<store::Media>& first_task_image = {}) {
     auto proj = store::Project::open(path);
     if (!proj.ok()) return proj.error();
     auto& db = proj->db();
@@ -57,6 +60,11 @@ inline Status make_jobs_project(const std::string& path) {
         t.system_prompt_id = *sys;
         auto tid = store::TaskRepo(db).insert(t);
         if (!tid.ok()) return tid.error();
+        if (i == 0 && first_task_image) {
+            auto mid = store::MediaRepo(db).upsert(*first_task_image);
+            if (!mid.ok()) return mid.error();
+            MATRIX_CHECK(store::MediaRepo(db).link(*tid, "image", 0, *mid));
+        }
         store::Trajectory tr;
         tr.task_id = *tid;
         tr.source = "mtrace";
@@ -68,6 +76,15 @@ inline Status make_jobs_project(const std::string& path) {
         if (!id.ok()) return id.error();
     }
     return {};
+}
+
+// make_jobs_project at DIR/NAME.matrix (its path); a test cannot go on without it, so a failure is fatal with
+// the reason.
+inline QString jobs_project_at(const QString& dir, const QString& name) {
+    const QString db = dir + "/" + name + ".matrix";
+    const auto st = make_jobs_project(db.toStdString());
+    if (!st.ok()) qFatal("project %s: %s", qPrintable(db), st.error().to_string().c_str());
+    return db;
 }
 
 // Polls until pred(job) holds or timeout; returns the last row read (nullopt when none could be read).

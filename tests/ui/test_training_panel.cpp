@@ -27,6 +27,7 @@
 #include "core/store/task_repo.h"
 #include "core/store/trajectory_repo.h"
 #include "core/training/training_config.h"
+#include "tests/support/jobs_project.h"
 #include "ui/models/run_rank_model.h"
 #include "ui/models/training_runs_model.h"
 #include "ui/views/training_panel.h"
@@ -39,47 +40,17 @@ const QString kFixture = QString(MATRIX_SHARED_DIR) + "/fixtures/qwen2vl-tiny";
 // Dataset "demo" (3 tasks, the first with img_b) and "prefs" (2 approved pairs). The caller checks the status (a
 // QVERIFY in here would return from this function only).
 Status makeProject(const std::string& path) {
+    store::Media image;
+    image.path = "img_b.png";
+    image.resolved_path = (kFixture + "/img_b.png").toStdString();
+    image.width = 56;
+    image.height = 84;
+    MATRIX_CHECK(testing::make_jobs_project(path, image));
     auto proj = store::Project::open(path);
     if (!proj.ok()) return proj.error();
     auto& db = proj->db();
-    store::Dataset d;
-    d.name = "demo";
-    d.kind = "mtrace";
-    auto ds = store::DatasetRepo(db).create(d);
-    if (!ds.ok()) return ds.error();
     auto sys = store::intern_system_prompt(db, "You are an agent.");
     if (!sys.ok()) return sys.error();
-    const char* tasks[] = {"Count the boxes.", "Read the sign.", "What is 2+2?"};
-    for (int i = 0; i < 3; ++i) {
-        store::Task t;
-        t.dataset_id = *ds;
-        t.record_key = t.external_id = "t" + std::to_string(i);
-        t.ordinal = i;
-        t.query = tasks[i];
-        t.prompt_text = std::string("Task: ") + tasks[i];
-        t.verdict = "yes";
-        t.system_prompt_id = *sys;
-        auto tid = store::TaskRepo(db).insert(t);
-        if (!tid.ok()) return tid.error();
-        if (i == 0) {
-            store::Media m;
-            m.path = "img_b.png";
-            m.resolved_path = (kFixture + "/img_b.png").toStdString();
-            m.width = 56;
-            m.height = 84;
-            auto mid = store::MediaRepo(db).upsert(m);
-            if (!mid.ok()) return mid.error();
-            MATRIX_CHECK(store::MediaRepo(db).link(*tid, "image", 0, *mid));
-        }
-        store::Trajectory tr;
-        tr.task_id = *tid;
-        tr.source = "mtrace";
-        store::Step s0;
-        s0.action = "Thought: answer.\nCode:\n```py\nfinal_answer(" + std::to_string(i) + ")\n```";
-        s0.is_final = true;
-        tr.steps = {s0};
-        MATRIX_CHECK(store::TrajectoryRepo(db).insert(tr));
-    }
     store::Dataset p;
     p.name = "prefs";
     p.kind = "prefx";

@@ -60,12 +60,7 @@ class TestRankHeartbeat : public QObject {
     QTemporaryDir m_dir;
 
     std::string path(const QString& name) { return m_dir.filePath(name).toStdString(); }
-    std::string project(const QString& name) {
-        const std::string db = path(name + ".matrix");
-        const auto st = testing::make_jobs_project(db);
-        if (!st.ok()) qFatal("project: %s", st.error().to_string().c_str());
-        return db;
-    }
+    std::string project(const QString& name) { return testing::jobs_project_at(m_dir.path(), name).toStdString(); }
 
 private slots:
     void initTestCase() {
