@@ -5,11 +5,7 @@
 // to a `matrix eval` process started by hand, closing the main window while an evaluation job runs (the dialog counts
 // and lists it, the job goes on), and the panel rendered to PNG ($MATRIX_SCREENSHOT_DIR keeps it). The
 // same dock's Slurm job: tests/ui/test_dock_slurm_jobs.cpp.
-#include <QApplication>
-#include <QMessageBox>
 #include <QProcess>
-#include <QPushButton>
-#include <QTimer>
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -30,6 +26,7 @@
 #include "ui/models/job_list_model.h"
 #include "ui/models/project_session.h"
 #include "ui/views/evaluate_panel.h"
+#include "tests/ui/close_dialog.h"
 #include "ui/views/main_window.h"
 
 using namespace matrix;
@@ -269,18 +266,11 @@ private slots:
             QTRY_COMPARE_WITH_TIMEOUT(panel->followedJob(), qint64(jobId), 10000);  // reattached when the project opened
             QTRY_COMPARE_WITH_TIMEOUT(panel->unfinishedJobs(), 1, 10000);
             w.show();
-            QString asked, listed;
-            QTimer::singleShot(200, [&] {
-                auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
-                if (!box) return;
-                asked = box->text();
-                listed = box->informativeText();
-                for (auto* b : box->buttons())
-                    if (b->text() == "Close, keep them running") b->click();
-            });
-            QVERIFY(w.close());
-            QVERIFY2(asked.startsWith("1 job(s) of this project are running."), qPrintable(asked));
-            QVERIFY2(listed.startsWith(QString("job %1 (eval, running): matrix eval run --db ").arg(jobId)), qPrintable(listed));
+            const matrix::test::CloseAnswer said = matrix::test::closeAnswering(w, /*keep=*/true);
+            QVERIFY(said.closed);
+            QVERIFY2(said.text.startsWith("1 job(s) of this project are running."), qPrintable(said.text));
+            QVERIFY2(said.listed.startsWith(QString("job %1 (eval, running): matrix eval run --db ").arg(jobId)),
+                     qPrintable(said.listed));
         }
         const jobs::Job j = job_row(m_db, jobId);
         QVERIFY(!j.is_final());

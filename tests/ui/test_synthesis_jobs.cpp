@@ -31,6 +31,7 @@
 #include "tests/support/cli_run.h"
 #include "tests/support/jobs_project.h"
 #include "tests/support/local_http_server.h"
+#include "tests/ui/close_dialog.h"
 #include "ui/models/job_list_model.h"
 #include "ui/models/project_session.h"
 #include "ui/models/synth_pipeline_model.h"
@@ -215,18 +216,10 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(panel->unfinishedJobs(), 1, 10000);
         QTRY_COMPARE_WITH_TIMEOUT(panel->followedJob(), qint64(1), 10000);  // reattached when the project opened
         w.show();
-        QString asked, listed;
-        QTimer::singleShot(200, [&] {
-            auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
-            if (!box) return;
-            asked = box->text();
-            listed = box->informativeText();
-            for (auto* b : box->buttons())
-                if (b->text() == "Close, keep them running") b->click();
-        });
-        QVERIFY(w.close());
-        QVERIFY2(asked.startsWith("1 job(s) of this project are running."), qPrintable(asked));
-        QVERIFY2(listed.startsWith("job 1 (synth, running): matrix synth run --db "), qPrintable(listed));
+        const matrix::test::CloseAnswer said = matrix::test::closeAnswering(w, /*keep=*/true);
+        QVERIFY(said.closed);
+        QVERIFY2(said.text.startsWith("1 job(s) of this project are running."), qPrintable(said.text));
+        QVERIFY2(said.listed.startsWith("job 1 (synth, running): matrix synth run --db "), qPrintable(said.listed));
         auto p = store::Project::open(db.toStdString());
         auto job = jobs::JobRepo(p->db()).get(1);
         QVERIFY(jobs::process_alive((*job)->pid, (*job)->pid_start));

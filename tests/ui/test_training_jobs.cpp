@@ -17,6 +17,7 @@
 #include "core/jobs/process.h"
 #include "core/store/run_repo.h"
 #include "tests/support/jobs_project.h"
+#include "tests/ui/close_dialog.h"
 #include "ui/models/job_list_model.h"
 #include "ui/models/project_session.h"
 #include "ui/views/main_window.h"
@@ -177,23 +178,11 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(panel->unfinishedJobs(), 1, 10000);
         w.show();
         // First answer Cancel: the window stays; then close and keep the job.
-        QString asked;
-        auto answer = [&asked](bool keep) {
-            QTimer::singleShot(200, [&asked, keep] {
-                auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
-                if (!box) return;
-                asked = box->text();
-                for (auto* b : box->buttons())
-                    if ((keep && b->text() == "Close, keep them running") || (!keep && box->buttonRole(b) == QMessageBox::RejectRole))
-                        b->click();
-            });
-        };
-        answer(false);
-        QVERIFY(!w.close());
-        QVERIFY(asked.startsWith("1 job(s) of this project are running. They keep running after the window closes"));
+        const matrix::test::CloseAnswer cancelled = matrix::test::closeAnswering(w, /*keep=*/false);
+        QVERIFY(!cancelled.closed);
+        QVERIFY(cancelled.text.startsWith("1 job(s) of this project are running. They keep running after the window closes"));
         QVERIFY(w.isVisible());
-        answer(true);
-        QVERIFY(w.close());
+        QVERIFY(matrix::test::closeAnswering(w, /*keep=*/true).closed);
         QVERIFY(jobs::process_alive(job.pid, job.pid_start));
         {
             auto p = store::Project::open(db.toStdString());
