@@ -204,6 +204,37 @@ private slots:
         QCOMPARE(j.state, std::string("finished"));
     }
 
+    // A job whose command fails (no such model folder): the dock says why, from the job's row, and the run it made (if
+    // any) is not left running.
+    void failed_job_says_why() {
+        ProjectSession session;
+        openSession(session);
+        EvaluatePanel panel(&session);
+        panel.setMatrixBinary(matrix::testing::matrix_binary());
+        QSignalSpy refreshed(&panel, &EvaluatePanel::refreshed);
+        panel.refresh();
+        QVERIFY(refreshed.wait(10000));
+        panel.setBenchmark("gta");
+        panel.setMode("e2e");
+        panel.setController("local");
+        panel.setModelDir(m_dir.path() + "/no-such-model");
+        panel.setLimit(3);
+        QSignalSpy finished(&panel, &EvaluatePanel::runFinished);
+        panel.start();
+        QVERIFY(finished.wait(60000));
+        QCOMPARE(finished.first().at(1).toString(), QStringLiteral("failed"));
+        // The reason's first line and the command's own last word, not the log tail's header.
+        QCOMPARE(panel.progressText(), "Failed: the command ended with exit code 1: matrix: " + m_dir.path() +
+                                           "/no-such-model: cannot open tokenizer file");
+        const jobs::Job j = job_row(m_db, panel.followedJob());
+        QCOMPARE(j.state, std::string("failed"));
+        QVERIFY(!panel.isRunning());
+        if (const qint64 run = finished.first().at(0).toLongLong(); run > 0) {
+            auto project = store::Project::open(m_db.toStdString());
+            QVERIFY((*store::RunRepo(project->db()).get(run))->status != "running");
+        }
+    }
+
     // An evaluation job started before this panel existed (`matrix eval submit`, or the window that started it was
     // closed): the panel reattaches to it when the project opens, pauses it (its processes stopped: no item finishes
     // while paused), continues it, and cancels it; the run ends cancelled and is offered for Resume.

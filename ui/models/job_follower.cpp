@@ -144,6 +144,19 @@ std::optional<JobFollower::Progress> JobFollower::parseProgress(const QString& l
     return p;
 }
 
+QString JobFollower::failureText(const jobs::Job& job) {
+    const QStringList lines = QString::fromStdString(job.reason).split(QLatin1Char('\n'));
+    QString head = lines.value(0);
+    const int tail = head.indexOf(QLatin1String("; log tail:"));
+    if (tail >= 0) head.truncate(tail);
+    for (int i = int(lines.size()) - 1; i >= 1; --i) {
+        const QString line = lines.at(i).trimmed();
+        if (line.isEmpty() || line.startsWith(QLatin1String("[job "))) continue;
+        return head + QStringLiteral(": ") + line;
+    }
+    return head;
+}
+
 QString JobFollower::whereText(const jobs::Job& j) {
     return j.backend == "slurm" ? tr("Slurm job %1").arg(QString::fromStdString(j.slurm_job_id))
                                 : tr("process %1 on %2").arg(j.pid).arg(QString::fromStdString(j.host));

@@ -45,6 +45,10 @@ public:
     static std::optional<Progress> parseProgress(const QString& line);
     // Where a job runs, for the docks' messages: "Slurm job 123" or "process 4567 on host".
     static QString whereText(const jobs::Job& job);
+    // Why a failed job failed, in one line for the docks: the reason's first line without its "; log tail:" and the
+    // command's own last word from the log tail ("the command ended with exit code 1: matrix: DIR: cannot open
+    // tokenizer file"); the supervisor's "[job ...]" lines are skipped. The first line alone when the tail has none.
+    static QString failureText(const jobs::Job& job);
     // The `matrix` program: beside the workbench's executable, else on PATH (empty when neither).
     static QString matrixBinary();
 

@@ -343,6 +343,7 @@ void EvaluatePanel::setController(const QString& kind) {
     if (i >= 0) m_controller->setCurrentIndex(i);
 }
 void EvaluatePanel::setLimit(int n) { m_limit->setValue(n); }
+void EvaluatePanel::setModelDir(const QString& dir) { m_model->setText(dir); }
 void EvaluatePanel::setWorkers(int n) { m_workers->setValue(n); }
 bool EvaluatePanel::isRunning() const { return m_starting || m_follower->isActive() || m_attachedPid != 0; }
 int EvaluatePanel::unfinishedJobs() const { return m_jobs->unfinishedCount(QStringLiteral("eval")) + (m_attachedPid ? 1 : 0); }
@@ -400,7 +401,7 @@ void EvaluatePanel::onJobEnded(const jobs::Job& job) {
     if (job.run_id) m_runId = *job.run_id;
     m_pause->setText(tr("&Pause"));
     QString failure;
-    if (job.state == "failed") failure = QString::fromStdString(job.reason).section(QLatin1Char('\n'), 0, 0);
+    if (job.state == "failed") failure = JobFollower::failureText(job);
     readProgress(/*ended=*/true, failure);
 }
 

@@ -55,6 +55,7 @@ public:
     void setMode(const QString& mode);       // step | e2e
     void setController(const QString& kind); // gold | perturbed | local | endpoint
     void setLimit(int n);
+    void setModelDir(const QString& dir);  // the local model's folder
     void setFollow(bool on);
     void setWorkers(int n);
     void setJudge(const QString& url, const QString& model);  // Agent-X's LLM judge (empty: toolset F1 only)

@@ -385,7 +385,7 @@ void SamplePanel::onJobEnded(const jobs::Job& job) {
     o.tasks = m_tasks;
     o.status = QString::fromStdString(job.state);
     if (job.state == "failed") {
-        o.error = QString::fromStdString(job.reason).section('\n', 0, 0);
+        o.error = JobFollower::failureText(job);
         m_status->setText(tr("Failed: %1").arg(o.error));
     } else {
         m_status->setText(tr("Run %1 %2: %3 pairs").arg(o.runId).arg(o.status).arg(o.pairs));

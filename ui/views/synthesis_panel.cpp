@@ -433,7 +433,7 @@ void SynthesisPanel::onJobEnded(const jobs::Job& job) {
     if (job.state == "finished") text = tr("%1 finished").arg(m_runningStage);
     else if (job.state == "cancelled") text = tr("%1 cancelled; run it again to carry on").arg(m_runningStage);
     else if (code == 3) text = tr("%1 paused: the token budget is reached").arg(m_runningStage);
-    else text = tr("%1 failed: %2").arg(m_runningStage, qs(job.reason).section('\n', 0, 0));
+    else text = tr("%1 failed: %2").arg(m_runningStage, JobFollower::failureText(job));
     // The job's own summary: "stage S: finished, 6 units, 5 done, 1 rejected, 0 failed, 7200 paid tokens".
     const int comma = m_summary.indexOf(QStringLiteral(", "));
     if (job.state != "failed" && comma > 0) text += QStringLiteral(": ") + m_summary.mid(comma + 2);

@@ -258,7 +258,7 @@ void TrainingPanel::onFollowedEnded(const jobs::Job& ended) {
             m_progressText->setText(tr("job %1 cancelled: the run stopped at a checkpoint (Resume selected carries it on)").arg(id));
         } else {
             m_progressText->setText(tr("job %1 failed").arg(id));
-            m_formError->setText(message.section('\n', 0, 0));
+            m_formError->setText(JobFollower::failureText(job));
         }
         m_runs->refresh();  // the history's columns are sized when it has loaded (onRunsRefreshed)
         emit trainingFinished(state, job.run_id.value_or(0), message);
