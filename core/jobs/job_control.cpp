@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <thread>
 
 #include "core/jobs/process.h"
 #include "core/jobs/slurm.h"
@@ -144,18 +147,68 @@ Status launch_local(store::Database& db, int64_t job_id, const std::string& db_p
     return repo.set_started(job_id, host_name(), sup, process_start_ticks(sup));
 }
 
+namespace {
+
+// Stops a job (`stop`) at a moment when none of its processes holds the project's write lock, and records it paused.
+// A process stopped inside a write transaction would keep the lock for as long as it stays stopped, and every other
+// writer of the project (the GUI, other jobs, this very pause) would fail with "database is locked". So: stop it,
+// then take the write lock ourselves with a short wait; taking it proves the stopped job does not hold it, and the
+// state is recorded in that same transaction. When the lock is busy, let the job run a moment (`cont`) and try again.
+Status stop_outside_write_lock(store::Database& db, int64_t job_id, const std::function<Status()>& stop,
+                               const std::function<Status()>& cont) {
+    constexpr int kTries = 50;
+    const int saved = db.busy_timeout_ms();
+    db.set_busy_timeout_ms(100);
+    Status last;
+    for (int attempt = 0; attempt < kTries; ++attempt) {
+        if (Status s = stop(); !s.ok()) {
+            db.set_busy_timeout_ms(saved);
+            return s;
+        }
+        {
+            store::Transaction tx(db);
+            if (tx.begin_status().ok()) {
+                last = JobRepo(db).set_state(job_id, "paused");
+                if (last.ok()) last = tx.commit();
+                if (last.ok()) {
+                    db.set_busy_timeout_ms(saved);
+                    return {};
+                }
+            } else {
+                last = tx.begin_status();
+            }
+        }
+        if (Status s = cont(); !s.ok()) {
+            db.set_busy_timeout_ms(saved);
+            return s;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10 + 5 * attempt));
+    }
+    db.set_busy_timeout_ms(saved);
+    return make_error("job " + std::to_string(job_id) + " could not be paused at a moment when it holds no write lock "
+                      "on the project (" + std::to_string(kTries) + " tries; last: " +
+                      (last.ok() ? std::string("?") : last.error().to_string()) + "); it keeps running");
+}
+
+}  // namespace
+
 Status pause_job(store::Database& db, int64_t job_id) {
     JobRepo repo(db);
     MATRIX_TRY(Job j, must_get(repo, job_id));
     if (j.state != "running") return make_error("job " + std::to_string(job_id) + " is " + j.state + ", not running");
     if (j.backend == "slurm") {
-        MATRIX_CHECK(slurm_suspend(j.slurm_job_id, true));
-    } else {
-        if (!local_here(j)) return make_error("job " + std::to_string(job_id) + " runs on " + j.host);
-        if (!process_alive(j.pid, j.pid_start)) return make_error("job " + std::to_string(job_id) + "'s process is gone");
-        if (killpg(pid_t(j.pid), SIGSTOP) != 0) return make_error(std::string("SIGSTOP: ") + strerror(errno));
+        return stop_outside_write_lock(
+            db, job_id, [&] { return slurm_suspend(j.slurm_job_id, true); },
+            [&] { return slurm_suspend(j.slurm_job_id, false); });
     }
-    return repo.set_state(job_id, "paused");
+    if (!local_here(j)) return make_error("job " + std::to_string(job_id) + " runs on " + j.host);
+    if (!process_alive(j.pid, j.pid_start)) return make_error("job " + std::to_string(job_id) + "'s process is gone");
+    auto signal_group = [&](int sig, const char* name) -> Status {
+        if (killpg(pid_t(j.pid), sig) != 0) return make_error(std::string(name) + ": " + strerror(errno));
+        return {};
+    };
+    return stop_outside_write_lock(
+        db, job_id, [&] { return signal_group(SIGSTOP, "SIGSTOP"); }, [&] { return signal_group(SIGCONT, "SIGCONT"); });
 }
 
 Status resume_job(store::Database& db, int64_t job_id) {

@@ -137,7 +137,7 @@ Result<Database> Database::open(const std::string& path, const OpenOptions& opti
     }
     db.m_path = path;
     sqlite3_extended_result_codes(db.m_db, 1);
-    sqlite3_busy_timeout(db.m_db, options.busy_timeout_ms);
+    db.set_busy_timeout_ms(options.busy_timeout_ms);
     // WAL: readers never block the writer (the GUI browses while an import runs).
     std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;"
                           "PRAGMA cache_size=-65536;"
@@ -149,7 +149,8 @@ Result<Database> Database::open(const std::string& path, const OpenOptions& opti
     return db;
 }
 
-Database::Database(Database&& o) noexcept : m_db(o.m_db), m_path(std::move(o.m_path)), m_cache(std::move(o.m_cache)) {
+Database::Database(Database&& o) noexcept
+    : m_db(o.m_db), m_busy_timeout_ms(o.m_busy_timeout_ms), m_path(std::move(o.m_path)), m_cache(std::move(o.m_cache)) {
     o.m_db = nullptr;
 }
 
@@ -158,6 +159,7 @@ Database& Database::operator=(Database&& o) noexcept {
         m_cache.clear();
         if (m_db) sqlite3_close_v2(m_db);
         m_db = o.m_db;
+        m_busy_timeout_ms = o.m_busy_timeout_ms;
         m_path = std::move(o.m_path);
         m_cache = std::move(o.m_cache);
         o.m_db = nullptr;
@@ -233,6 +235,11 @@ int Database::user_version() const {
         v = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return v;
+}
+
+void Database::set_busy_timeout_ms(int ms) {
+    m_busy_timeout_ms = ms;
+    if (m_db) sqlite3_busy_timeout(m_db, ms);
 }
 
 // ---- Transaction ----

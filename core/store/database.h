@@ -128,11 +128,15 @@ public:
     int64_t changes() const;
     bool in_transaction() const;  // false in autocommit mode
     int user_version() const;
+    // How long a statement waits for another connection's write lock (OpenOptions::busy_timeout_ms on open).
+    int busy_timeout_ms() const { return m_busy_timeout_ms; }
+    void set_busy_timeout_ms(int ms);
 
     Error error(const std::string& context) const;  // the connection's last error as matrix::Error
 
 private:
     sqlite3* m_db = nullptr;
+    int m_busy_timeout_ms = 0;
     std::string m_path;
     std::map<std::string, std::unique_ptr<Statement>> m_cache;
 };

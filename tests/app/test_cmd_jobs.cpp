@@ -8,6 +8,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <QProcess>
+#include <QThread>
 #include <QtTest>
 #include <filesystem>
 #include <fstream>
@@ -270,6 +272,73 @@ private slots:
         auto runs = p->db().query_int64("SELECT count(*) FROM runs");
         QVERIFY(runs.ok());
         QCOMPARE(*runs, int64_t(0));
+    }
+
+    // A job's process stopped inside a write transaction would keep the project's write lock while paused: every
+    // other writer (the GUI, other jobs, the pause itself) would fail with "database is locked". pause_job stops the
+    // job at a moment when it holds no write lock. Here the "job" is a Python process that holds a write transaction
+    // 2/3 of the time (100 ms in, 50 ms out), paused each time while inside it; five pauses in a row each succeed, the lock is free while paused (a
+    // write of ours goes through at once), no write of the job lands while paused, and writes resume after resume.
+    // Before, the pause stopped the process wherever it was and then failed after its 5 s wait for the lock.
+    void pause_stops_the_job_outside_a_write_transaction() {
+        const QString db = project("locked");
+        const std::string path = db.toStdString();
+        auto p = store::Project::open(path);
+        QVERIFY(p.ok());
+        QVERIFY(p->db().exec("CREATE TABLE ticks(n INTEGER)").ok());
+        jobs::Job row;
+        row.kind = "train";
+        row.argv = {"train", "sft"};
+        row.log_path = (m_dir.path() + "/locked.log").toStdString();
+        const int64_t id = *jobs::JobRepo(p->db()).create(row);
+        const QString ready = m_dir.path() + "/locked.ready";
+        const QString script =
+            "import sqlite3, sys, time\n"
+            "c = sqlite3.connect(sys.argv[1], timeout=60, isolation_level=None)\n"
+            "open(sys.argv[2], 'w').write('ready')\n"
+            "while True:\n"
+            "    c.execute('BEGIN IMMEDIATE')\n"
+            "    c.execute('INSERT INTO ticks VALUES (1)')\n"
+            "    time.sleep(0.1)\n"
+            "    c.execute('COMMIT')\n"
+            "    time.sleep(0.05)\n";
+        QProcess holder;  // setsid: its own process group, as a job's supervisor has
+        holder.start("setsid", {"python3", "-c", script, db, ready});
+        QVERIFY(holder.waitForStarted());
+        const int64_t pid = holder.processId();
+        QVERIFY(jobs::JobRepo(p->db()).set_started(id, jobs::host_name(), pid, jobs::process_start_ticks(pid)).ok());
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(ready), 10000);
+        auto ticks = [&] { return *p->db().query_int64("SELECT count(*) FROM ticks"); };
+        // Pause in the middle of the job's write transaction: right after one of its commits shows, it sleeps 50 ms
+        // outside and then holds the lock for 100 ms; 100 ms after the commit it is inside.
+        auto into_a_transaction = [&] {
+            const int64_t seen = ticks();
+            QElapsedTimer w;
+            w.start();
+            while (ticks() == seen && w.elapsed() < 5000) QThread::msleep(1);
+            QThread::msleep(100);
+        };
+        for (int i = 0; i < 5; ++i) {
+            into_a_transaction();
+            QElapsedTimer t;
+            t.start();
+            const Status paused = jobs::pause_job(p->db(), id);
+            QVERIFY2(paused.ok(), paused.ok() ? "" : paused.error().to_string().c_str());
+            QVERIFY2(t.elapsed() < 4000, qPrintable(QString::number(t.elapsed())));
+            QCOMPARE((*jobs::JobRepo(p->db()).get(id))->state, std::string("paused"));
+            QTRY_VERIFY_WITH_TIMEOUT(jobs::process_stopped(pid), 2000);
+            // The lock is free: a write of ours (with a 100 ms wait at most) goes through.
+            p->db().set_busy_timeout_ms(100);
+            QVERIFY(p->db().exec("BEGIN IMMEDIATE; DELETE FROM ticks; COMMIT").ok());
+            p->db().set_busy_timeout_ms(5000);
+            QTest::qWait(400);
+            QCOMPARE(ticks(), int64_t(0));  // stopped: nothing of the job's landed
+            QVERIFY(jobs::resume_job(p->db(), id).ok());
+            QVERIFY(!jobs::process_stopped(pid));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(ticks() > 0, 5000);  // running again
+        ::kill(pid_t(pid), SIGKILL);
+        QVERIFY(holder.waitForFinished(5000));
     }
 
     void bad_requests_say_why() {
