@@ -157,34 +157,25 @@ namespace {
 Status stop_outside_write_lock(store::Database& db, int64_t job_id, const std::function<Status()>& stop,
                                const std::function<Status()>& cont) {
     constexpr int kTries = 50;
-    const int saved = db.busy_timeout_ms();
-    db.set_busy_timeout_ms(100);
+    struct ShortWait {  // the connection's own busy timeout again on every way out
+        store::Database& db;
+        const int saved = db.busy_timeout_ms();
+        explicit ShortWait(store::Database& d) : db(d) { db.set_busy_timeout_ms(100); }
+        ~ShortWait() { db.set_busy_timeout_ms(saved); }
+    } short_wait(db);
     Status last;
     for (int attempt = 0; attempt < kTries; ++attempt) {
-        if (Status s = stop(); !s.ok()) {
-            db.set_busy_timeout_ms(saved);
-            return s;
-        }
+        MATRIX_CHECK(stop());
         {
             store::Transaction tx(db);
-            if (tx.begin_status().ok()) {
-                last = JobRepo(db).set_state(job_id, "paused");
-                if (last.ok()) last = tx.commit();
-                if (last.ok()) {
-                    db.set_busy_timeout_ms(saved);
-                    return {};
-                }
-            } else {
-                last = tx.begin_status();
-            }
+            last = tx.begin_status();
+            if (last.ok()) last = JobRepo(db).set_state(job_id, "paused");
+            if (last.ok()) last = tx.commit();
+            if (last.ok()) return {};
         }
-        if (Status s = cont(); !s.ok()) {
-            db.set_busy_timeout_ms(saved);
-            return s;
-        }
+        MATRIX_CHECK(cont());
         std::this_thread::sleep_for(std::chrono::milliseconds(10 + 5 * attempt));
     }
-    db.set_busy_timeout_ms(saved);
     return make_error("job " + std::to_string(job_id) + " could not be paused at a moment when it holds no write lock "
                       "on the project (" + std::to_string(kTries) + " tries; last: " +
                       (last.ok() ? std::string("?") : last.error().to_string()) + "); it keeps running");

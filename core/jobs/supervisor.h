@@ -2,7 +2,8 @@
 // session, or by the sbatch script on a Slurm node). It records itself in the job row (host, pid, start time),
 // runs the job's `matrix` command as its child with the same log file (MATRIX_JOB_ID and MATRIX_JOB_DB in its
 // environment: the run the command creates is linked to the job as it is created, store::RunRepo::create), follows
-// the log for the run id the command prints (commands that name an existing run, or older ones), and when the child ends records the job's end: finished (exit 0), cancelled (it was asked to stop:
+// the log for the run id the command prints (commands that name an existing run, or older ones), and when the child
+// ends records the job's end: finished (exit 0), cancelled (it was asked to stop:
 // SIGTERM/SIGINT, forwarded to the child, which gets SIGKILL after the grace period) or failed with the exit
 // status or signal and the log's tail. A stop request is heard from the supervisor's first instruction on (the local
 // launcher starts it with SIGTERM / SIGINT blocked, so one sent while it loads waits); one that comes before the

@@ -44,9 +44,7 @@ Checkpoint read_checkpoint(const Statement& st) {
     c.created_at = st.column_text(6);
     return c;
 }
-}  // namespace
 
-namespace {
 // The job this process runs as, when it writes to that job's project (see RunRepo::create); 0 otherwise.
 int64_t job_of_this_process(const std::string& db_path) {
     const char* id = std::getenv("MATRIX_JOB_ID");

@@ -84,6 +84,13 @@ class TestEvaluatePanel : public QObject {
         return j->id;
     }
 
+    // The panel's lists read from the project (benchmark datasets, adapters, unfinished runs); false on a timeout.
+    static bool readLists(EvaluatePanel& panel) {
+        QSignalSpy refreshed(&panel, &EvaluatePanel::refreshed);
+        panel.refresh();
+        return refreshed.wait(10000);
+    }
+
     void openSession(ProjectSession& session) {
         QSignalSpy opened(&session, &ProjectSession::opened);
         session.open(m_db);
@@ -107,9 +114,7 @@ private slots:
         openSession(session);
         EvaluatePanel panel(&session);
         panel.setMatrixBinary(matrix::testing::matrix_binary());
-        QSignalSpy refreshed(&panel, &EvaluatePanel::refreshed);
-        panel.refresh();
-        QVERIFY(refreshed.wait(10000));
+        QVERIFY(readLists(panel));
         panel.setBenchmark("gta");
         panel.setMode("step");
         panel.setController("gold");
@@ -188,9 +193,7 @@ private slots:
         openSession(session);
         EvaluatePanel panel(&session);
         panel.setMatrixBinary(matrix::testing::matrix_binary());
-        QSignalSpy refreshed(&panel, &EvaluatePanel::refreshed);
-        panel.refresh();
-        QVERIFY(refreshed.wait(10000));
+        QVERIFY(readLists(panel));
         QCOMPARE(panel.resumableRunId(), qint64(runId));
         QSignalSpy finished(&panel, &EvaluatePanel::runFinished);
         panel.resumeUnfinished();
@@ -211,9 +214,7 @@ private slots:
         openSession(session);
         EvaluatePanel panel(&session);
         panel.setMatrixBinary(matrix::testing::matrix_binary());
-        QSignalSpy refreshed(&panel, &EvaluatePanel::refreshed);
-        panel.refresh();
-        QVERIFY(refreshed.wait(10000));
+        QVERIFY(readLists(panel));
         panel.setBenchmark("gta");
         panel.setMode("e2e");
         panel.setController("local");
@@ -334,9 +335,7 @@ private slots:
         ProjectSession session;
         openSession(session);
         EvaluatePanel panel(&session);
-        QSignalSpy refreshed(&panel, &EvaluatePanel::refreshed);
-        panel.refresh();
-        QVERIFY(refreshed.wait(10000));
+        QVERIFY(readLists(panel));
         QVERIFY(panel.isRunning());  // following the other process
         QCOMPARE(panel.followedJob(), qint64(0));  // not a job
         QCOMPARE(panel.unfinishedJobs(), 1);       // the close dialog counts it
