@@ -144,10 +144,19 @@ Result<int64_t> PairRepo::intern_prefix(const PairPrefix& p) {
         return id;
     }
     find->reset();
-    MATRIX_TRY(Statement * ins,
-               m_db.cached("INSERT INTO pair_prefixes(sha256, system_prompt_id, images, history) VALUES(?,?,?,?)"));
+    // Another connection may intern the same prefix between the lookup and the insert: then take its row.
+    MATRIX_TRY(Statement * ins, m_db.cached("INSERT INTO pair_prefixes(sha256, system_prompt_id, images, history) "
+                                            "VALUES(?,?,?,?) ON CONFLICT(sha256) DO NOTHING"));
     ins->bind_all(hash, p.system_prompt_id, p.images, p.history);
     MATRIX_CHECK(ins->run());
+    if (m_db.changes() == 0) {
+        find->bind(1, hash);
+        MATRIX_TRY(bool again, find->step());
+        const int64_t other = again ? find->column_int64(0) : 0;
+        find->reset();
+        if (!again) return make_error("pair prefix " + hash + " is neither inserted nor found");
+        return other;
+    }
     const int64_t id = m_db.last_insert_rowid();
     if (has_prefix_steps()) {
         if (auto ps = conversation::prefx_steps_of_history_text(p.history)) MATRIX_CHECK(write_prefix_steps(m_db, id, *ps));

@@ -523,18 +523,25 @@ Status TaskRepo::refresh_counters(int64_t id) {
 Result<int64_t> intern_system_prompt(Database& db, const std::string& text) {
     const std::string hash = sha256_hex(text);
     MATRIX_TRY(Statement * find, db.cached("SELECT id FROM system_prompts WHERE sha256=?"));
-    find->bind(1, hash);
-    MATRIX_TRY(bool row, find->step());
-    if (row) {
-        int64_t id = find->column_int64(0);
+    auto found = [&]() -> Result<std::optional<int64_t>> {
+        find->bind(1, hash);
+        MATRIX_TRY(bool row, find->step());
+        std::optional<int64_t> id;
+        if (row) id = find->column_int64(0);
         find->reset();
         return id;
-    }
-    find->reset();
-    MATRIX_TRY(Statement * ins, db.cached("INSERT INTO system_prompts(sha256, text) VALUES(?,?)"));
+    };
+    MATRIX_TRY(auto known, found());
+    if (known) return *known;
+    // Another connection (a sampling worker, another job) may intern the same text between the lookup and the insert.
+    MATRIX_TRY(Statement * ins,
+               db.cached("INSERT INTO system_prompts(sha256, text) VALUES(?,?) ON CONFLICT(sha256) DO NOTHING"));
     ins->bind_all(hash, text);
     MATRIX_CHECK(ins->run());
-    return db.last_insert_rowid();
+    if (db.changes() == 1) return db.last_insert_rowid();
+    MATRIX_TRY(known, found());
+    if (!known) return make_error("system prompt " + hash + " is neither inserted nor found");
+    return *known;
 }
 
 Result<std::optional<std::string>> system_prompt_text(Database& db, int64_t id) {
